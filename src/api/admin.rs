@@ -1,0 +1,265 @@
+//! `/v1/admin/…`: onboarding and lifecycle of organisations, certificate revocation. Host `admin` role only.
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::api::error::{ApiError, Problem};
+use crate::api::json::Json;
+use crate::app::AppState;
+use crate::domain::UserRole;
+use crate::edge::identity::Caller;
+use crate::onboarding::{self, Actor, NewOrg, OrgView, Signature, Transition};
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Reason {
+    pub reason: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct KeysBody {
+    /// The new public token-signing keys (JWKS); they replace all current keys.
+    #[schema(value_type = Object)]
+    pub jwks: serde_json::Value,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Revocation {
+    /// Certificate serial number, hexadecimal.
+    pub serial: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Revoked {
+    pub id: String,
+    pub serial: String,
+    /// False when the certificate was revoked already.
+    pub newly_revoked: bool,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Created {
+    /// The OIN of the organisation.
+    pub id: String,
+    #[serde(flatten)]
+    pub organisation: OrgView,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AdminAction {
+    pub id: i64,
+    pub at: String,
+    pub actor_oin: Option<String>,
+    pub actor_sub: String,
+    pub action: String,
+    pub target: String,
+    #[schema(value_type = Object)]
+    pub detail: serde_json::Value,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct ActionsQuery {
+    /// How many of the most recent actions (1–1000, default 100).
+    pub limit: Option<i64>,
+}
+
+fn admin(caller: &Caller) -> Result<Actor, ApiError> {
+    caller.require(UserRole::Admin)?;
+    Ok(Actor {
+        oin: Some(caller.org.oin.to_string()),
+        sub: caller.user.sub.clone(),
+    })
+}
+
+/// Onboard a new organisation.
+#[utoipa::path(post, path = "/v1/admin/organisations", tag = "admin", security(("bearer" = [])), request_body = NewOrg,
+    responses((status = 201, body = Created), (status = 409, body = Problem), (status = 422, body = Problem),
+              (status = 403, body = Problem)))]
+pub async fn add(
+    State(app): State<AppState>,
+    caller: Caller,
+    Json(body): Json<NewOrg>,
+) -> Result<(StatusCode, axum::Json<Created>), ApiError> {
+    let actor = admin(&caller)?;
+    let org = onboarding::add(&app.store, &app.covenant, app.clock.now(), &actor, &body).await?;
+    app.registry_changed().await;
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(Created {
+            id: org.oin.clone(),
+            organisation: org,
+        }),
+    ))
+}
+
+/// Every onboarded organisation.
+#[utoipa::path(get, path = "/v1/admin/organisations", tag = "admin", security(("bearer" = [])),
+    responses((status = 200, body = [OrgView]), (status = 403, body = Problem)))]
+pub async fn list(State(app): State<AppState>, caller: Caller) -> Result<axum::Json<Vec<OrgView>>, ApiError> {
+    admin(&caller)?;
+    Ok(axum::Json(onboarding::list(&app.store).await?))
+}
+
+/// One organisation.
+#[utoipa::path(get, path = "/v1/admin/organisations/{oin}", tag = "admin", security(("bearer" = [])),
+    params(("oin" = String, Path)), responses((status = 200, body = OrgView), (status = 404, body = Problem)))]
+pub async fn get_one(
+    State(app): State<AppState>,
+    caller: Caller,
+    Path(oin): Path<String>,
+) -> Result<axum::Json<OrgView>, ApiError> {
+    admin(&caller)?;
+    Ok(axum::Json(onboarding::get(&app.store, &oin).await?))
+}
+
+/// Record a covenant signature.
+#[utoipa::path(post, path = "/v1/admin/organisations/{oin}/signatures", tag = "admin", security(("bearer" = [])),
+    params(("oin" = String, Path)), request_body = Signature,
+    responses((status = 201, body = OrgView), (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn sign(
+    State(app): State<AppState>,
+    caller: Caller,
+    Path(oin): Path<String>,
+    Json(body): Json<Signature>,
+) -> Result<(StatusCode, axum::Json<OrgView>), ApiError> {
+    let actor = admin(&caller)?;
+    let org = onboarding::sign(&app.store, app.clock.now(), &actor, &oin, &body).await?;
+    app.registry_changed().await;
+    Ok((StatusCode::CREATED, axum::Json(org)))
+}
+
+/// Replace the organisation's token-signing keys.
+#[utoipa::path(put, path = "/v1/admin/organisations/{oin}/keys", tag = "admin", security(("bearer" = [])),
+    params(("oin" = String, Path)), request_body = KeysBody,
+    responses((status = 200, body = OrgView), (status = 422, body = Problem)))]
+pub async fn rotate_keys(
+    State(app): State<AppState>,
+    caller: Caller,
+    Path(oin): Path<String>,
+    Json(body): Json<KeysBody>,
+) -> Result<axum::Json<OrgView>, ApiError> {
+    let actor = admin(&caller)?;
+    let org = onboarding::rotate_keys(&app.store, app.clock.now(), &actor, &oin, &body.jwks).await?;
+    app.registry_changed().await;
+    Ok(axum::Json(org))
+}
+
+async fn step(
+    app: AppState,
+    caller: Caller,
+    oin: String,
+    reason: Reason,
+    step: Transition,
+) -> Result<axum::Json<OrgView>, ApiError> {
+    let actor = admin(&caller)?;
+    let org = onboarding::transition(
+        &app.store,
+        app.clock.now(),
+        &actor,
+        &app.config.host_oin,
+        &oin,
+        step,
+        &reason.reason,
+    )
+    .await?;
+    app.registry_changed().await;
+    Ok(axum::Json(org))
+}
+
+/// Suspend an organisation: its certificates and tokens are refused until it is reinstated.
+#[utoipa::path(post, path = "/v1/admin/organisations/{oin}/suspend", tag = "admin", security(("bearer" = [])),
+    params(("oin" = String, Path)), request_body = Reason, responses((status = 200, body = OrgView), (status = 409, body = Problem)))]
+pub async fn suspend(
+    State(app): State<AppState>,
+    caller: Caller,
+    Path(oin): Path<String>,
+    Json(body): Json<Reason>,
+) -> Result<axum::Json<OrgView>, ApiError> {
+    step(app, caller, oin, body, Transition::Suspend).await
+}
+
+/// Reinstate a suspended organisation.
+#[utoipa::path(post, path = "/v1/admin/organisations/{oin}/reinstate", tag = "admin", security(("bearer" = [])),
+    params(("oin" = String, Path)), request_body = Reason, responses((status = 200, body = OrgView), (status = 409, body = Problem)))]
+pub async fn reinstate(
+    State(app): State<AppState>,
+    caller: Caller,
+    Path(oin): Path<String>,
+    Json(body): Json<Reason>,
+) -> Result<axum::Json<OrgView>, ApiError> {
+    step(app, caller, oin, body, Transition::Reinstate).await
+}
+
+/// Offboard an organisation for good; the certificates the gateway issued to it are revoked.
+#[utoipa::path(post, path = "/v1/admin/organisations/{oin}/offboard", tag = "admin", security(("bearer" = [])),
+    params(("oin" = String, Path)), request_body = Reason, responses((status = 200, body = OrgView), (status = 409, body = Problem)))]
+pub async fn offboard(
+    State(app): State<AppState>,
+    caller: Caller,
+    Path(oin): Path<String>,
+    Json(body): Json<Reason>,
+) -> Result<axum::Json<OrgView>, ApiError> {
+    step(app, caller, oin, body, Transition::Offboard).await
+}
+
+/// Revoke a client certificate by serial: new connections with it fail the handshake, open ones are refused at
+/// their next request.
+#[utoipa::path(post, path = "/v1/admin/revocations", tag = "admin", security(("bearer" = [])), request_body = Revocation,
+    responses((status = 201, body = Revoked), (status = 200, body = Revoked), (status = 422, body = Problem)))]
+pub async fn revoke(
+    State(app): State<AppState>,
+    caller: Caller,
+    Json(body): Json<Revocation>,
+) -> Result<(StatusCode, axum::Json<Revoked>), ApiError> {
+    let actor = admin(&caller)?;
+    let serial = onboarding::normalise_serial(&body.serial)?;
+    let newly_revoked =
+        onboarding::revoke_certificate(&app.store, app.clock.now(), &actor, &serial, &body.reason).await?;
+    app.registry_changed().await;
+    let status = if newly_revoked {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((
+        status,
+        axum::Json(Revoked {
+            id: serial.clone(),
+            serial,
+            newly_revoked,
+        }),
+    ))
+}
+
+/// The most recent administrative actions (who did what, when).
+#[utoipa::path(get, path = "/v1/admin/actions", tag = "admin", security(("bearer" = [])), params(ActionsQuery),
+    responses((status = 200, body = [AdminAction]), (status = 403, body = Problem)))]
+pub async fn actions(
+    State(app): State<AppState>,
+    caller: Caller,
+    Query(q): Query<ActionsQuery>,
+) -> Result<axum::Json<Vec<AdminAction>>, ApiError> {
+    admin(&caller)?;
+    let limit = q.limit.unwrap_or(100);
+    if !(1..=1000).contains(&limit) {
+        return Err(ApiError::validation("limit: must be 1–1000"));
+    }
+    let rows = app.store.admin_actions(limit).await?;
+    Ok(axum::Json(
+        rows.into_iter()
+            .map(|r| AdminAction {
+                id: r.id,
+                at: r.at,
+                actor_oin: r.actor_oin,
+                actor_sub: r.actor_sub,
+                action: r.action,
+                target: r.target,
+                detail: serde_json::from_str(&r.detail).unwrap_or(serde_json::Value::Null),
+            })
+            .collect(),
+    ))
+}

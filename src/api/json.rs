@@ -1,0 +1,51 @@
+//! A JSON body extractor whose rejections are problem responses that never echo the body (serde messages can
+//! quote input values, which may be personal data).
+use axum::extract::rejection::JsonRejection;
+use axum::extract::FromRequest;
+use axum::http::StatusCode;
+
+use super::error::ApiError;
+
+#[derive(Debug, FromRequest)]
+#[from_request(via(axum::Json), rejection(ApiError))]
+pub struct Json<T>(pub T);
+
+impl From<JsonRejection> for ApiError {
+    fn from(r: JsonRejection) -> ApiError {
+        match r.status() {
+            StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                "the request body exceeds the configured limit",
+            ),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "the request body must be JSON with Content-Type: application/json",
+            ),
+            _ => ApiError::validation(safe_message(&r)),
+        }
+    }
+}
+
+/// Keeps serde's field path and the messages that name only fields; anything that may quote a value is replaced.
+fn safe_message(r: &JsonRejection) -> String {
+    let JsonRejection::JsonDataError(e) = r else {
+        return "the request body is not valid JSON".into();
+    };
+    let text = e.body_text();
+    let inner = text.split_once("target type: ").map_or(text.as_str(), |(_, rest)| rest);
+    let (path, message) = match inner.rsplit_once(": ") {
+        Some((p, m)) if !p.contains(' ') => (Some(p), m),
+        _ => (None, inner),
+    };
+    let safe = if message.starts_with("missing field") || message.starts_with("unknown field") {
+        message.split(" at line").next().unwrap_or(message).to_owned()
+    } else {
+        "has the wrong type or value".to_owned()
+    };
+    match path {
+        Some(p) => format!("{p}: {safe}"),
+        None => format!("request body: {safe}"),
+    }
+}

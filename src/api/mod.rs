@@ -1,0 +1,111 @@
+//! The HTTP API: thin handlers that turn HTTP into domain calls and domain errors into problem responses.
+pub mod admin;
+pub mod error;
+pub mod json;
+pub mod openapi;
+pub mod system;
+
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
+use axum::http::{HeaderName, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use axum::routing::{get, post, put};
+use axum::Router;
+use std::time::{Duration, Instant};
+use tower_http::request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::app::AppState;
+use error::ApiError;
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// The API router of the TLS listener.
+pub fn router(app: AppState) -> Router {
+    let limits = app.config.limits.clone();
+    Router::new()
+        .route("/healthz", get(system::healthz))
+        .route("/v1/whoami", get(system::whoami))
+        .route("/v1/openapi.json", get(openapi::document))
+        .route("/v1/admin/organisations", get(admin::list).post(admin::add))
+        .route("/v1/admin/organisations/{oin}", get(admin::get_one))
+        .route("/v1/admin/organisations/{oin}/signatures", post(admin::sign))
+        .route("/v1/admin/organisations/{oin}/keys", put(admin::rotate_keys))
+        .route("/v1/admin/organisations/{oin}/suspend", post(admin::suspend))
+        .route("/v1/admin/organisations/{oin}/reinstate", post(admin::reinstate))
+        .route("/v1/admin/organisations/{oin}/offboard", post(admin::offboard))
+        .route("/v1/admin/revocations", post(admin::revoke))
+        .route("/v1/admin/actions", get(admin::actions))
+        .fallback(|| async { ApiError::not_found("no such resource") })
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                "this method is not allowed here",
+            )
+        })
+        .layer(DefaultBodyLimit::max(limits.body_bytes))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(limits.request_timeout_secs),
+        ))
+        .layer(middleware::from_fn(record_metrics))
+        .layer(TraceLayer::new_for_http().make_span_with(span_for))
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(SetRequestIdLayer::new(REQUEST_ID, RandomRequestId))
+        .with_state(app)
+}
+
+/// A span per request with the route template and request id — never the query string, a token or a body.
+fn span_for(req: &Request) -> tracing::Span {
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or("unmatched", |p| p.as_str());
+    let request_id = req
+        .extensions()
+        .get::<RequestId>()
+        .and_then(|id| id.header_value().to_str().ok())
+        .unwrap_or("-");
+    tracing::info_span!("request", method = %req.method(), route, request_id)
+}
+
+/// Request counts and latencies by route template, method and status.
+async fn record_metrics(req: Request, next: Next) -> Response {
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+    let method = req.method().as_str().to_owned();
+    let started = Instant::now();
+    let response = next.run(req).await;
+    let status = response.status().as_u16().to_string();
+    metrics::counter!("doelpoort_http_requests_total", "route" => route.clone(), "method" => method.clone(), "status" => status)
+        .increment(1);
+    metrics::histogram!("doelpoort_http_request_duration_seconds", "route" => route, "method" => method)
+        .record(started.elapsed().as_secs_f64());
+    response
+}
+
+/// 128 random bits, hex.
+#[derive(Clone, Copy)]
+struct RandomRequestId;
+
+impl MakeRequestId for RandomRequestId {
+    fn make_request_id<B>(&mut self, _: &axum::http::Request<B>) -> Option<RequestId> {
+        let mut bytes = [0u8; 16];
+        ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut bytes).ok()?;
+        axum::http::HeaderValue::from_str(&hex::encode(bytes))
+            .ok()
+            .map(RequestId::new)
+    }
+}
+
+/// The plain operators' listener: Prometheus metrics and health.
+pub fn operator_router(app: AppState) -> Router {
+    Router::new()
+        .route("/metrics", get(system::metrics))
+        .route("/healthz", get(system::health_status))
+        .with_state(app)
+}

@@ -1,0 +1,43 @@
+//! The OpenAPI document, generated from the handlers' annotations.
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use super::{admin, error, system};
+use crate::onboarding;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Doelpoort", description = "Secure information exchange for the partners of a Zorg- en Veiligheidshuis. \
+        Every request needs a client certificate carrying the organisation's OIN (mutual TLS); every /v1 call except \
+        this document needs a bearer token bound to that certificate (RFC 8705). Errors are RFC 9457 problem documents."),
+    paths(system::whoami, system::healthz, admin::add, admin::list, admin::get_one, admin::sign, admin::rotate_keys,
+          admin::suspend, admin::reinstate, admin::offboard, admin::revoke, admin::actions),
+    components(schemas(error::Problem, system::WhoAmI, system::WhoAmIOrg, system::WhoAmIUser, system::Health,
+        onboarding::NewOrg, onboarding::OrgView, onboarding::Signature, admin::Reason, admin::KeysBody,
+        admin::Revocation, admin::Revoked, admin::Created, admin::AdminAction, crate::domain::UserRole)),
+    modifiers(&BearerAuth)
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        if let Some(components) = openapi.components.as_mut() {
+            components.add_security_scheme(
+                "bearer",
+                SecurityScheme::Http(
+                    HttpBuilder::new()
+                        .scheme(HttpAuthScheme::Bearer)
+                        .bearer_format("JWT")
+                        .build(),
+                ),
+            );
+        }
+    }
+}
+
+/// `GET /v1/openapi.json`
+pub async fn document() -> axum::Json<utoipa::openapi::OpenApi> {
+    axum::Json(ApiDoc::openapi())
+}

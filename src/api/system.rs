@@ -1,0 +1,99 @@
+//! Identity and operations: `/v1/whoami`, `/healthz`, `/metrics`.
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::app::AppState;
+use crate::domain::UserRole;
+use crate::edge::identity::{peer_of, Caller};
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WhoAmI {
+    pub organisation: WhoAmIOrg,
+    pub user: WhoAmIUser,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WhoAmIOrg {
+    pub oin: String,
+    pub name: String,
+    /// `ketenpartner`, `convenantpartner` or `incidenteel`.
+    pub kind: String,
+    pub covenant_roles: Vec<String>,
+    /// The covenant version in force if this organisation signed it, otherwise null.
+    pub signed_covenant_version: Option<String>,
+    pub covenant_version_in_force: String,
+    /// Whether this is the host organisation (the ZVH itself).
+    pub host: bool,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WhoAmIUser {
+    pub sub: String,
+    pub roles: Vec<UserRole>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Health {
+    /// `ok` or `unavailable`.
+    pub status: &'static str,
+}
+
+/// The calling organisation and professional.
+#[utoipa::path(get, path = "/v1/whoami", tag = "identity", security(("bearer" = [])),
+    responses((status = 200, body = WhoAmI), (status = 401, body = crate::api::error::Problem),
+              (status = 403, body = crate::api::error::Problem)))]
+pub async fn whoami(State(app): State<AppState>, caller: Caller) -> axum::Json<WhoAmI> {
+    let in_force = app.covenant.version.clone();
+    let org = &caller.org;
+    axum::Json(WhoAmI {
+        organisation: WhoAmIOrg {
+            oin: org.oin.to_string(),
+            name: org.name.clone(),
+            kind: org.kind.as_str().to_owned(),
+            covenant_roles: org.covenant_roles.clone(),
+            signed_covenant_version: org.signed_versions.contains(&in_force).then(|| in_force.clone()),
+            covenant_version_in_force: in_force,
+            host: org.oin == app.config.host_oin,
+        },
+        user: WhoAmIUser {
+            sub: caller.user.sub.clone(),
+            roles: caller.user.roles.clone(),
+        },
+    })
+}
+
+/// Liveness and readiness for any client holding a valid certificate; no token needed.
+#[utoipa::path(get, path = "/healthz", tag = "operations",
+    responses((status = 200, body = Health), (status = 503, body = Health)))]
+pub async fn healthz(State(app): State<AppState>, req: axum::extract::Request) -> impl IntoResponse {
+    let (parts, _) = req.into_parts();
+    if let Err(e) = peer_of(&parts) {
+        return e.into_response();
+    }
+    health_status(State(app)).await.into_response()
+}
+
+/// Health on the operators' listener.
+pub async fn health_status(State(app): State<AppState>) -> (StatusCode, axum::Json<Health>) {
+    match app.store.ping().await {
+        Ok(()) => (StatusCode::OK, axum::Json(Health { status: "ok" })),
+        Err(e) => {
+            tracing::warn!(error = %e, "health check: database unavailable");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                axum::Json(Health { status: "unavailable" }),
+            )
+        }
+    }
+}
+
+/// Prometheus text format.
+pub async fn metrics(State(app): State<AppState>) -> impl IntoResponse {
+    (
+        [(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        app.metrics.render(),
+    )
+}

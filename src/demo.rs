@@ -1,0 +1,370 @@
+//! `doelpoort demo`: from nothing to a serving gateway with the sample covenant's organisations. Everything it
+//! makes lives in one directory; running it again reuses what is there.
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
+use time::OffsetDateTime;
+use x509_parser::prelude::{FromDer, GeneralName, X509Certificate};
+
+use crate::config::Config;
+use crate::covenant::Covenant;
+use crate::onboarding::{self, Actor, NewOrg, Signature};
+use crate::pki::{CertificateAuthority, ClientCertSpec, TokenKeyPair};
+
+/// The demo's host organisation (the ZVH).
+pub const HOST_OIN: &str = "00000099000000000001";
+
+/// A demo organisation: directory name, display name, kind, covenant roles, OIN.
+pub struct DemoOrg {
+    pub slug: &'static str,
+    pub name: &'static str,
+    pub kind: &'static str,
+    pub roles: &'static [&'static str],
+    pub oin: &'static str,
+}
+
+/// The sample covenant's organisations (contract, "The demo directory"). The OINs are made up.
+pub const ORGS: [DemoOrg; 8] = [
+    DemoOrg {
+        slug: "zvh",
+        name: "Zorg- en Veiligheidshuis Demo",
+        kind: "ketenpartner",
+        roles: &["zvh"],
+        oin: HOST_OIN,
+    },
+    DemoOrg {
+        slug: "politie",
+        name: "Politie Eenheid Demo",
+        kind: "ketenpartner",
+        roles: &["politie"],
+        oin: "00000099000000000002",
+    },
+    DemoOrg {
+        slug: "om",
+        name: "Openbaar Ministerie Demo",
+        kind: "ketenpartner",
+        roles: &["om"],
+        oin: "00000099000000000003",
+    },
+    DemoOrg {
+        slug: "reclassering",
+        name: "Reclassering Demo",
+        kind: "ketenpartner",
+        roles: &["reclassering"],
+        oin: "00000099000000000004",
+    },
+    DemoOrg {
+        slug: "gemeente",
+        name: "Gemeente Demo",
+        kind: "ketenpartner",
+        roles: &["gemeente"],
+        oin: "00000099000000000005",
+    },
+    DemoOrg {
+        slug: "ggd",
+        name: "GGD Demo",
+        kind: "ketenpartner",
+        roles: &["ggd"],
+        oin: "00000099000000000006",
+    },
+    DemoOrg {
+        slug: "woningcorporatie",
+        name: "Woningcorporatie Demo",
+        kind: "convenantpartner",
+        roles: &["woningcorporatie"],
+        oin: "00000099000000000007",
+    },
+    DemoOrg {
+        slug: "wijkteam",
+        name: "Sociaal Wijkteam Demo",
+        kind: "convenantpartner",
+        roles: &["wijkteam"],
+        oin: "00000099000000000008",
+    },
+];
+
+/// The sample covenant shipped inside the binary, written to DIR/policies when no `policies/` is at hand.
+const SAMPLE_COVENANT: &str = include_str!("../policies/covenant.toml");
+
+#[derive(Debug, thiserror::Error)]
+pub enum DemoError {
+    #[error("cannot write {path}: {source}")]
+    Write { path: PathBuf, source: std::io::Error },
+    #[error("cannot read {path}: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error(transparent)]
+    Pki(#[from] crate::pki::PkiError),
+    #[error(transparent)]
+    Covenant(#[from] crate::covenant::CovenantError),
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+    #[error(transparent)]
+    Onboarding(#[from] onboarding::OnboardingError),
+}
+
+/// Creates (or reuses) the demo directory and returns the configuration to serve with.
+///
+/// # Errors
+/// A file cannot be written or read, or the database cannot be prepared.
+pub async fn prepare(dir: &Path, listen: SocketAddr) -> Result<Config, DemoError> {
+    let now = OffsetDateTime::now_utc();
+    mkdir(dir)?;
+    let dir = dir.canonicalize().map_err(|source| DemoError::Read {
+        path: dir.to_owned(),
+        source,
+    })?;
+    let ca = ensure_ca(&dir, now)?;
+    ensure_server_cert(&dir, &ca, listen.ip(), now)?;
+    let config_path = dir.join("doelpoort.toml");
+    if !config_path.exists() {
+        let covenant_dir = covenant_dir(&dir)?;
+        write(&config_path, &config_text(listen, &covenant_dir), false)?;
+    }
+    let mut config = Config::load(&config_path)?;
+    config.listen = listen;
+    let store = crate::server::open_store(&config).await?;
+    let actor = Actor {
+        oin: None,
+        sub: "demo".into(),
+    };
+    let covenant = Covenant::load(&config.covenant_dir)?;
+    for org in &ORGS {
+        let org_dir = dir.join("orgs").join(org.slug);
+        mkdir(&org_dir)?;
+        let key = ensure_token_key(&org_dir)?;
+        if !org_dir.join("cert.pem").exists() {
+            let issued = ca.issue_client(&ClientCertSpec::new(org.name, org.oin, now, 365))?;
+            write(&org_dir.join("key.pem"), &issued.pem.key_pem, true)?;
+            write(&org_dir.join("cert.pem"), &issued.pem.cert_pem, false)?;
+            write(&org_dir.join("oin"), &format!("{}\n", org.oin), false)?;
+            onboard(&store, &covenant, &actor, org, &key, now).await?;
+            onboarding::record_certificate(&store, now, &actor, org.oin, &issued).await?;
+        } else {
+            onboard(&store, &covenant, &actor, org, &key, now).await?;
+        }
+    }
+    store.close().await;
+    Ok(config)
+}
+
+async fn onboard(
+    store: &crate::store::Store,
+    covenant: &Covenant,
+    actor: &Actor,
+    org: &DemoOrg,
+    key: &TokenKeyPair,
+    now: OffsetDateTime,
+) -> Result<(), DemoError> {
+    if store.organisation(org.oin).await?.is_some() {
+        return Ok(());
+    }
+    let new = NewOrg {
+        oin: org.oin.into(),
+        name: org.name.into(),
+        kind: org.kind.into(),
+        covenant_roles: org.roles.iter().map(|r| (*r).to_owned()).collect(),
+        jwks: key.jwks(),
+    };
+    onboarding::add(store, covenant, now, actor, &new).await?;
+    let signature = Signature {
+        version: covenant.version.clone(),
+        signed_on: now.date().to_string(),
+        signatory: format!("Directie {}", org.name),
+    };
+    onboarding::sign(store, now, actor, org.oin, &signature).await?;
+    Ok(())
+}
+
+fn ensure_ca(dir: &Path, now: OffsetDateTime) -> Result<CertificateAuthority, DemoError> {
+    let (cert, key) = (dir.join("ca/ca.pem"), dir.join("ca/ca-key.pem"));
+    if cert.exists() && key.exists() {
+        return Ok(CertificateAuthority::from_pem(&read(&cert)?, &read(&key)?)?);
+    }
+    mkdir(&dir.join("ca"))?;
+    let ca = CertificateAuthority::generate("Doelpoort Demo CA", now)?;
+    write(&key, &ca.key_pem(), true)?;
+    write(&cert, ca.cert_pem(), false)?;
+    Ok(ca)
+}
+
+/// Issues the server certificate unless one exists that already names the listen address.
+fn ensure_server_cert(dir: &Path, ca: &CertificateAuthority, ip: IpAddr, now: OffsetDateTime) -> Result<(), DemoError> {
+    let (cert, key) = (dir.join("server/cert.pem"), dir.join("server/key.pem"));
+    if cert.exists() && key.exists() && (ip.is_unspecified() || names_ip(&read(&cert)?, ip)) {
+        return Ok(());
+    }
+    mkdir(&dir.join("server"))?;
+    let mut names = vec!["localhost".to_owned(), "127.0.0.1".to_owned(), "::1".to_owned()];
+    if !ip.is_unspecified() && !ip.is_loopback() {
+        names.push(ip.to_string());
+    }
+    let pair = ca.issue_server(&names, now)?;
+    write(&key, &pair.key_pem, true)?;
+    write(&cert, &pair.cert_pem, false)?;
+    Ok(())
+}
+
+fn names_ip(cert_pem: &str, ip: IpAddr) -> bool {
+    use rustls_pki_types::pem::PemObject;
+    let Ok(der) = rustls_pki_types::CertificateDer::from_pem_slice(cert_pem.as_bytes()) else {
+        return false;
+    };
+    let Ok((_, cert)) = X509Certificate::from_der(der.as_ref()) else {
+        return false;
+    };
+    let octets: Vec<u8> = match ip {
+        IpAddr::V4(v4) => v4.octets().to_vec(),
+        IpAddr::V6(v6) => v6.octets().to_vec(),
+    };
+    matches!(cert.subject_alternative_name(), Ok(Some(san))
+        if san.value.general_names.iter().any(|n| matches!(n, GeneralName::IPAddress(b) if *b == octets.as_slice())))
+}
+
+fn ensure_token_key(org_dir: &Path) -> Result<TokenKeyPair, DemoError> {
+    let path = org_dir.join("token-key.pem");
+    if path.exists() {
+        return Ok(TokenKeyPair::from_pem(&read(&path)?)?);
+    }
+    let key = TokenKeyPair::generate()?;
+    write(&path, &key.private_pem, true)?;
+    Ok(key)
+}
+
+/// `./policies` when the demo runs from a checkout, otherwise the sample covenant written into the demo folder.
+fn covenant_dir(dir: &Path) -> Result<PathBuf, DemoError> {
+    if let Ok(p) = Path::new("policies").canonicalize() {
+        if p.join("covenant.toml").exists() {
+            return Ok(p);
+        }
+    }
+    let p = dir.join("policies");
+    mkdir(&p)?;
+    write(&p.join("covenant.toml"), SAMPLE_COVENANT, false)?;
+    Ok(p)
+}
+
+fn config_text(listen: SocketAddr, covenant_dir: &Path) -> String {
+    let metrics = SocketAddr::new(IpAddr::from([127, 0, 0, 1]), if listen.port() == 0 { 0 } else { 9464 });
+    format!(
+        r#"# Doelpoort demo configuration (made by `doelpoort demo`). Every key can be overridden by DOELPOORT_<KEY>.
+listen = "{listen}"
+metrics_listen = "{metrics}"
+database_url = "sqlite://doelpoort.db"
+host_oin = "{HOST_OIN}"
+audience = "doelpoort"
+covenant_dir = "{}"
+
+[tls]
+cert_file = "server/cert.pem"
+key_file = "server/key.pem"
+client_ca_files = ["ca/ca.pem"]
+own_ca_cert_file = "ca/ca.pem"
+own_ca_key_file = "ca/ca-key.pem"
+"#,
+        covenant_dir
+            .display()
+            .to_string()
+            .replace('\\', "\\\\")
+            .replace('"', "\\\"")
+    )
+}
+
+/// The lines printed once the demo serves: tokens and curl calls that work when pasted.
+pub fn instructions(dir: &Path, addr: SocketAddr, metrics: SocketAddr, exe: &Path) -> String {
+    let host = if addr.ip().is_loopback() || addr.ip().is_unspecified() {
+        "localhost".to_owned()
+    } else if addr.is_ipv6() {
+        format!("[{}]", addr.ip())
+    } else {
+        addr.ip().to_string()
+    };
+    let base = format!("https://{host}:{}", addr.port());
+    let (exe, d) = (sh_quote(&exe.display().to_string()), dir.display().to_string());
+    let curl = |slug: &str| {
+        format!(
+            "curl --cacert {} --cert {} --key {}",
+            sh_quote(&format!("{d}/ca/ca.pem")),
+            sh_quote(&format!("{d}/orgs/{slug}/cert.pem")),
+            sh_quote(&format!("{d}/orgs/{slug}/key.pem"))
+        )
+    };
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "Doelpoort demo gateway is serving on {base} (metrics: http://{metrics}/metrics)."
+    );
+    let _ = writeln!(
+        out,
+        "Organisations and their keys are in {d}. Paste these lines into a shell:\n"
+    );
+    let _ = writeln!(out, "  {} {base}/healthz", curl("politie"));
+    let _ = writeln!(
+        out,
+        "  TOKEN=$({exe} token --dir {} --org politie --sub agent-0042 --roles professional)",
+        sh_quote(&d)
+    );
+    let _ = writeln!(
+        out,
+        "  {} -H \"Authorization: Bearer $TOKEN\" {base}/v1/whoami",
+        curl("politie")
+    );
+    let _ = writeln!(
+        out,
+        "  ADMIN=$({exe} token --dir {} --org zvh --sub beheerder-01 --roles admin)",
+        sh_quote(&d)
+    );
+    let _ = writeln!(
+        out,
+        "  {} -H \"Authorization: Bearer $ADMIN\" {base}/v1/admin/organisations",
+        curl("zvh")
+    );
+    let _ = writeln!(out, "\nStop with Ctrl-C; run `demo` again to reuse {d}.");
+    out
+}
+
+/// Quotes for a POSIX shell when needed.
+fn sh_quote(s: &str) -> String {
+    if s.bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"/._-:=@+,".contains(&b))
+    {
+        s.to_owned()
+    } else {
+        format!("'{}'", s.replace('\'', "'\\''"))
+    }
+}
+
+fn mkdir(p: &Path) -> Result<(), DemoError> {
+    std::fs::create_dir_all(p).map_err(|source| DemoError::Write {
+        path: p.to_owned(),
+        source,
+    })
+}
+
+fn read(p: &Path) -> Result<String, DemoError> {
+    std::fs::read_to_string(p).map_err(|source| DemoError::Read {
+        path: p.to_owned(),
+        source,
+    })
+}
+
+/// Writes a file; private keys are readable by the owner only.
+fn write(p: &Path, content: &str, private: bool) -> Result<(), DemoError> {
+    let err = |source| DemoError::Write {
+        path: p.to_owned(),
+        source,
+    };
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    if private {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    #[cfg(not(unix))]
+    let _ = private;
+    let mut f = options.open(p).map_err(err)?;
+    f.write_all(content.as_bytes()).map_err(err)
+}

@@ -1,0 +1,5 @@
+//! Where a connection enters: mutual TLS with revocation, the accept loop with its limits, and the identity of
+//! the caller (organisation from the certificate, professional from the bound token).
+pub mod conn;
+pub mod identity;
+pub mod tls;

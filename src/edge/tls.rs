@@ -1,0 +1,325 @@
+//! Mutual-TLS configuration. Client certificates must chain to a configured trust anchor, be within validity,
+//! carry the clientAuth usage and an OIN, and not be revoked — by a revocation list, which is required for every
+//! trust anchor and must not be expired, or by the registry's list of revoked serials. The configuration is
+//! rebuilt whole and swapped in on every change (rustls fixes CRLs when the verifier is built).
+use arc_swap::ArcSwap;
+use rustls::client::danger::HandshakeSignatureValid;
+use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
+use rustls::server::WebPkiClientVerifier;
+use rustls::{
+    CertificateError, DigitallySignedStruct, DistinguishedName, RootCertStore, ServerConfig, SignatureScheme,
+};
+use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::{CertificateDer, CertificateRevocationListDer, PrivateKeyDer, UnixTime};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use time::{Duration, OffsetDateTime};
+use x509_parser::prelude::{CertificateRevocationList, FromDer, X509Certificate};
+
+use crate::config::TlsConfig;
+use crate::domain::Oin;
+use crate::pki::{cert_facts, CertificateAuthority};
+use crate::registry::Registry;
+
+/// Validity of the revocation list the gateway signs for its own CA; it is re-signed well before that.
+pub const OWN_CRL_VALIDITY: Duration = Duration::hours(24);
+
+#[derive(Debug, thiserror::Error)]
+pub enum TlsError {
+    #[error("cannot read {what} {path}: {source}")]
+    Read {
+        what: &'static str,
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{what} {path} holds no usable PEM or DER data")]
+    Empty { what: &'static str, path: PathBuf },
+    #[error("the trust anchor {subject} has no revocation list: add its CRL to tls.crl_files (or configure the gateway's own CA key)")]
+    MissingCrl { subject: String },
+    #[error("the revocation list {path} expired at {next_update}")]
+    ExpiredCrl { path: PathBuf, next_update: String },
+    #[error("the gateway CA could not be loaded: {0}")]
+    OwnCa(String),
+    #[error("TLS configuration refused: {0}")]
+    Rustls(String),
+}
+
+/// Everything read from files that the TLS configuration is built from.
+pub struct TlsMaterial {
+    chain: Vec<CertificateDer<'static>>,
+    key: PrivateKeyDer<'static>,
+    anchors: Vec<CertificateDer<'static>>,
+    crl_files: Vec<(PathBuf, CertificateRevocationListDer<'static>)>,
+    own_ca: Option<CertificateAuthority>,
+}
+
+impl TlsMaterial {
+    /// Reads certificate, key, trust anchors, CRL files and (optionally) the gateway's own CA.
+    ///
+    /// # Errors
+    /// A file is missing, unreadable or empty; the own CA does not load.
+    pub fn load(cfg: &TlsConfig) -> Result<TlsMaterial, TlsError> {
+        let chain = read_certs("server certificate", &cfg.cert_file)?;
+        let key_bytes = read("server key", &cfg.key_file)?;
+        let key = PrivateKeyDer::from_pem_slice(&key_bytes).map_err(|_| TlsError::Empty {
+            what: "server key",
+            path: cfg.key_file.clone(),
+        })?;
+        let mut anchors = Vec::new();
+        for path in &cfg.client_ca_files {
+            anchors.extend(read_certs("client CA file", path)?);
+        }
+        let mut crl_files = Vec::new();
+        for path in &cfg.crl_files {
+            crl_files.push((path.clone(), read_crl(path)?));
+        }
+        let own_ca = match (&cfg.own_ca_cert_file, &cfg.own_ca_key_file) {
+            (Some(c), Some(k)) => {
+                let cert = String::from_utf8_lossy(&read("gateway CA certificate", c)?).into_owned();
+                let key = String::from_utf8_lossy(&read("gateway CA key", k)?).into_owned();
+                Some(CertificateAuthority::from_pem(&cert, &key).map_err(|e| TlsError::OwnCa(e.to_string()))?)
+            }
+            _ => None,
+        };
+        Ok(TlsMaterial {
+            chain,
+            key,
+            anchors,
+            crl_files,
+            own_ca,
+        })
+    }
+
+    pub fn own_ca(&self) -> Option<&CertificateAuthority> {
+        self.own_ca.as_ref()
+    }
+
+    /// Builds the server configuration: the CRL files plus, when the gateway holds its CA key, a fresh CRL of
+    /// that CA naming `revoked`. Every trust anchor must be covered by a CRL that has not expired.
+    ///
+    /// # Errors
+    /// A trust anchor lacks a CRL, a CRL expired, or rustls refuses the configuration.
+    pub fn server_config(
+        &self,
+        revoked: &[(String, OffsetDateTime)],
+        registry: Arc<Registry>,
+        now: OffsetDateTime,
+    ) -> Result<Arc<ServerConfig>, TlsError> {
+        let mut crls: Vec<CertificateRevocationListDer<'static>> = Vec::new();
+        let mut crl_issuers: Vec<Vec<u8>> = Vec::new();
+        for (path, crl) in &self.crl_files {
+            let (issuer, next_update) = crl_issuer_and_next_update(crl).ok_or_else(|| TlsError::Empty {
+                what: "revocation list",
+                path: path.clone(),
+            })?;
+            if next_update.is_some_and(|n| n < now) {
+                return Err(TlsError::ExpiredCrl {
+                    path: path.clone(),
+                    next_update: next_update.map(crate::clock::rfc3339).unwrap_or_default(),
+                });
+            }
+            crl_issuers.push(issuer);
+            crls.push(crl.clone());
+        }
+        if let Some(ca) = &self.own_ca {
+            let crl = ca
+                .crl(revoked, now, OWN_CRL_VALIDITY)
+                .map_err(|e| TlsError::OwnCa(e.to_string()))?;
+            if let Some((issuer, _)) = crl_issuer_and_next_update(&crl) {
+                crl_issuers.push(issuer);
+            }
+            crls.push(crl);
+        }
+        let mut roots = RootCertStore::empty();
+        for anchor in &self.anchors {
+            let subject = subject_of(anchor).unwrap_or_default();
+            if !crl_issuers.contains(&subject) {
+                return Err(TlsError::MissingCrl {
+                    subject: subject_name(anchor),
+                });
+            }
+            roots.add(anchor.clone()).map_err(|e| TlsError::Rustls(e.to_string()))?;
+        }
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let inner = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone())
+            .with_crls(crls)
+            .enforce_revocation_expiration()
+            .build()
+            .map_err(|e| TlsError::Rustls(e.to_string()))?;
+        let verifier = Arc::new(OinVerifier { inner, registry });
+        let mut config = ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .map_err(|e| TlsError::Rustls(e.to_string()))?
+            .with_client_cert_verifier(verifier)
+            .with_single_cert(self.chain.clone(), self.key.clone_key())
+            .map_err(|e| TlsError::Rustls(e.to_string()))?;
+        // Every connection does a full handshake, so a revoked certificate cannot ride on a resumed session.
+        config.session_storage = Arc::new(rustls::server::NoServerSessionStorage {});
+        config.send_tls13_tickets = 0;
+        config.alpn_protocols = vec![b"http/1.1".to_vec()];
+        Ok(Arc::new(config))
+    }
+}
+
+/// The current server configuration, swapped whole on reload.
+pub struct TlsState {
+    current: ArcSwap<ServerConfig>,
+}
+
+impl TlsState {
+    pub fn new(config: Arc<ServerConfig>) -> TlsState {
+        TlsState {
+            current: ArcSwap::new(config),
+        }
+    }
+
+    pub fn current(&self) -> Arc<ServerConfig> {
+        self.current.load_full()
+    }
+
+    pub fn swap(&self, config: Arc<ServerConfig>) {
+        self.current.store(config);
+    }
+}
+
+/// Why a certificate without an OIN is refused during the handshake.
+#[derive(Debug, thiserror::Error)]
+#[error("the client certificate carries no OIN in its subject serialNumber")]
+pub struct NoOin;
+
+/// WebPKI verification (chain, validity, clientAuth usage, CRLs) plus the gateway's own demands: an explicit
+/// clientAuth usage, an OIN in the subject, and a serial that the registry has not revoked.
+#[derive(Debug)]
+struct OinVerifier {
+    inner: Arc<dyn ClientCertVerifier>,
+    registry: Arc<Registry>,
+}
+
+impl ClientCertVerifier for OinVerifier {
+    fn root_hint_subjects(&self) -> &[DistinguishedName] {
+        self.inner.root_hint_subjects()
+    }
+
+    fn verify_client_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        now: UnixTime,
+    ) -> Result<ClientCertVerified, rustls::Error> {
+        self.inner.verify_client_cert(end_entity, intermediates, now)?;
+        let facts =
+            cert_facts(end_entity).map_err(|_| rustls::Error::InvalidCertificate(CertificateError::BadEncoding))?;
+        if !facts.client_auth {
+            return Err(rustls::Error::InvalidCertificate(CertificateError::InvalidPurpose));
+        }
+        if facts
+            .subject_serial_number
+            .as_deref()
+            .and_then(|s| s.parse::<Oin>().ok())
+            .is_none()
+        {
+            return Err(rustls::Error::InvalidCertificate(CertificateError::Other(
+                rustls::OtherError(Arc::new(NoOin)),
+            )));
+        }
+        if self.registry.current().is_revoked(&facts.serial) {
+            return Err(rustls::Error::InvalidCertificate(CertificateError::Revoked));
+        }
+        Ok(ClientCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.inner.verify_tls12_signature(message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.inner.verify_tls13_signature(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.inner.supported_verify_schemes()
+    }
+}
+
+/// A short, stable label for a refused handshake (the `reason` of the metric).
+pub fn refusal_reason(err: &std::io::Error) -> &'static str {
+    if err.kind() == std::io::ErrorKind::TimedOut {
+        return "timeout";
+    }
+    let Some(tls) = err.get_ref().and_then(|e| e.downcast_ref::<rustls::Error>()) else {
+        return "io";
+    };
+    match tls {
+        rustls::Error::NoCertificatesPresented => "no_certificate",
+        rustls::Error::InvalidCertificate(c) => match c {
+            CertificateError::Expired | CertificateError::ExpiredContext { .. } => "expired",
+            CertificateError::NotValidYet | CertificateError::NotValidYetContext { .. } => "not_yet_valid",
+            CertificateError::Revoked => "revoked",
+            CertificateError::UnknownIssuer => "unknown_ca",
+            CertificateError::InvalidPurpose | CertificateError::InvalidPurposeContext { .. } => "wrong_purpose",
+            CertificateError::UnknownRevocationStatus
+            | CertificateError::ExpiredRevocationList
+            | CertificateError::ExpiredRevocationListContext { .. } => "revocation_status",
+            CertificateError::Other(_) => "no_oin",
+            _ => "bad_certificate",
+        },
+        _ => "protocol",
+    }
+}
+
+fn read(what: &'static str, path: &Path) -> Result<Vec<u8>, TlsError> {
+    std::fs::read(path).map_err(|source| TlsError::Read {
+        what,
+        path: path.to_owned(),
+        source,
+    })
+}
+
+fn read_certs(what: &'static str, path: &Path) -> Result<Vec<CertificateDer<'static>>, TlsError> {
+    let bytes = read(what, path)?;
+    let certs: Vec<_> = CertificateDer::pem_slice_iter(&bytes).filter_map(Result::ok).collect();
+    if certs.is_empty() {
+        return Err(TlsError::Empty {
+            what,
+            path: path.to_owned(),
+        });
+    }
+    Ok(certs)
+}
+
+fn read_crl(path: &Path) -> Result<CertificateRevocationListDer<'static>, TlsError> {
+    let bytes = read("revocation list", path)?;
+    match CertificateRevocationListDer::from_pem_slice(&bytes) {
+        Ok(crl) => Ok(crl),
+        Err(_) if bytes.first() == Some(&0x30) => Ok(CertificateRevocationListDer::from(bytes)),
+        Err(_) => Err(TlsError::Empty {
+            what: "revocation list",
+            path: path.to_owned(),
+        }),
+    }
+}
+
+fn crl_issuer_and_next_update(crl: &CertificateRevocationListDer<'_>) -> Option<(Vec<u8>, Option<OffsetDateTime>)> {
+    let (_, parsed) = CertificateRevocationList::from_der(crl.as_ref()).ok()?;
+    let next = parsed.next_update().map(|t| t.to_datetime());
+    Some((parsed.issuer().as_raw().to_vec(), next))
+}
+
+fn subject_of(cert: &CertificateDer<'_>) -> Option<Vec<u8>> {
+    let (_, parsed) = X509Certificate::from_der(cert.as_ref()).ok()?;
+    Some(parsed.subject().as_raw().to_vec())
+}
+
+fn subject_name(cert: &CertificateDer<'_>) -> String {
+    X509Certificate::from_der(cert.as_ref()).map_or_else(|_| "(unparseable)".into(), |(_, c)| c.subject().to_string())
+}

@@ -1,0 +1,436 @@
+//! The `doelpoort` command line: parses, calls the library, maps errors to exit codes
+//! (0 success, 1 runtime failure, 2 usage error) and prints errors to stderr as one sentence.
+use clap::{Args, Parser, Subcommand};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use doelpoort::clock::{Clock, SystemClock};
+use doelpoort::config::Config;
+use doelpoort::edge::tls::TlsMaterial;
+use doelpoort::onboarding::{self, Actor, NewOrg, Signature, Transition};
+use doelpoort::pki::{cert_facts, TokenKeyPair};
+use doelpoort::token::{self, TokenRequest, MAX_LIFETIME_SECS};
+
+#[derive(Parser)]
+#[command(
+    name = "doelpoort",
+    version,
+    about = "Secure information-exchange gateway for a Zorg- en Veiligheidshuis"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Create (or reuse) a demo directory with CA, certificates, keys and database, then serve.
+    Demo {
+        #[arg(long, default_value = "demo")]
+        dir: PathBuf,
+        #[arg(long, default_value = "127.0.0.1:8443")]
+        listen: SocketAddr,
+    },
+    /// Start the gateway with a production configuration.
+    Serve(ConfigArg),
+    /// Apply database migrations.
+    Migrate(ConfigArg),
+    /// Onboard and manage organisations.
+    #[command(subcommand)]
+    Org(OrgCommand),
+    /// Client certificates from the gateway's own CA.
+    #[command(subcommand)]
+    Cert(CertCommand),
+    /// Development helper: print a token signed with a demo organisation's key, bound to its demo certificate.
+    Token {
+        #[arg(long)]
+        dir: PathBuf,
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        sub: String,
+        #[arg(long, value_delimiter = ',')]
+        roles: Vec<String>,
+        #[arg(long, default_value_t = 3600)]
+        ttl: i64,
+    },
+}
+
+#[derive(Args)]
+struct ConfigArg {
+    #[arg(long)]
+    config: PathBuf,
+}
+
+#[derive(Subcommand)]
+enum OrgCommand {
+    /// Onboard an organisation.
+    Add {
+        #[command(flatten)]
+        c: ConfigArg,
+        #[arg(long)]
+        oin: String,
+        #[arg(long)]
+        name: String,
+        /// ketenpartner, convenantpartner or incidenteel
+        #[arg(long)]
+        kind: String,
+        /// Covenant roles, comma separated.
+        #[arg(long, value_delimiter = ',')]
+        roles: Vec<String>,
+        /// File with the organisation's public token keys (JWKS).
+        #[arg(long)]
+        jwks: PathBuf,
+    },
+    /// List organisations.
+    List(ConfigArg),
+    /// Record a covenant signature.
+    Sign {
+        #[command(flatten)]
+        c: ConfigArg,
+        #[arg(long)]
+        oin: String,
+        #[arg(long = "covenant-version")]
+        version: String,
+        /// YYYY-MM-DD
+        #[arg(long)]
+        signed_on: String,
+        #[arg(long)]
+        signatory: String,
+    },
+    /// Replace the organisation's token keys.
+    RotateKeys {
+        #[command(flatten)]
+        c: ConfigArg,
+        #[arg(long)]
+        oin: String,
+        #[arg(long)]
+        jwks: PathBuf,
+    },
+    /// Suspend an organisation.
+    Suspend(Lifecycle),
+    /// Reinstate a suspended organisation.
+    Reinstate(Lifecycle),
+    /// Offboard an organisation (revokes the certificates the gateway issued to it).
+    Offboard(Lifecycle),
+}
+
+#[derive(Args)]
+struct Lifecycle {
+    #[command(flatten)]
+    c: ConfigArg,
+    #[arg(long)]
+    oin: String,
+    #[arg(long)]
+    reason: String,
+}
+
+#[derive(Subcommand)]
+enum CertCommand {
+    /// Issue a client certificate for an OIN into DIR (cert.pem, key.pem).
+    Issue {
+        #[command(flatten)]
+        c: ConfigArg,
+        #[arg(long)]
+        oin: String,
+        #[arg(long)]
+        out: PathBuf,
+        /// Subject name; defaults to the organisation's name.
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long, default_value_t = 365)]
+        days: i64,
+    },
+    /// Revoke a certificate by serial number (hex); running gateways pick it up without a restart.
+    Revoke {
+        #[command(flatten)]
+        c: ConfigArg,
+        #[arg(long)]
+        serial: String,
+        #[arg(long, default_value = "revoked by an administrator")]
+        reason: String,
+    },
+}
+
+/// A failure with the exit code it maps to.
+struct Failure {
+    code: u8,
+    message: String,
+}
+
+impl<E: std::fmt::Display> From<E> for Failure {
+    fn from(e: E) -> Self {
+        Failure {
+            code: 1,
+            message: e.to_string(),
+        }
+    }
+}
+
+fn usage(message: impl Into<String>) -> Failure {
+    Failure {
+        code: 2,
+        message: message.into(),
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("DOELPOORT_LOG").unwrap_or_else(|_| "info".into()))
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("doelpoort: cannot start the async runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    match runtime.block_on(run(cli.command)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(f) => {
+            eprintln!("doelpoort: {}", f.message);
+            ExitCode::from(f.code)
+        }
+    }
+}
+
+async fn run(command: Command) -> Result<(), Failure> {
+    match command {
+        Command::Demo { dir, listen } => demo(&dir, listen).await,
+        Command::Serve(c) => {
+            let config = Config::load(&c.config)?;
+            let server = doelpoort::server::start(config, Arc::new(SystemClock)).await?;
+            doelpoort::server::run_until_signal(server).await;
+            Ok(())
+        }
+        Command::Migrate(c) => {
+            let config = Config::load(&c.config)?;
+            doelpoort::server::open_store(&config).await?.close().await;
+            println!("migrations applied");
+            Ok(())
+        }
+        Command::Org(o) => org(o).await,
+        Command::Cert(c) => cert(c).await,
+        Command::Token {
+            dir,
+            org,
+            sub,
+            roles,
+            ttl,
+        } => {
+            println!("{}", demo_token(&dir, &org, &sub, &roles, ttl)?);
+            Ok(())
+        }
+    }
+}
+
+async fn demo(dir: &Path, listen: SocketAddr) -> Result<(), Failure> {
+    let config = doelpoort::demo::prepare(dir, listen).await?;
+    let server = doelpoort::server::start(config, Arc::new(SystemClock)).await?;
+    let exe = std::env::current_exe().unwrap_or_else(|_| PathBuf::from("doelpoort"));
+    let dir = dir.canonicalize()?;
+    println!(
+        "{}",
+        doelpoort::demo::instructions(&dir, server.addr, server.metrics_addr, &exe)
+    );
+    doelpoort::server::run_until_signal(server).await;
+    Ok(())
+}
+
+async fn open(c: &ConfigArg) -> Result<(Config, doelpoort::store::Store), Failure> {
+    let config = Config::load(&c.config)?;
+    let store = doelpoort::server::open_store(&config).await?;
+    Ok((config, store))
+}
+
+async fn org(command: OrgCommand) -> Result<(), Failure> {
+    let actor = Actor::command_line();
+    let now = SystemClock.now();
+    let (c, view) = match command {
+        OrgCommand::Add {
+            c,
+            oin,
+            name,
+            kind,
+            roles,
+            jwks,
+        } => {
+            let (config, store) = open(&c).await?;
+            let covenant = doelpoort::covenant::Covenant::load(&config.covenant_dir)?;
+            let jwks: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&jwks)?)
+                .map_err(|_| usage(format!("{} is not a JSON document", jwks.display())))?;
+            let new = NewOrg {
+                oin,
+                name,
+                kind,
+                covenant_roles: roles,
+                jwks,
+            };
+            let r = onboarding::add(&store, &covenant, now, &actor, &new).await;
+            (store, r)
+        }
+        OrgCommand::List(c) => {
+            let (_, store) = open(&c).await?;
+            for o in onboarding::list(&store).await? {
+                let signed: Vec<&str> = o.signatures.iter().map(|s| s.version.as_str()).collect();
+                println!(
+                    "{}\t{}\t{}\t{}\t{}\tsigned: {}",
+                    o.oin,
+                    o.status,
+                    o.kind,
+                    o.covenant_roles.join(","),
+                    o.name,
+                    signed.join(",")
+                );
+            }
+            store.close().await;
+            return Ok(());
+        }
+        OrgCommand::Sign {
+            c,
+            oin,
+            version,
+            signed_on,
+            signatory,
+        } => {
+            let (_, store) = open(&c).await?;
+            let sig = Signature {
+                version,
+                signed_on,
+                signatory,
+            };
+            let r = onboarding::sign(&store, now, &actor, &oin, &sig).await;
+            (store, r)
+        }
+        OrgCommand::RotateKeys { c, oin, jwks } => {
+            let (_, store) = open(&c).await?;
+            let jwks: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&jwks)?)
+                .map_err(|_| usage(format!("{} is not a JSON document", jwks.display())))?;
+            let r = onboarding::rotate_keys(&store, now, &actor, &oin, &jwks).await;
+            (store, r)
+        }
+        OrgCommand::Suspend(l) => lifecycle(l, Transition::Suspend, &actor, now).await?,
+        OrgCommand::Reinstate(l) => lifecycle(l, Transition::Reinstate, &actor, now).await?,
+        OrgCommand::Offboard(l) => lifecycle(l, Transition::Offboard, &actor, now).await?,
+    };
+    c.close().await;
+    let view = view?;
+    println!("{}\t{}\t{}", view.oin, view.status, view.name);
+    Ok(())
+}
+
+async fn lifecycle(
+    l: Lifecycle,
+    step: Transition,
+    actor: &Actor,
+    now: time::OffsetDateTime,
+) -> Result<
+    (
+        doelpoort::store::Store,
+        Result<onboarding::OrgView, onboarding::OnboardingError>,
+    ),
+    Failure,
+> {
+    let (config, store) = open(&l.c).await?;
+    let r = onboarding::transition(&store, now, actor, &config.host_oin, &l.oin, step, &l.reason).await;
+    Ok((store, r))
+}
+
+async fn cert(command: CertCommand) -> Result<(), Failure> {
+    let actor = Actor::command_line();
+    let now = SystemClock.now();
+    match command {
+        CertCommand::Issue {
+            c,
+            oin,
+            out,
+            name,
+            days,
+        } => {
+            let (config, store) = open(&c).await?;
+            let material = TlsMaterial::load(&config.tls)?;
+            let name = match name {
+                Some(n) => n,
+                None => store
+                    .organisation(&oin)
+                    .await?
+                    .map_or_else(|| format!("OIN {oin}"), |o| o.name),
+            };
+            let issued = onboarding::issue_certificate(&store, material.own_ca(), now, &actor, &oin, &name, days).await;
+            store.close().await;
+            let issued = issued?;
+            std::fs::create_dir_all(&out)?;
+            write_private(&out.join("key.pem"), &issued.pem.key_pem)?;
+            std::fs::write(out.join("cert.pem"), &issued.pem.cert_pem)?;
+            println!(
+                "issued serial {} (x5t#S256 {}) into {}",
+                issued.serial,
+                issued.thumbprint,
+                out.display()
+            );
+            Ok(())
+        }
+        CertCommand::Revoke { c, serial, reason } => {
+            let (_, store) = open(&c).await?;
+            let r = onboarding::revoke_certificate(&store, now, &actor, &serial, &reason).await;
+            store.close().await;
+            if r? {
+                println!("revoked; running gateways refuse it within a second");
+            } else {
+                println!("already revoked");
+            }
+            Ok(())
+        }
+    }
+}
+
+fn write_private(path: &Path, content: &str) -> Result<(), Failure> {
+    use std::io::Write as _;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    options.open(path)?.write_all(content.as_bytes())?;
+    Ok(())
+}
+
+/// A token for a demo organisation: its key, OIN and certificate come from DIR/orgs/SLUG.
+fn demo_token(dir: &Path, org: &str, sub: &str, roles: &[String], ttl: i64) -> Result<String, Failure> {
+    if !(1..=MAX_LIFETIME_SECS).contains(&ttl) {
+        return Err(usage(format!(
+            "--ttl must be between 1 and {MAX_LIFETIME_SECS} seconds"
+        )));
+    }
+    if org.is_empty() || !org.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
+        return Err(usage("--org must be the name of a folder under DIR/orgs"));
+    }
+    let org_dir = dir.join("orgs").join(org);
+    let read = |name: &str| {
+        std::fs::read_to_string(org_dir.join(name))
+            .map_err(|e| Failure::from(format!("cannot read {}: {e}", org_dir.join(name).display())))
+    };
+    let key = TokenKeyPair::from_pem(&read("token-key.pem")?)?;
+    let oin = read("oin")?.trim().to_owned();
+    use rustls_pki_types::pem::PemObject;
+    let cert = rustls_pki_types::CertificateDer::from_pem_slice(read("cert.pem")?.as_bytes())
+        .map_err(|_| Failure::from("the organisation's cert.pem holds no certificate"))?;
+    let thumbprint = cert_facts(&cert)?.thumbprint;
+    let audience = Config::load(&dir.join("doelpoort.toml")).map_or_else(|_| "doelpoort".to_owned(), |c| c.audience);
+    let request = TokenRequest {
+        issuer: &oin,
+        audience: &audience,
+        sub,
+        roles,
+        thumbprint: &thumbprint,
+        iat: SystemClock.now().unix_timestamp(),
+        ttl_secs: ttl,
+    };
+    Ok(token::sign(&key, &request)?)
+}

@@ -1,0 +1,475 @@
+//! Onboarding and lifecycle of signatories, shared by the admin API and the `doelpoort org` / `cert` commands:
+//! one place for each rule. Every change is recorded as an admin action (who, when, what) in the same
+//! transaction as the change itself.
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use utoipa::ToSchema;
+
+use crate::clock::rfc3339;
+use crate::covenant::Covenant;
+use crate::domain::{Oin, OrgKind, OrgStatus};
+use crate::pki::{CertificateAuthority, ClientCertSpec, IssuedCertificate, PkiError};
+use crate::store::{AdminActionRow, CertificateRow, KeyRow, NewOrganisation, OrgRow, SignatureRow, Store, StoreError};
+use crate::token::parse_jwks;
+
+#[derive(Debug, thiserror::Error)]
+pub enum OnboardingError {
+    #[error("oin: an OIN is exactly 20 digits")]
+    InvalidOin,
+    #[error("{0}")]
+    Validation(String),
+    #[error("{0}")]
+    Jwks(String),
+    #[error("{0} already exists")]
+    Exists(&'static str),
+    #[error("no organisation with this OIN is onboarded")]
+    NotFound,
+    #[error("cannot {action} an organisation that is {status}")]
+    InvalidState { action: &'static str, status: String },
+    #[error("the host organisation cannot be suspended or offboarded")]
+    HostProtected,
+    #[error("the gateway holds no CA key, so it cannot issue certificates")]
+    NoCa,
+    #[error(transparent)]
+    Store(StoreError),
+    #[error(transparent)]
+    Pki(PkiError),
+}
+
+impl From<StoreError> for OnboardingError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Exists(what) => OnboardingError::Exists(what),
+            StoreError::NotFound(_) => OnboardingError::NotFound,
+            other => OnboardingError::Store(other),
+        }
+    }
+}
+
+type Result<T> = std::result::Result<T, OnboardingError>;
+
+/// Who performs an admin action: a professional of an organisation, or an operator at the command line.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub oin: Option<String>,
+    pub sub: String,
+}
+
+impl Actor {
+    /// An operator using the command line on the gateway's host.
+    pub fn command_line() -> Actor {
+        let user = std::env::var("USER").unwrap_or_else(|_| "unknown".into());
+        Actor {
+            oin: None,
+            sub: format!("cli:{user}"),
+        }
+    }
+
+    fn action(&self, now: OffsetDateTime, action: &str, target: &str, detail: serde_json::Value) -> AdminActionRow {
+        AdminActionRow {
+            id: 0,
+            at: rfc3339(now),
+            actor_oin: self.oin.clone(),
+            actor_sub: self.sub.clone(),
+            action: action.to_owned(),
+            target: target.to_owned(),
+            detail: detail.to_string(),
+        }
+    }
+}
+
+/// A new signatory.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewOrg {
+    /// 20-digit OIN.
+    pub oin: String,
+    pub name: String,
+    /// `ketenpartner`, `convenantpartner` or `incidenteel`.
+    pub kind: String,
+    /// Covenant roles, from the covenant in force.
+    pub covenant_roles: Vec<String>,
+    /// Public token-signing keys (EdDSA/Ed25519 or ES256/P-256) as a JWKS document.
+    #[schema(value_type = Object)]
+    pub jwks: serde_json::Value,
+}
+
+/// A recorded covenant signature.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Signature {
+    /// Covenant version signed.
+    pub version: String,
+    /// Date of signing, `YYYY-MM-DD`.
+    pub signed_on: String,
+    /// Who signed on behalf of the organisation (a function or name of the signatory).
+    pub signatory: String,
+}
+
+/// An organisation as administrators see it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct OrgView {
+    pub oin: String,
+    pub name: String,
+    pub kind: String,
+    pub covenant_roles: Vec<String>,
+    pub status: String,
+    pub signatures: Vec<Signature>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+fn text(field: &str, value: &str, max: usize) -> Result<String> {
+    let v = value.trim();
+    if v.is_empty() || v.chars().count() > max || v.chars().any(char::is_control) {
+        return Err(OnboardingError::Validation(format!(
+            "{field}: must be 1–{max} characters without control characters"
+        )));
+    }
+    Ok(v.to_owned())
+}
+
+fn oin(value: &str) -> Result<Oin> {
+    value.parse().map_err(|_| OnboardingError::InvalidOin)
+}
+
+fn key_rows(oin: &Oin, jwks: &serde_json::Value) -> Result<Vec<KeyRow>> {
+    let keys = parse_jwks(jwks).map_err(|e| OnboardingError::Jwks(e.to_string()))?;
+    Ok(keys
+        .into_iter()
+        .map(|k| KeyRow {
+            oin: oin.to_string(),
+            kid: k.kid,
+            alg: k.alg.to_owned(),
+            jwk: k.jwk,
+        })
+        .collect())
+}
+
+/// Onboards a new organisation (status `active`).
+///
+/// # Errors
+/// Invalid OIN, name, kind, roles or JWKS; the OIN is onboarded already.
+pub async fn add(
+    store: &Store,
+    covenant: &Covenant,
+    now: OffsetDateTime,
+    actor: &Actor,
+    new: &NewOrg,
+) -> Result<OrgView> {
+    let oin = oin(&new.oin)?;
+    let name = text("name", &new.name, 200)?;
+    let kind: OrgKind = new
+        .kind
+        .parse()
+        .map_err(|e: crate::domain::ParseError| OnboardingError::Validation(e.to_string()))?;
+    if new.covenant_roles.is_empty() {
+        return Err(OnboardingError::Validation(
+            "covenant_roles: at least one role is required".into(),
+        ));
+    }
+    for (i, role) in new.covenant_roles.iter().enumerate() {
+        if !covenant.has_role(role) {
+            return Err(OnboardingError::Validation(format!(
+                "covenant_roles[{i}]: not a role of covenant {}",
+                covenant.version
+            )));
+        }
+        if new.covenant_roles[..i].contains(role) {
+            return Err(OnboardingError::Validation(format!(
+                "covenant_roles[{i}]: listed twice"
+            )));
+        }
+    }
+    let keys = key_rows(&oin, &new.jwks)?;
+    let row = NewOrganisation {
+        oin: oin.to_string(),
+        name,
+        kind: kind.as_str().to_owned(),
+        roles: new.covenant_roles.join(","),
+        keys,
+    };
+    let detail = serde_json::json!({"kind": row.kind, "covenant_roles": new.covenant_roles,
+        "kids": row.keys.iter().map(|k| k.kid.as_str()).collect::<Vec<_>>()});
+    let action = actor.action(now, "organisation.add", oin.as_str(), detail);
+    store.insert_organisation(&row, &action.at, &action).await?;
+    get(store, oin.as_str()).await
+}
+
+/// One organisation with its signatures.
+///
+/// # Errors
+/// Unknown OIN.
+pub async fn get(store: &Store, oin_text: &str) -> Result<OrgView> {
+    let oin = oin(oin_text)?;
+    let row = store
+        .organisation(oin.as_str())
+        .await?
+        .ok_or(OnboardingError::NotFound)?;
+    let signatures = store.signatures_of(oin.as_str()).await?;
+    Ok(view(row, signatures))
+}
+
+/// Every onboarded organisation.
+pub async fn list(store: &Store) -> Result<Vec<OrgView>> {
+    let mut out = Vec::new();
+    for row in store.organisations().await? {
+        let signatures = store.signatures_of(&row.oin).await?;
+        out.push(view(row, signatures));
+    }
+    Ok(out)
+}
+
+fn view(row: OrgRow, signatures: Vec<SignatureRow>) -> OrgView {
+    OrgView {
+        covenant_roles: row
+            .roles
+            .split(',')
+            .filter(|r| !r.is_empty())
+            .map(str::to_owned)
+            .collect(),
+        oin: row.oin,
+        name: row.name,
+        kind: row.kind,
+        status: row.status,
+        signatures: signatures
+            .into_iter()
+            .map(|s| Signature {
+                version: s.version,
+                signed_on: s.signed_on,
+                signatory: s.signatory,
+            })
+            .collect(),
+        created_at: row.created_at,
+        updated_at: row.updated_at,
+    }
+}
+
+/// Records that the organisation signed a covenant version.
+///
+/// # Errors
+/// Malformed fields, a signing date in the future, unknown OIN, or this version signed already.
+pub async fn sign(
+    store: &Store,
+    now: OffsetDateTime,
+    actor: &Actor,
+    oin_text: &str,
+    sig: &Signature,
+) -> Result<OrgView> {
+    let oin = oin(oin_text)?;
+    let version = text("version", &sig.version, 64)?;
+    let signatory = text("signatory", &sig.signatory, 200)?;
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    let date = time::Date::parse(sig.signed_on.trim(), &format)
+        .map_err(|_| OnboardingError::Validation("signed_on: must be a date YYYY-MM-DD".into()))?;
+    if date > now.date() {
+        return Err(OnboardingError::Validation("signed_on: lies in the future".into()));
+    }
+    let detail = serde_json::json!({"version": version, "signed_on": date.to_string()});
+    let action = actor.action(now, "organisation.sign", oin.as_str(), detail);
+    let row = SignatureRow {
+        oin: oin.to_string(),
+        version,
+        signed_on: date.to_string(),
+        signatory,
+        recorded_at: action.at.clone(),
+    };
+    store.insert_signature(&row, &action).await?;
+    get(store, oin.as_str()).await
+}
+
+/// Replaces the organisation's token keys; tokens signed with the old keys stop working at once.
+///
+/// # Errors
+/// Malformed JWKS or unknown OIN.
+pub async fn rotate_keys(
+    store: &Store,
+    now: OffsetDateTime,
+    actor: &Actor,
+    oin_text: &str,
+    jwks: &serde_json::Value,
+) -> Result<OrgView> {
+    let oin = oin(oin_text)?;
+    let keys = key_rows(&oin, jwks)?;
+    let detail = serde_json::json!({"kids": keys.iter().map(|k| k.kid.as_str()).collect::<Vec<_>>()});
+    let action = actor.action(now, "organisation.rotate_keys", oin.as_str(), detail);
+    store.replace_keys(oin.as_str(), &keys, &action.at, &action).await?;
+    get(store, oin.as_str()).await
+}
+
+/// A lifecycle step: which statuses it starts from and where it leads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transition {
+    Suspend,
+    Reinstate,
+    Offboard,
+}
+
+impl Transition {
+    fn name(self) -> &'static str {
+        match self {
+            Transition::Suspend => "suspend",
+            Transition::Reinstate => "reinstate",
+            Transition::Offboard => "offboard",
+        }
+    }
+
+    fn rule(self) -> (&'static [&'static str], OrgStatus) {
+        match self {
+            Transition::Suspend => (&["active"], OrgStatus::Suspended),
+            Transition::Reinstate => (&["suspended"], OrgStatus::Active),
+            Transition::Offboard => (&["active", "suspended"], OrgStatus::Offboarded),
+        }
+    }
+}
+
+/// Suspends, reinstates or offboards an organisation. Offboarding also revokes every certificate the gateway
+/// issued to it. The host organisation cannot be suspended or offboarded (that would lock out its admins).
+///
+/// # Errors
+/// Missing reason, unknown OIN, the host organisation, or a status the step does not start from.
+pub async fn transition(
+    store: &Store,
+    now: OffsetDateTime,
+    actor: &Actor,
+    host_oin: &Oin,
+    oin_text: &str,
+    step: Transition,
+    reason: &str,
+) -> Result<OrgView> {
+    let oin = oin(oin_text)?;
+    let reason = text("reason", reason, 500)?;
+    if &oin == host_oin && step != Transition::Reinstate {
+        return Err(OnboardingError::HostProtected);
+    }
+    let (from, to) = step.rule();
+    let action = actor.action(
+        now,
+        &format!("organisation.{}", step.name()),
+        oin.as_str(),
+        serde_json::json!({"reason": reason}),
+    );
+    let previous = store
+        .set_status(oin.as_str(), from, to.as_str(), &action.at, &action)
+        .await?;
+    if !from.contains(&previous.as_str()) {
+        return Err(OnboardingError::InvalidState {
+            action: step.name(),
+            status: previous,
+        });
+    }
+    get(store, oin.as_str()).await
+}
+
+/// Revokes a certificate by serial (hex); new handshakes with it fail and open connections are refused at their
+/// next request. Returns false when it was revoked already.
+///
+/// # Errors
+/// Malformed serial or reason.
+pub async fn revoke_certificate(
+    store: &Store,
+    now: OffsetDateTime,
+    actor: &Actor,
+    serial: &str,
+    reason: &str,
+) -> Result<bool> {
+    let serial = normalise_serial(serial)?;
+    let reason = text("reason", reason, 500)?;
+    let action = actor.action(
+        now,
+        "certificate.revoke",
+        &serial,
+        serde_json::json!({"reason": reason}),
+    );
+    Ok(store.revoke(&serial, &reason, &action.at, &action).await?)
+}
+
+/// Lowercase hex without separators or leading zero bytes, as the gateway compares serials.
+///
+/// # Errors
+/// Not a hex serial of at most 20 bytes.
+pub fn normalise_serial(serial: &str) -> Result<String> {
+    let cleaned: String = serial
+        .trim()
+        .chars()
+        .filter(|c| *c != ':')
+        .collect::<String>()
+        .to_lowercase();
+    let mut bytes = hex::decode(if cleaned.len() % 2 == 1 {
+        format!("0{cleaned}")
+    } else {
+        cleaned
+    })
+    .map_err(|_| OnboardingError::Validation("serial: must be hexadecimal".into()))?;
+    while bytes.len() > 1 && bytes.first() == Some(&0) {
+        bytes.remove(0);
+    }
+    if bytes.is_empty() || bytes.len() > 20 {
+        return Err(OnboardingError::Validation("serial: must be 1–20 bytes".into()));
+    }
+    Ok(hex::encode(bytes))
+}
+
+/// Issues a client certificate for `oin` from the gateway's own CA and remembers it (so offboarding revokes it).
+///
+/// # Errors
+/// Malformed OIN or name, no CA, or certificate generation failed.
+pub async fn issue_certificate(
+    store: &Store,
+    ca: Option<&CertificateAuthority>,
+    now: OffsetDateTime,
+    actor: &Actor,
+    oin_text: &str,
+    name: &str,
+    days: i64,
+) -> Result<IssuedCertificate> {
+    let oin = oin(oin_text)?;
+    let name = text("name", name, 64)?;
+    let ca = ca.ok_or(OnboardingError::NoCa)?;
+    if !(1..=825).contains(&days) {
+        return Err(OnboardingError::Validation("days: must be 1–825".into()));
+    }
+    let issued = ca
+        .issue_client(&ClientCertSpec::new(&name, oin.as_str(), now, days))
+        .map_err(OnboardingError::Pki)?;
+    record_certificate(store, now, actor, oin.as_str(), &issued).await?;
+    Ok(issued)
+}
+
+/// Remembers a certificate issued elsewhere by the gateway's CA (the demo issues them before the database exists).
+pub async fn record_certificate(
+    store: &Store,
+    now: OffsetDateTime,
+    actor: &Actor,
+    oin: &str,
+    issued: &IssuedCertificate,
+) -> Result<()> {
+    let action = actor.action(
+        now,
+        "certificate.issue",
+        &issued.serial,
+        serde_json::json!({"oin": oin, "not_after": rfc3339(issued.not_after)}),
+    );
+    let row = CertificateRow {
+        serial: issued.serial.clone(),
+        oin: oin.to_owned(),
+        thumbprint: issued.thumbprint.clone(),
+        not_after: rfc3339(issued.not_after),
+        issued_at: action.at.clone(),
+    };
+    store.insert_certificate(&row, &action).await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn serials_are_normalised() {
+        assert_eq!(normalise_serial("00:AB:cd").unwrap(), "abcd");
+        assert_eq!(normalise_serial("abc").unwrap(), "0abc");
+        assert!(normalise_serial("xyz").is_err());
+        assert!(normalise_serial("").is_err());
+    }
+}

@@ -1,0 +1,346 @@
+//! Certificates for development and private-CA deployments, made with rcgen: the gateway's CA, its server
+//! certificate, client certificates that carry the OIN in the subject `serialNumber` (as PKIoverheid
+//! certificates do), revocation lists, and Ed25519 token-signing keys with their public JWK.
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use rcgen::{
+    BasicConstraints, CertificateParams, CertificateRevocationListParams, DistinguishedName, DnType, DnValue,
+    ExtendedKeyUsagePurpose, IsCa, KeyIdMethod, KeyPair, KeyUsagePurpose, RevocationReason, RevokedCertParams, SanType,
+    SerialNumber,
+};
+use ring::rand::{SecureRandom, SystemRandom};
+use ring::signature::KeyPair as _;
+use rustls_pki_types::{CertificateDer, CertificateRevocationListDer};
+use time::{Duration, OffsetDateTime};
+use x509_parser::prelude::{FromDer, X509Certificate};
+
+/// The X.520 `serialNumber` attribute, where PKIoverheid certificates carry the OIN.
+const OID_SERIAL_NUMBER: [u64; 4] = [2, 5, 4, 5];
+
+#[derive(Debug, thiserror::Error)]
+pub enum PkiError {
+    #[error("certificate generation failed: {0}")]
+    Rcgen(#[from] rcgen::Error),
+    #[error("the certificate is not valid X.509")]
+    Parse,
+    #[error("the key is not a valid PKCS#8 Ed25519 key")]
+    Key,
+    #[error("no randomness available")]
+    Random,
+}
+
+/// A PEM certificate with its PEM private key.
+#[derive(Debug, Clone)]
+pub struct PemPair {
+    pub cert_pem: String,
+    pub key_pem: String,
+}
+
+/// The gateway's own CA, able to sign certificates and revocation lists.
+pub struct CertificateAuthority {
+    cert: rcgen::Certificate,
+    key: KeyPair,
+    pem: String,
+}
+
+impl CertificateAuthority {
+    /// A new self-signed CA (ECDSA P-256, ten years).
+    pub fn generate(name: &str, now: OffsetDateTime) -> Result<CertificateAuthority, PkiError> {
+        let key = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256)?;
+        let mut params = CertificateParams::default();
+        params.distinguished_name = dn(name, None)?;
+        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+        params.not_before = now - Duration::days(1);
+        params.not_after = now + Duration::days(3650);
+        params.serial_number = Some(random_serial()?);
+        params.key_identifier_method = KeyIdMethod::Sha256;
+        let cert = params.self_signed(&key)?;
+        let pem = cert.pem();
+        Ok(CertificateAuthority { cert, key, pem })
+    }
+
+    /// Loads a CA from its PEM certificate and PEM (PKCS#8) key.
+    pub fn from_pem(cert_pem: &str, key_pem: &str) -> Result<CertificateAuthority, PkiError> {
+        let key = KeyPair::from_pem(key_pem)?;
+        let params = CertificateParams::from_ca_cert_pem(cert_pem)?;
+        let cert = params.self_signed(&key)?;
+        Ok(CertificateAuthority {
+            cert,
+            key,
+            pem: cert_pem.to_owned(),
+        })
+    }
+
+    /// The CA certificate as it was issued (PEM).
+    pub fn cert_pem(&self) -> &str {
+        &self.pem
+    }
+
+    pub fn key_pem(&self) -> String {
+        self.key.serialize_pem()
+    }
+
+    /// A server certificate for the given DNS names and IP addresses (one year).
+    pub fn issue_server(&self, names: &[String], now: OffsetDateTime) -> Result<PemPair, PkiError> {
+        let key = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256)?;
+        let mut params = CertificateParams::default();
+        params.distinguished_name = dn("Doelpoort gateway", None)?;
+        params.subject_alt_names = names
+            .iter()
+            .map(|n| match n.parse::<std::net::IpAddr>() {
+                Ok(ip) => Ok(SanType::IpAddress(ip)),
+                Err(_) => Ok(SanType::DnsName(n.clone().try_into()?)),
+            })
+            .collect::<Result<_, rcgen::Error>>()?;
+        params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+        params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+        params.not_before = now - Duration::days(1);
+        params.not_after = now + Duration::days(365);
+        params.serial_number = Some(random_serial()?);
+        let cert = params.signed_by(&key, &self.cert, &self.key)?;
+        Ok(PemPair {
+            cert_pem: cert.pem(),
+            key_pem: key.serialize_pem(),
+        })
+    }
+
+    /// A client certificate as described by `spec`.
+    pub fn issue_client(&self, spec: &ClientCertSpec) -> Result<IssuedCertificate, PkiError> {
+        let key = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256)?;
+        let mut params = CertificateParams::default();
+        params.distinguished_name = dn(&spec.name, spec.oin.as_deref())?;
+        params.extended_key_usages = spec.usages.clone();
+        params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+        params.not_before = spec.not_before;
+        params.not_after = spec.not_after;
+        let serial = random_serial()?;
+        params.serial_number = Some(serial.clone());
+        let cert = params.signed_by(&key, &self.cert, &self.key)?;
+        Ok(IssuedCertificate {
+            serial: hex::encode(serial.as_ref()),
+            thumbprint: thumbprint(cert.der()),
+            not_after: spec.not_after,
+            pem: PemPair {
+                cert_pem: cert.pem(),
+                key_pem: key.serialize_pem(),
+            },
+        })
+    }
+
+    /// A revocation list of this CA naming `revoked` serials (lowercase hex), valid from `now` for `validity`.
+    pub fn crl(
+        &self,
+        revoked: &[(String, OffsetDateTime)],
+        now: OffsetDateTime,
+        validity: Duration,
+    ) -> Result<CertificateRevocationListDer<'static>, PkiError> {
+        let revoked_certs = revoked
+            .iter()
+            .filter_map(|(serial, at)| {
+                let bytes = hex::decode(serial).ok()?;
+                Some(RevokedCertParams {
+                    serial_number: SerialNumber::from_slice(&bytes),
+                    revocation_time: *at,
+                    reason_code: Some(RevocationReason::Unspecified),
+                    invalidity_date: None,
+                })
+            })
+            .collect();
+        let params = CertificateRevocationListParams {
+            this_update: now - Duration::minutes(5),
+            next_update: now + validity,
+            crl_number: SerialNumber::from_slice(&now.unix_timestamp().to_be_bytes()),
+            issuing_distribution_point: None,
+            revoked_certs,
+            key_identifier_method: KeyIdMethod::Sha256,
+        };
+        let crl = params.signed_by(&self.cert, &self.key)?;
+        Ok(CertificateRevocationListDer::from(crl.der().to_vec()))
+    }
+}
+
+/// What a client certificate should say; tests vary it to make expired, early or wrong-purpose certificates.
+#[derive(Debug, Clone)]
+pub struct ClientCertSpec {
+    pub name: String,
+    pub oin: Option<String>,
+    pub not_before: OffsetDateTime,
+    pub not_after: OffsetDateTime,
+    pub usages: Vec<ExtendedKeyUsagePurpose>,
+}
+
+impl ClientCertSpec {
+    /// A client-authentication certificate for `oin`, valid from a day ago for `days` days.
+    pub fn new(name: &str, oin: &str, now: OffsetDateTime, days: i64) -> ClientCertSpec {
+        ClientCertSpec {
+            name: name.to_owned(),
+            oin: Some(oin.to_owned()),
+            not_before: now - Duration::days(1),
+            not_after: now + Duration::days(days),
+            usages: vec![ExtendedKeyUsagePurpose::ClientAuth],
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct IssuedCertificate {
+    /// Serial number, lowercase hex.
+    pub serial: String,
+    /// `x5t#S256` of the certificate.
+    pub thumbprint: String,
+    pub not_after: OffsetDateTime,
+    pub pem: PemPair,
+}
+
+fn dn(name: &str, oin: Option<&str>) -> Result<DistinguishedName, rcgen::Error> {
+    let mut dn = DistinguishedName::new();
+    dn.push(DnType::OrganizationName, name);
+    dn.push(DnType::CommonName, name);
+    if let Some(oin) = oin {
+        dn.push(
+            DnType::CustomDnType(OID_SERIAL_NUMBER.to_vec()),
+            DnValue::PrintableString(oin.try_into()?),
+        );
+    }
+    Ok(dn)
+}
+
+fn random_serial() -> Result<SerialNumber, PkiError> {
+    let mut bytes = [0u8; 16];
+    SystemRandom::new().fill(&mut bytes).map_err(|_| PkiError::Random)?;
+    bytes[0] &= 0x7f; // positive
+    bytes[0] |= 0x01; // no leading zero byte, so the hex form is canonical
+    Ok(SerialNumber::from_slice(&bytes))
+}
+
+/// The RFC 8705 `x5t#S256` thumbprint: base64url SHA-256 of the DER certificate.
+pub fn thumbprint(der: &[u8]) -> String {
+    URL_SAFE_NO_PAD.encode(ring::digest::digest(&ring::digest::SHA256, der).as_ref())
+}
+
+/// What the gateway needs from a client certificate: the OIN in its subject, its serial, and its thumbprint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CertFacts {
+    /// The subject `serialNumber`, if present (not yet checked to be an OIN).
+    pub subject_serial_number: Option<String>,
+    /// Certificate serial, lowercase hex without leading zero bytes.
+    pub serial: String,
+    pub thumbprint: String,
+    /// Whether the extended key usage extension names clientAuth.
+    pub client_auth: bool,
+}
+
+/// Reads the facts the gateway checks from a DER certificate.
+pub fn cert_facts(der: &CertificateDer<'_>) -> Result<CertFacts, PkiError> {
+    let (_, cert) = X509Certificate::from_der(der.as_ref()).map_err(|_| PkiError::Parse)?;
+    let oid = x509_parser::oid_registry::Oid::from(&OID_SERIAL_NUMBER).map_err(|_| PkiError::Parse)?;
+    let subject_serial_number = cert
+        .subject()
+        .iter_attributes()
+        .find(|a| a.attr_type() == &oid)
+        .and_then(|a| a.as_str().ok())
+        .map(str::to_owned);
+    let client_auth = matches!(cert.extended_key_usage(), Ok(Some(eku)) if eku.value.client_auth);
+    let raw = cert.raw_serial();
+    let trimmed = raw
+        .iter()
+        .position(|b| *b != 0)
+        .map_or(&raw[raw.len().saturating_sub(1)..], |i| &raw[i..]);
+    Ok(CertFacts {
+        subject_serial_number,
+        serial: hex::encode(trimmed),
+        thumbprint: thumbprint(der.as_ref()),
+        client_auth,
+    })
+}
+
+/// An Ed25519 token-signing key: the PKCS#8 PEM private key, and its public JWK whose `kid` is the RFC 7638
+/// thumbprint of the key.
+#[derive(Debug, Clone)]
+pub struct TokenKeyPair {
+    pub private_pem: String,
+    pub kid: String,
+    pub public_jwk: serde_json::Value,
+}
+
+impl TokenKeyPair {
+    pub fn generate() -> Result<TokenKeyPair, PkiError> {
+        let pkcs8 = ring::signature::Ed25519KeyPair::generate_pkcs8(&SystemRandom::new()).map_err(|_| PkiError::Key)?;
+        let pem = pem_encode("PRIVATE KEY", pkcs8.as_ref());
+        TokenKeyPair::from_pem(&pem)
+    }
+
+    /// Reads a PKCS#8 Ed25519 key in PEM.
+    pub fn from_pem(pem: &str) -> Result<TokenKeyPair, PkiError> {
+        let der = rustls_pki_types::PrivatePkcs8KeyDer::from_pem_slice(pem.as_bytes()).map_err(|_| PkiError::Key)?;
+        let pair = ring::signature::Ed25519KeyPair::from_pkcs8_maybe_unchecked(der.secret_pkcs8_der())
+            .map_err(|_| PkiError::Key)?;
+        let x = URL_SAFE_NO_PAD.encode(pair.public_key().as_ref());
+        let kid = jwk_thumbprint_okp(&x);
+        let public_jwk =
+            serde_json::json!({"kty": "OKP", "crv": "Ed25519", "x": x, "kid": kid, "alg": "EdDSA", "use": "sig"});
+        Ok(TokenKeyPair {
+            private_pem: pem.to_owned(),
+            kid,
+            public_jwk,
+        })
+    }
+
+    /// The public key as a JWKS document.
+    pub fn jwks(&self) -> serde_json::Value {
+        serde_json::json!({ "keys": [self.public_jwk] })
+    }
+}
+
+/// RFC 7638 thumbprint of an Ed25519 public key (members in lexicographic order, no white space).
+fn jwk_thumbprint_okp(x: &str) -> String {
+    let canonical = format!(r#"{{"crv":"Ed25519","kty":"OKP","x":"{x}"}}"#);
+    URL_SAFE_NO_PAD.encode(ring::digest::digest(&ring::digest::SHA256, canonical.as_bytes()).as_ref())
+}
+
+fn pem_encode(label: &str, der: &[u8]) -> String {
+    let b64 = base64::engine::general_purpose::STANDARD.encode(der);
+    let mut out = format!("-----BEGIN {label}-----\n");
+    for chunk in b64.as_bytes().chunks(64) {
+        out.push_str(&String::from_utf8_lossy(chunk));
+        out.push('\n');
+    }
+    out.push_str(&format!("-----END {label}-----\n"));
+    out
+}
+
+use rustls_pki_types::pem::PemObject as _;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn client_certificates_carry_the_oin_serial_and_purpose() {
+        let now = OffsetDateTime::now_utc();
+        let ca = CertificateAuthority::generate("Test CA", now).unwrap();
+        let issued = ca
+            .issue_client(&ClientCertSpec::new("Politie", "00000099000000000002", now, 30))
+            .unwrap();
+        let der = CertificateDer::from_pem_slice(issued.pem.cert_pem.as_bytes()).unwrap();
+        let facts = cert_facts(&der).unwrap();
+        assert_eq!(facts.subject_serial_number.as_deref(), Some("00000099000000000002"));
+        assert_eq!(facts.serial, issued.serial);
+        assert_eq!(facts.thumbprint, issued.thumbprint);
+        assert!(facts.client_auth);
+    }
+
+    #[test]
+    fn a_reloaded_ca_signs_a_crl_and_the_token_key_round_trips() {
+        let now = OffsetDateTime::now_utc();
+        let ca = CertificateAuthority::generate("Test CA", now).unwrap();
+        let again = CertificateAuthority::from_pem(ca.cert_pem(), &ca.key_pem()).unwrap();
+        let crl = again.crl(&[("0abc".to_owned(), now)], now, Duration::days(1)).unwrap();
+        assert!(!crl.as_ref().is_empty());
+        let key = TokenKeyPair::generate().unwrap();
+        let back = TokenKeyPair::from_pem(&key.private_pem).unwrap();
+        assert_eq!(key.kid, back.kid);
+        assert_eq!(key.kid.len(), 43);
+    }
+}

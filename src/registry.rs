@@ -1,0 +1,122 @@
+//! The in-memory view of onboarded organisations, their token keys and the revoked certificate serials. The
+//! identity path reads only this snapshot; it is rebuilt whole and swapped in when the database's registry
+//! generation changes (an admin call in this process, or `doelpoort org …` / `cert revoke` in another).
+use arc_swap::ArcSwap;
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use crate::domain::{Oin, OrgKind, OrgStatus};
+use crate::store::{RegistryRows, Store, StoreError};
+use crate::token::{decoding_key, TokenKey};
+
+#[derive(Debug)]
+pub struct Organisation {
+    pub oin: Oin,
+    pub name: String,
+    pub kind: OrgKind,
+    pub covenant_roles: Vec<String>,
+    pub status: OrgStatus,
+    /// Covenant versions this organisation signed.
+    pub signed_versions: Vec<String>,
+    /// Current token-verification keys by `kid`.
+    pub keys: HashMap<String, TokenKey>,
+}
+
+#[derive(Debug, Default)]
+pub struct Snapshot {
+    pub generation: i64,
+    orgs: HashMap<String, Arc<Organisation>>,
+    revoked: HashSet<String>,
+}
+
+impl Snapshot {
+    pub fn organisation(&self, oin: &str) -> Option<&Arc<Organisation>> {
+        self.orgs.get(oin)
+    }
+
+    pub fn is_revoked(&self, serial: &str) -> bool {
+        self.revoked.contains(serial)
+    }
+
+    pub fn revoked_serials(&self) -> impl Iterator<Item = &String> {
+        self.revoked.iter()
+    }
+
+    /// Builds a snapshot from database rows. A row that no longer parses (edited by hand) is left out, so that
+    /// organisation is refused rather than half-trusted.
+    pub fn from_rows(rows: RegistryRows) -> Snapshot {
+        let mut orgs: HashMap<String, Organisation> = HashMap::new();
+        for row in rows.orgs {
+            let (Ok(oin), Ok(kind), Ok(status)) = (row.oin.parse(), row.kind.parse(), row.status.parse()) else {
+                tracing::error!(oin = %row.oin, "organisation row does not parse; leaving it out");
+                continue;
+            };
+            let org = Organisation {
+                oin,
+                name: row.name,
+                kind,
+                covenant_roles: row
+                    .roles
+                    .split(',')
+                    .filter(|r| !r.is_empty())
+                    .map(str::to_owned)
+                    .collect(),
+                status,
+                signed_versions: Vec::new(),
+                keys: HashMap::new(),
+            };
+            orgs.insert(row.oin, org);
+        }
+        for key in rows.keys {
+            match (orgs.get_mut(&key.oin), decoding_key(&key.alg, &key.jwk)) {
+                (Some(org), Ok(k)) => {
+                    org.keys.insert(key.kid, k);
+                }
+                (Some(_), Err(_)) => tracing::error!(oin = %key.oin, kid = %key.kid, "stored token key does not parse"),
+                (None, _) => {}
+            }
+        }
+        for sig in rows.signatures {
+            if let Some(org) = orgs.get_mut(&sig.oin) {
+                org.signed_versions.push(sig.version);
+            }
+        }
+        Snapshot {
+            generation: rows.generation,
+            orgs: orgs.into_iter().map(|(k, v)| (k, Arc::new(v))).collect(),
+            revoked: rows.revoked.into_iter().collect(),
+        }
+    }
+}
+
+/// The swappable snapshot.
+#[derive(Debug, Default)]
+pub struct Registry {
+    current: ArcSwap<Snapshot>,
+}
+
+impl Registry {
+    pub fn current(&self) -> Arc<Snapshot> {
+        self.current.load_full()
+    }
+
+    /// Reloads from the database if its generation differs from ours; returns whether anything changed.
+    ///
+    /// # Errors
+    /// The database could not be read; the old snapshot stays in force.
+    pub async fn refresh(&self, store: &Store) -> Result<bool, StoreError> {
+        let generation = store.registry_generation().await?;
+        if generation == self.current.load().generation {
+            return Ok(false);
+        }
+        self.reload(store).await?;
+        Ok(true)
+    }
+
+    /// Reloads unconditionally.
+    pub async fn reload(&self, store: &Store) -> Result<(), StoreError> {
+        let rows = store.registry_rows().await?;
+        self.current.store(Arc::new(Snapshot::from_rows(rows)));
+        Ok(())
+    }
+}

@@ -1,0 +1,228 @@
+//! Composition: loads configuration, covenant, database and TLS material (refusing to start when any is
+//! missing), then runs the mutual-TLS API listener, the operators' plain listener, and the reloader that picks
+//! up onboarding and revocation changes and re-signs the gateway's revocation list.
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use time::OffsetDateTime;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::sync::Notify;
+use tokio::task::JoinHandle;
+
+use crate::app::{App, AppState};
+use crate::clock::SharedClock;
+use crate::config::Config;
+use crate::covenant::{Covenant, CovenantError};
+use crate::edge::tls::{TlsError, TlsMaterial, TlsState};
+use crate::registry::Registry;
+use crate::store::{Store, StoreError};
+use crate::token::TokenVerifier;
+
+/// How often the TLS configuration is rebuilt even without changes: re-reads CRL files and re-signs the
+/// gateway's own CRL long before it expires.
+const TLS_REFRESH: Duration = Duration::from_secs(600);
+/// How long open requests may finish after a shutdown signal.
+const DRAIN: Duration = Duration::from_secs(10);
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Covenant(#[from] CovenantError),
+    #[error("cannot open the database: {0}")]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Tls(#[from] TlsError),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind { addr: SocketAddr, source: std::io::Error },
+}
+
+/// A started gateway: its bound addresses and the means to stop it.
+pub struct RunningServer {
+    pub addr: SocketAddr,
+    pub metrics_addr: SocketAddr,
+    pub app: AppState,
+    stop: watch::Sender<bool>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl RunningServer {
+    /// Stops accepting, lets open requests finish, and waits for the listeners to end.
+    pub async fn shutdown(self) {
+        let _ = self.stop.send(true);
+        for t in self.tasks {
+            let _ = t.await;
+        }
+        self.app.store.close().await;
+    }
+}
+
+/// Connects to the database and applies migrations.
+///
+/// # Errors
+/// The database cannot be opened or migrated.
+pub async fn open_store(config: &Config) -> Result<Store, StoreError> {
+    let store = Store::connect(&config.database_url).await?;
+    store.migrate().await?;
+    Ok(store)
+}
+
+/// Starts the gateway.
+///
+/// # Errors
+/// Covenant, database or TLS material missing or invalid, or a listener cannot bind.
+pub async fn start(config: Config, clock: SharedClock) -> Result<RunningServer, StartError> {
+    let covenant = Covenant::load(&config.covenant_dir)?;
+    let material = TlsMaterial::load(&config.tls)?;
+    let store = open_store(&config).await?;
+    let registry = Arc::new(Registry::default());
+    registry.reload(&store).await?;
+    let tls = Arc::new(TlsState::new(
+        tls_config(&material, &store, &registry, clock.now()).await?,
+    ));
+    let listener = bind(config.listen).await?;
+    let operator_listener = bind(config.metrics_listen).await?;
+    let addr = listener.local_addr().map_err(|source| StartError::Bind {
+        addr: config.listen,
+        source,
+    })?;
+    let metrics_addr = operator_listener.local_addr().map_err(|source| StartError::Bind {
+        addr: config.metrics_listen,
+        source,
+    })?;
+    let tokens = TokenVerifier::new(
+        &config.audience,
+        config.limits.token_leeway_secs,
+        config.host_oin.as_str(),
+        config.limits.token_cache_entries,
+    );
+    let app: AppState = Arc::new(App {
+        config,
+        store,
+        registry,
+        tokens,
+        covenant,
+        clock,
+        metrics: crate::metrics::handle(),
+        changed: Notify::new(),
+    });
+    let (stop, stopped) = watch::channel(false);
+    let tasks = vec![
+        tokio::spawn(crate::edge::conn::serve(
+            listener,
+            tls.clone(),
+            crate::api::router(app.clone()),
+            app.config.limits.clone(),
+            wait_for(stopped.clone()),
+            DRAIN,
+        )),
+        tokio::spawn({
+            let router = crate::api::operator_router(app.clone());
+            let stopped = wait_for(stopped.clone());
+            async move {
+                if let Err(e) = axum::serve(operator_listener, router)
+                    .with_graceful_shutdown(stopped)
+                    .await
+                {
+                    tracing::error!(error = %e, "operators' listener failed");
+                }
+            }
+        }),
+        tokio::spawn(reloader(app.clone(), material, tls, stopped)),
+    ];
+    tracing::info!(%addr, %metrics_addr, "doelpoort is serving");
+    Ok(RunningServer {
+        addr,
+        metrics_addr,
+        app,
+        stop,
+        tasks,
+    })
+}
+
+/// Runs until SIGTERM or Ctrl-C, then shuts down gracefully.
+///
+/// # Errors
+/// As [`start`].
+pub async fn run_until_signal(server: RunningServer) {
+    shutdown_signal().await;
+    tracing::info!("shutting down");
+    server.shutdown().await;
+}
+
+async fn bind(addr: SocketAddr) -> Result<TcpListener, StartError> {
+    TcpListener::bind(addr)
+        .await
+        .map_err(|source| StartError::Bind { addr, source })
+}
+
+async fn wait_for(mut stopped: watch::Receiver<bool>) {
+    let _ = stopped.wait_for(|s| *s).await;
+}
+
+async fn tls_config(
+    material: &TlsMaterial,
+    store: &Store,
+    registry: &Arc<Registry>,
+    now: OffsetDateTime,
+) -> Result<Arc<rustls::ServerConfig>, StartError> {
+    let format = time::format_description::well_known::Rfc3339;
+    let revoked: Vec<(String, OffsetDateTime)> = store
+        .revocations()
+        .await?
+        .into_iter()
+        .map(|(serial, at)| (serial, OffsetDateTime::parse(&at, &format).unwrap_or(now)))
+        .collect();
+    Ok(material.server_config(&revoked, registry.clone(), now)?)
+}
+
+/// Polls the registry generation (changes by other processes), wakes on local changes, and rebuilds the TLS
+/// configuration when something changed or the refresh interval passed. A failed rebuild keeps the old one.
+async fn reloader(app: AppState, material: TlsMaterial, tls: Arc<TlsState>, mut stopped: watch::Receiver<bool>) {
+    let poll = Duration::from_millis(app.config.limits.registry_poll_millis.max(50));
+    let mut built = Instant::now();
+    loop {
+        tokio::select! {
+            () = tokio::time::sleep(poll) => {}
+            () = app.changed.notified() => {}
+            _ = stopped.changed() => return,
+        }
+        let changed = match app.registry.refresh(&app.store).await {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::warn!(error = %e, "registry refresh failed; keeping the current view");
+                false
+            }
+        };
+        if changed || built.elapsed() >= TLS_REFRESH {
+            match tls_config(&material, &app.store, &app.registry, app.clock.now()).await {
+                Ok(config) => {
+                    tls.swap(config);
+                    built = Instant::now();
+                }
+                Err(e) => tracing::error!(error = %e, "TLS configuration rebuild failed; keeping the current one"),
+            }
+        }
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = term => {}
+    }
+}

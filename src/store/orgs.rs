@@ -1,0 +1,379 @@
+//! Organisations, token keys, signatures, certificates, revocations and the admin-action record.
+use super::{Store, StoreError};
+use sqlx::{Any, Transaction};
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct OrgRow {
+    pub oin: String,
+    pub name: String,
+    pub kind: String,
+    /// Covenant roles, comma separated.
+    pub roles: String,
+    pub status: String,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct KeyRow {
+    pub oin: String,
+    pub kid: String,
+    pub alg: String,
+    pub jwk: String,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SignatureRow {
+    pub oin: String,
+    pub version: String,
+    pub signed_on: String,
+    pub signatory: String,
+    pub recorded_at: String,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct CertificateRow {
+    pub serial: String,
+    pub oin: String,
+    pub thumbprint: String,
+    pub not_after: String,
+    pub issued_at: String,
+}
+
+/// Who did what to which target, when; `detail` is JSON without personal data.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct AdminActionRow {
+    pub id: i64,
+    pub at: String,
+    pub actor_oin: Option<String>,
+    pub actor_sub: String,
+    pub action: String,
+    pub target: String,
+    pub detail: String,
+}
+
+/// Everything needed to insert an organisation.
+#[derive(Debug, Clone)]
+pub struct NewOrganisation {
+    pub oin: String,
+    pub name: String,
+    pub kind: String,
+    pub roles: String,
+    pub keys: Vec<KeyRow>,
+}
+
+/// The registry's view of the database, read in one go.
+#[derive(Debug, Default)]
+pub struct RegistryRows {
+    pub generation: i64,
+    pub orgs: Vec<OrgRow>,
+    pub keys: Vec<KeyRow>,
+    pub signatures: Vec<SignatureRow>,
+    pub revoked: Vec<String>,
+}
+
+type Tx<'a> = Transaction<'a, Any>;
+
+impl Store {
+    pub async fn registry_generation(&self) -> Result<i64, StoreError> {
+        let g: i64 = sqlx::query_scalar("SELECT generation FROM registry_generation WHERE id = 1")
+            .fetch_one(self.pool())
+            .await?;
+        Ok(g)
+    }
+
+    /// Reads organisations, current keys, signatures and revoked serials in one transaction.
+    pub async fn registry_rows(&self) -> Result<RegistryRows, StoreError> {
+        let mut tx = self.pool().begin().await?;
+        let generation: i64 = sqlx::query_scalar("SELECT generation FROM registry_generation WHERE id = 1")
+            .fetch_one(&mut *tx)
+            .await?;
+        let orgs = sqlx::query_as::<_, OrgRow>("SELECT * FROM organisations ORDER BY oin")
+            .fetch_all(&mut *tx)
+            .await?;
+        let keys = sqlx::query_as::<_, KeyRow>(
+            "SELECT oin, kid, alg, jwk FROM token_keys WHERE retired_at IS NULL ORDER BY oin, kid",
+        )
+        .fetch_all(&mut *tx)
+        .await?;
+        let signatures = sqlx::query_as::<_, SignatureRow>("SELECT * FROM covenant_signatures ORDER BY oin, version")
+            .fetch_all(&mut *tx)
+            .await?;
+        let revoked: Vec<String> = sqlx::query_scalar("SELECT serial FROM revocations")
+            .fetch_all(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(RegistryRows {
+            generation,
+            orgs,
+            keys,
+            signatures,
+            revoked,
+        })
+    }
+
+    pub async fn organisation(&self, oin: &str) -> Result<Option<OrgRow>, StoreError> {
+        Ok(
+            sqlx::query_as::<_, OrgRow>("SELECT * FROM organisations WHERE oin = $1")
+                .bind(oin)
+                .fetch_optional(self.pool())
+                .await?,
+        )
+    }
+
+    pub async fn organisations(&self) -> Result<Vec<OrgRow>, StoreError> {
+        Ok(sqlx::query_as::<_, OrgRow>("SELECT * FROM organisations ORDER BY oin")
+            .fetch_all(self.pool())
+            .await?)
+    }
+
+    pub async fn signatures_of(&self, oin: &str) -> Result<Vec<SignatureRow>, StoreError> {
+        Ok(
+            sqlx::query_as::<_, SignatureRow>("SELECT * FROM covenant_signatures WHERE oin = $1 ORDER BY version")
+                .bind(oin)
+                .fetch_all(self.pool())
+                .await?,
+        )
+    }
+
+    pub async fn admin_actions(&self, limit: i64) -> Result<Vec<AdminActionRow>, StoreError> {
+        Ok(
+            sqlx::query_as::<_, AdminActionRow>("SELECT * FROM admin_actions ORDER BY id DESC LIMIT $1")
+                .bind(limit)
+                .fetch_all(self.pool())
+                .await?,
+        )
+    }
+
+    pub async fn certificates_of(&self, oin: &str) -> Result<Vec<CertificateRow>, StoreError> {
+        Ok(
+            sqlx::query_as::<_, CertificateRow>("SELECT * FROM certificates WHERE oin = $1 ORDER BY issued_at")
+                .bind(oin)
+                .fetch_all(self.pool())
+                .await?,
+        )
+    }
+
+    /// Inserts an organisation with its keys.
+    ///
+    /// # Errors
+    /// [`StoreError::Exists`] when the OIN is onboarded already.
+    pub async fn insert_organisation(
+        &self,
+        org: &NewOrganisation,
+        now: &str,
+        action: &AdminActionRow,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool().begin().await?;
+        let exists: Option<String> = sqlx::query_scalar("SELECT oin FROM organisations WHERE oin = $1")
+            .bind(&org.oin)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if exists.is_some() {
+            return Err(StoreError::Exists("organisation"));
+        }
+        sqlx::query(
+            "INSERT INTO organisations (oin, name, kind, roles, status, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, 'active', $5, $5)",
+        )
+        .bind(&org.oin)
+        .bind(&org.name)
+        .bind(&org.kind)
+        .bind(&org.roles)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        insert_keys(&mut tx, &org.keys, now).await?;
+        finish(tx, action).await
+    }
+
+    /// Sets the status of an organisation if its current status is one of `from`; returns the previous status.
+    pub async fn set_status(
+        &self,
+        oin: &str,
+        from: &[&str],
+        to: &str,
+        now: &str,
+        action: &AdminActionRow,
+    ) -> Result<String, StoreError> {
+        let mut tx = self.pool().begin().await?;
+        let current: String = sqlx::query_scalar("SELECT status FROM organisations WHERE oin = $1")
+            .bind(oin)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or(StoreError::NotFound("organisation"))?;
+        if !from.contains(&current.as_str()) {
+            return Ok(current);
+        }
+        sqlx::query("UPDATE organisations SET status = $1, updated_at = $2 WHERE oin = $3")
+            .bind(to)
+            .bind(now)
+            .bind(oin)
+            .execute(&mut *tx)
+            .await?;
+        if to == "offboarded" {
+            sqlx::query(
+                "INSERT INTO revocations (serial, revoked_at, reason) \
+                 SELECT serial, $1, 'organisation offboarded' FROM certificates \
+                 WHERE oin = $2 AND serial NOT IN (SELECT serial FROM revocations)",
+            )
+            .bind(now)
+            .bind(oin)
+            .execute(&mut *tx)
+            .await?;
+        }
+        finish(tx, action).await?;
+        Ok(current)
+    }
+
+    /// Retires every current key of the organisation and registers `keys` instead.
+    pub async fn replace_keys(
+        &self,
+        oin: &str,
+        keys: &[KeyRow],
+        now: &str,
+        action: &AdminActionRow,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool().begin().await?;
+        let updated = sqlx::query("UPDATE organisations SET updated_at = $1 WHERE oin = $2")
+            .bind(now)
+            .bind(oin)
+            .execute(&mut *tx)
+            .await?;
+        if updated.rows_affected() == 0 {
+            return Err(StoreError::NotFound("organisation"));
+        }
+        sqlx::query("UPDATE token_keys SET retired_at = $1 WHERE oin = $2 AND retired_at IS NULL")
+            .bind(now)
+            .bind(oin)
+            .execute(&mut *tx)
+            .await?;
+        // A key id may come back in a later rotation: the retired row with that id makes way for it.
+        for key in keys {
+            sqlx::query("DELETE FROM token_keys WHERE oin = $1 AND kid = $2")
+                .bind(oin)
+                .bind(&key.kid)
+                .execute(&mut *tx)
+                .await?;
+        }
+        insert_keys(&mut tx, keys, now).await?;
+        finish(tx, action).await
+    }
+
+    /// Records that an organisation signed a covenant version.
+    pub async fn insert_signature(&self, sig: &SignatureRow, action: &AdminActionRow) -> Result<(), StoreError> {
+        let mut tx = self.pool().begin().await?;
+        let org: Option<String> = sqlx::query_scalar("SELECT oin FROM organisations WHERE oin = $1")
+            .bind(&sig.oin)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if org.is_none() {
+            return Err(StoreError::NotFound("organisation"));
+        }
+        let exists: Option<String> =
+            sqlx::query_scalar("SELECT oin FROM covenant_signatures WHERE oin = $1 AND version = $2")
+                .bind(&sig.oin)
+                .bind(&sig.version)
+                .fetch_optional(&mut *tx)
+                .await?;
+        if exists.is_some() {
+            return Err(StoreError::Exists("signature of this covenant version"));
+        }
+        sqlx::query(
+            "INSERT INTO covenant_signatures (oin, version, signed_on, signatory, recorded_at) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(&sig.oin)
+        .bind(&sig.version)
+        .bind(&sig.signed_on)
+        .bind(&sig.signatory)
+        .bind(&sig.recorded_at)
+        .execute(&mut *tx)
+        .await?;
+        finish(tx, action).await
+    }
+
+    /// Remembers a certificate the gateway's own CA issued (so offboarding can revoke it).
+    pub async fn insert_certificate(&self, cert: &CertificateRow, action: &AdminActionRow) -> Result<(), StoreError> {
+        let mut tx = self.pool().begin().await?;
+        sqlx::query(
+            "INSERT INTO certificates (serial, oin, thumbprint, not_after, issued_at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(&cert.serial)
+        .bind(&cert.oin)
+        .bind(&cert.thumbprint)
+        .bind(&cert.not_after)
+        .bind(&cert.issued_at)
+        .execute(&mut *tx)
+        .await?;
+        finish(tx, action).await
+    }
+
+    /// Revokes a certificate by serial (lowercase hex); returns false when it was revoked already.
+    pub async fn revoke(
+        &self,
+        serial: &str,
+        reason: &str,
+        now: &str,
+        action: &AdminActionRow,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.pool().begin().await?;
+        let exists: Option<String> = sqlx::query_scalar("SELECT serial FROM revocations WHERE serial = $1")
+            .bind(serial)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if exists.is_some() {
+            return Ok(false);
+        }
+        sqlx::query("INSERT INTO revocations (serial, revoked_at, reason) VALUES ($1, $2, $3)")
+            .bind(serial)
+            .bind(now)
+            .bind(reason)
+            .execute(&mut *tx)
+            .await?;
+        finish(tx, action).await?;
+        Ok(true)
+    }
+
+    /// Revoked serials with their revocation time, for the CRL of the gateway's own CA.
+    pub async fn revocations(&self) -> Result<Vec<(String, String)>, StoreError> {
+        let rows: Vec<(String, String)> = sqlx::query_as("SELECT serial, revoked_at FROM revocations ORDER BY serial")
+            .fetch_all(self.pool())
+            .await?;
+        Ok(rows)
+    }
+}
+
+async fn insert_keys(tx: &mut Tx<'_>, keys: &[KeyRow], now: &str) -> Result<(), StoreError> {
+    for key in keys {
+        sqlx::query("INSERT INTO token_keys (oin, kid, alg, jwk, added_at) VALUES ($1, $2, $3, $4, $5)")
+            .bind(&key.oin)
+            .bind(&key.kid)
+            .bind(&key.alg)
+            .bind(&key.jwk)
+            .bind(now)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Records the admin action, bumps the registry generation and commits: one place, so no change can skip either.
+async fn finish(mut tx: Tx<'_>, action: &AdminActionRow) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO admin_actions (at, actor_oin, actor_sub, action, target, detail) VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(&action.at)
+    .bind(&action.actor_oin)
+    .bind(&action.actor_sub)
+    .bind(&action.action)
+    .bind(&action.target)
+    .bind(&action.detail)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query("UPDATE registry_generation SET generation = generation + 1 WHERE id = 1")
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
