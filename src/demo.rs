@@ -105,11 +105,12 @@ pub enum DemoError {
     Onboarding(#[from] onboarding::OnboardingError),
 }
 
-/// Creates (or reuses) the demo directory and returns the configuration to serve with.
+/// Creates (or reuses) the demo directory and returns the configuration to serve with. `database_url`
+/// replaces the demo's SQLite file (the tests run the same fixture on PostgreSQL).
 ///
 /// # Errors
 /// A file cannot be written or read, or the database cannot be prepared.
-pub async fn prepare(dir: &Path, listen: SocketAddr) -> Result<Config, DemoError> {
+pub async fn prepare(dir: &Path, listen: SocketAddr, database_url: Option<&str>) -> Result<Config, DemoError> {
     let now = OffsetDateTime::now_utc();
     mkdir(dir)?;
     let dir = dir.canonicalize().map_err(|source| DemoError::Read {
@@ -125,6 +126,9 @@ pub async fn prepare(dir: &Path, listen: SocketAddr) -> Result<Config, DemoError
     }
     let mut config = Config::load(&config_path)?;
     config.listen = listen;
+    if let Some(url) = database_url {
+        config.database_url = url.to_owned();
+    }
     let store = crate::server::open_store(&config).await?;
     let actor = Actor {
         oin: None,

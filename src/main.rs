@@ -154,6 +154,14 @@ enum CertCommand {
     },
 }
 
+/// Prints a line to stdout; a closed stdout (say, `doelpoort demo | head`) must not bring the gateway down.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout().lock(), $($arg)*);
+    }};
+}
+
 /// A failure with the exit code it maps to.
 struct Failure {
     code: u8,
@@ -179,7 +187,9 @@ fn usage(message: impl Into<String>) -> Failure {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("DOELPOORT_LOG").unwrap_or_else(|_| "info".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("DOELPOORT_LOG").unwrap_or_else(|_| "info,sqlx=warn".into()),
+        )
         .with_writer(std::io::stderr)
         .init();
     let runtime = match tokio::runtime::Runtime::new() {
@@ -203,14 +213,15 @@ async fn run(command: Command) -> Result<(), Failure> {
         Command::Demo { dir, listen } => demo(&dir, listen).await,
         Command::Serve(c) => {
             let config = Config::load(&c.config)?;
+            let signal = doelpoort::server::shutdown_signal()?;
             let server = doelpoort::server::start(config, Arc::new(SystemClock)).await?;
-            doelpoort::server::run_until_signal(server).await;
+            doelpoort::server::run_until(server, signal).await;
             Ok(())
         }
         Command::Migrate(c) => {
             let config = Config::load(&c.config)?;
             doelpoort::server::open_store(&config).await?.close().await;
-            println!("migrations applied");
+            say!("migrations applied");
             Ok(())
         }
         Command::Org(o) => org(o).await,
@@ -222,22 +233,23 @@ async fn run(command: Command) -> Result<(), Failure> {
             roles,
             ttl,
         } => {
-            println!("{}", demo_token(&dir, &org, &sub, &roles, ttl)?);
+            say!("{}", demo_token(&dir, &org, &sub, &roles, ttl)?);
             Ok(())
         }
     }
 }
 
 async fn demo(dir: &Path, listen: SocketAddr) -> Result<(), Failure> {
-    let config = doelpoort::demo::prepare(dir, listen).await?;
+    let config = doelpoort::demo::prepare(dir, listen, None).await?;
+    let signal = doelpoort::server::shutdown_signal()?;
     let server = doelpoort::server::start(config, Arc::new(SystemClock)).await?;
     let exe = std::env::current_exe().unwrap_or_else(|_| PathBuf::from("doelpoort"));
     let dir = dir.canonicalize()?;
-    println!(
+    say!(
         "{}",
         doelpoort::demo::instructions(&dir, server.addr, server.metrics_addr, &exe)
     );
-    doelpoort::server::run_until_signal(server).await;
+    doelpoort::server::run_until(server, signal).await;
     Ok(())
 }
 
@@ -277,7 +289,7 @@ async fn org(command: OrgCommand) -> Result<(), Failure> {
             let (_, store) = open(&c).await?;
             for o in onboarding::list(&store).await? {
                 let signed: Vec<&str> = o.signatures.iter().map(|s| s.version.as_str()).collect();
-                println!(
+                say!(
                     "{}\t{}\t{}\t{}\t{}\tsigned: {}",
                     o.oin,
                     o.status,
@@ -319,7 +331,7 @@ async fn org(command: OrgCommand) -> Result<(), Failure> {
     };
     c.close().await;
     let view = view?;
-    println!("{}\t{}\t{}", view.oin, view.status, view.name);
+    say!("{}\t{}\t{}", view.oin, view.status, view.name);
     Ok(())
 }
 
@@ -366,7 +378,7 @@ async fn cert(command: CertCommand) -> Result<(), Failure> {
             std::fs::create_dir_all(&out)?;
             write_private(&out.join("key.pem"), &issued.pem.key_pem)?;
             std::fs::write(out.join("cert.pem"), &issued.pem.cert_pem)?;
-            println!(
+            say!(
                 "issued serial {} (x5t#S256 {}) into {}",
                 issued.serial,
                 issued.thumbprint,
@@ -379,9 +391,9 @@ async fn cert(command: CertCommand) -> Result<(), Failure> {
             let r = onboarding::revoke_certificate(&store, now, &actor, &serial, &reason).await;
             store.close().await;
             if r? {
-                println!("revoked; running gateways refuse it within a second");
+                say!("revoked; running gateways refuse it within a second");
             } else {
-                println!("already revoked");
+                say!("already revoked");
             }
             Ok(())
         }

@@ -140,12 +140,9 @@ pub async fn start(config: Config, clock: SharedClock) -> Result<RunningServer, 
     })
 }
 
-/// Runs until SIGTERM or Ctrl-C, then shuts down gracefully.
-///
-/// # Errors
-/// As [`start`].
-pub async fn run_until_signal(server: RunningServer) {
-    shutdown_signal().await;
+/// Waits for `signal`, then shuts down gracefully.
+pub async fn run_until(server: RunningServer, signal: impl std::future::Future<Output = ()>) {
+    signal.await;
     tracing::info!("shutting down");
     server.shutdown().await;
 }
@@ -206,23 +203,31 @@ async fn reloader(app: AppState, material: TlsMaterial, tls: Arc<TlsState>, mut 
     }
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
+/// SIGTERM or SIGINT (Ctrl-C). The handlers are installed when this is called, not when it is first awaited,
+/// so a caller can install them before announcing that it is ready.
+///
+/// # Errors
+/// The signal handlers cannot be installed.
+#[cfg(unix)]
+pub fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate())?;
+    let mut int = signal(SignalKind::interrupt())?;
+    Ok(async move {
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = int.recv() => {}
         }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {}
-        () = term => {}
-    }
+    })
+}
+
+/// Ctrl-C.
+///
+/// # Errors
+/// Never on this platform.
+#[cfg(not(unix))]
+pub fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
+    Ok(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
 }

@@ -35,7 +35,7 @@ fn safe_message(r: &JsonRejection) -> String {
     };
     let text = e.body_text();
     let inner = text.split_once("target type: ").map_or(text.as_str(), |(_, rest)| rest);
-    let (path, message) = match inner.rsplit_once(": ") {
+    let (path, message) = match inner.split_once(": ") {
         Some((p, m)) if !p.contains(' ') => (Some(p), m),
         _ => (None, inner),
     };

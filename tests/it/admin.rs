@@ -1,0 +1,316 @@
+//! Onboarding through the admin API and the command line, and every way admin input is refused.
+use crate::both;
+use crate::helpers::*;
+use doelpoort::pki::TokenKeyPair;
+use hyper::Method;
+use serde_json::{json, Value};
+
+both!(
+    a_new_signatory_is_onboarded_and_can_call_in,
+    admin_input_is_validated,
+    only_the_hosts_admins_may_administer,
+    lifecycle_rules_protect_the_host_and_refuse_impossible_steps,
+    command_line_onboarding_reaches_the_running_gateway,
+);
+
+const NEW_OIN: &str = "00000099000000000042";
+
+fn new_org(key: &TokenKeyPair) -> Value {
+    json!({
+        "oin": NEW_OIN, "name": "Verslavingszorg Demo", "kind": "convenantpartner",
+        "covenant_roles": ["zorgaanbieder"], "jwks": key.jwks(),
+    })
+}
+
+async fn a_new_signatory_is_onboarded_and_can_call_in(b: Backend) {
+    let gw = Gateway::start(b).await;
+    let key = TokenKeyPair::generate().unwrap();
+    let r = gw
+        .admin(Method::POST, "/v1/admin/organisations", Some(new_org(&key)))
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    assert_eq!(r.body["id"], NEW_OIN);
+    assert_eq!(r.body["status"], "active");
+
+    let cert = gw.issue(NEW_OIN, |_| {});
+    let org = Org {
+        slug: "new",
+        oin: NEW_OIN.into(),
+        identity: (&cert).into(),
+        thumbprint: cert.thumbprint.clone(),
+        serial: cert.serial.clone(),
+        key,
+    };
+    let who = gw.call(&org, &["professional"], Method::GET, "/v1/whoami", None).await;
+    assert_eq!(who.status, 200, "{}", who.text);
+    assert_eq!(who.body["organisation"]["signed_covenant_version"], Value::Null);
+
+    let path = format!("/v1/admin/organisations/{NEW_OIN}/signatures");
+    let sig = json!({"version": "2026.1", "signed_on": "2026-01-15", "signatory": "Raad van bestuur"});
+    let r = gw.admin(Method::POST, &path, Some(sig.clone())).await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    assert_eq!(r.body["signatures"][0]["version"], "2026.1");
+    gw.admin(Method::POST, &path, Some(sig))
+        .await
+        .assert_problem(409, "already_exists");
+    let who = gw.call(&org, &["professional"], Method::GET, "/v1/whoami", None).await;
+    assert_eq!(who.body["organisation"]["signed_covenant_version"], "2026.1");
+
+    let r = gw
+        .admin(Method::GET, &format!("/v1/admin/organisations/{NEW_OIN}"), None)
+        .await;
+    assert_eq!(r.body["name"], "Verslavingszorg Demo");
+    let list = gw.admin(Method::GET, "/v1/admin/organisations", None).await;
+    assert_eq!(list.body.as_array().unwrap().len(), 9);
+
+    // Every admin action is recorded with who did it and when.
+    let actions = gw.admin(Method::GET, "/v1/admin/actions?limit=2", None).await;
+    let actions = actions.body.as_array().unwrap();
+    assert_eq!(actions[0]["action"], "organisation.sign");
+    assert_eq!(actions[1]["action"], "organisation.add");
+    assert_eq!(actions[1]["target"], NEW_OIN);
+    assert_eq!(actions[1]["actor_oin"], gw.org(HOST).oin.as_str());
+    assert_eq!(actions[1]["actor_sub"], "professional-1");
+    assert!(actions[1]["at"].as_str().unwrap().ends_with('Z'));
+    gw.stop().await;
+}
+
+async fn admin_input_is_validated(b: Backend) {
+    let gw = Gateway::start(b).await;
+    let key = TokenKeyPair::generate().unwrap();
+    let post = |body: Value| gw.admin(Method::POST, "/v1/admin/organisations", Some(body));
+    let with = |k: &str, v: Value| {
+        let mut o = new_org(&key);
+        o[k] = v;
+        o
+    };
+    post(with("oin", json!("0000009900000000004")))
+        .await
+        .assert_problem(422, "invalid_oin");
+    post(with("oin", json!("0000009900000000004x")))
+        .await
+        .assert_problem(422, "invalid_oin");
+    post(with("kind", json!("bakkerij")))
+        .await
+        .assert_problem(422, "validation_failed");
+    post(with("covenant_roles", json!(["slager"])))
+        .await
+        .assert_problem(422, "validation_failed");
+    post(with("covenant_roles", json!([])))
+        .await
+        .assert_problem(422, "validation_failed");
+    post(with("name", json!("")))
+        .await
+        .assert_problem(422, "validation_failed");
+    post(with("jwks", json!({"keys": "nope"})))
+        .await
+        .assert_problem(422, "validation_failed");
+    post(with("jwks", json!([1])))
+        .await
+        .assert_problem(422, "validation_failed");
+    let mut private = key.public_jwk.clone();
+    private["d"] = json!("c2VjcmV0");
+    post(with("jwks", json!({"keys": [private]})))
+        .await
+        .assert_problem(422, "validation_failed");
+    let rsa = json!({"kty": "RSA", "kid": "r1", "n": "sXch", "e": "AQAB"});
+    post(with("jwks", json!({"keys": [rsa]})))
+        .await
+        .assert_problem(422, "validation_failed");
+    let mut short = key.public_jwk.clone();
+    short["x"] = json!("AAAA");
+    post(with("jwks", json!({"keys": [short]})))
+        .await
+        .assert_problem(422, "validation_failed");
+    let mut extra = new_org(&key);
+    extra["password"] = json!("x");
+    post(extra).await.assert_problem(422, "validation_failed");
+    // A wrong type is refused without quoting the value.
+    let r = post(with("name", json!(123456782))).await;
+    r.assert_problem(422, "validation_failed");
+    assert!(r.body["detail"].as_str().unwrap().starts_with("name"), "{}", r.text);
+    assert!(!r.text.contains("123456782"), "{}", r.text);
+    // The one valid request goes through, the same again is a duplicate.
+    assert_eq!(post(new_org(&key)).await.status, 201);
+    post(new_org(&key)).await.assert_problem(409, "already_exists");
+    let dup = with("oin", json!(gw.org("politie").oin));
+    post(dup).await.assert_problem(409, "already_exists");
+    gw.admin(Method::GET, "/v1/admin/organisations/00000099000000000077", None)
+        .await
+        .assert_problem(404, "unknown_organisation");
+    let sig = json!({"version": "2026.1", "signed_on": "2999-01-01", "signatory": "x"});
+    gw.admin(
+        Method::POST,
+        &format!("/v1/admin/organisations/{NEW_OIN}/signatures"),
+        Some(sig),
+    )
+    .await
+    .assert_problem(422, "validation_failed");
+    gw.admin(
+        Method::POST,
+        "/v1/admin/revocations",
+        Some(json!({"serial": "zz", "reason": "x"})),
+    )
+    .await
+    .assert_problem(422, "validation_failed");
+    gw.stop().await;
+}
+
+async fn only_the_hosts_admins_may_administer(b: Backend) {
+    let gw = Gateway::start(b).await;
+    let host = gw.org(HOST);
+    let r = gw
+        .call(&host, &["professional"], Method::GET, "/v1/admin/organisations", None)
+        .await;
+    r.assert_problem(403, "forbidden");
+    let politie = gw.org("politie");
+    let r = gw
+        .call(
+            &politie,
+            &["professional", "privacy_officer"],
+            Method::GET,
+            "/v1/admin/organisations",
+            None,
+        )
+        .await;
+    r.assert_problem(403, "forbidden");
+    let key = TokenKeyPair::generate().unwrap();
+    let r = gw
+        .call(
+            &politie,
+            &["professional"],
+            Method::POST,
+            "/v1/admin/organisations",
+            Some(new_org(&key)),
+        )
+        .await;
+    r.assert_problem(403, "forbidden");
+    let r = gw
+        .admin(Method::GET, &format!("/v1/admin/organisations/{NEW_OIN}"), None)
+        .await;
+    r.assert_problem(404, "unknown_organisation");
+    gw.stop().await;
+}
+
+async fn lifecycle_rules_protect_the_host_and_refuse_impossible_steps(b: Backend) {
+    let gw = Gateway::start(b).await;
+    let host = gw.org(HOST).oin;
+    let politie = gw.org("politie").oin;
+    let step = |oin: &str, s: &str| format!("/v1/admin/organisations/{oin}/{s}");
+    let reason = Some(json!({"reason": "test"}));
+    gw.admin(Method::POST, &step(&host, "suspend"), reason.clone())
+        .await
+        .assert_problem(409, "invalid_state");
+    gw.admin(Method::POST, &step(&host, "offboard"), reason.clone())
+        .await
+        .assert_problem(409, "invalid_state");
+    gw.admin(Method::POST, &step(&politie, "reinstate"), reason.clone())
+        .await
+        .assert_problem(409, "invalid_state");
+    gw.admin(Method::POST, &step(&politie, "suspend"), Some(json!({"reason": ""})))
+        .await
+        .assert_problem(422, "validation_failed");
+    gw.admin(Method::POST, &step(&politie, "suspend"), None)
+        .await
+        .assert_problem(415, "unsupported_media_type");
+    assert_eq!(
+        gw.admin(Method::POST, &step(&politie, "suspend"), reason.clone())
+            .await
+            .status,
+        200
+    );
+    gw.admin(Method::POST, &step(&politie, "suspend"), reason)
+        .await
+        .assert_problem(409, "invalid_state");
+    gw.stop().await;
+}
+
+async fn command_line_onboarding_reaches_the_running_gateway(b: Backend) {
+    let gw = Gateway::start(b).await;
+    let key = TokenKeyPair::generate().unwrap();
+    let jwks = gw.dir.path().join("new-jwks.json");
+    std::fs::write(&jwks, key.jwks().to_string()).unwrap();
+    let cli = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_doelpoort"))
+            .args(args)
+            .arg("--config")
+            .arg(gw.config_path())
+            .env("DOELPOORT_DATABASE_URL", &gw.app().config.database_url)
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let jwks_arg = jwks.to_str().unwrap();
+    let (code, _, err) = cli(&[
+        "org",
+        "add",
+        "--oin",
+        NEW_OIN,
+        "--name",
+        "Schuldhulp Demo",
+        "--kind",
+        "convenantpartner",
+        "--roles",
+        "zorgaanbieder",
+        "--jwks",
+        jwks_arg,
+    ]);
+    assert_eq!(code, Some(0), "{err}");
+    let (code, _, err) = cli(&[
+        "org",
+        "add",
+        "--oin",
+        "123",
+        "--name",
+        "x",
+        "--kind",
+        "ketenpartner",
+        "--roles",
+        "om",
+        "--jwks",
+        jwks_arg,
+    ]);
+    assert_eq!(code, Some(1));
+    assert!(err.starts_with("doelpoort: oin: an OIN is exactly 20 digits"), "{err}");
+    let out_dir = gw.dir.path().join("issued");
+    let (code, out, err) = cli(&["cert", "issue", "--oin", NEW_OIN, "--out", out_dir.to_str().unwrap()]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(out.contains("issued serial"), "{out}");
+    gw.settle().await;
+
+    let cert_pem = std::fs::read_to_string(out_dir.join("cert.pem")).unwrap();
+    let der = rustls_pki_types::pem::PemObject::from_pem_slice(cert_pem.as_bytes()).unwrap();
+    let facts = doelpoort::pki::cert_facts(&der).unwrap();
+    let org = Org {
+        slug: "new",
+        oin: NEW_OIN.into(),
+        identity: Identity {
+            cert_pem,
+            key_pem: std::fs::read_to_string(out_dir.join("key.pem")).unwrap(),
+        },
+        thumbprint: facts.thumbprint,
+        serial: facts.serial,
+        key,
+    };
+    let who = gw.call(&org, &["professional"], Method::GET, "/v1/whoami", None).await;
+    assert_eq!(who.status, 200, "{}", who.text);
+    assert_eq!(who.body["organisation"]["name"], "Schuldhulp Demo");
+
+    let (code, _, err) = cli(&["org", "suspend", "--oin", NEW_OIN, "--reason", "audit"]);
+    assert_eq!(code, Some(0), "{err}");
+    gw.settle().await;
+    gw.call(&org, &["professional"], Method::GET, "/v1/whoami", None)
+        .await
+        .assert_problem(403, "organisation_suspended");
+    let (code, out, _) = cli(&["org", "list"]);
+    assert_eq!(code, Some(0));
+    assert!(
+        out.lines().any(|l| l.starts_with(NEW_OIN) && l.contains("suspended")),
+        "{out}"
+    );
+    gw.stop().await;
+}

@@ -1,0 +1,165 @@
+//! The command line as a newcomer meets it: `doelpoort demo` prints curl lines that work when pasted; usage
+//! errors exit 2, runtime failures exit 1, each with one sentence on stderr.
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn doelpoort() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_doelpoort"))
+}
+
+/// Starts `demo` on a free port, returns the child and the printed lines up to the closing one.
+fn start_demo(dir: &std::path::Path) -> (std::process::Child, Vec<String>) {
+    let mut child = doelpoort()
+        .args(["demo", "--dir"])
+        .arg(dir)
+        .args(["--listen", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = Vec::new();
+    let reader = BufReader::new(child.stdout.take().unwrap());
+    for line in reader.lines() {
+        let line = line.unwrap();
+        let done = line.starts_with("Stop with Ctrl-C");
+        lines.push(line);
+        if done {
+            break;
+        }
+    }
+    (child, lines)
+}
+
+fn stop(mut child: std::process::Child) -> Option<i32> {
+    let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while Instant::now() < deadline {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status.code();
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let _ = child.kill();
+    None
+}
+
+#[test]
+fn the_demo_prints_curl_lines_that_work_when_pasted_and_reuses_its_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let (child, lines) = start_demo(dir.path());
+    let pasted: Vec<&str> = lines
+        .iter()
+        .map(|l| l.trim())
+        .filter(|l| l.starts_with("curl ") || l.starts_with("TOKEN=") || l.starts_with("ADMIN="))
+        .collect();
+    assert_eq!(pasted.len(), 5, "{lines:#?}");
+    let script = format!("set -e\n{}\n", pasted.join("\necho\n"));
+    let out = Command::new("bash").arg("-c").arg(&script).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains(r#"{"status":"ok"}"#), "{stdout}");
+    assert!(stdout.contains(r#""sub":"agent-0042""#), "{stdout}");
+    assert!(
+        stdout.contains(r#""oin":"00000099000000000008""#),
+        "the admin list names the wijkteam: {stdout}"
+    );
+    assert_eq!(stop(child), Some(0), "SIGTERM shuts the demo down cleanly");
+
+    let ca_before = std::fs::read(dir.path().join("ca/ca.pem")).unwrap();
+    let key_before = std::fs::read(dir.path().join("orgs/politie/token-key.pem")).unwrap();
+    let (child, lines) = start_demo(dir.path());
+    assert!(lines.iter().any(|l| l.contains("/v1/whoami")));
+    assert_eq!(stop(child), Some(0));
+    assert_eq!(
+        std::fs::read(dir.path().join("ca/ca.pem")).unwrap(),
+        ca_before,
+        "the CA is reused"
+    );
+    assert_eq!(
+        std::fs::read(dir.path().join("orgs/politie/token-key.pem")).unwrap(),
+        key_before
+    );
+    for file in [
+        "doelpoort.toml",
+        "doelpoort.db",
+        "server/cert.pem",
+        "server/key.pem",
+        "orgs/wijkteam/oin",
+    ] {
+        assert!(dir.path().join(file).exists(), "{file}");
+    }
+}
+
+#[test]
+fn serve_refuses_to_start_without_its_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = doelpoort()
+        .args(["serve", "--config"])
+        .arg(dir.path().join("none.toml"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.starts_with("doelpoort: cannot read the configuration file"),
+        "{err}"
+    );
+
+    let config = dir.path().join("doelpoort.toml");
+    std::fs::write(
+        &config,
+        r#"listen = "127.0.0.1:0"
+metrics_listen = "127.0.0.1:0"
+database_url = "sqlite://gw.db"
+host_oin = "00000099000000000001"
+covenant_dir = "../../nonexistent"
+[tls]
+cert_file = "server.pem"
+key_file = "server-key.pem"
+client_ca_files = ["ca.pem"]
+"#,
+    )
+    .unwrap();
+    let out = doelpoort().args(["serve", "--config"]).arg(&config).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.starts_with("doelpoort: cannot read the covenant file"), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+
+    let text = std::fs::read_to_string(&config).unwrap();
+    let root = env!("CARGO_MANIFEST_DIR");
+    std::fs::write(&config, text.replace("../../nonexistent", &format!("{root}/policies"))).unwrap();
+    let out = doelpoort().args(["serve", "--config"]).arg(&config).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.starts_with("doelpoort: cannot read server certificate"), "{err}");
+}
+
+#[test]
+fn usage_errors_exit_with_two() {
+    let out = doelpoort().args(["frobnicate"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let dir = tempfile::tempdir().unwrap();
+    let out = doelpoort()
+        .args(["token", "--dir"])
+        .arg(dir.path())
+        .args([
+            "--org",
+            "politie",
+            "--sub",
+            "a",
+            "--roles",
+            "professional",
+            "--ttl",
+            "7200",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--ttl must be between 1 and 3600"));
+}

@@ -1,0 +1,380 @@
+//! A gateway per test (the demo fixture on a fresh database), a small HTTPS client that presents a client
+//! certificate, and token minting — including the malformed tokens the refusal tests need.
+#![allow(dead_code)]
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use bytes::Bytes;
+use doelpoort::clock::SystemClock;
+use doelpoort::pki::{CertificateAuthority, ClientCertSpec, IssuedCertificate, TokenKeyPair};
+use doelpoort::server::RunningServer;
+use http_body_util::{BodyExt, Full};
+use hyper::{Method, Request, StatusCode};
+use hyper_util::rt::TokioIo;
+use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::{CertificateDer, PrivateKeyDer, ServerName};
+use serde_json::{json, Value};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+use time::OffsetDateTime;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Generates a `sqlite` and a `postgres` test for each named scenario `async fn NAME(Backend)`.
+#[macro_export]
+macro_rules! both {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                super::$name($crate::helpers::Backend::Sqlite).await
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                super::$name($crate::helpers::Backend::Postgres).await
+            }
+        }
+    )*};
+}
+
+/// A client identity: certificate and key in PEM.
+#[derive(Clone)]
+pub struct Identity {
+    pub cert_pem: String,
+    pub key_pem: String,
+}
+
+impl From<&IssuedCertificate> for Identity {
+    fn from(c: &IssuedCertificate) -> Identity {
+        Identity {
+            cert_pem: c.pem.cert_pem.clone(),
+            key_pem: c.pem.key_pem.clone(),
+        }
+    }
+}
+
+/// A demo organisation as a test sees it.
+#[derive(Clone)]
+pub struct Org {
+    pub slug: &'static str,
+    pub oin: String,
+    pub identity: Identity,
+    pub thumbprint: String,
+    pub serial: String,
+    pub key: TokenKeyPair,
+}
+
+pub struct Gateway {
+    pub dir: tempfile::TempDir,
+    pub addr: SocketAddr,
+    pub metrics_addr: SocketAddr,
+    pub ca: CertificateAuthority,
+    pub ca_pem: String,
+    server: Option<RunningServer>,
+    pg_database: Option<String>,
+}
+
+pub const HOST: &str = "zvh";
+
+impl Gateway {
+    /// The demo fixture (CA, eight organisations, keys) on a fresh database of `backend`, served on port 0.
+    pub async fn start(backend: Backend) -> Gateway {
+        let dir = tempfile::tempdir().unwrap();
+        let (url, pg_database) = match backend {
+            Backend::Sqlite => (None, None),
+            Backend::Postgres => {
+                let (url, name) = fresh_postgres_database().await;
+                (Some(url), Some(name))
+            }
+        };
+        let listen: SocketAddr = "127.0.0.1:0".parse().unwrap();
+        let config = doelpoort::demo::prepare(dir.path(), listen, url.as_deref())
+            .await
+            .unwrap();
+        let server = doelpoort::server::start(config, Arc::new(SystemClock)).await.unwrap();
+        let ca_pem = std::fs::read_to_string(dir.path().join("ca/ca.pem")).unwrap();
+        let ca_key = std::fs::read_to_string(dir.path().join("ca/ca-key.pem")).unwrap();
+        Gateway {
+            addr: server.addr,
+            metrics_addr: server.metrics_addr,
+            ca: CertificateAuthority::from_pem(&ca_pem, &ca_key).unwrap(),
+            ca_pem,
+            dir,
+            server: Some(server),
+            pg_database,
+        }
+    }
+
+    pub fn config_path(&self) -> PathBuf {
+        self.dir.path().join("doelpoort.toml")
+    }
+
+    pub fn app(&self) -> &doelpoort::app::AppState {
+        &self.server.as_ref().unwrap().app
+    }
+
+    /// A demo organisation by its folder name.
+    pub fn org(&self, slug: &'static str) -> Org {
+        let d = self.dir.path().join("orgs").join(slug);
+        let read = |n: &str| std::fs::read_to_string(d.join(n)).unwrap();
+        let cert_pem = read("cert.pem");
+        let der = CertificateDer::from_pem_slice(cert_pem.as_bytes()).unwrap();
+        let facts = doelpoort::pki::cert_facts(&der).unwrap();
+        Org {
+            slug,
+            oin: read("oin").trim().to_owned(),
+            identity: Identity {
+                cert_pem,
+                key_pem: read("key.pem"),
+            },
+            thumbprint: facts.thumbprint,
+            serial: facts.serial,
+            key: TokenKeyPair::from_pem(&read("token-key.pem")).unwrap(),
+        }
+    }
+
+    /// A client certificate from the gateway's CA for `oin`, as `spec` is changed by `adjust`.
+    pub fn issue(&self, oin: &str, adjust: impl FnOnce(&mut ClientCertSpec)) -> IssuedCertificate {
+        let mut spec = ClientCertSpec::new("Test Org", oin, OffsetDateTime::now_utc(), 30);
+        adjust(&mut spec);
+        self.ca.issue_client(&spec).unwrap()
+    }
+
+    /// Opens a TLS connection presenting `identity`.
+    pub async fn connect(&self, identity: Option<&Identity>) -> std::io::Result<Client> {
+        Client::connect(self.addr, &self.ca_pem, identity).await
+    }
+
+    /// One request on a new connection as `org` with a fresh professional token of `roles`.
+    pub async fn call(&self, org: &Org, roles: &[&str], method: Method, path: &str, body: Option<Value>) -> Response {
+        let token = token_for(org, roles);
+        let mut client = self.connect(Some(&org.identity)).await.unwrap();
+        client.send(method, path, Some(&token), body).await.unwrap()
+    }
+
+    /// As [`Gateway::call`] with the host's admin role.
+    pub async fn admin(&self, method: Method, path: &str, body: Option<Value>) -> Response {
+        let host = self.org(HOST);
+        self.call(&host, &["admin"], method, path, body).await
+    }
+
+    /// Waits until the running server has picked up a change made by another process (the poller).
+    pub async fn settle(&self) {
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(s) = self.server.take() {
+            s.shutdown().await;
+        }
+        if let Some(db) = self.pg_database.take() {
+            drop_postgres_database(&db).await;
+        }
+    }
+}
+
+fn postgres_admin_url() -> String {
+    std::env::var("DOELPOORT_TEST_POSTGRES_URL").unwrap_or_else(|_| {
+        panic!("the PostgreSQL half of the suite needs DOELPOORT_TEST_POSTGRES_URL; run scripts/test, which sets it up")
+    })
+}
+
+async fn fresh_postgres_database() -> (String, String) {
+    use sqlx::Connection;
+    let admin = postgres_admin_url();
+    let name = format!("doelpoort_test_{}", hex::encode(rand_bytes::<8>()));
+    let mut conn = sqlx::PgConnection::connect(&admin).await.unwrap();
+    sqlx::Executor::execute(&mut conn, format!("CREATE DATABASE {name}").as_str())
+        .await
+        .unwrap();
+    conn.close().await.unwrap();
+    let base = admin.rsplit_once('/').unwrap().0;
+    (format!("{base}/{name}"), name)
+}
+
+async fn drop_postgres_database(name: &str) {
+    use sqlx::Connection;
+    if let Ok(mut conn) = sqlx::PgConnection::connect(&postgres_admin_url()).await {
+        let _ = sqlx::Executor::execute(
+            &mut conn,
+            format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str(),
+        )
+        .await;
+        let _ = conn.close().await;
+    }
+}
+
+pub fn rand_bytes<const N: usize>() -> [u8; N] {
+    let mut b = [0u8; N];
+    ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut b).unwrap();
+    b
+}
+
+/// An HTTP/1.1 connection over mutual TLS.
+pub struct Client {
+    sender: hyper::client::conn::http1::SendRequest<Full<Bytes>>,
+}
+
+#[derive(Debug)]
+pub struct Response {
+    pub status: StatusCode,
+    pub headers: hyper::HeaderMap,
+    pub body: Value,
+    pub text: String,
+}
+
+impl Response {
+    pub fn code(&self) -> &str {
+        self.body["code"].as_str().unwrap_or("")
+    }
+
+    /// Asserts status and problem code, and that the body is a problem document.
+    #[track_caller]
+    pub fn assert_problem(&self, status: u16, code: &str) {
+        assert_eq!(self.status.as_u16(), status, "status; body: {}", self.text);
+        assert_eq!(self.code(), code, "code; body: {}", self.text);
+        assert_eq!(self.headers["content-type"], "application/problem+json");
+        assert_eq!(self.body["status"].as_u64(), Some(u64::from(status)));
+        assert!(self.body["title"].is_string() && self.body["detail"].is_string() && self.body["type"].is_string());
+    }
+}
+
+impl Client {
+    pub async fn connect(addr: SocketAddr, ca_pem: &str, identity: Option<&Identity>) -> std::io::Result<Client> {
+        let mut roots = rustls::RootCertStore::empty();
+        for c in CertificateDer::pem_slice_iter(ca_pem.as_bytes()) {
+            roots.add(c.unwrap()).unwrap();
+        }
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let builder = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_root_certificates(roots);
+        let config = match identity {
+            Some(id) => {
+                let certs = CertificateDer::pem_slice_iter(id.cert_pem.as_bytes())
+                    .map(Result::unwrap)
+                    .collect();
+                let key = PrivateKeyDer::from_pem_slice(id.key_pem.as_bytes()).unwrap();
+                builder.with_client_auth_cert(certs, key).unwrap()
+            }
+            None => builder.with_no_client_auth(),
+        };
+        let tcp = tokio::net::TcpStream::connect(addr).await?;
+        let tls = tokio_rustls::TlsConnector::from(Arc::new(config))
+            .connect(ServerName::try_from("localhost").unwrap(), tcp)
+            .await?;
+        let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(tls))
+            .await
+            .map_err(std::io::Error::other)?;
+        tokio::spawn(async move {
+            let _ = conn.await;
+        });
+        Ok(Client { sender })
+    }
+
+    pub async fn send(
+        &mut self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Result<Response, hyper::Error> {
+        let bytes = body.map(|b| b.to_string()).unwrap_or_default();
+        self.send_raw(method, path, token, "application/json", bytes.into_bytes())
+            .await
+    }
+
+    pub async fn send_raw(
+        &mut self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> Result<Response, hyper::Error> {
+        let mut req = Request::builder().method(method).uri(path).header("host", "localhost");
+        if !body.is_empty() {
+            req = req.header("content-type", content_type);
+        }
+        if let Some(t) = token {
+            req = req.header("authorization", format!("Bearer {t}"));
+        }
+        self.sender.ready().await?;
+        let res = self
+            .sender
+            .send_request(req.body(Full::new(Bytes::from(body))).unwrap())
+            .await?;
+        let (parts, body) = res.into_parts();
+        let bytes = body.collect().await?.to_bytes();
+        let text = String::from_utf8_lossy(&bytes).into_owned();
+        Ok(Response {
+            status: parts.status,
+            headers: parts.headers,
+            body: serde_json::from_str(&text).unwrap_or(Value::Null),
+            text,
+        })
+    }
+}
+
+/// Whether a connection with `identity` gets any HTTP response to `GET /healthz`. (With TLS 1.3 the server
+/// refuses the client certificate after the client considers the handshake done, so the refusal shows up
+/// as a failed first request.)
+pub async fn gets_http_response(gw: &Gateway, identity: Option<&Identity>) -> bool {
+    match gw.connect(identity).await {
+        Ok(mut c) => c.send(Method::GET, "/healthz", None, None).await.is_ok(),
+        Err(_) => false,
+    }
+}
+
+pub fn now() -> i64 {
+    OffsetDateTime::now_utc().unix_timestamp()
+}
+
+/// A valid professional token for `org`, bound to its demo certificate.
+pub fn token_for(org: &Org, roles: &[&str]) -> String {
+    mint(&org.key, header(&org.key), claims(org, roles))
+}
+
+pub fn header(key: &TokenKeyPair) -> Value {
+    json!({"alg": "EdDSA", "typ": "at+jwt", "kid": key.kid})
+}
+
+pub fn claims(org: &Org, roles: &[&str]) -> Value {
+    let now = now();
+    json!({
+        "iss": org.oin, "aud": "doelpoort", "sub": "professional-1", "iat": now, "nbf": now, "exp": now + 600,
+        "roles": roles, "cnf": {"x5t#S256": org.thumbprint},
+    })
+}
+
+/// Signs any header and claims with an Ed25519 key (the header is taken as given, so tests can lie in it).
+pub fn mint(key: &TokenKeyPair, header: Value, claims: Value) -> String {
+    let signing_input = format!(
+        "{}.{}",
+        URL_SAFE_NO_PAD.encode(header.to_string()),
+        URL_SAFE_NO_PAD.encode(claims.to_string())
+    );
+    let der = rustls_pki_types::PrivatePkcs8KeyDer::from_pem_slice(key.private_pem.as_bytes()).unwrap();
+    let pair = ring::signature::Ed25519KeyPair::from_pkcs8_maybe_unchecked(der.secret_pkcs8_der()).unwrap();
+    let sig = pair.sign(signing_input.as_bytes());
+    format!("{signing_input}.{}", URL_SAFE_NO_PAD.encode(sig.as_ref()))
+}
+
+/// A token with a header and claims but signed with HMAC-SHA256 under `secret`.
+pub fn mint_hs256(secret: &[u8], header: Value, claims: Value) -> String {
+    let signing_input = format!(
+        "{}.{}",
+        URL_SAFE_NO_PAD.encode(header.to_string()),
+        URL_SAFE_NO_PAD.encode(claims.to_string())
+    );
+    let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, secret);
+    let tag = ring::hmac::sign(&key, signing_input.as_bytes());
+    format!("{signing_input}.{}", URL_SAFE_NO_PAD.encode(tag.as_ref()))
+}

@@ -1,0 +1,145 @@
+//! The HTTP skeleton: problem responses, request ids, limits, the OpenAPI document, metrics, and that a stalled
+//! client does not hold up others.
+use crate::both;
+use crate::helpers::*;
+use hyper::Method;
+use std::time::Duration;
+use tokio::io::AsyncWriteExt;
+
+both!(
+    every_response_carries_a_request_id,
+    unknown_routes_and_methods_are_problems,
+    an_oversized_body_is_refused_with_payload_too_large,
+    the_openapi_document_describes_the_api,
+    metrics_count_requests_and_refused_handshakes,
+    a_stalled_handshake_does_not_block_other_clients,
+);
+
+async fn every_response_carries_a_request_id(b: Backend) {
+    let gw = Gateway::start(b).await;
+    let p = gw.org("politie");
+    let ok = gw.call(&p, &["professional"], Method::GET, "/v1/whoami", None).await;
+    let refused = gw.call(&p, &["admin"], Method::GET, "/v1/whoami", None).await;
+    let missing = gw.call(&p, &["professional"], Method::GET, "/v1/nothing", None).await;
+    let mut ids = Vec::new();
+    for r in [&ok, &refused, &missing] {
+        let id = r.headers["x-request-id"].to_str().unwrap().to_owned();
+        assert_eq!(id.len(), 32, "{id}");
+        ids.push(id);
+    }
+    ids.dedup();
+    assert_eq!(ids.len(), 3, "request ids are unique");
+    gw.stop().await;
+}
+
+async fn unknown_routes_and_methods_are_problems(b: Backend) {
+    let gw = Gateway::start(b).await;
+    let p = gw.org("politie");
+    gw.call(&p, &["professional"], Method::GET, "/v1/nothing", None)
+        .await
+        .assert_problem(404, "not_found");
+    gw.call(&p, &["professional"], Method::DELETE, "/v1/whoami", None)
+        .await
+        .assert_problem(405, "method_not_allowed");
+    gw.stop().await;
+}
+
+async fn an_oversized_body_is_refused_with_payload_too_large(b: Backend) {
+    let gw = Gateway::start(b).await;
+    let host = gw.org(HOST);
+    let token = token_for(&host, &["admin"]);
+    let mut c = gw.connect(Some(&host.identity)).await.unwrap();
+    let big = format!("{{\"name\":\"{}\"}}", "x".repeat(1024 * 1024 + 10));
+    let r = c
+        .send_raw(
+            Method::POST,
+            "/v1/admin/organisations",
+            Some(&token),
+            "application/json",
+            big.into_bytes(),
+        )
+        .await
+        .unwrap();
+    r.assert_problem(413, "payload_too_large");
+    gw.stop().await;
+}
+
+async fn the_openapi_document_describes_the_api(b: Backend) {
+    let gw = Gateway::start(b).await;
+    let mut c = gw.connect(Some(&gw.org("politie").identity)).await.unwrap();
+    let r = c.send(Method::GET, "/v1/openapi.json", None, None).await.unwrap();
+    assert_eq!(r.status, 200);
+    assert!(r.body["openapi"].as_str().unwrap().starts_with("3."));
+    for path in [
+        "/v1/whoami",
+        "/healthz",
+        "/v1/admin/organisations",
+        "/v1/admin/organisations/{oin}/offboard",
+    ] {
+        assert!(r.body["paths"][path].is_object(), "missing {path}");
+    }
+    assert!(r.body["components"]["schemas"]["Problem"].is_object());
+    assert!(r.body["components"]["securitySchemes"]["bearer"].is_object());
+    gw.stop().await;
+}
+
+async fn metrics_count_requests_and_refused_handshakes(b: Backend) {
+    let gw = Gateway::start(b).await;
+    let p = gw.org("politie");
+    assert_eq!(
+        gw.call(&p, &["professional"], Method::GET, "/v1/whoami", None)
+            .await
+            .status,
+        200
+    );
+    assert!(!gets_http_response(&gw, None).await);
+    let body = plain_get(gw.metrics_addr, "/metrics").await;
+    assert!(
+        body.contains("doelpoort_http_requests_total{route=\"/v1/whoami\",method=\"GET\",status=\"200\"}"),
+        "{body}"
+    );
+    assert!(
+        body.contains("doelpoort_http_request_duration_seconds_bucket{route=\"/v1/whoami\""),
+        "{body}"
+    );
+    assert!(
+        body.contains("doelpoort_tls_handshake_refused_total{reason=\"no_certificate\"}"),
+        "{body}"
+    );
+    let health = plain_get(gw.metrics_addr, "/healthz").await;
+    assert!(health.contains("\"status\":\"ok\""), "{health}");
+    gw.stop().await;
+}
+
+async fn a_stalled_handshake_does_not_block_other_clients(b: Backend) {
+    let gw = Gateway::start(b).await;
+    // A client that opens TCP connections and never completes a handshake.
+    let mut stalled = Vec::new();
+    for _ in 0..5 {
+        let mut s = tokio::net::TcpStream::connect(gw.addr).await.unwrap();
+        s.write_all(&[0x16, 0x03, 0x01]).await.unwrap();
+        stalled.push(s);
+    }
+    let p = gw.org("politie");
+    let r = tokio::time::timeout(
+        Duration::from_secs(5),
+        gw.call(&p, &["professional"], Method::GET, "/v1/whoami", None),
+    )
+    .await
+    .expect("a well-behaved client is served while others stall");
+    assert_eq!(r.status, 200);
+    drop(stalled);
+    gw.stop().await;
+}
+
+/// GET over plain HTTP/1.1 (the operators' listener).
+async fn plain_get(addr: std::net::SocketAddr, path: &str) -> String {
+    use tokio::io::AsyncReadExt;
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    s.write_all(format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n").as_bytes())
+        .await
+        .unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).await.unwrap();
+    out
+}

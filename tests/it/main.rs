@@ -1,0 +1,11 @@
+//! Integration tests: the real server, real TLS on a loopback port, called as a partner would — with
+//! certificates and tokens. Every scenario runs once on SQLite and once on PostgreSQL (`both!`).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod helpers;
+
+mod admin;
+mod certificates;
+mod demo_cli;
+mod http;
+mod tokens;
