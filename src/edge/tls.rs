@@ -323,3 +323,63 @@ fn subject_of(cert: &CertificateDer<'_>) -> Option<Vec<u8>> {
 fn subject_name(cert: &CertificateDer<'_>) -> String {
     X509Certificate::from_der(cert.as_ref()).map_or_else(|_| "(unparseable)".into(), |(_, c)| c.subject().to_string())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A trust anchor, a server certificate from it, and a configuration naming them; no CRL yet.
+    fn setup(dir: &Path) -> (TlsConfig, CertificateAuthority) {
+        let now = OffsetDateTime::now_utc();
+        let ca = CertificateAuthority::generate("Anchor CA", now).unwrap();
+        let server = ca.issue_server(&["localhost".into()], now).unwrap();
+        std::fs::write(dir.join("ca.pem"), ca.cert_pem()).unwrap();
+        std::fs::write(dir.join("cert.pem"), server.cert_pem).unwrap();
+        std::fs::write(dir.join("key.pem"), server.key_pem).unwrap();
+        let cfg = TlsConfig {
+            cert_file: dir.join("cert.pem"),
+            key_file: dir.join("key.pem"),
+            client_ca_files: vec![dir.join("ca.pem")],
+            crl_files: vec![],
+            own_ca_cert_file: None,
+            own_ca_key_file: None,
+        };
+        (cfg, ca)
+    }
+
+    fn build(cfg: &TlsConfig) -> Result<Arc<ServerConfig>, TlsError> {
+        TlsMaterial::load(cfg)?.server_config(&[], Arc::new(Registry::default()), OffsetDateTime::now_utc())
+    }
+
+    #[test]
+    fn a_trust_anchor_without_a_crl_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let (cfg, _) = setup(dir.path());
+        assert!(matches!(build(&cfg), Err(TlsError::MissingCrl { .. })));
+    }
+
+    #[test]
+    fn an_expired_crl_is_refused_and_a_current_one_accepted() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut cfg, ca) = setup(dir.path());
+        let now = OffsetDateTime::now_utc();
+        let crl_path = dir.path().join("ca.crl");
+        cfg.crl_files = vec![crl_path.clone()];
+        let expired = ca.crl(&[], now - Duration::days(3), Duration::days(1)).unwrap();
+        std::fs::write(&crl_path, expired.as_ref()).unwrap();
+        assert!(matches!(build(&cfg), Err(TlsError::ExpiredCrl { .. })));
+        let current = ca.crl(&[], now, Duration::days(1)).unwrap();
+        std::fs::write(&crl_path, current.as_ref()).unwrap();
+        assert!(build(&cfg).is_ok());
+    }
+
+    #[test]
+    fn the_own_ca_covers_itself_with_a_signed_crl() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut cfg, ca) = setup(dir.path());
+        std::fs::write(dir.path().join("ca-key.pem"), ca.key_pem()).unwrap();
+        cfg.own_ca_cert_file = Some(dir.path().join("ca.pem"));
+        cfg.own_ca_key_file = Some(dir.path().join("ca-key.pem"));
+        assert!(build(&cfg).is_ok());
+    }
+}

@@ -85,6 +85,11 @@ pub const HOST: &str = "zvh";
 impl Gateway {
     /// The demo fixture (CA, eight organisations, keys) on a fresh database of `backend`, served on port 0.
     pub async fn start(backend: Backend) -> Gateway {
+        Gateway::start_with(backend, |_| {}).await
+    }
+
+    /// As [`Gateway::start`], with the configuration changed by `adjust` before the server starts.
+    pub async fn start_with(backend: Backend, adjust: impl FnOnce(&mut doelpoort::config::Config)) -> Gateway {
         let dir = tempfile::tempdir().unwrap();
         let (url, pg_database) = match backend {
             Backend::Sqlite => (None, None),
@@ -94,9 +99,10 @@ impl Gateway {
             }
         };
         let listen: SocketAddr = "127.0.0.1:0".parse().unwrap();
-        let config = doelpoort::demo::prepare(dir.path(), listen, url.as_deref())
+        let mut config = doelpoort::demo::prepare(dir.path(), listen, url.as_deref())
             .await
             .unwrap();
+        adjust(&mut config);
         let server = doelpoort::server::start(config, Arc::new(SystemClock)).await.unwrap();
         let ca_pem = std::fs::read_to_string(dir.path().join("ca/ca.pem")).unwrap();
         let ca_key = std::fs::read_to_string(dir.path().join("ca/ca-key.pem")).unwrap();
