@@ -24,8 +24,10 @@ pub enum ConfigError {
 #[serde(deny_unknown_fields)]
 pub struct Config {
     /// Address of the mutual-TLS API listener.
+    #[serde(default = "default_listen")]
     pub listen: SocketAddr,
     /// Address of the plain listener for `/metrics` and `/healthz` (operators only: bind it to loopback).
+    #[serde(default = "default_metrics_listen")]
     pub metrics_listen: SocketAddr,
     /// `sqlite://FILE` (embedded default) or `postgres://…`.
     pub database_url: String,
@@ -94,6 +96,14 @@ impl Default for Limits {
             registry_poll_millis: 1000,
         }
     }
+}
+
+fn default_listen() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], 8443))
+}
+
+fn default_metrics_listen() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], 9464))
 }
 
 fn default_audience() -> String {

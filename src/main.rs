@@ -273,7 +273,7 @@ async fn org(command: OrgCommand) -> Result<(), Failure> {
         } => {
             let (config, store) = open(&c).await?;
             let covenant = doelpoort::covenant::Covenant::load(&config.covenant_dir)?;
-            let jwks: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&jwks)?)
+            let jwks: serde_json::Value = serde_json::from_str(&read_file(&jwks)?)
                 .map_err(|_| usage(format!("{} is not a JSON document", jwks.display())))?;
             let new = NewOrg {
                 oin,
@@ -320,7 +320,7 @@ async fn org(command: OrgCommand) -> Result<(), Failure> {
         }
         OrgCommand::RotateKeys { c, oin, jwks } => {
             let (_, store) = open(&c).await?;
-            let jwks: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&jwks)?)
+            let jwks: serde_json::Value = serde_json::from_str(&read_file(&jwks)?)
                 .map_err(|_| usage(format!("{} is not a JSON document", jwks.display())))?;
             let r = onboarding::rotate_keys(&store, now, &actor, &oin, &jwks).await;
             (store, r)
@@ -398,6 +398,10 @@ async fn cert(command: CertCommand) -> Result<(), Failure> {
             Ok(())
         }
     }
+}
+
+fn read_file(path: &Path) -> Result<String, Failure> {
+    std::fs::read_to_string(path).map_err(|e| Failure::from(format!("cannot read {}: {e}", path.display())))
 }
 
 fn write_private(path: &Path, content: &str) -> Result<(), Failure> {

@@ -222,12 +222,7 @@ pub async fn list(store: &Store) -> Result<Vec<OrgView>> {
 
 fn view(row: OrgRow, signatures: Vec<SignatureRow>) -> OrgView {
     OrgView {
-        covenant_roles: row
-            .roles
-            .split(',')
-            .filter(|r| !r.is_empty())
-            .map(str::to_owned)
-            .collect(),
+        covenant_roles: row.covenant_roles(),
         oin: row.oin,
         name: row.name,
         kind: row.kind,

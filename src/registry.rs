@@ -51,16 +51,12 @@ impl Snapshot {
                 tracing::error!(oin = %row.oin, "organisation row does not parse; leaving it out");
                 continue;
             };
+            let covenant_roles = row.covenant_roles();
             let org = Organisation {
                 oin,
                 name: row.name,
                 kind,
-                covenant_roles: row
-                    .roles
-                    .split(',')
-                    .filter(|r| !r.is_empty())
-                    .map(str::to_owned)
-                    .collect(),
+                covenant_roles,
                 status,
                 signed_versions: Vec::new(),
                 keys: HashMap::new(),
@@ -111,6 +107,11 @@ impl Registry {
         }
         self.reload(store).await?;
         Ok(true)
+    }
+
+    /// Replaces the snapshot (tests and benchmarks build one without a database).
+    pub fn set(&self, snapshot: Snapshot) {
+        self.current.store(Arc::new(snapshot));
     }
 
     /// Reloads unconditionally.

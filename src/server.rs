@@ -128,7 +128,7 @@ pub async fn start(config: Config, clock: SharedClock) -> Result<RunningServer, 
                 }
             }
         }),
-        tokio::spawn(reloader(app.clone(), material, tls, stopped)),
+        tokio::spawn(reloader(app.clone(), tls, stopped)),
     ];
     tracing::info!(%addr, %metrics_addr, "doelpoort is serving");
     Ok(RunningServer {
@@ -174,31 +174,37 @@ async fn tls_config(
 }
 
 /// Polls the registry generation (changes by other processes), wakes on local changes, and rebuilds the TLS
-/// configuration when something changed or the refresh interval passed. A failed rebuild keeps the old one.
-async fn reloader(app: AppState, material: TlsMaterial, tls: Arc<TlsState>, mut stopped: watch::Receiver<bool>) {
+/// configuration — re-reading certificate and CRL files and re-signing the gateway's own CRL — whenever the
+/// registry generation differs from the one it was built for, or the refresh interval passed. A failed rebuild
+/// keeps the old configuration (whose CRLs expire, failing closed, if the problem persists).
+async fn reloader(app: AppState, tls: Arc<TlsState>, mut stopped: watch::Receiver<bool>) {
     let poll = Duration::from_millis(app.config.limits.registry_poll_millis.max(50));
-    let mut built = Instant::now();
+    let mut built_for = app.registry.current().generation;
+    let mut built_at = Instant::now();
     loop {
         tokio::select! {
             () = tokio::time::sleep(poll) => {}
             () = app.changed.notified() => {}
             _ = stopped.changed() => return,
         }
-        let changed = match app.registry.refresh(&app.store).await {
-            Ok(c) => c,
-            Err(e) => {
-                tracing::warn!(error = %e, "registry refresh failed; keeping the current view");
-                false
-            }
+        if let Err(e) = app.registry.refresh(&app.store).await {
+            tracing::warn!(error = %e, "registry refresh failed; keeping the current view");
+        }
+        let generation = app.registry.current().generation;
+        if generation == built_for && built_at.elapsed() < TLS_REFRESH {
+            continue;
+        }
+        let rebuilt = match TlsMaterial::load(&app.config.tls) {
+            Ok(material) => tls_config(&material, &app.store, &app.registry, app.clock.now()).await,
+            Err(e) => Err(e.into()),
         };
-        if changed || built.elapsed() >= TLS_REFRESH {
-            match tls_config(&material, &app.store, &app.registry, app.clock.now()).await {
-                Ok(config) => {
-                    tls.swap(config);
-                    built = Instant::now();
-                }
-                Err(e) => tracing::error!(error = %e, "TLS configuration rebuild failed; keeping the current one"),
+        match rebuilt {
+            Ok(config) => {
+                tls.swap(config);
+                built_for = generation;
+                built_at = Instant::now();
             }
+            Err(e) => tracing::error!(error = %e, "TLS configuration rebuild failed; keeping the current one"),
         }
     }
 }

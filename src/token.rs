@@ -180,7 +180,7 @@ impl TokenVerifier {
     pub fn new(audience: &str, leeway_secs: u64, host_oin: &str, cache_entries: usize) -> TokenVerifier {
         TokenVerifier {
             audience: audience.to_owned(),
-            leeway: i64::try_from(leeway_secs).unwrap_or(60),
+            leeway: i64::try_from(leeway_secs.min(600)).unwrap_or(600),
             host_oin: host_oin.to_owned(),
             cache: (cache_entries > 0).then(|| TokenCache::new(cache_entries)),
         }

@@ -88,8 +88,9 @@ pub fn identify(
 ) -> Result<Caller, ApiError> {
     let org = organisation_of(snapshot, peer)?;
     let token = authorization
-        .and_then(|h| h.strip_prefix("Bearer "))
-        .map(str::trim)
+        .and_then(|h| h.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim())
         .filter(|t| !t.is_empty())
         .ok_or_else(|| {
             ApiError::new(

@@ -382,4 +382,111 @@ mod tests {
         cfg.own_ca_key_file = Some(dir.path().join("ca-key.pem"));
         assert!(build(&cfg).is_ok());
     }
+
+    /// A full handshake in memory; the server's verdict on the client certificate.
+    fn handshake(
+        server: Arc<ServerConfig>,
+        ca_pem: &str,
+        client: &crate::pki::IssuedCertificate,
+    ) -> Result<(), rustls::Error> {
+        let mut roots = RootCertStore::empty();
+        roots
+            .add(CertificateDer::from_pem_slice(ca_pem.as_bytes()).unwrap())
+            .unwrap();
+        let chain = vec![CertificateDer::from_pem_slice(client.pem.cert_pem.as_bytes()).unwrap()];
+        let key = PrivateKeyDer::from_pem_slice(client.pem.key_pem.as_bytes()).unwrap();
+        let config = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_root_certificates(roots)
+            .with_client_auth_cert(chain, key)
+            .unwrap();
+        let name = rustls_pki_types::ServerName::try_from("localhost").unwrap();
+        let mut c = rustls::ClientConnection::new(Arc::new(config), name).unwrap();
+        let mut s = rustls::ServerConnection::new(server).unwrap();
+        for _ in 0..10 {
+            let mut buf = Vec::new();
+            while c.wants_write() {
+                c.write_tls(&mut buf).unwrap();
+            }
+            let mut rd = &buf[..];
+            while !rd.is_empty() {
+                s.read_tls(&mut rd).unwrap();
+            }
+            s.process_new_packets()?;
+            let mut buf = Vec::new();
+            while s.wants_write() {
+                s.write_tls(&mut buf).unwrap();
+            }
+            let mut rd = &buf[..];
+            while !rd.is_empty() {
+                c.read_tls(&mut rd).unwrap();
+            }
+            let _ = c.process_new_packets();
+            if !s.is_handshaking() {
+                return Ok(());
+            }
+        }
+        panic!("handshake did not finish");
+    }
+
+    fn own_ca_setup(dir: &Path) -> (TlsMaterial, CertificateAuthority) {
+        let (mut cfg, ca) = setup(dir);
+        std::fs::write(dir.join("ca-key.pem"), ca.key_pem()).unwrap();
+        cfg.own_ca_cert_file = Some(dir.join("ca.pem"));
+        cfg.own_ca_key_file = Some(dir.join("ca-key.pem"));
+        (TlsMaterial::load(&cfg).unwrap(), ca)
+    }
+
+    #[test]
+    fn the_own_crl_refuses_a_revoked_serial_by_itself() {
+        let dir = tempfile::tempdir().unwrap();
+        let (material, ca) = own_ca_setup(dir.path());
+        let now = OffsetDateTime::now_utc();
+        let client = ca
+            .issue_client(&crate::pki::ClientCertSpec::new(
+                "Politie",
+                "00000099000000000002",
+                now,
+                30,
+            ))
+            .unwrap();
+        let registry = Arc::new(Registry::default());
+        let open = material.server_config(&[], registry.clone(), now).unwrap();
+        assert!(handshake(open, ca.cert_pem(), &client).is_ok());
+        let revoked = material
+            .server_config(&[(client.serial.clone(), now)], registry, now)
+            .unwrap();
+        assert_eq!(
+            handshake(revoked, ca.cert_pem(), &client),
+            Err(rustls::Error::InvalidCertificate(CertificateError::Revoked))
+        );
+    }
+
+    #[test]
+    fn the_registry_refuses_a_revoked_serial_without_a_crl_entry() {
+        let dir = tempfile::tempdir().unwrap();
+        let (material, ca) = own_ca_setup(dir.path());
+        let now = OffsetDateTime::now_utc();
+        let client = ca
+            .issue_client(&crate::pki::ClientCertSpec::new(
+                "Politie",
+                "00000099000000000002",
+                now,
+                30,
+            ))
+            .unwrap();
+        let rows = crate::store::RegistryRows {
+            generation: 1,
+            revoked: vec![client.serial.clone()],
+            ..Default::default()
+        };
+        let registry = Arc::new(Registry::default());
+        registry.set(crate::registry::Snapshot::from_rows(rows));
+        let config = material.server_config(&[], registry, now).unwrap();
+        assert_eq!(
+            handshake(config, ca.cert_pem(), &client),
+            Err(rustls::Error::InvalidCertificate(CertificateError::Revoked))
+        );
+    }
 }

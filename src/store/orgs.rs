@@ -14,6 +14,17 @@ pub struct OrgRow {
     pub updated_at: String,
 }
 
+impl OrgRow {
+    /// The covenant roles, stored comma separated.
+    pub fn covenant_roles(&self) -> Vec<String> {
+        self.roles
+            .split(',')
+            .filter(|r| !r.is_empty())
+            .map(str::to_owned)
+            .collect()
+    }
+}
+
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct KeyRow {
     pub oin: String,

@@ -170,9 +170,17 @@ impl Gateway {
         self.call(&host, &["admin"], method, path, body).await
     }
 
-    /// Waits until the running server has picked up a change made by another process (the poller).
+    /// Waits until the running server has picked up a change another process made in the database.
     pub async fn settle(&self) {
-        tokio::time::sleep(Duration::from_millis(1500)).await;
+        let app = self.app();
+        let target = app.store.registry_generation().await.unwrap();
+        for _ in 0..100 {
+            if app.registry.current().generation == target {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("the gateway did not pick up the change within 5 s");
     }
 
     pub async fn stop(mut self) {
