@@ -43,6 +43,9 @@ enum Command {
     /// Client certificates from the gateway's own CA.
     #[command(subcommand)]
     Cert(CertCommand),
+    /// The disclosure log.
+    #[command(subcommand)]
+    Audit(AuditCommand),
     /// Development helper: print a token signed with a demo organisation's key, bound to its demo certificate.
     Token {
         #[arg(long)]
@@ -125,6 +128,12 @@ struct Lifecycle {
     oin: String,
     #[arg(long)]
     reason: String,
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Verify the whole chain and every checkpoint signature; exit 1 naming the first bad record.
+    Verify(ConfigArg),
 }
 
 #[derive(Subcommand)]
@@ -226,6 +235,7 @@ async fn run(command: Command) -> Result<(), Failure> {
         }
         Command::Org(o) => org(o).await,
         Command::Cert(c) => cert(c).await,
+        Command::Audit(AuditCommand::Verify(c)) => audit_verify(&c).await,
         Command::Token {
             dir,
             org,
@@ -398,6 +408,30 @@ async fn cert(command: CertCommand) -> Result<(), Failure> {
             Ok(())
         }
     }
+}
+
+async fn audit_verify(c: &ConfigArg) -> Result<(), Failure> {
+    let (_, store) = open(c).await?;
+    let bar = indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::stderr());
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} records ({per_sec})")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let result = doelpoort::log::verify::verify(&store, |done, total| {
+        bar.set_length(u64::try_from(total).unwrap_or(0));
+        bar.set_position(u64::try_from(done).unwrap_or(0));
+    })
+    .await;
+    bar.finish_and_clear();
+    store.close().await;
+    let report = result?;
+    say!(
+        "the disclosure log is intact: {} records, {} checkpoints, head {}",
+        report.records,
+        report.checkpoints,
+        report.head_hash
+    );
+    Ok(())
 }
 
 fn read_file(path: &Path) -> Result<String, Failure> {

@@ -67,7 +67,6 @@ impl Actor {
 
     fn action(&self, now: OffsetDateTime, action: &str, target: &str, detail: serde_json::Value) -> AdminActionRow {
         AdminActionRow {
-            id: 0,
             at: rfc3339(now),
             actor_oin: self.oin.clone(),
             actor_sub: self.sub.clone(),

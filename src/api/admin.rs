@@ -9,7 +9,9 @@ use crate::api::json::Json;
 use crate::app::AppState;
 use crate::domain::UserRole;
 use crate::edge::identity::Caller;
+use crate::log::chain::Kind;
 use crate::onboarding::{self, Actor, NewOrg, OrgView, Signature, Transition};
+use crate::store::LogFilter;
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -51,6 +53,7 @@ pub struct Created {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AdminAction {
+    /// Sequence number of the action's record in the disclosure log.
     pub id: i64,
     pub at: String,
     pub actor_oin: Option<String>,
@@ -248,17 +251,25 @@ pub async fn actions(
     if !(1..=1000).contains(&limit) {
         return Err(ApiError::validation("limit: must be 1–1000"));
     }
-    let rows = app.store.admin_actions(limit).await?;
+    let filter = LogFilter {
+        kinds: vec![Kind::Admin],
+        ..LogFilter::default()
+    };
+    let records = app.store.log_query(&filter, i64::MAX, true, limit).await?;
     Ok(axum::Json(
-        rows.into_iter()
+        records
+            .into_iter()
             .map(|r| AdminAction {
-                id: r.id,
+                id: r.seq,
                 at: r.at,
                 actor_oin: r.actor_oin,
-                actor_sub: r.actor_sub,
-                action: r.action,
-                target: r.target,
-                detail: serde_json::from_str(&r.detail).unwrap_or(serde_json::Value::Null),
+                actor_sub: r.actor_sub.unwrap_or_default(),
+                action: r.action.unwrap_or_default(),
+                target: r.target.unwrap_or_default(),
+                detail: r
+                    .detail
+                    .and_then(|d| serde_json::from_str(&d).ok())
+                    .unwrap_or(serde_json::Value::Null),
             })
             .collect(),
     ))

@@ -1,8 +1,10 @@
 //! Newtypes that parse once at the edge; inside the gateway nothing re-validates them.
+mod bsn;
 mod oin;
 mod org;
 mod role;
 
+pub use bsn::Bsn;
 pub use oin::Oin;
 pub use org::{OrgKind, OrgStatus};
 pub use role::UserRole;

@@ -1,7 +1,10 @@
 //! The one repository layer. Both backends run the same SQL through sqlx's `Any` driver (placeholders `$1…`,
 //! portable types only); what differs per backend — connection pragmas and migrations — stays in this module.
 //! It knows no HTTP.
+mod log;
 mod orgs;
+
+pub use log::{Checkpoint, LogFilter};
 
 pub use orgs::{AdminActionRow, CertificateRow, KeyRow, NewOrganisation, OrgRow, RegistryRows, SignatureRow};
 
@@ -27,6 +30,8 @@ pub enum StoreError {
     Exists(&'static str),
     #[error("{0} not found")]
     NotFound(&'static str),
+    #[error("the database holds a malformed {0}")]
+    Corrupt(&'static str),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

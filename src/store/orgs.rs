@@ -1,5 +1,6 @@
 //! Organisations, token keys, signatures, certificates, revocations and the admin-action record.
 use super::{Store, StoreError};
+use crate::log::chain::Entry;
 use sqlx::{Any, Transaction};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -51,10 +52,10 @@ pub struct CertificateRow {
     pub issued_at: String,
 }
 
-/// Who did what to which target, when; `detail` is JSON without personal data.
-#[derive(Debug, Clone, sqlx::FromRow)]
+/// Who did what to which target, when; `detail` is JSON without personal data. Becomes an `admin` record of the
+/// disclosure log.
+#[derive(Debug, Clone)]
 pub struct AdminActionRow {
-    pub id: i64,
     pub at: String,
     pub actor_oin: Option<String>,
     pub actor_sub: String,
@@ -142,15 +143,6 @@ impl Store {
         Ok(
             sqlx::query_as::<_, SignatureRow>("SELECT * FROM covenant_signatures WHERE oin = $1 ORDER BY version")
                 .bind(oin)
-                .fetch_all(self.pool())
-                .await?,
-        )
-    }
-
-    pub async fn admin_actions(&self, limit: i64) -> Result<Vec<AdminActionRow>, StoreError> {
-        Ok(
-            sqlx::query_as::<_, AdminActionRow>("SELECT * FROM admin_actions ORDER BY id DESC LIMIT $1")
-                .bind(limit)
                 .fetch_all(self.pool())
                 .await?,
         )
@@ -369,19 +361,17 @@ async fn insert_keys(tx: &mut Tx<'_>, keys: &[KeyRow], now: &str) -> Result<(), 
     Ok(())
 }
 
-/// Records the admin action, bumps the registry generation and commits: one place, so no change can skip either.
+/// Writes the admin action into the disclosure log, bumps the registry generation and commits: one place, so
+/// no change can skip either, and a change and its record commit together or not at all.
 async fn finish(mut tx: Tx<'_>, action: &AdminActionRow) -> Result<(), StoreError> {
-    sqlx::query(
-        "INSERT INTO admin_actions (at, actor_oin, actor_sub, action, target, detail) VALUES ($1, $2, $3, $4, $5, $6)",
-    )
-    .bind(&action.at)
-    .bind(&action.actor_oin)
-    .bind(&action.actor_sub)
-    .bind(&action.action)
-    .bind(&action.target)
-    .bind(&action.detail)
-    .execute(&mut *tx)
-    .await?;
+    let entry = Entry::admin(
+        action.actor_oin.clone(),
+        &action.actor_sub,
+        &action.action,
+        &action.target,
+        action.detail.clone(),
+    );
+    super::log::append_in_tx(&mut tx, vec![entry], &action.at).await?;
     sqlx::query("UPDATE registry_generation SET generation = generation + 1 WHERE id = 1")
         .execute(&mut *tx)
         .await?;

@@ -8,4 +8,5 @@ mod admin;
 mod certificates;
 mod demo_cli;
 mod http;
+mod log;
 mod tokens;

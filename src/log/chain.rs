@@ -1,0 +1,290 @@
+//! The record of the disclosure log, its canonical encoding (version 1) and the hash chain. Pure code: no I/O.
+//! `docs/log-encoding.md` defines the same encoding for outside verifiers.
+use ring::digest;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// Encoding version 1, the first byte of every encoded record.
+pub const ENCODING_VERSION: u8 = 1;
+/// Domain separation prefix of every record hash.
+const HASH_PREFIX: &[u8] = b"doelpoort-log-record-v1";
+/// Domain separation prefix of every signed checkpoint message.
+const CHECKPOINT_PREFIX: &[u8] = b"doelpoort-log-checkpoint-v1";
+/// The `prev_hash` of the first record.
+pub const GENESIS: [u8; 32] = [0u8; 32];
+
+/// What happened: a release of case data, a refusal, a hit/no-hit answer, or an administrative action.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    Disclosure,
+    Refusal,
+    Lookup,
+    Admin,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Disclosure => "disclosure",
+            Kind::Refusal => "refusal",
+            Kind::Lookup => "lookup",
+            Kind::Admin => "admin",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Kind> {
+        match s {
+            "disclosure" => Some(Kind::Disclosure),
+            "refusal" => Some(Kind::Refusal),
+            "lookup" => Some(Kind::Lookup),
+            "admin" => Some(Kind::Admin),
+            _ => None,
+        }
+    }
+}
+
+/// A record to append: everything but its place in the chain. The subject is already a pseudonym.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Entry {
+    pub kind: Option<Kind>,
+    pub source_oin: Option<String>,
+    pub recipient_oin: Option<String>,
+    pub actor_oin: Option<String>,
+    pub actor_sub: Option<String>,
+    pub case_id: Option<String>,
+    pub subject: Option<String>,
+    pub meeting_id: Option<String>,
+    pub meeting_type: Option<String>,
+    pub purpose: Option<String>,
+    pub categories: Vec<String>,
+    pub covenant_version: Option<String>,
+    pub article: Option<String>,
+    pub request_id: Option<String>,
+    pub content_digest: Option<String>,
+    /// `allow` or `deny`.
+    pub decision: String,
+    pub reason: Option<String>,
+    pub action: Option<String>,
+    pub target: Option<String>,
+    /// JSON without personal data (admin records).
+    pub detail: Option<String>,
+    pub trace_id: Option<String>,
+    pub span_id: Option<String>,
+}
+
+impl Entry {
+    /// An administrative action by `actor` on `target`.
+    pub fn admin(actor_oin: Option<String>, actor_sub: &str, action: &str, target: &str, detail: String) -> Entry {
+        Entry {
+            kind: Some(Kind::Admin),
+            actor_oin,
+            actor_sub: Some(actor_sub.to_owned()),
+            decision: "allow".into(),
+            action: Some(action.to_owned()),
+            target: Some(target.to_owned()),
+            detail: Some(detail),
+            ..Entry::default()
+        }
+    }
+}
+
+/// A record in the chain.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct Record {
+    pub seq: i64,
+    /// RFC 3339, UTC, microseconds.
+    pub at: String,
+    pub kind: Kind,
+    pub source_oin: Option<String>,
+    pub recipient_oin: Option<String>,
+    pub actor_oin: Option<String>,
+    pub actor_sub: Option<String>,
+    pub case_id: Option<String>,
+    /// Keyed pseudonym of the BSN (never the BSN itself).
+    pub subject: Option<String>,
+    pub meeting_id: Option<String>,
+    pub meeting_type: Option<String>,
+    pub purpose: Option<String>,
+    pub categories: Vec<String>,
+    pub covenant_version: Option<String>,
+    pub article: Option<String>,
+    pub request_id: Option<String>,
+    /// SHA-256 of the released content, hex.
+    pub content_digest: Option<String>,
+    pub decision: String,
+    pub reason: Option<String>,
+    pub action: Option<String>,
+    pub target: Option<String>,
+    pub detail: Option<String>,
+    pub trace_id: Option<String>,
+    pub span_id: Option<String>,
+    /// Hash of the previous record, hex.
+    pub prev_hash: String,
+    /// This record's hash, hex.
+    pub hash: String,
+}
+
+impl Record {
+    /// Places `entry` after the record with hash `prev` at position `seq`.
+    pub fn chain(entry: Entry, seq: i64, at: String, prev: &[u8; 32]) -> Record {
+        let mut r = Record {
+            seq,
+            at,
+            kind: entry.kind.unwrap_or(Kind::Admin),
+            source_oin: entry.source_oin,
+            recipient_oin: entry.recipient_oin,
+            actor_oin: entry.actor_oin,
+            actor_sub: entry.actor_sub,
+            case_id: entry.case_id,
+            subject: entry.subject,
+            meeting_id: entry.meeting_id,
+            meeting_type: entry.meeting_type,
+            purpose: entry.purpose,
+            categories: entry.categories,
+            covenant_version: entry.covenant_version,
+            article: entry.article,
+            request_id: entry.request_id,
+            content_digest: entry.content_digest,
+            decision: entry.decision,
+            reason: entry.reason,
+            action: entry.action,
+            target: entry.target,
+            detail: entry.detail,
+            trace_id: entry.trace_id,
+            span_id: entry.span_id,
+            prev_hash: hex::encode(prev),
+            hash: String::new(),
+        };
+        r.hash = hex::encode(r.compute_hash(prev));
+        r
+    }
+
+    /// The canonical encoding (version 1) of everything but the two hashes.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(512);
+        out.push(ENCODING_VERSION);
+        out.extend_from_slice(&self.seq.to_be_bytes());
+        text(&mut out, Some(&self.at));
+        text(&mut out, Some(self.kind.as_str()));
+        for field in [
+            &self.source_oin,
+            &self.recipient_oin,
+            &self.actor_oin,
+            &self.actor_sub,
+            &self.case_id,
+            &self.subject,
+            &self.meeting_id,
+            &self.meeting_type,
+            &self.purpose,
+        ] {
+            text(&mut out, field.as_deref());
+        }
+        out.extend_from_slice(&(self.categories.len() as u32).to_be_bytes());
+        for c in &self.categories {
+            text(&mut out, Some(c));
+        }
+        for field in [
+            &self.covenant_version,
+            &self.article,
+            &self.request_id,
+            &self.content_digest,
+        ] {
+            text(&mut out, field.as_deref());
+        }
+        text(&mut out, Some(&self.decision));
+        for field in [
+            &self.reason,
+            &self.action,
+            &self.target,
+            &self.detail,
+            &self.trace_id,
+            &self.span_id,
+        ] {
+            text(&mut out, field.as_deref());
+        }
+        out
+    }
+
+    /// SHA-256(prefix ‖ prev ‖ encoding).
+    pub fn compute_hash(&self, prev: &[u8; 32]) -> [u8; 32] {
+        let mut ctx = digest::Context::new(&digest::SHA256);
+        ctx.update(HASH_PREFIX);
+        ctx.update(prev);
+        ctx.update(&self.encode());
+        to_array(ctx.finish().as_ref())
+    }
+}
+
+/// A text field: 0xFFFFFFFF for absent, otherwise its UTF-8 length (u32, big endian) and bytes.
+fn text(out: &mut Vec<u8>, value: Option<&str>) {
+    match value {
+        None => out.extend_from_slice(&u32::MAX.to_be_bytes()),
+        Some(v) => {
+            out.extend_from_slice(&(v.len() as u32).to_be_bytes());
+            out.extend_from_slice(v.as_bytes());
+        }
+    }
+}
+
+/// The message a checkpoint signs: prefix ‖ seq (i64 BE) ‖ head hash ‖ time (length-prefixed text).
+pub fn checkpoint_message(seq: i64, head_hash: &[u8; 32], at: &str) -> Vec<u8> {
+    let mut out = CHECKPOINT_PREFIX.to_vec();
+    out.extend_from_slice(&seq.to_be_bytes());
+    out.extend_from_slice(head_hash);
+    text(&mut out, Some(at));
+    out
+}
+
+pub fn to_array(bytes: &[u8]) -> [u8; 32] {
+    let mut a = [0u8; 32];
+    if bytes.len() == 32 {
+        a.copy_from_slice(bytes);
+    }
+    a
+}
+
+/// Parses a hex hash; `None` unless it is 32 bytes.
+pub fn parse_hash(hex_text: &str) -> Option<[u8; 32]> {
+    let bytes = hex::decode(hex_text).ok()?;
+    (bytes.len() == 32).then(|| to_array(&bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(n: u8) -> Entry {
+        Entry {
+            kind: Some(Kind::Disclosure),
+            source_oin: Some("00000099000000000005".into()),
+            recipient_oin: Some("00000099000000000001".into()),
+            categories: vec!["leefgebieden".into(), format!("c{n}")],
+            decision: "allow".into(),
+            ..Entry::default()
+        }
+    }
+
+    #[test]
+    fn every_field_and_the_predecessor_change_the_hash() {
+        let a = Record::chain(entry(1), 1, "2026-01-01T00:00:00.000000Z".into(), &GENESIS);
+        let b = Record::chain(
+            entry(1),
+            2,
+            "2026-01-01T00:00:00.000000Z".into(),
+            &parse_hash(&a.hash).unwrap(),
+        );
+        assert_ne!(a.hash, b.hash);
+        let mut altered = a.clone();
+        altered.categories.push("x".into());
+        assert_ne!(hex::encode(altered.compute_hash(&GENESIS)), a.hash);
+        let mut moved = a.clone();
+        moved.reason = Some("x".into());
+        assert_ne!(hex::encode(moved.compute_hash(&GENESIS)), a.hash);
+        // Absent and empty differ.
+        let mut empty = a.clone();
+        empty.reason = Some(String::new());
+        assert_ne!(empty.encode(), a.encode());
+        assert_eq!(hex::encode(a.compute_hash(&GENESIS)), a.hash);
+    }
+}

@@ -1,0 +1,192 @@
+//! The disclosure log: the one append path for every record (`disclosure`, `refusal`, `lookup`, `admin`), the
+//! hash chain, checkpoints and verification.
+//!
+//! Appends go through a single writer task that gathers whatever is waiting into one transaction (group commit:
+//! one fsync serves many records). A caller gets a [`Receipt`] only after its records are durably committed, and
+//! data leaves the gateway only as [`Released`], which cannot be made without a receipt.
+pub mod chain;
+pub mod checkpoint;
+pub mod verify;
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{mpsc, oneshot};
+
+use crate::clock::{rfc3339, SharedClock};
+use crate::store::Store;
+use chain::Entry;
+
+/// How long a caller waits for its records to commit before the request fails closed.
+const APPEND_TIMEOUT: Duration = Duration::from_secs(10);
+/// Appends that may wait for the writer; beyond this callers are refused at once.
+const QUEUE: usize = 16_384;
+
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum LogError {
+    #[error("the disclosure log cannot be written")]
+    Unavailable,
+}
+
+/// Proof that a record is durably in the chain. Only this module makes one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Receipt {
+    seq: i64,
+    hash: String,
+}
+
+impl Receipt {
+    pub fn seq(&self) -> i64 {
+        self.seq
+    }
+
+    pub fn hash(&self) -> &str {
+        &self.hash
+    }
+
+    /// Wraps data for release; the only way to make a [`Released`].
+    pub fn release<T>(self, body: T) -> Released<T> {
+        Released { receipt: self, body }
+    }
+}
+
+/// Data that may leave the gateway because its record is committed. The API turns it into a response.
+#[derive(Debug)]
+pub struct Released<T> {
+    receipt: Receipt,
+    body: T,
+}
+
+impl<T> Released<T> {
+    pub fn receipt(&self) -> &Receipt {
+        &self.receipt
+    }
+
+    pub fn into_parts(self) -> (Receipt, T) {
+        (self.receipt, self.body)
+    }
+}
+
+struct Pending {
+    entries: Vec<Entry>,
+    reply: oneshot::Sender<Result<Vec<Receipt>, LogError>>,
+}
+
+/// The handle every part of the gateway appends through; cheap to clone.
+#[derive(Clone)]
+pub struct Log {
+    queue: mpsc::Sender<Pending>,
+    available: Arc<AtomicBool>,
+    store: Store,
+    clock: SharedClock,
+}
+
+impl Log {
+    /// Starts the writer task. `batch_max` bounds the records of one transaction.
+    pub fn start(store: Store, clock: SharedClock, batch_max: usize) -> Log {
+        let (queue, rx) = mpsc::channel(QUEUE);
+        let available = Arc::new(AtomicBool::new(true));
+        metrics::gauge!("doelpoort_log_available").set(1.0);
+        tokio::spawn(writer(
+            rx,
+            store.clone(),
+            clock.clone(),
+            available.clone(),
+            batch_max.max(1),
+        ));
+        Log {
+            queue,
+            available,
+            store,
+            clock,
+        }
+    }
+
+    /// Appends one record and waits until it is committed.
+    ///
+    /// # Errors
+    /// [`LogError::Unavailable`] when it could not be committed; then nothing may be released.
+    pub async fn append(&self, entry: Entry) -> Result<Receipt, LogError> {
+        let mut receipts = self.append_all(vec![entry]).await?;
+        receipts.pop().ok_or(LogError::Unavailable)
+    }
+
+    /// Appends records that commit together (all or none), in order.
+    ///
+    /// # Errors
+    /// [`LogError::Unavailable`] when they could not be committed.
+    pub async fn append_all(&self, entries: Vec<Entry>) -> Result<Vec<Receipt>, LogError> {
+        let (reply, answer) = oneshot::channel();
+        self.queue
+            .try_send(Pending { entries, reply })
+            .map_err(|_| LogError::Unavailable)?;
+        match tokio::time::timeout(APPEND_TIMEOUT, answer).await {
+            Ok(Ok(result)) => result,
+            _ => Err(LogError::Unavailable),
+        }
+    }
+
+    /// Whether the last commit attempt succeeded; when it did not, checks whether a write commits now.
+    pub async fn healthy(&self) -> bool {
+        if self.available.load(Ordering::Relaxed) {
+            return true;
+        }
+        let ok = self.store.probe_log_write(&rfc3339(self.clock.now())).await.is_ok();
+        set_available(&self.available, ok);
+        ok
+    }
+}
+
+fn set_available(flag: &AtomicBool, ok: bool) {
+    flag.store(ok, Ordering::Relaxed);
+    metrics::gauge!("doelpoort_log_available").set(if ok { 1.0 } else { 0.0 });
+}
+
+/// Takes what is waiting (up to `batch_max` records), commits it as one transaction, answers every caller.
+async fn writer(
+    mut rx: mpsc::Receiver<Pending>,
+    store: Store,
+    clock: SharedClock,
+    available: Arc<AtomicBool>,
+    batch_max: usize,
+) {
+    while let Some(first) = rx.recv().await {
+        let mut count = first.entries.len();
+        let mut batch = vec![first];
+        while count < batch_max {
+            match rx.try_recv() {
+                Ok(p) => {
+                    count += p.entries.len();
+                    batch.push(p);
+                }
+                Err(_) => break,
+            }
+        }
+        let entries: Vec<Entry> = batch.iter().flat_map(|p| p.entries.iter().cloned()).collect();
+        let started = std::time::Instant::now();
+        match store.append_log(entries, &rfc3339(clock.now())).await {
+            Ok(records) => {
+                set_available(&available, true);
+                metrics::counter!("doelpoort_log_records_total").increment(records.len() as u64);
+                metrics::histogram!("doelpoort_log_batch_records").record(records.len() as f64);
+                metrics::histogram!("doelpoort_log_commit_seconds").record(started.elapsed().as_secs_f64());
+                let mut receipts = records.into_iter().map(|r| Receipt {
+                    seq: r.seq,
+                    hash: r.hash,
+                });
+                for p in batch {
+                    let mine: Vec<Receipt> = receipts.by_ref().take(p.entries.len()).collect();
+                    let _ = p.reply.send(Ok(mine));
+                }
+            }
+            Err(e) => {
+                tracing::error!(error = %e, records = count, "disclosure log append failed; refusing the requests");
+                set_available(&available, false);
+                metrics::counter!("doelpoort_log_append_failures_total").increment(1);
+                for p in batch {
+                    let _ = p.reply.send(Err(LogError::Unavailable));
+                }
+            }
+        }
+    }
+}

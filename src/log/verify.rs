@@ -1,0 +1,112 @@
+//! Verification of the whole chain and every checkpoint, as `doelpoort audit verify` runs it. Altered, missing,
+//! inserted and reordered records are all detected; the first bad one is named.
+use super::chain::{checkpoint_message, parse_hash, GENESIS};
+use crate::crypto::verify_signature;
+use crate::store::{Store, StoreError};
+
+/// Records read per query.
+const PAGE: i64 = 10_000;
+
+#[derive(Debug, thiserror::Error)]
+pub enum VerifyError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("record {seq}: {problem}")]
+    Broken { seq: i64, problem: String },
+    #[error("checkpoint at record {seq}: {problem}")]
+    Checkpoint { seq: i64, problem: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Report {
+    pub records: i64,
+    pub checkpoints: usize,
+    pub head_hash: String,
+}
+
+fn broken(seq: i64, problem: impl Into<String>) -> VerifyError {
+    VerifyError::Broken {
+        seq,
+        problem: problem.into(),
+    }
+}
+
+/// Walks the chain from the first record to the head, then checks every checkpoint. `progress` is told how
+/// many records are done, out of the head's count.
+///
+/// # Errors
+/// The first bad record or checkpoint, or a database error.
+pub async fn verify(store: &Store, mut progress: impl FnMut(i64, i64)) -> Result<Report, VerifyError> {
+    let (head_seq, head_hash) = store.log_head().await?;
+    let mut prev = GENESIS;
+    let mut expected = 1i64;
+    loop {
+        let page = store.log_page(expected - 1, PAGE).await?;
+        if page.is_empty() {
+            break;
+        }
+        for r in &page {
+            if r.seq != expected {
+                return Err(broken(expected, format!("is missing (the next record is {})", r.seq)));
+            }
+            if parse_hash(&r.prev_hash) != Some(prev) {
+                return Err(broken(
+                    r.seq,
+                    "does not follow its predecessor (inserted, reordered, or the record before it was replaced)",
+                ));
+            }
+            let hash = r.compute_hash(&prev);
+            if parse_hash(&r.hash) != Some(hash) {
+                return Err(broken(r.seq, "does not match its hash (altered)"));
+            }
+            prev = hash;
+            expected += 1;
+        }
+        progress(expected - 1, head_seq);
+    }
+    let last = expected - 1;
+    if last < head_seq {
+        return Err(broken(
+            last + 1,
+            format!("is missing (the head names record {head_seq})"),
+        ));
+    }
+    if last > head_seq {
+        return Err(broken(head_seq + 1, "lies beyond the head (inserted)"));
+    }
+    if last > 0 && parse_hash(&head_hash) != Some(prev) {
+        return Err(broken(last, "does not match the head's hash"));
+    }
+    let checkpoints = verify_checkpoints(store).await?;
+    Ok(Report {
+        records: last,
+        checkpoints,
+        head_hash: hex::encode(prev),
+    })
+}
+
+async fn verify_checkpoints(store: &Store) -> Result<usize, VerifyError> {
+    let mut after = 0;
+    let mut count = 0;
+    loop {
+        let page = store.checkpoints(after, 1000).await?;
+        if page.is_empty() {
+            return Ok(count);
+        }
+        for c in &page {
+            let bad = |problem: &str| VerifyError::Checkpoint {
+                seq: c.seq,
+                problem: problem.to_owned(),
+            };
+            let head = parse_hash(&c.head_hash).ok_or_else(|| bad("holds a malformed hash"))?;
+            if !verify_signature(&c.public_key, &checkpoint_message(c.seq, &head, &c.at), &c.signature) {
+                return Err(bad("its signature does not verify"));
+            }
+            if store.record_hash(c.seq).await?.as_deref() != Some(c.head_hash.as_str()) {
+                return Err(bad("the chain no longer has the sealed record"));
+            }
+            after = c.seq;
+            count += 1;
+        }
+    }
+}

@@ -1,0 +1,341 @@
+//! The disclosure log's tables: appending a batch to the chain, paging through it, and checkpoints.
+use serde::Serialize;
+use sqlx::any::AnyRow;
+use sqlx::{Any, Row, Transaction};
+use utoipa::ToSchema;
+
+use super::{Store, StoreError};
+use crate::log::chain::{parse_hash, Entry, Kind, Record};
+
+/// Rows per INSERT statement (26 parameters each; well under both backends' limits).
+const ROWS_PER_INSERT: usize = 200;
+
+/// Which records to read. Every `Some` narrows; `scope` keeps records whose source or recipient it is.
+#[derive(Debug, Clone, Default)]
+pub struct LogFilter {
+    pub subject: Option<String>,
+    pub case_id: Option<String>,
+    pub organisation: Option<String>,
+    pub scope: Option<String>,
+    pub kinds: Vec<Kind>,
+    pub from: Option<String>,
+    pub to: Option<String>,
+    /// Only records with `decision = 'allow'`.
+    pub allowed_only: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct Checkpoint {
+    pub seq: i64,
+    pub at: String,
+    /// Hash of record `seq`, hex.
+    pub head_hash: String,
+    /// Ed25519 public key that signed, base64url.
+    pub public_key: String,
+    /// Signature over `checkpoint_message(seq, head_hash, at)`, base64url.
+    pub signature: String,
+}
+
+impl Store {
+    /// Appends `entries` in one transaction and returns them as chained records.
+    ///
+    /// # Errors
+    /// The database refused; nothing was appended.
+    pub async fn append_log(&self, entries: Vec<Entry>, now: &str) -> Result<Vec<Record>, StoreError> {
+        let mut tx = self.pool().begin().await?;
+        let records = append_in_tx(&mut tx, entries, now).await?;
+        tx.commit().await?;
+        Ok(records)
+    }
+
+    /// The chain head: last sequence number and its hash.
+    pub async fn log_head(&self) -> Result<(i64, String), StoreError> {
+        Ok(sqlx::query_as("SELECT seq, hash FROM log_head WHERE id = 1")
+            .fetch_one(self.pool())
+            .await?)
+    }
+
+    /// Records with `seq > after`, in order, at most `limit`.
+    pub async fn log_page(&self, after: i64, limit: i64) -> Result<Vec<Record>, StoreError> {
+        let rows = sqlx::query("SELECT * FROM log_records WHERE seq > $1 ORDER BY seq LIMIT $2")
+            .bind(after)
+            .bind(limit)
+            .fetch_all(self.pool())
+            .await?;
+        rows.iter().map(record_of).collect()
+    }
+
+    /// Records matching `filter` with `seq > after` (ascending) or `seq < before` (descending), at most `limit`.
+    pub async fn log_query(
+        &self,
+        filter: &LogFilter,
+        after: i64,
+        descending: bool,
+        limit: i64,
+    ) -> Result<Vec<Record>, StoreError> {
+        let mut q = Sql::new("SELECT * FROM log_records WHERE ");
+        q.push(if descending { "seq < " } else { "seq > " }).int(after);
+        for (column, value) in [("subject", &filter.subject), ("case_id", &filter.case_id)] {
+            if let Some(v) = value {
+                q.push(&format!(" AND {column} = ")).text(v);
+            }
+        }
+        for org in [&filter.organisation, &filter.scope].into_iter().flatten() {
+            q.push(" AND (source_oin = ")
+                .text(org)
+                .push(" OR recipient_oin = ")
+                .text(org)
+                .push(")");
+        }
+        if !filter.kinds.is_empty() {
+            q.push(" AND kind IN (");
+            for (i, k) in filter.kinds.iter().enumerate() {
+                q.push(if i == 0 { "" } else { ", " }).text(k.as_str());
+            }
+            q.push(")");
+        }
+        if let Some(from) = &filter.from {
+            q.push(" AND at >= ").text(from);
+        }
+        if let Some(to) = &filter.to {
+            q.push(" AND at < ").text(to);
+        }
+        if filter.allowed_only {
+            q.push(" AND decision = 'allow'");
+        }
+        q.push(if descending {
+            " ORDER BY seq DESC LIMIT "
+        } else {
+            " ORDER BY seq LIMIT "
+        })
+        .int(limit);
+        let rows = q.query().fetch_all(self.pool()).await?;
+        rows.iter().map(record_of).collect()
+    }
+
+    /// Stores a checkpoint; another instance may have sealed the same head already.
+    pub async fn insert_checkpoint(&self, c: &Checkpoint) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO log_checkpoints (seq, at, head_hash, public_key, signature) VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (seq) DO NOTHING",
+        )
+        .bind(c.seq)
+        .bind(&c.at)
+        .bind(&c.head_hash)
+        .bind(&c.public_key)
+        .bind(&c.signature)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    /// Checkpoints with `seq > after`, oldest first, at most `limit`.
+    pub async fn checkpoints(&self, after: i64, limit: i64) -> Result<Vec<Checkpoint>, StoreError> {
+        let rows: Vec<(i64, String, String, String, String)> = sqlx::query_as(
+            "SELECT seq, at, head_hash, public_key, signature FROM log_checkpoints WHERE seq > $1 ORDER BY seq LIMIT $2",
+        )
+        .bind(after)
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(seq, at, head_hash, public_key, signature)| Checkpoint {
+                seq,
+                at,
+                head_hash,
+                public_key,
+                signature,
+            })
+            .collect())
+    }
+
+    /// Sequence number of the newest checkpoint (0 when none).
+    pub async fn latest_checkpoint_seq(&self) -> Result<i64, StoreError> {
+        let seq: Option<i64> = sqlx::query_scalar("SELECT MAX(seq) FROM log_checkpoints")
+            .fetch_one(self.pool())
+            .await?;
+        Ok(seq.unwrap_or(0))
+    }
+
+    /// The hash of record `seq`, if it exists.
+    pub async fn record_hash(&self, seq: i64) -> Result<Option<String>, StoreError> {
+        Ok(sqlx::query_scalar("SELECT hash FROM log_records WHERE seq = $1")
+            .bind(seq)
+            .fetch_optional(self.pool())
+            .await?)
+    }
+
+    /// Whether a write transaction can commit now (the log's health probe).
+    pub async fn probe_log_write(&self, now: &str) -> Result<(), StoreError> {
+        let mut tx = self.pool().begin().await?;
+        sqlx::query("UPDATE log_head SET locked_at = $1 WHERE id = 1")
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+/// Locks the head row, chains `entries` after it, inserts them and moves the head — inside the caller's
+/// transaction, so an admin change and its record commit together.
+pub(crate) async fn append_in_tx(
+    tx: &mut Transaction<'_, Any>,
+    entries: Vec<Entry>,
+    now: &str,
+) -> Result<Vec<Record>, StoreError> {
+    sqlx::query("UPDATE log_head SET locked_at = $1 WHERE id = 1")
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+    let (mut seq, head): (i64, String) = sqlx::query_as("SELECT seq, hash FROM log_head WHERE id = 1")
+        .fetch_one(&mut **tx)
+        .await?;
+    let mut prev = parse_hash(&head).ok_or(StoreError::Corrupt("log head hash"))?;
+    let mut records = Vec::with_capacity(entries.len());
+    for entry in entries {
+        seq += 1;
+        let record = Record::chain(entry, seq, now.to_owned(), &prev);
+        prev = parse_hash(&record.hash).ok_or(StoreError::Corrupt("record hash"))?;
+        records.push(record);
+    }
+    for chunk in records.chunks(ROWS_PER_INSERT) {
+        insert_records(tx, chunk).await?;
+    }
+    if let Some(last) = records.last() {
+        sqlx::query("UPDATE log_head SET seq = $1, hash = $2 WHERE id = 1")
+            .bind(last.seq)
+            .bind(&last.hash)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(records)
+}
+
+async fn insert_records(tx: &mut Transaction<'_, Any>, records: &[Record]) -> Result<(), StoreError> {
+    let mut q = Sql::new(
+        "INSERT INTO log_records (seq, at, kind, source_oin, recipient_oin, actor_oin, actor_sub, case_id, subject, \
+         meeting_id, meeting_type, purpose, categories, covenant_version, article, request_id, content_digest, \
+         decision, reason, action, target, detail, trace_id, span_id, prev_hash, hash) VALUES ",
+    );
+    for (i, r) in records.iter().enumerate() {
+        q.push(if i == 0 { "(" } else { ", (" });
+        q.int(r.seq).push(", ").text(&r.at).push(", ").text(r.kind.as_str());
+        for v in [
+            &r.source_oin,
+            &r.recipient_oin,
+            &r.actor_oin,
+            &r.actor_sub,
+            &r.case_id,
+            &r.subject,
+            &r.meeting_id,
+            &r.meeting_type,
+            &r.purpose,
+        ] {
+            q.push(", ").opt(v);
+        }
+        q.push(", ")
+            .text(&serde_json::to_string(&r.categories).unwrap_or_else(|_| "[]".into()));
+        for v in [&r.covenant_version, &r.article, &r.request_id, &r.content_digest] {
+            q.push(", ").opt(v);
+        }
+        q.push(", ").text(&r.decision);
+        for v in [&r.reason, &r.action, &r.target, &r.detail, &r.trace_id, &r.span_id] {
+            q.push(", ").opt(v);
+        }
+        q.push(", ").text(&r.prev_hash).push(", ").text(&r.hash).push(")");
+    }
+    q.query().execute(&mut **tx).await?;
+    Ok(())
+}
+
+/// A value bound to a `$N` placeholder.
+enum Bind {
+    Int(i64),
+    Text(Option<String>),
+}
+
+/// SQL text with numbered `$N` placeholders, which both backends read the same way (sqlx's query builder writes
+/// `?` for the Any driver, which PostgreSQL does not accept).
+struct Sql {
+    text: String,
+    binds: Vec<Bind>,
+}
+
+impl Sql {
+    fn new(start: &str) -> Sql {
+        Sql {
+            text: start.to_owned(),
+            binds: Vec::new(),
+        }
+    }
+
+    fn push(&mut self, sql: &str) -> &mut Sql {
+        self.text.push_str(sql);
+        self
+    }
+
+    fn bind(&mut self, value: Bind) -> &mut Sql {
+        self.binds.push(value);
+        self.text.push_str(&format!("${}", self.binds.len()));
+        self
+    }
+
+    fn int(&mut self, v: i64) -> &mut Sql {
+        self.bind(Bind::Int(v))
+    }
+
+    fn text(&mut self, v: &str) -> &mut Sql {
+        self.bind(Bind::Text(Some(v.to_owned())))
+    }
+
+    fn opt(&mut self, v: &Option<String>) -> &mut Sql {
+        self.bind(Bind::Text(v.clone()))
+    }
+
+    fn query(&self) -> sqlx::query::Query<'_, Any, sqlx::any::AnyArguments<'_>> {
+        let mut q = sqlx::query(&self.text);
+        for b in &self.binds {
+            q = match b {
+                Bind::Int(v) => q.bind(*v),
+                Bind::Text(v) => q.bind(v.clone()),
+            };
+        }
+        q
+    }
+}
+
+fn record_of(row: &AnyRow) -> Result<Record, StoreError> {
+    let kind: String = row.try_get("kind")?;
+    let categories: String = row.try_get("categories")?;
+    Ok(Record {
+        seq: row.try_get("seq")?,
+        at: row.try_get("at")?,
+        // An unknown kind is kept visible to `audit verify` as altered rather than dropped.
+        kind: Kind::parse(&kind).ok_or(StoreError::Corrupt("record kind"))?,
+        source_oin: row.try_get("source_oin")?,
+        recipient_oin: row.try_get("recipient_oin")?,
+        actor_oin: row.try_get("actor_oin")?,
+        actor_sub: row.try_get("actor_sub")?,
+        case_id: row.try_get("case_id")?,
+        subject: row.try_get("subject")?,
+        meeting_id: row.try_get("meeting_id")?,
+        meeting_type: row.try_get("meeting_type")?,
+        purpose: row.try_get("purpose")?,
+        categories: serde_json::from_str(&categories).map_err(|_| StoreError::Corrupt("record categories"))?,
+        covenant_version: row.try_get("covenant_version")?,
+        article: row.try_get("article")?,
+        request_id: row.try_get("request_id")?,
+        content_digest: row.try_get("content_digest")?,
+        decision: row.try_get("decision")?,
+        reason: row.try_get("reason")?,
+        action: row.try_get("action")?,
+        target: row.try_get("target")?,
+        detail: row.try_get("detail")?,
+        trace_id: row.try_get("trace_id")?,
+        span_id: row.try_get("span_id")?,
+        prev_hash: row.try_get("prev_hash")?,
+        hash: row.try_get("hash")?,
+    })
+}

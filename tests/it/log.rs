@@ -1,0 +1,204 @@
+//! The disclosure log: admin actions are chain records, concurrent appends are group-committed into one
+//! contiguous chain, verification names every kind of tampering, checkpoints are signed, and a log that cannot
+//! be written refuses instead of acknowledging.
+use crate::both;
+use crate::helpers::*;
+use doelpoort::clock::SystemClock;
+use doelpoort::log::chain::{Entry, Kind};
+use doelpoort::log::verify::{verify, VerifyError};
+use doelpoort::log::{Log, LogError};
+use std::sync::Arc;
+
+both!(
+    admin_actions_are_chain_records_and_the_chain_verifies,
+    concurrent_appends_are_group_committed_into_one_chain,
+    verification_names_altered_missing_reordered_and_inserted_records,
+    checkpoints_are_signed_and_a_forged_one_is_named,
+    an_unwritable_log_refuses_instead_of_acknowledging,
+);
+
+fn disclosure(n: usize) -> Entry {
+    Entry {
+        kind: Some(Kind::Disclosure),
+        source_oin: Some("00000099000000000005".into()),
+        recipient_oin: Some("00000099000000000001".into()),
+        categories: vec!["leefgebieden".into()],
+        purpose: Some(format!("weging-{n}")),
+        decision: "allow".into(),
+        ..Entry::default()
+    }
+}
+
+async fn raw(gw: &Gateway, sql: &str) {
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(&gw.app().config.database_url).await.unwrap();
+    sqlx::query(sql).execute(&pool).await.unwrap();
+    pool.close().await;
+}
+
+fn broken_at(e: VerifyError) -> (i64, String) {
+    match e {
+        VerifyError::Broken { seq, problem } => (seq, problem),
+        other => panic!("expected a broken record, got {other}"),
+    }
+}
+
+async fn admin_actions_are_chain_records_and_the_chain_verifies(b: Backend) {
+    let gw = Gateway::start(b).await;
+    let store = &gw.app().store;
+    let (head, _) = store.log_head().await.unwrap();
+    // The demo onboarded eight organisations: add, sign and certificate each.
+    assert_eq!(head, 24);
+    let report = verify(store, |_, _| {}).await.unwrap();
+    assert_eq!(report.records, 24);
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_doelpoort"))
+        .args(["audit", "verify", "--config"])
+        .arg(gw.config_path())
+        .env("DOELPOORT_DATABASE_URL", &gw.app().config.database_url)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("intact: 24 records"));
+    gw.stop().await;
+}
+
+async fn concurrent_appends_are_group_committed_into_one_chain(b: Backend) {
+    let gw = Gateway::start(b).await;
+    let store = gw.app().store.clone();
+    let log = Log::start(store.clone(), Arc::new(SystemClock), 1024);
+    let tasks: Vec<_> = (0..200)
+        .map(|n| {
+            let log = log.clone();
+            tokio::spawn(async move { log.append(disclosure(n)).await.unwrap() })
+        })
+        .collect();
+    let mut seqs = Vec::new();
+    for t in tasks {
+        seqs.push(t.await.unwrap().seq());
+    }
+    seqs.sort_unstable();
+    assert_eq!(
+        seqs,
+        (25..225).collect::<Vec<i64>>(),
+        "every record has its own place, no gaps"
+    );
+    let report = verify(&store, |_, _| {}).await.unwrap();
+    assert_eq!(report.records, 224);
+    let records = store.log_page(24, 1000).await.unwrap();
+    let mut commit_times: Vec<&str> = records.iter().map(|r| r.at.as_str()).collect();
+    commit_times.dedup();
+    assert!(
+        commit_times.len() < 200,
+        "200 appends took {} commits: no group commit",
+        commit_times.len()
+    );
+    gw.stop().await;
+}
+
+async fn verification_names_altered_missing_reordered_and_inserted_records(b: Backend) {
+    let gw = Gateway::start(b).await;
+    let store = gw.app().store.clone();
+    // Each kind of tampering gets a fresh gateway (and so an intact chain of 24 records). Altered:
+    raw(&gw, "UPDATE log_records SET target = 'x' WHERE seq = 5").await;
+    let (seq, problem) = broken_at(verify(&store, |_, _| {}).await.unwrap_err());
+    assert_eq!(seq, 5);
+    assert!(problem.contains("altered"), "{problem}");
+    gw.stop().await;
+
+    let gw = Gateway::start(b).await;
+    let store = gw.app().store.clone();
+    raw(&gw, "DELETE FROM log_records WHERE seq = 7").await;
+    let (seq, problem) = broken_at(verify(&store, |_, _| {}).await.unwrap_err());
+    assert_eq!(seq, 7);
+    assert!(problem.contains("missing"), "{problem}");
+    gw.stop().await;
+
+    let gw = Gateway::start(b).await;
+    let store = gw.app().store.clone();
+    raw(&gw, "DELETE FROM log_records WHERE seq = 24").await;
+    let (seq, problem) = broken_at(verify(&store, |_, _| {}).await.unwrap_err());
+    assert_eq!((seq, problem.contains("head names")), (24, true), "{problem}");
+    gw.stop().await;
+
+    let gw = Gateway::start(b).await;
+    let store = gw.app().store.clone();
+    raw(&gw, "UPDATE log_records SET seq = -3 WHERE seq = 3").await;
+    raw(&gw, "UPDATE log_records SET seq = 3 WHERE seq = 4").await;
+    raw(&gw, "UPDATE log_records SET seq = 4 WHERE seq = -3").await;
+    let (seq, problem) = broken_at(verify(&store, |_, _| {}).await.unwrap_err());
+    assert_eq!(seq, 3);
+    assert!(problem.contains("does not follow"), "{problem}");
+    gw.stop().await;
+
+    let gw = Gateway::start(b).await;
+    let store = gw.app().store.clone();
+    raw(
+        &gw,
+        "INSERT INTO log_records SELECT 25, at, kind, source_oin, recipient_oin, actor_oin, actor_sub, case_id, \
+         subject, meeting_id, meeting_type, purpose, categories, covenant_version, article, request_id, \
+         content_digest, decision, reason, action, target, detail, trace_id, span_id, hash, hash \
+         FROM log_records WHERE seq = 24",
+    )
+    .await;
+    let (seq, _) = broken_at(verify(&store, |_, _| {}).await.unwrap_err());
+    assert_eq!(seq, 25, "a record appended behind the head's back");
+    gw.stop().await;
+}
+
+async fn checkpoints_are_signed_and_a_forged_one_is_named(b: Backend) {
+    let gw = Gateway::start(b).await;
+    let store = gw.app().store.clone();
+    let key = doelpoort::pki::TokenKeyPair::generate().unwrap();
+    let path = gw.dir.path().join("checkpoint-key.pem");
+    std::fs::write(&path, &key.private_pem).unwrap();
+    let signer = doelpoort::crypto::CheckpointSigner::from_file(&path).unwrap();
+    let clock: doelpoort::clock::SharedClock = Arc::new(SystemClock);
+    let sealed = doelpoort::log::checkpoint::seal(&store, &signer, &clock)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(sealed.seq, 24);
+    assert!(
+        doelpoort::log::checkpoint::seal(&store, &signer, &clock)
+            .await
+            .unwrap()
+            .is_none(),
+        "nothing new to seal"
+    );
+    assert_eq!(verify(&store, |_, _| {}).await.unwrap().checkpoints, 1);
+    let other = doelpoort::pki::TokenKeyPair::generate().unwrap();
+    std::fs::write(&path, &other.private_pem).unwrap();
+    let forger = doelpoort::crypto::CheckpointSigner::from_file(&path).unwrap();
+    raw(
+        &gw,
+        &format!(
+            "UPDATE log_checkpoints SET signature = '{}'",
+            forger.sign(b"something else")
+        ),
+    )
+    .await;
+    match verify(&store, |_, _| {}).await.unwrap_err() {
+        VerifyError::Checkpoint { seq, problem } => {
+            assert_eq!(seq, 24);
+            assert!(problem.contains("signature"), "{problem}");
+        }
+        other => panic!("expected a bad checkpoint, got {other}"),
+    }
+    gw.stop().await;
+}
+
+async fn an_unwritable_log_refuses_instead_of_acknowledging(b: Backend) {
+    let gw = Gateway::start(b).await;
+    let store = doelpoort::store::Store::connect(&gw.app().config.database_url)
+        .await
+        .unwrap();
+    let log = Log::start(store.clone(), Arc::new(SystemClock), 64);
+    assert!(log.append(disclosure(1)).await.is_ok());
+    assert!(log.healthy().await);
+    store.close().await;
+    assert!(matches!(log.append(disclosure(2)).await, Err(LogError::Unavailable)));
+    assert!(!log.healthy().await);
+    let (head, _) = gw.app().store.log_head().await.unwrap();
+    assert_eq!(head, 25, "the refused record is not in the chain");
+    gw.stop().await;
+}
