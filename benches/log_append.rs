@@ -14,7 +14,7 @@ const RUN: Duration = Duration::from_secs(4);
 
 fn entry() -> Entry {
     Entry {
-        kind: Some(Kind::Disclosure),
+        kind: Kind::Disclosure,
         source_oin: Some("00000099000000000005".into()),
         recipient_oin: Some("00000099000000000001".into()),
         categories: vec!["leefgebieden".into(), "nazorg_domeinen".into()],

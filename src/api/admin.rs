@@ -262,11 +262,12 @@ pub async fn actions(
             .map(|r| AdminAction {
                 id: r.seq,
                 at: r.at,
-                actor_oin: r.actor_oin,
-                actor_sub: r.actor_sub.unwrap_or_default(),
-                action: r.action.unwrap_or_default(),
-                target: r.target.unwrap_or_default(),
+                actor_oin: r.entry.actor_oin,
+                actor_sub: r.entry.actor_sub.unwrap_or_default(),
+                action: r.entry.action.unwrap_or_default(),
+                target: r.entry.target.unwrap_or_default(),
                 detail: r
+                    .entry
                     .detail
                     .and_then(|d| serde_json::from_str(&d).ok())
                     .unwrap_or(serde_json::Value::Null),

@@ -14,12 +14,13 @@ const CHECKPOINT_PREFIX: &[u8] = b"doelpoort-log-checkpoint-v1";
 pub const GENESIS: [u8; 32] = [0u8; 32];
 
 /// What happened: a release of case data, a refusal, a hit/no-hit answer, or an administrative action.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Kind {
     Disclosure,
     Refusal,
     Lookup,
+    #[default]
     Admin,
 }
 
@@ -45,9 +46,9 @@ impl Kind {
 }
 
 /// A record to append: everything but its place in the chain. The subject is already a pseudonym.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Entry {
-    pub kind: Option<Kind>,
+    pub kind: Kind,
     pub source_oin: Option<String>,
     pub recipient_oin: Option<String>,
     pub actor_oin: Option<String>,
@@ -77,7 +78,7 @@ impl Entry {
     /// An administrative action by `actor` on `target`.
     pub fn admin(actor_oin: Option<String>, actor_sub: &str, action: &str, target: &str, detail: String) -> Entry {
         Entry {
-            kind: Some(Kind::Admin),
+            kind: Kind::Admin,
             actor_oin,
             actor_sub: Some(actor_sub.to_owned()),
             decision: "allow".into(),
@@ -89,36 +90,14 @@ impl Entry {
     }
 }
 
-/// A record in the chain.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+/// A record in the chain: an entry with its place (sequence number and commit time) and its hashes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Record {
     pub seq: i64,
     /// RFC 3339, UTC, microseconds.
     pub at: String,
-    pub kind: Kind,
-    pub source_oin: Option<String>,
-    pub recipient_oin: Option<String>,
-    pub actor_oin: Option<String>,
-    pub actor_sub: Option<String>,
-    pub case_id: Option<String>,
-    /// Keyed pseudonym of the BSN (never the BSN itself).
-    pub subject: Option<String>,
-    pub meeting_id: Option<String>,
-    pub meeting_type: Option<String>,
-    pub purpose: Option<String>,
-    pub categories: Vec<String>,
-    pub covenant_version: Option<String>,
-    pub article: Option<String>,
-    pub request_id: Option<String>,
-    /// SHA-256 of the released content, hex.
-    pub content_digest: Option<String>,
-    pub decision: String,
-    pub reason: Option<String>,
-    pub action: Option<String>,
-    pub target: Option<String>,
-    pub detail: Option<String>,
-    pub trace_id: Option<String>,
-    pub span_id: Option<String>,
+    #[serde(flatten)]
+    pub entry: Entry,
     /// Hash of the previous record, hex.
     pub prev_hash: String,
     /// This record's hash, hex.
@@ -131,28 +110,7 @@ impl Record {
         let mut r = Record {
             seq,
             at,
-            kind: entry.kind.unwrap_or(Kind::Admin),
-            source_oin: entry.source_oin,
-            recipient_oin: entry.recipient_oin,
-            actor_oin: entry.actor_oin,
-            actor_sub: entry.actor_sub,
-            case_id: entry.case_id,
-            subject: entry.subject,
-            meeting_id: entry.meeting_id,
-            meeting_type: entry.meeting_type,
-            purpose: entry.purpose,
-            categories: entry.categories,
-            covenant_version: entry.covenant_version,
-            article: entry.article,
-            request_id: entry.request_id,
-            content_digest: entry.content_digest,
-            decision: entry.decision,
-            reason: entry.reason,
-            action: entry.action,
-            target: entry.target,
-            detail: entry.detail,
-            trace_id: entry.trace_id,
-            span_id: entry.span_id,
+            entry,
             prev_hash: hex::encode(prev),
             hash: String::new(),
         };
@@ -166,41 +124,30 @@ impl Record {
         out.push(ENCODING_VERSION);
         out.extend_from_slice(&self.seq.to_be_bytes());
         text(&mut out, Some(&self.at));
-        text(&mut out, Some(self.kind.as_str()));
+        let e = &self.entry;
+        text(&mut out, Some(e.kind.as_str()));
         for field in [
-            &self.source_oin,
-            &self.recipient_oin,
-            &self.actor_oin,
-            &self.actor_sub,
-            &self.case_id,
-            &self.subject,
-            &self.meeting_id,
-            &self.meeting_type,
-            &self.purpose,
+            &e.source_oin,
+            &e.recipient_oin,
+            &e.actor_oin,
+            &e.actor_sub,
+            &e.case_id,
+            &e.subject,
+            &e.meeting_id,
+            &e.meeting_type,
+            &e.purpose,
         ] {
             text(&mut out, field.as_deref());
         }
-        out.extend_from_slice(&(self.categories.len() as u32).to_be_bytes());
-        for c in &self.categories {
+        out.extend_from_slice(&(e.categories.len() as u32).to_be_bytes());
+        for c in &e.categories {
             text(&mut out, Some(c));
         }
-        for field in [
-            &self.covenant_version,
-            &self.article,
-            &self.request_id,
-            &self.content_digest,
-        ] {
+        for field in [&e.covenant_version, &e.article, &e.request_id, &e.content_digest] {
             text(&mut out, field.as_deref());
         }
-        text(&mut out, Some(&self.decision));
-        for field in [
-            &self.reason,
-            &self.action,
-            &self.target,
-            &self.detail,
-            &self.trace_id,
-            &self.span_id,
-        ] {
+        text(&mut out, Some(&e.decision));
+        for field in [&e.reason, &e.action, &e.target, &e.detail, &e.trace_id, &e.span_id] {
             text(&mut out, field.as_deref());
         }
         out
@@ -256,7 +203,7 @@ mod tests {
 
     fn entry(n: u8) -> Entry {
         Entry {
-            kind: Some(Kind::Disclosure),
+            kind: Kind::Disclosure,
             source_oin: Some("00000099000000000005".into()),
             recipient_oin: Some("00000099000000000001".into()),
             categories: vec!["leefgebieden".into(), format!("c{n}")],
@@ -276,14 +223,14 @@ mod tests {
         );
         assert_ne!(a.hash, b.hash);
         let mut altered = a.clone();
-        altered.categories.push("x".into());
+        altered.entry.categories.push("x".into());
         assert_ne!(hex::encode(altered.compute_hash(&GENESIS)), a.hash);
         let mut moved = a.clone();
-        moved.reason = Some("x".into());
+        moved.entry.reason = Some("x".into());
         assert_ne!(hex::encode(moved.compute_hash(&GENESIS)), a.hash);
         // Absent and empty differ.
         let mut empty = a.clone();
-        empty.reason = Some(String::new());
+        empty.entry.reason = Some(String::new());
         assert_ne!(empty.encode(), a.encode());
         assert_eq!(hex::encode(a.compute_hash(&GENESIS)), a.hash);
     }

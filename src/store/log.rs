@@ -221,27 +221,28 @@ async fn insert_records(tx: &mut Transaction<'_, Any>, records: &[Record]) -> Re
     );
     for (i, r) in records.iter().enumerate() {
         q.push(if i == 0 { "(" } else { ", (" });
-        q.int(r.seq).push(", ").text(&r.at).push(", ").text(r.kind.as_str());
+        let e = &r.entry;
+        q.int(r.seq).push(", ").text(&r.at).push(", ").text(e.kind.as_str());
         for v in [
-            &r.source_oin,
-            &r.recipient_oin,
-            &r.actor_oin,
-            &r.actor_sub,
-            &r.case_id,
-            &r.subject,
-            &r.meeting_id,
-            &r.meeting_type,
-            &r.purpose,
+            &e.source_oin,
+            &e.recipient_oin,
+            &e.actor_oin,
+            &e.actor_sub,
+            &e.case_id,
+            &e.subject,
+            &e.meeting_id,
+            &e.meeting_type,
+            &e.purpose,
         ] {
             q.push(", ").opt(v);
         }
         q.push(", ")
-            .text(&serde_json::to_string(&r.categories).unwrap_or_else(|_| "[]".into()));
-        for v in [&r.covenant_version, &r.article, &r.request_id, &r.content_digest] {
+            .text(&serde_json::to_string(&e.categories).unwrap_or_else(|_| "[]".into()));
+        for v in [&e.covenant_version, &e.article, &e.request_id, &e.content_digest] {
             q.push(", ").opt(v);
         }
-        q.push(", ").text(&r.decision);
-        for v in [&r.reason, &r.action, &r.target, &r.detail, &r.trace_id, &r.span_id] {
+        q.push(", ").text(&e.decision);
+        for v in [&e.reason, &e.action, &e.target, &e.detail, &e.trace_id, &e.span_id] {
             q.push(", ").opt(v);
         }
         q.push(", ").text(&r.prev_hash).push(", ").text(&r.hash).push(")");
@@ -312,29 +313,31 @@ fn record_of(row: &AnyRow) -> Result<Record, StoreError> {
     Ok(Record {
         seq: row.try_get("seq")?,
         at: row.try_get("at")?,
-        // An unknown kind is kept visible to `audit verify` as altered rather than dropped.
-        kind: Kind::parse(&kind).ok_or(StoreError::Corrupt("record kind"))?,
-        source_oin: row.try_get("source_oin")?,
-        recipient_oin: row.try_get("recipient_oin")?,
-        actor_oin: row.try_get("actor_oin")?,
-        actor_sub: row.try_get("actor_sub")?,
-        case_id: row.try_get("case_id")?,
-        subject: row.try_get("subject")?,
-        meeting_id: row.try_get("meeting_id")?,
-        meeting_type: row.try_get("meeting_type")?,
-        purpose: row.try_get("purpose")?,
-        categories: serde_json::from_str(&categories).map_err(|_| StoreError::Corrupt("record categories"))?,
-        covenant_version: row.try_get("covenant_version")?,
-        article: row.try_get("article")?,
-        request_id: row.try_get("request_id")?,
-        content_digest: row.try_get("content_digest")?,
-        decision: row.try_get("decision")?,
-        reason: row.try_get("reason")?,
-        action: row.try_get("action")?,
-        target: row.try_get("target")?,
-        detail: row.try_get("detail")?,
-        trace_id: row.try_get("trace_id")?,
-        span_id: row.try_get("span_id")?,
+        entry: Entry {
+            // An unknown kind is reported, not dropped: `audit verify` must see every row.
+            kind: Kind::parse(&kind).ok_or(StoreError::Corrupt("record kind"))?,
+            source_oin: row.try_get("source_oin")?,
+            recipient_oin: row.try_get("recipient_oin")?,
+            actor_oin: row.try_get("actor_oin")?,
+            actor_sub: row.try_get("actor_sub")?,
+            case_id: row.try_get("case_id")?,
+            subject: row.try_get("subject")?,
+            meeting_id: row.try_get("meeting_id")?,
+            meeting_type: row.try_get("meeting_type")?,
+            purpose: row.try_get("purpose")?,
+            categories: serde_json::from_str(&categories).map_err(|_| StoreError::Corrupt("record categories"))?,
+            covenant_version: row.try_get("covenant_version")?,
+            article: row.try_get("article")?,
+            request_id: row.try_get("request_id")?,
+            content_digest: row.try_get("content_digest")?,
+            decision: row.try_get("decision")?,
+            reason: row.try_get("reason")?,
+            action: row.try_get("action")?,
+            target: row.try_get("target")?,
+            detail: row.try_get("detail")?,
+            trace_id: row.try_get("trace_id")?,
+            span_id: row.try_get("span_id")?,
+        },
         prev_hash: row.try_get("prev_hash")?,
         hash: row.try_get("hash")?,
     })

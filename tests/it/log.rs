@@ -19,7 +19,7 @@ both!(
 
 fn disclosure(n: usize) -> Entry {
     Entry {
-        kind: Some(Kind::Disclosure),
+        kind: Kind::Disclosure,
         source_oin: Some("00000099000000000005".into()),
         recipient_oin: Some("00000099000000000001".into()),
         categories: vec!["leefgebieden".into()],
