@@ -63,7 +63,12 @@ async fn measure(writers: usize, grouped: bool, store: &Store, log: &Log) -> (f6
 async fn bench(name: &str, url: &str) {
     let store = Store::connect(url).await.unwrap();
     store.migrate().await.unwrap();
-    let log = Log::start(store.clone(), Arc::new(SystemClock), 1024);
+    let log = Log::start(
+        store.clone(),
+        Arc::new(SystemClock),
+        1024,
+        std::time::Duration::from_secs(10),
+    );
     for writers in [1, 8, 64] {
         let (base, base_p99) = measure(writers, false, &store, &log).await;
         let (group, group_p99) = measure(writers, true, &store, &log).await;

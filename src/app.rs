@@ -6,12 +6,20 @@ use tokio::sync::Notify;
 use crate::clock::SharedClock;
 use crate::config::Config;
 use crate::covenant::Covenant;
+use crate::crypto::Pseudonymiser;
+use crate::log::Log;
 use crate::registry::Registry;
 use crate::store::Store;
 use crate::token::TokenVerifier;
 
 pub struct App {
     pub config: Config,
+    /// The one append path of the disclosure log.
+    pub log: Log,
+    /// Turns BSNs into the subject pseudonyms of records; signs paging cursors.
+    pub pseudonyms: Pseudonymiser,
+    /// The Ed25519 key that signs checkpoints now (base64url).
+    pub checkpoint_public_key: String,
     pub store: Store,
     pub registry: Arc<Registry>,
     pub tokens: TokenVerifier,

@@ -41,7 +41,40 @@ pub struct Config {
     pub covenant_dir: PathBuf,
     pub tls: TlsConfig,
     #[serde(default)]
+    pub log: LogConfig,
+    #[serde(default)]
     pub limits: Limits,
+}
+
+/// The disclosure log: its two keys (files; `serve` refuses to start without them) and its pace.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogConfig {
+    /// HMAC key (64+ hex digits) that turns a BSN into the subject pseudonym of records and signs paging cursors.
+    pub pseudonym_key_file: Option<PathBuf>,
+    /// Ed25519 key (PKCS#8 PEM) that signs checkpoints.
+    pub checkpoint_key_file: Option<PathBuf>,
+    /// Public keys (base64url) of earlier checkpoint keys whose checkpoints `audit verify` still accepts.
+    pub retired_checkpoint_keys: Vec<String>,
+    /// Seconds between checkpoints (one is also sealed at shutdown).
+    pub checkpoint_interval_secs: u64,
+    /// Records committed in one transaction at most.
+    pub batch_max: usize,
+    /// How long a request waits for its record to commit before it fails closed with 503.
+    pub append_timeout_millis: u64,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        LogConfig {
+            pseudonym_key_file: None,
+            checkpoint_key_file: None,
+            retired_checkpoint_keys: Vec::new(),
+            checkpoint_interval_secs: 300,
+            batch_max: 1024,
+            append_timeout_millis: 10_000,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -169,6 +202,12 @@ impl Config {
         if let Some(p) = self.tls.own_ca_key_file.as_mut() {
             join(p);
         }
+        for p in [&mut self.log.pseudonym_key_file, &mut self.log.checkpoint_key_file]
+            .into_iter()
+            .flatten()
+        {
+            join(p);
+        }
         if let Some(file) = self.database_url.strip_prefix("sqlite://") {
             let (file, query) = file.split_once('?').map_or((file, None), |(f, q)| (f, Some(q)));
             if !file.is_empty() && !file.starts_with(':') && Path::new(file).is_relative() {
@@ -198,6 +237,12 @@ fn known_keys() -> Vec<(String, toml::Value)> {
     }
     for k in ["client_ca_files", "crl_files"] {
         keys.push((format!("tls.{k}"), toml::Value::Array(vec![])));
+    }
+    for k in ["pseudonym_key_file", "checkpoint_key_file"] {
+        keys.push((format!("log.{k}"), "".into()));
+    }
+    if let Ok(toml::Value::Table(log)) = toml::Value::try_from(LogConfig::default()) {
+        keys.extend(log.into_iter().map(|(k, v)| (format!("log.{k}"), v)));
     }
     if let Ok(toml::Value::Table(limits)) = toml::Value::try_from(Limits::default()) {
         for (k, v) in limits {

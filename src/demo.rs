@@ -93,6 +93,8 @@ pub enum DemoError {
     Write { path: PathBuf, source: std::io::Error },
     #[error("cannot read {path}: {source}")]
     Read { path: PathBuf, source: std::io::Error },
+    #[error("the system's random number generator failed")]
+    Random,
     #[error(transparent)]
     Pki(#[from] crate::pki::PkiError),
     #[error(transparent)]
@@ -124,6 +126,7 @@ pub async fn prepare(dir: &Path, listen: SocketAddr, database_url: Option<&str>)
         let covenant_dir = covenant_dir(&dir)?;
         write(&config_path, &config_text(listen, &covenant_dir), false)?;
     }
+    ensure_log_keys(&dir, &config_path)?;
     let mut config = Config::load(&config_path)?;
     config.listen = listen;
     if let Some(url) = database_url {
@@ -226,6 +229,34 @@ fn names_ip(cert_pem: &str, ip: IpAddr) -> bool {
     matches!(cert.subject_alternative_name(), Ok(Some(san))
         if san.value.general_names.iter().any(|n| matches!(n, GeneralName::IPAddress(b) if *b == octets.as_slice())))
 }
+
+/// The pseudonym and checkpoint keys under `DIR/keys/`; a config from before the disclosure log gets its
+/// `[log]` section appended.
+fn ensure_log_keys(dir: &Path, config_path: &Path) -> Result<(), DemoError> {
+    let keys = dir.join("keys");
+    mkdir(&keys)?;
+    let pseudonym = keys.join("pseudonym.key");
+    if !pseudonym.exists() {
+        let secret = crate::crypto::new_secret_hex().ok_or(DemoError::Random)?;
+        write(&pseudonym, &format!("{secret}\n"), true)?;
+    }
+    let checkpoint = keys.join("checkpoint-key.pem");
+    if !checkpoint.exists() {
+        write(&checkpoint, &TokenKeyPair::generate()?.private_pem, true)?;
+    }
+    let text = read(config_path)?;
+    if !text.lines().any(|l| l.trim() == "[log]") {
+        write(config_path, &format!("{}\n{LOG_SECTION}", text.trim_end()), false)?;
+    }
+    Ok(())
+}
+
+const LOG_SECTION: &str = r#"
+[log]
+pseudonym_key_file = "keys/pseudonym.key"
+checkpoint_key_file = "keys/checkpoint-key.pem"
+checkpoint_interval_secs = 300
+"#;
 
 fn ensure_token_key(org_dir: &Path) -> Result<TokenKeyPair, DemoError> {
     let path = org_dir.join("token-key.pem");

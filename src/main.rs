@@ -134,6 +134,42 @@ struct Lifecycle {
 enum AuditCommand {
     /// Verify the whole chain and every checkpoint signature; exit 1 naming the first bad record.
     Verify(ConfigArg),
+    /// Export records (oldest first) to stdout or a file; the export itself is recorded in the log first.
+    Export(ExportArgs),
+}
+
+#[derive(Args)]
+struct ExportArgs {
+    #[command(flatten)]
+    c: ConfigArg,
+    /// Records about this person (matched through the pseudonym; needs log.pseudonym_key_file).
+    #[arg(long)]
+    bsn: Option<String>,
+    #[arg(long)]
+    case_id: Option<String>,
+    /// OIN of an organisation that was source or recipient.
+    #[arg(long)]
+    organisation: Option<String>,
+    /// Comma-separated kinds: disclosure, refusal, lookup, admin.
+    #[arg(long)]
+    kind: Option<String>,
+    /// RFC 3339; records at or after.
+    #[arg(long)]
+    from: Option<String>,
+    /// RFC 3339; records before.
+    #[arg(long)]
+    to: Option<String>,
+    #[arg(long, value_enum)]
+    format: ExportFormat,
+    /// Write here instead of stdout.
+    #[arg(long)]
+    out: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum ExportFormat {
+    Jsonl,
+    Csv,
 }
 
 #[derive(Subcommand)]
@@ -236,6 +272,7 @@ async fn run(command: Command) -> Result<(), Failure> {
         Command::Org(o) => org(o).await,
         Command::Cert(c) => cert(c).await,
         Command::Audit(AuditCommand::Verify(c)) => audit_verify(&c).await,
+        Command::Audit(AuditCommand::Export(a)) => audit_export(a).await,
         Command::Token {
             dir,
             org,
@@ -411,13 +448,24 @@ async fn cert(command: CertCommand) -> Result<(), Failure> {
 }
 
 async fn audit_verify(c: &ConfigArg) -> Result<(), Failure> {
-    let (_, store) = open(c).await?;
+    let (config, store) = open(c).await?;
+    let trusted = match &config.log.checkpoint_key_file {
+        Some(path) => {
+            let mut keys = vec![doelpoort::crypto::CheckpointSigner::from_file(path)?.public_key()];
+            keys.extend(config.log.retired_checkpoint_keys.iter().cloned());
+            Some(keys)
+        }
+        None => {
+            eprintln!("note: no log.checkpoint_key_file is configured, so checkpoint keys are not compared with it");
+            None
+        }
+    };
     let bar = indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::stderr());
     bar.set_style(
         indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} records ({per_sec})")
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
-    let result = doelpoort::log::verify::verify(&store, |done, total| {
+    let result = doelpoort::log::verify::verify(&store, trusted.as_deref(), |done, total| {
         bar.set_length(u64::try_from(total).unwrap_or(0));
         bar.set_position(u64::try_from(done).unwrap_or(0));
     })
@@ -431,6 +479,49 @@ async fn audit_verify(c: &ConfigArg) -> Result<(), Failure> {
         report.checkpoints,
         report.head_hash
     );
+    Ok(())
+}
+
+async fn audit_export(a: ExportArgs) -> Result<(), Failure> {
+    let (config, store) = open(&a.c).await?;
+    let secret = match (&config.log.pseudonym_key_file, &a.bsn) {
+        (Some(path), _) => doelpoort::crypto::read_secret(path)?,
+        (None, Some(_)) => return Err(usage("--bsn needs log.pseudonym_key_file in the configuration")),
+        // Without a BSN filter the key only signs cursors, which an export does not use.
+        (None, None) => vec![0u8; 32],
+    };
+    let pseudonyms = doelpoort::crypto::Pseudonymiser::new(&secret);
+    let filters = doelpoort::audit::Filters {
+        bsn: a.bsn,
+        case_id: a.case_id,
+        organisation: a.organisation,
+        kind: a.kind,
+        from: a.from,
+        to: a.to,
+        ..Default::default()
+    };
+    let query = filters.parse(&pseudonyms, None).map_err(|e| usage(e.to_string()))?;
+    let actor = Actor::command_line();
+    let entry = doelpoort::audit::read_entry("audit.export", None, &actor.sub, &query.filter, None);
+    let now = doelpoort::clock::rfc3339(SystemClock.now());
+    store.append_log(vec![entry], &now).await?;
+    let format = match a.format {
+        ExportFormat::Jsonl => doelpoort::audit::Format::Jsonl,
+        ExportFormat::Csv => doelpoort::audit::Format::Csv,
+    };
+    let count = match &a.out {
+        Some(path) => {
+            let file = std::fs::File::create(path)
+                .map_err(|e| Failure::from(format!("cannot create {}: {e}", path.display())))?;
+            doelpoort::audit::export(&store, &query.filter, format, file).await
+        }
+        None => doelpoort::audit::export(&store, &query.filter, format, std::io::stdout().lock()).await,
+    };
+    store.close().await;
+    let count = count?;
+    if a.out.is_some() {
+        say!("exported {count} records");
+    }
     Ok(())
 }
 

@@ -12,9 +12,11 @@ use tokio::task::JoinHandle;
 
 use crate::app::{App, AppState};
 use crate::clock::SharedClock;
-use crate::config::Config;
+use crate::config::{Config, LogConfig};
 use crate::covenant::{Covenant, CovenantError};
+use crate::crypto::{read_secret, CheckpointSigner, KeyError, Pseudonymiser};
 use crate::edge::tls::{TlsError, TlsMaterial, TlsState};
+use crate::log::Log;
 use crate::registry::Registry;
 use crate::store::{Store, StoreError};
 use crate::token::TokenVerifier;
@@ -35,6 +37,31 @@ pub enum StartError {
     Tls(#[from] TlsError),
     #[error("cannot listen on {addr}: {source}")]
     Bind { addr: SocketAddr, source: std::io::Error },
+    #[error(transparent)]
+    Key(#[from] KeyError),
+    #[error("the configuration names no {0}; the disclosure log needs it")]
+    MissingKey(&'static str),
+}
+
+/// The disclosure log's keys, read at start.
+struct LogKeys {
+    pseudonyms: Pseudonymiser,
+    signer: Arc<CheckpointSigner>,
+}
+
+fn load_log_keys(config: &LogConfig) -> Result<LogKeys, StartError> {
+    let pseudonym = config
+        .pseudonym_key_file
+        .as_deref()
+        .ok_or(StartError::MissingKey("log.pseudonym_key_file"))?;
+    let checkpoint = config
+        .checkpoint_key_file
+        .as_deref()
+        .ok_or(StartError::MissingKey("log.checkpoint_key_file"))?;
+    Ok(LogKeys {
+        pseudonyms: Pseudonymiser::new(&read_secret(pseudonym)?),
+        signer: Arc::new(CheckpointSigner::from_file(checkpoint)?),
+    })
 }
 
 /// A started gateway: its bound addresses and the means to stop it.
@@ -44,15 +71,19 @@ pub struct RunningServer {
     pub app: AppState,
     stop: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
+    checkpoints: JoinHandle<()>,
+    drained: watch::Sender<bool>,
 }
 
 impl RunningServer {
-    /// Stops accepting, lets open requests finish, and waits for the listeners to end.
+    /// Stops accepting, lets open requests finish, waits for the listeners to end, then seals a last checkpoint.
     pub async fn shutdown(self) {
         let _ = self.stop.send(true);
         for t in self.tasks {
             let _ = t.await;
         }
+        let _ = self.drained.send(true);
+        let _ = self.checkpoints.await;
         self.app.store.close().await;
     }
 }
@@ -74,6 +105,7 @@ pub async fn open_store(config: &Config) -> Result<Store, StoreError> {
 pub async fn start(config: Config, clock: SharedClock) -> Result<RunningServer, StartError> {
     let covenant = Covenant::load(&config.covenant_dir)?;
     let material = TlsMaterial::load(&config.tls)?;
+    let keys = load_log_keys(&config.log)?;
     let store = open_store(&config).await?;
     let registry = Arc::new(Registry::default());
     registry.reload(&store).await?;
@@ -96,8 +128,18 @@ pub async fn start(config: Config, clock: SharedClock) -> Result<RunningServer, 
         config.host_oin.as_str(),
         config.limits.token_cache_entries,
     );
+    let log = Log::start(
+        store.clone(),
+        clock.clone(),
+        config.log.batch_max,
+        Duration::from_millis(config.log.append_timeout_millis.max(1)),
+    );
+    let checkpoint_interval = Duration::from_secs(config.log.checkpoint_interval_secs.max(1));
     let app: AppState = Arc::new(App {
         config,
+        log,
+        pseudonyms: keys.pseudonyms,
+        checkpoint_public_key: keys.signer.public_key(),
         store,
         registry,
         tokens,
@@ -128,8 +170,16 @@ pub async fn start(config: Config, clock: SharedClock) -> Result<RunningServer, 
                 }
             }
         }),
-        tokio::spawn(reloader(app.clone(), tls, stopped)),
+        tokio::spawn(reloader(app.clone(), tls, stopped.clone())),
     ];
+    // The last checkpoint is sealed after the listeners have drained, so it covers every record they wrote.
+    let (drained, drained_rx) = watch::channel(false);
+    let checkpoints = tokio::spawn({
+        let (store, clock) = (app.store.clone(), app.clock.clone());
+        async move {
+            crate::log::checkpoint::run(store, keys.signer, clock, checkpoint_interval, drained_rx).await;
+        }
+    });
     tracing::info!(%addr, %metrics_addr, "doelpoort is serving");
     Ok(RunningServer {
         addr,
@@ -137,6 +187,8 @@ pub async fn start(config: Config, clock: SharedClock) -> Result<RunningServer, 
         app,
         stop,
         tasks,
+        checkpoints,
+        drained,
     })
 }
 

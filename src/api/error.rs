@@ -6,6 +6,8 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::audit::AuditError;
+use crate::log::LogError;
 use crate::onboarding::OnboardingError;
 use crate::store::StoreError;
 use crate::token::TokenError;
@@ -94,6 +96,21 @@ impl From<TokenError> for ApiError {
             TokenError::Invalid(_) => ApiError::new(StatusCode::UNAUTHORIZED, "token_invalid", e.to_string()),
             TokenError::NotBound => ApiError::new(StatusCode::UNAUTHORIZED, "token_not_bound", e.to_string()),
             TokenError::RoleNotAllowed => ApiError::new(StatusCode::FORBIDDEN, "role_not_allowed", e.to_string()),
+        }
+    }
+}
+
+impl From<LogError> for ApiError {
+    fn from(e: LogError) -> ApiError {
+        ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "audit_unavailable", e.to_string())
+    }
+}
+
+impl From<AuditError> for ApiError {
+    fn from(e: AuditError) -> ApiError {
+        match e {
+            AuditError::InvalidBsn => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_bsn", e.to_string()),
+            AuditError::Invalid(_) | AuditError::Cursor => ApiError::validation(e.to_string()),
         }
     }
 }

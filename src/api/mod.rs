@@ -1,14 +1,16 @@
 //! The HTTP API: thin handlers that turn HTTP into domain calls and domain errors into problem responses.
 pub mod admin;
+pub mod audit;
 pub mod error;
 pub mod json;
 pub mod openapi;
 pub mod system;
+pub mod trace;
 
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
 use axum::http::{HeaderName, StatusCode};
 use axum::middleware::{self, Next};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::Router;
 use std::time::{Duration, Instant};
@@ -17,9 +19,12 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::app::AppState;
+use crate::log::Released;
 use error::ApiError;
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+/// The sequence number of the log record a released response is covered by.
+const LOG_RECORD: HeaderName = HeaderName::from_static("doelpoort-log-record");
 
 /// The API router of the TLS listener.
 pub fn router(app: AppState) -> Router {
@@ -37,6 +42,9 @@ pub fn router(app: AppState) -> Router {
         .route("/v1/admin/organisations/{oin}/offboard", post(admin::offboard))
         .route("/v1/admin/revocations", post(admin::revoke))
         .route("/v1/admin/actions", get(admin::actions))
+        .route("/v1/audit/disclosures", get(audit::disclosures))
+        .route("/v1/audit/subject-report", get(audit::subject_report))
+        .route("/v1/audit/checkpoints", get(audit::checkpoints))
         .fallback(|| async { ApiError::not_found("no such resource") })
         .method_not_allowed_fallback(|| async {
             ApiError::new(
@@ -52,6 +60,7 @@ pub fn router(app: AppState) -> Router {
         ))
         .layer(middleware::from_fn(record_metrics))
         .layer(TraceLayer::new_for_http().make_span_with(span_for))
+        .layer(middleware::from_fn(trace::trace_context))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(SetRequestIdLayer::new(REQUEST_ID, RandomRequestId))
         .with_state(app)
@@ -68,7 +77,24 @@ fn span_for(req: &Request) -> tracing::Span {
         .get::<RequestId>()
         .and_then(|id| id.header_value().to_str().ok())
         .unwrap_or("-");
-    tracing::info_span!("request", method = %req.method(), route, request_id)
+    let trace_id = req
+        .extensions()
+        .get::<trace::Trace>()
+        .map_or("-", |t| t.trace_id.as_str());
+    tracing::info_span!("request", method = %req.method(), route, request_id, trace_id)
+}
+
+/// Data whose log record is committed becomes a response; the record's sequence number goes with it, so the
+/// recipient can cite it.
+impl<T: IntoResponse> IntoResponse for Released<T> {
+    fn into_response(self) -> Response {
+        let (receipt, body) = self.into_parts();
+        let mut response = body.into_response();
+        if let Ok(v) = axum::http::HeaderValue::from_str(&receipt.seq().to_string()) {
+            response.headers_mut().insert(LOG_RECORD, v);
+        }
+        response
+    }
 }
 
 /// Request counts and latencies by route template, method and status.

@@ -37,7 +37,7 @@ pub struct WhoAmIUser {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Health {
-    /// `ok` or `unavailable`.
+    /// `ok`, `unavailable` (database unreachable) or `audit_unavailable` (the disclosure log cannot be written).
     pub status: &'static str,
 }
 
@@ -76,18 +76,23 @@ pub async fn healthz(State(app): State<AppState>, req: axum::extract::Request) -
     health_status(State(app)).await.into_response()
 }
 
-/// Health on the operators' listener.
+/// Health on the operators' listener: unavailable while the database cannot be reached or the disclosure log
+/// cannot be written (then every release would be refused anyway).
 pub async fn health_status(State(app): State<AppState>) -> (StatusCode, axum::Json<Health>) {
-    match app.store.ping().await {
-        Ok(()) => (StatusCode::OK, axum::Json(Health { status: "ok" })),
+    let status = match app.store.ping().await {
         Err(e) => {
             tracing::warn!(error = %e, "health check: database unavailable");
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                axum::Json(Health { status: "unavailable" }),
-            )
+            "unavailable"
         }
-    }
+        Ok(()) if !app.log.healthy().await => "audit_unavailable",
+        Ok(()) => "ok",
+    };
+    let code = if status == "ok" {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (code, axum::Json(Health { status }))
 }
 
 /// Prometheus text format.

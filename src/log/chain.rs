@@ -46,7 +46,7 @@ impl Kind {
 }
 
 /// A record to append: everything but its place in the chain. The subject is already a pseudonym.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, ToSchema)]
 pub struct Entry {
     pub kind: Kind,
     pub source_oin: Option<String>,
@@ -91,7 +91,7 @@ impl Entry {
 }
 
 /// A record in the chain: an entry with its place (sequence number and commit time) and its hashes.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct Record {
     pub seq: i64,
     /// RFC 3339, UTC, microseconds.

@@ -17,8 +17,6 @@ use crate::clock::{rfc3339, SharedClock};
 use crate::store::Store;
 use chain::Entry;
 
-/// How long a caller waits for its records to commit before the request fails closed.
-const APPEND_TIMEOUT: Duration = Duration::from_secs(10);
 /// Appends that may wait for the writer; beyond this callers are refused at once.
 const QUEUE: usize = 16_384;
 
@@ -79,11 +77,13 @@ pub struct Log {
     available: Arc<AtomicBool>,
     store: Store,
     clock: SharedClock,
+    timeout: Duration,
 }
 
 impl Log {
-    /// Starts the writer task. `batch_max` bounds the records of one transaction.
-    pub fn start(store: Store, clock: SharedClock, batch_max: usize) -> Log {
+    /// Starts the writer task. `batch_max` bounds the records of one transaction; a commit that takes longer than
+    /// `timeout` is abandoned (rolled back) and its callers refused.
+    pub fn start(store: Store, clock: SharedClock, batch_max: usize, timeout: Duration) -> Log {
         let (queue, rx) = mpsc::channel(QUEUE);
         let available = Arc::new(AtomicBool::new(true));
         metrics::gauge!("doelpoort_log_available").set(1.0);
@@ -93,12 +93,14 @@ impl Log {
             clock.clone(),
             available.clone(),
             batch_max.max(1),
+            timeout,
         ));
         Log {
             queue,
             available,
             store,
             clock,
+            timeout,
         }
     }
 
@@ -120,7 +122,8 @@ impl Log {
         self.queue
             .try_send(Pending { entries, reply })
             .map_err(|_| LogError::Unavailable)?;
-        match tokio::time::timeout(APPEND_TIMEOUT, answer).await {
+        // The writer answers within `timeout` of taking the batch; the margin covers batches queued before it.
+        match tokio::time::timeout(self.timeout * 2, answer).await {
             Ok(Ok(result)) => result,
             _ => Err(LogError::Unavailable),
         }
@@ -131,7 +134,9 @@ impl Log {
         if self.available.load(Ordering::Relaxed) {
             return true;
         }
-        let ok = self.store.probe_log_write(&rfc3339(self.clock.now())).await.is_ok();
+        let now = rfc3339(self.clock.now());
+        let probe = self.store.probe_log_write(&now);
+        let ok = matches!(tokio::time::timeout(self.timeout, probe).await, Ok(Ok(())));
         set_available(&self.available, ok);
         ok
     }
@@ -149,6 +154,7 @@ async fn writer(
     clock: SharedClock,
     available: Arc<AtomicBool>,
     batch_max: usize,
+    timeout: Duration,
 ) {
     while let Some(first) = rx.recv().await {
         let mut count = first.entries.len();
@@ -162,9 +168,18 @@ async fn writer(
                 Err(_) => break,
             }
         }
+        // A caller that gave up has already answered its client with 503: its record must not appear afterwards.
+        batch.retain(|p| !p.reply.is_closed());
+        if batch.is_empty() {
+            continue;
+        }
         let entries: Vec<Entry> = batch.iter().flat_map(|p| p.entries.iter().cloned()).collect();
         let started = std::time::Instant::now();
-        match store.append_log(entries, &rfc3339(clock.now())).await {
+        let result = match tokio::time::timeout(timeout, store.append_log(entries, &rfc3339(clock.now()))).await {
+            Ok(result) => result.map_err(|e| e.to_string()),
+            Err(_) => Err("the commit did not finish in time".to_owned()),
+        };
+        match result {
             Ok(records) => {
                 set_available(&available, true);
                 metrics::counter!("doelpoort_log_records_total").increment(records.len() as u64);
@@ -181,6 +196,7 @@ async fn writer(
             }
             Err(e) => {
                 tracing::error!(error = %e, records = count, "disclosure log append failed; refusing the requests");
+                metrics::counter!("doelpoort_log_refused_records_total").increment(count as u64);
                 set_available(&available, false);
                 metrics::counter!("doelpoort_log_append_failures_total").increment(1);
                 for p in batch {

@@ -31,12 +31,18 @@ fn broken(seq: i64, problem: impl Into<String>) -> VerifyError {
     }
 }
 
-/// Walks the chain from the first record to the head, then checks every checkpoint. `progress` is told how
-/// many records are done, out of the head's count.
+/// Walks the chain from the first record to the head, then checks every checkpoint; with `trusted` (base64url
+/// Ed25519 keys) a checkpoint must also be signed by one of them — otherwise whoever can write the database could
+/// re-seal a rewritten chain with a key of their own. `progress` is told how many records are done, out of the
+/// head's count.
 ///
 /// # Errors
 /// The first bad record or checkpoint, or a database error.
-pub async fn verify(store: &Store, mut progress: impl FnMut(i64, i64)) -> Result<Report, VerifyError> {
+pub async fn verify(
+    store: &Store,
+    trusted: Option<&[String]>,
+    mut progress: impl FnMut(i64, i64),
+) -> Result<Report, VerifyError> {
     let (head_seq, head_hash) = store.log_head().await?;
     let mut prev = GENESIS;
     let mut expected = 1i64;
@@ -77,7 +83,7 @@ pub async fn verify(store: &Store, mut progress: impl FnMut(i64, i64)) -> Result
     if last > 0 && parse_hash(&head_hash) != Some(prev) {
         return Err(broken(last, "does not match the head's hash"));
     }
-    let checkpoints = verify_checkpoints(store).await?;
+    let checkpoints = verify_checkpoints(store, trusted).await?;
     Ok(Report {
         records: last,
         checkpoints,
@@ -85,7 +91,7 @@ pub async fn verify(store: &Store, mut progress: impl FnMut(i64, i64)) -> Result
     })
 }
 
-async fn verify_checkpoints(store: &Store) -> Result<usize, VerifyError> {
+async fn verify_checkpoints(store: &Store, trusted: Option<&[String]>) -> Result<usize, VerifyError> {
     let mut after = 0;
     let mut count = 0;
     loop {
@@ -99,6 +105,9 @@ async fn verify_checkpoints(store: &Store) -> Result<usize, VerifyError> {
                 problem: problem.to_owned(),
             };
             let head = parse_hash(&c.head_hash).ok_or_else(|| bad("holds a malformed hash"))?;
+            if trusted.is_some_and(|keys| !keys.contains(&c.public_key)) {
+                return Err(bad("is signed by a key that is not the configured checkpoint key"));
+            }
             if !verify_signature(&c.public_key, &checkpoint_message(c.seq, &head, &c.at), &c.signature) {
                 return Err(bad("its signature does not verify"));
             }

@@ -121,6 +121,11 @@ impl Gateway {
         self.dir.path().join("doelpoort.toml")
     }
 
+    /// The configuration the server runs with (database URL included).
+    pub fn config(&self) -> doelpoort::config::Config {
+        self.app().config.clone()
+    }
+
     pub fn app(&self) -> &doelpoort::app::AppState {
         &self.server.as_ref().unwrap().app
     }
@@ -183,10 +188,15 @@ impl Gateway {
         panic!("the gateway did not pick up the change within 5 s");
     }
 
-    pub async fn stop(mut self) {
+    /// Shuts the server down (gracefully) but keeps its directory and database for inspection.
+    pub async fn stop_server(&mut self) {
         if let Some(s) = self.server.take() {
             s.shutdown().await;
         }
+    }
+
+    pub async fn stop(mut self) {
+        self.stop_server().await;
         if let Some(db) = self.pg_database.take() {
             drop_postgres_database(&db).await;
         }
@@ -313,9 +323,24 @@ impl Client {
         content_type: &str,
         body: Vec<u8>,
     ) -> Result<Response, hyper::Error> {
+        self.send_with(method, path, token, &[("content-type", content_type)], body)
+            .await
+    }
+
+    /// A request with extra `headers` (`content-type` is sent only with a body).
+    pub async fn send_with(
+        &mut self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        headers: &[(&str, &str)],
+        body: Vec<u8>,
+    ) -> Result<Response, hyper::Error> {
         let mut req = Request::builder().method(method).uri(path).header("host", "localhost");
-        if !body.is_empty() {
-            req = req.header("content-type", content_type);
+        for (name, value) in headers {
+            if *name != "content-type" || !body.is_empty() {
+                req = req.header(*name, *value);
+            }
         }
         if let Some(t) = token {
             req = req.header("authorization", format!("Bearer {t}"));

@@ -49,7 +49,7 @@ async fn admin_actions_are_chain_records_and_the_chain_verifies(b: Backend) {
     let (head, _) = store.log_head().await.unwrap();
     // The demo onboarded eight organisations: add, sign and certificate each.
     assert_eq!(head, 24);
-    let report = verify(store, |_, _| {}).await.unwrap();
+    let report = verify(store, None, |_, _| {}).await.unwrap();
     assert_eq!(report.records, 24);
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_doelpoort"))
         .args(["audit", "verify", "--config"])
@@ -65,7 +65,12 @@ async fn admin_actions_are_chain_records_and_the_chain_verifies(b: Backend) {
 async fn concurrent_appends_are_group_committed_into_one_chain(b: Backend) {
     let gw = Gateway::start(b).await;
     let store = gw.app().store.clone();
-    let log = Log::start(store.clone(), Arc::new(SystemClock), 1024);
+    let log = Log::start(
+        store.clone(),
+        Arc::new(SystemClock),
+        1024,
+        std::time::Duration::from_secs(10),
+    );
     let tasks: Vec<_> = (0..200)
         .map(|n| {
             let log = log.clone();
@@ -82,7 +87,7 @@ async fn concurrent_appends_are_group_committed_into_one_chain(b: Backend) {
         (25..225).collect::<Vec<i64>>(),
         "every record has its own place, no gaps"
     );
-    let report = verify(&store, |_, _| {}).await.unwrap();
+    let report = verify(&store, None, |_, _| {}).await.unwrap();
     assert_eq!(report.records, 224);
     let records = store.log_page(24, 1000).await.unwrap();
     let mut commit_times: Vec<&str> = records.iter().map(|r| r.at.as_str()).collect();
@@ -100,7 +105,7 @@ async fn verification_names_altered_missing_reordered_and_inserted_records(b: Ba
     let store = gw.app().store.clone();
     // Each kind of tampering gets a fresh gateway (and so an intact chain of 24 records). Altered:
     raw(&gw, "UPDATE log_records SET target = 'x' WHERE seq = 5").await;
-    let (seq, problem) = broken_at(verify(&store, |_, _| {}).await.unwrap_err());
+    let (seq, problem) = broken_at(verify(&store, None, |_, _| {}).await.unwrap_err());
     assert_eq!(seq, 5);
     assert!(problem.contains("altered"), "{problem}");
     gw.stop().await;
@@ -108,7 +113,7 @@ async fn verification_names_altered_missing_reordered_and_inserted_records(b: Ba
     let gw = Gateway::start(b).await;
     let store = gw.app().store.clone();
     raw(&gw, "DELETE FROM log_records WHERE seq = 7").await;
-    let (seq, problem) = broken_at(verify(&store, |_, _| {}).await.unwrap_err());
+    let (seq, problem) = broken_at(verify(&store, None, |_, _| {}).await.unwrap_err());
     assert_eq!(seq, 7);
     assert!(problem.contains("missing"), "{problem}");
     gw.stop().await;
@@ -116,7 +121,7 @@ async fn verification_names_altered_missing_reordered_and_inserted_records(b: Ba
     let gw = Gateway::start(b).await;
     let store = gw.app().store.clone();
     raw(&gw, "DELETE FROM log_records WHERE seq = 24").await;
-    let (seq, problem) = broken_at(verify(&store, |_, _| {}).await.unwrap_err());
+    let (seq, problem) = broken_at(verify(&store, None, |_, _| {}).await.unwrap_err());
     assert_eq!((seq, problem.contains("head names")), (24, true), "{problem}");
     gw.stop().await;
 
@@ -125,7 +130,7 @@ async fn verification_names_altered_missing_reordered_and_inserted_records(b: Ba
     raw(&gw, "UPDATE log_records SET seq = -3 WHERE seq = 3").await;
     raw(&gw, "UPDATE log_records SET seq = 3 WHERE seq = 4").await;
     raw(&gw, "UPDATE log_records SET seq = 4 WHERE seq = -3").await;
-    let (seq, problem) = broken_at(verify(&store, |_, _| {}).await.unwrap_err());
+    let (seq, problem) = broken_at(verify(&store, None, |_, _| {}).await.unwrap_err());
     assert_eq!(seq, 3);
     assert!(problem.contains("does not follow"), "{problem}");
     gw.stop().await;
@@ -140,7 +145,7 @@ async fn verification_names_altered_missing_reordered_and_inserted_records(b: Ba
          FROM log_records WHERE seq = 24",
     )
     .await;
-    let (seq, _) = broken_at(verify(&store, |_, _| {}).await.unwrap_err());
+    let (seq, _) = broken_at(verify(&store, None, |_, _| {}).await.unwrap_err());
     assert_eq!(seq, 25, "a record appended behind the head's back");
     gw.stop().await;
 }
@@ -165,10 +170,26 @@ async fn checkpoints_are_signed_and_a_forged_one_is_named(b: Backend) {
             .is_none(),
         "nothing new to seal"
     );
-    assert_eq!(verify(&store, |_, _| {}).await.unwrap().checkpoints, 1);
+    assert_eq!(verify(&store, None, |_, _| {}).await.unwrap().checkpoints, 1);
+    let configured = [signer.public_key()];
+    assert_eq!(
+        verify(&store, Some(&configured), |_, _| {}).await.unwrap().checkpoints,
+        1
+    );
     let other = doelpoort::pki::TokenKeyPair::generate().unwrap();
     std::fs::write(&path, &other.private_pem).unwrap();
     let forger = doelpoort::crypto::CheckpointSigner::from_file(&path).unwrap();
+    // A checkpoint that verifies under its own key, but not the configured one: a re-sealed chain.
+    match verify(&store, Some(&[forger.public_key()]), |_, _| {})
+        .await
+        .unwrap_err()
+    {
+        VerifyError::Checkpoint { seq, problem } => {
+            assert_eq!(seq, 24);
+            assert!(problem.contains("configured checkpoint key"), "{problem}");
+        }
+        other => panic!("expected a checkpoint under a foreign key, got {other}"),
+    }
     raw(
         &gw,
         &format!(
@@ -177,7 +198,7 @@ async fn checkpoints_are_signed_and_a_forged_one_is_named(b: Backend) {
         ),
     )
     .await;
-    match verify(&store, |_, _| {}).await.unwrap_err() {
+    match verify(&store, None, |_, _| {}).await.unwrap_err() {
         VerifyError::Checkpoint { seq, problem } => {
             assert_eq!(seq, 24);
             assert!(problem.contains("signature"), "{problem}");
@@ -192,7 +213,12 @@ async fn an_unwritable_log_refuses_instead_of_acknowledging(b: Backend) {
     let store = doelpoort::store::Store::connect(&gw.app().config.database_url)
         .await
         .unwrap();
-    let log = Log::start(store.clone(), Arc::new(SystemClock), 64);
+    let log = Log::start(
+        store.clone(),
+        Arc::new(SystemClock),
+        64,
+        std::time::Duration::from_secs(10),
+    );
     assert!(log.append(disclosure(1)).await.is_ok());
     assert!(log.healthy().await);
     store.close().await;

@@ -5,6 +5,7 @@
 mod helpers;
 
 mod admin;
+mod audit;
 mod certificates;
 mod demo_cli;
 mod http;

@@ -1,0 +1,101 @@
+//! `audit verify` throughput over a chain of 1,000,000 records (DOELPOORT_BENCH_RECORDS to change), against plain
+//! SHA-256 over the same encoded bytes, measured in the same run. SQLite always; PostgreSQL too when
+//! DOELPOORT_BENCH_POSTGRES_URL names an empty database. Run: `cargo bench --bench log_verify`.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use doelpoort::clock::rfc3339;
+use doelpoort::log::chain::{Entry, Kind, Record};
+use doelpoort::log::verify::verify;
+use doelpoort::store::Store;
+use std::time::Instant;
+
+fn entry(i: usize) -> Entry {
+    Entry {
+        kind: if i % 5 == 0 { Kind::Admin } else { Kind::Disclosure },
+        source_oin: Some("00000099000000000005".into()),
+        recipient_oin: Some("00000099000000000001".into()),
+        actor_oin: Some("00000099000000000001".into()),
+        actor_sub: Some(format!("professional-{}", i % 97)),
+        case_id: Some(format!("case-{}", i % 5000)),
+        subject: Some(format!("{:064x}", i % 100_000)),
+        meeting_type: Some("focus".into()),
+        purpose: Some("plan_van_aanpak".into()),
+        categories: vec!["leefgebieden".into(), "nazorg_domeinen".into()],
+        covenant_version: Some("2026.1".into()),
+        article: Some("art. 7 lid 2".into()),
+        request_id: Some(format!("{i:032x}")),
+        content_digest: Some("ab".repeat(32)),
+        decision: "allow".into(),
+        trace_id: Some(format!("{i:032x}")),
+        span_id: Some(format!("{i:016x}")),
+        ..Entry::default()
+    }
+}
+
+/// Appends `n` records in large transactions; returns their encodings (what the chain hashes).
+async fn fill(store: &Store, n: usize) -> Vec<Vec<u8>> {
+    let started = Instant::now();
+    let mut encodings = Vec::with_capacity(n);
+    let mut i = 0;
+    while i < n {
+        let batch: Vec<Entry> = (i..(i + 20_000).min(n)).map(entry).collect();
+        i += batch.len();
+        let records: Vec<Record> = store
+            .append_log(batch, &rfc3339(time::OffsetDateTime::now_utc()))
+            .await
+            .unwrap();
+        encodings.extend(records.iter().map(Record::encode));
+    }
+    println!("  prepared {n} records in {:.1} s", started.elapsed().as_secs_f64());
+    encodings
+}
+
+/// Plain SHA-256 over each record's bytes, as many digests as records: the rate verification is compared with.
+fn plain_hash_rate(encodings: &[Vec<u8>]) -> f64 {
+    let started = Instant::now();
+    let mut acc = 0u8;
+    for e in encodings {
+        acc ^= ring::digest::digest(&ring::digest::SHA256, e).as_ref()[0];
+    }
+    std::hint::black_box(acc);
+    encodings.len() as f64 / started.elapsed().as_secs_f64()
+}
+
+async fn run(label: &str, url: &str, n: usize) {
+    let store = Store::connect(url).await.unwrap();
+    store.migrate().await.unwrap();
+    let encodings = fill(&store, n).await;
+    let bytes: usize = encodings.iter().map(Vec::len).sum();
+    let plain = plain_hash_rate(&encodings);
+    let started = Instant::now();
+    let report = verify(&store, None, |_, _| {}).await.unwrap();
+    let verified = report.records as f64 / started.elapsed().as_secs_f64();
+    assert_eq!(report.records as usize, n);
+    println!(
+        "{label}: {n} records ({:.0} bytes each): audit verify {:.0} rec/s, plain SHA-256 {:.0} rec/s, ratio {:.2}",
+        bytes as f64 / n as f64,
+        verified,
+        plain,
+        verified / plain
+    );
+    store.close().await;
+}
+
+fn main() {
+    let n: usize = std::env::var("DOELPOORT_BENCH_RECORDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_000_000);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("verify.db").display());
+        run("SQLite", &url, n).await;
+        if let Ok(url) = std::env::var("DOELPOORT_BENCH_POSTGRES_URL") {
+            run("PostgreSQL", &url, n).await;
+        }
+    });
+}

@@ -1,0 +1,196 @@
+//! The privacy officers' view of the disclosure log: records by filter, the GDPR subject report, and the signed
+//! checkpoints. Reads of records are themselves recorded, and the answer leaves only with that record's receipt.
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::error::ApiError;
+use super::trace::RequestContext;
+use crate::app::AppState;
+use crate::audit::{self, Filters, Page, SUBJECT_REPORT_MAX};
+use crate::domain::{Oin, UserRole};
+use crate::edge::identity::Caller;
+use crate::log::chain::Record;
+use crate::log::Released;
+use crate::store::Checkpoint;
+
+/// A partner's officer sees its own organisation's records; the host's officer (the FG) sees all.
+fn officer_scope(app: &AppState, caller: &Caller) -> Result<Option<Oin>, ApiError> {
+    caller.require(UserRole::PrivacyOfficer)?;
+    Ok((caller.org.oin != app.config.host_oin).then(|| caller.org.oin.clone()))
+}
+
+fn query<T>(q: Result<Query<T>, QueryRejection>, names: &str) -> Result<T, ApiError> {
+    q.map(|Query(v)| v)
+        .map_err(|_| ApiError::validation(format!("the query does not parse; its parameters are {names}")))
+}
+
+/// Disclosure-log records, newest first, by subject, case, organisation, kind and period.
+#[utoipa::path(get, path = "/v1/audit/disclosures", tag = "audit", security(("bearer" = [])), params(Filters),
+    responses((status = 200, body = Page), (status = 403, body = crate::api::error::Problem),
+              (status = 422, body = crate::api::error::Problem), (status = 503, body = crate::api::error::Problem)))]
+pub async fn disclosures(
+    State(app): State<AppState>,
+    caller: Caller,
+    ctx: RequestContext,
+    filters: Result<Query<Filters>, QueryRejection>,
+) -> Result<Released<axum::Json<Page>>, ApiError> {
+    let scope = officer_scope(&app, &caller)?;
+    let filters = query(filters, "bsn, case_id, organisation, kind, from, to, cursor and limit")?;
+    let q = filters.parse(&app.pseudonyms, scope.as_ref())?;
+    let records = app.store.log_query(&q.filter, q.before, true, q.limit).await?;
+    let page = Page::new(&app.pseudonyms, &q, records);
+    let entry = audit::read_entry(
+        "audit.disclosures",
+        Some(caller.org.oin.to_string()),
+        &caller.user.sub,
+        &q.filter,
+        Some(page.records.len()),
+    );
+    let receipt = app.log.append(ctx.stamp(entry)).await?;
+    Ok(receipt.release(axum::Json(page)))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct SubjectQuery {
+    /// The data subject's BSN.
+    pub bsn: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SubjectReport {
+    /// Every release of data about this person to an organisation, newest first.
+    pub disclosures: Vec<SubjectDisclosure>,
+    /// More than 10,000 releases: the oldest are left out; use `/v1/audit/disclosures` to page through all.
+    pub truncated: bool,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OrgRef {
+    pub oin: String,
+    pub name: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SubjectDisclosure {
+    pub at: String,
+    /// `disclosure` (case data) or `lookup` (a hit/no-hit answer).
+    pub kind: String,
+    pub recipient: Option<OrgRef>,
+    pub source: Option<OrgRef>,
+    pub case_id: Option<String>,
+    pub meeting_id: Option<String>,
+    pub meeting_type: Option<String>,
+    pub purpose: Option<String>,
+    pub categories: Vec<String>,
+    pub covenant_version: Option<String>,
+    pub article: Option<String>,
+    /// The log record, to be looked up in `/v1/audit/disclosures`.
+    pub seq: i64,
+}
+
+/// For a GDPR access request: every organisation that received data about this person.
+#[utoipa::path(get, path = "/v1/audit/subject-report", tag = "audit", security(("bearer" = [])), params(SubjectQuery),
+    responses((status = 200, body = SubjectReport), (status = 403, body = crate::api::error::Problem),
+              (status = 422, body = crate::api::error::Problem), (status = 503, body = crate::api::error::Problem)))]
+pub async fn subject_report(
+    State(app): State<AppState>,
+    caller: Caller,
+    ctx: RequestContext,
+    q: Result<Query<SubjectQuery>, QueryRejection>,
+) -> Result<Released<axum::Json<SubjectReport>>, ApiError> {
+    let scope = officer_scope(&app, &caller)?;
+    let subject = audit::subject_of(&app.pseudonyms, &query(q, "bsn")?.bsn)?;
+    let filter = audit::subject_filter(subject, scope.as_ref());
+    let mut records = app
+        .store
+        .log_query(&filter, i64::MAX, true, SUBJECT_REPORT_MAX + 1)
+        .await?;
+    let truncated = records.len() as i64 > SUBJECT_REPORT_MAX;
+    records.truncate(SUBJECT_REPORT_MAX as usize);
+    let entry = audit::read_entry(
+        "audit.subject_report",
+        Some(caller.org.oin.to_string()),
+        &caller.user.sub,
+        &filter,
+        Some(records.len()),
+    );
+    let report = SubjectReport {
+        disclosures: records.into_iter().map(|r| disclosure_of(&app, r)).collect(),
+        truncated,
+    };
+    let receipt = app.log.append(ctx.stamp(entry)).await?;
+    Ok(receipt.release(axum::Json(report)))
+}
+
+fn disclosure_of(app: &AppState, r: Record) -> SubjectDisclosure {
+    let snapshot = app.registry.current();
+    let org = |oin: Option<String>| {
+        oin.map(|oin| OrgRef {
+            name: snapshot.organisation(&oin).map(|o| o.name.clone()),
+            oin,
+        })
+    };
+    let e = r.entry;
+    SubjectDisclosure {
+        at: r.at,
+        kind: e.kind.as_str().to_owned(),
+        recipient: org(e.recipient_oin),
+        source: org(e.source_oin),
+        case_id: e.case_id,
+        meeting_id: e.meeting_id,
+        meeting_type: e.meeting_type,
+        purpose: e.purpose,
+        categories: e.categories,
+        covenant_version: e.covenant_version,
+        article: e.article,
+        seq: r.seq,
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct CheckpointQuery {
+    /// Checkpoints sealing records after this sequence number (default 0).
+    pub after: Option<i64>,
+    /// 1–1000 (default 100).
+    pub limit: Option<i64>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Checkpoints {
+    /// The key that signs checkpoints now (Ed25519, base64url).
+    pub public_key: String,
+    /// Oldest first.
+    pub checkpoints: Vec<Checkpoint>,
+}
+
+/// Signed checkpoints of the disclosure log, so a partner can hold the operator to a chain head. They hold no
+/// personal data, so fetching them is not itself recorded (that would move the head at every poll).
+#[utoipa::path(get, path = "/v1/audit/checkpoints", tag = "audit", security(("bearer" = [])), params(CheckpointQuery),
+    responses((status = 200, body = Checkpoints), (status = 403, body = crate::api::error::Problem),
+              (status = 422, body = crate::api::error::Problem)))]
+pub async fn checkpoints(
+    State(app): State<AppState>,
+    caller: Caller,
+    q: Result<Query<CheckpointQuery>, QueryRejection>,
+) -> Result<axum::Json<Checkpoints>, ApiError> {
+    officer_scope(&app, &caller)?;
+    let q = query(q, "after and limit")?;
+    let limit = q.limit.unwrap_or(audit::DEFAULT_PAGE);
+    if !(1..=audit::MAX_PAGE).contains(&limit) {
+        return Err(ApiError::validation("limit: must be 1–1000"));
+    }
+    let after = q.after.unwrap_or(0);
+    if after < 0 {
+        return Err(ApiError::validation("after: must not be negative"));
+    }
+    Ok(axum::Json(Checkpoints {
+        public_key: app.checkpoint_public_key.clone(),
+        checkpoints: app.store.checkpoints(after, limit).await?,
+    }))
+}

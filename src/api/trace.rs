@@ -1,0 +1,143 @@
+//! W3C Trace Context: the trace id of an incoming `traceparent` is kept (or a new one made), the gateway's own
+//! span gets a fresh id, and the response carries `traceparent` with both. Log records store the two, so a
+//! partner can link our record to its own processing log (as the *Logboek Dataverwerkingen* standard does).
+use axum::extract::{FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{HeaderName, HeaderValue};
+use axum::middleware::Next;
+use axum::response::Response;
+use std::convert::Infallible;
+use tower_http::request_id::RequestId;
+
+use crate::log::chain::Entry;
+
+pub const TRACEPARENT: HeaderName = HeaderName::from_static("traceparent");
+
+/// The trace this request belongs to and the gateway's span in it (lower-case hex, 32 and 16 digits).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Trace {
+    pub trace_id: String,
+    pub span_id: String,
+}
+
+impl Trace {
+    fn header(&self) -> String {
+        format!("00-{}-{}-01", self.trace_id, self.span_id)
+    }
+}
+
+/// What a log record needs to know about the request it belongs to.
+#[derive(Debug, Clone)]
+pub struct RequestContext {
+    pub request_id: Option<String>,
+    pub trace: Trace,
+}
+
+impl RequestContext {
+    /// Marks a log entry with this request's id and trace.
+    pub fn stamp(&self, entry: Entry) -> Entry {
+        Entry {
+            request_id: self.request_id.clone(),
+            trace_id: Some(self.trace.trace_id.clone()),
+            span_id: Some(self.trace.span_id.clone()),
+            ..entry
+        }
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for RequestContext {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let request_id = parts
+            .extensions
+            .get::<RequestId>()
+            .and_then(|id| id.header_value().to_str().ok())
+            .map(str::to_owned);
+        let trace = parts.extensions.get::<Trace>().cloned().unwrap_or_else(|| Trace {
+            trace_id: random_hex::<16>(),
+            span_id: random_hex::<8>(),
+        });
+        Ok(RequestContext { request_id, trace })
+    }
+}
+
+/// Middleware: reads `traceparent`, stores the [`Trace`] in the request, and answers with it.
+pub async fn trace_context(mut req: Request, next: Next) -> Response {
+    let trace_id = req
+        .headers()
+        .get(TRACEPARENT)
+        .and_then(|v| v.to_str().ok())
+        .and_then(incoming_trace_id)
+        .unwrap_or_else(random_hex::<16>);
+    let trace = Trace {
+        trace_id,
+        span_id: random_hex::<8>(),
+    };
+    let header = HeaderValue::from_str(&trace.header());
+    req.extensions_mut().insert(trace);
+    let mut response = next.run(req).await;
+    if let Ok(value) = header {
+        response.headers_mut().insert(TRACEPARENT, value);
+    }
+    response
+}
+
+/// The trace id of a well-formed `traceparent` (version `00`, or a later version read as `00` requires); `None`
+/// for anything else, which then starts a new trace as the specification asks.
+pub fn incoming_trace_id(value: &str) -> Option<String> {
+    let mut parts = value.trim().split('-');
+    let (version, trace_id, parent_id, flags) = (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+    let extra = parts.next().is_some();
+    let valid = is_hex(version, 2)
+        && version != "ff"
+        && !(version == "00" && extra)
+        && is_hex(trace_id, 32)
+        && is_hex(parent_id, 16)
+        && is_hex(flags, 2)
+        && trace_id.bytes().any(|b| b != b'0')
+        && parent_id.bytes().any(|b| b != b'0');
+    valid.then(|| trace_id.to_owned())
+}
+
+fn is_hex(s: &str, len: usize) -> bool {
+    s.len() == len && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
+/// `N` random bytes as hex; never all zeros.
+pub fn random_hex<const N: usize>() -> String {
+    let mut bytes = [0u8; N];
+    if ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut bytes).is_err() || bytes == [0u8; N] {
+        bytes[N - 1] = 1;
+    }
+    hex::encode(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_only_well_formed_traceparents() {
+        let good = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+        assert_eq!(
+            incoming_trace_id(good).as_deref(),
+            Some("4bf92f3577b34da6a3ce929d0e0e4736")
+        );
+        assert!(incoming_trace_id("01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-later").is_some());
+        for bad in [
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-extra",
+            "ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+            "00-00000000000000000000000000000000-00f067aa0ba902b7-01",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01",
+            "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01",
+            "00-4bf92f3577b34da6a3ce929d0e0e473-00f067aa0ba902b7-01",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7",
+            "",
+        ] {
+            assert_eq!(incoming_trace_id(bad), None, "{bad}");
+        }
+        assert_eq!(random_hex::<16>().len(), 32);
+        assert_ne!(random_hex::<8>(), random_hex::<8>());
+    }
+}

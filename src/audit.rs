@@ -1,0 +1,424 @@
+//! Reading the disclosure log, as privacy officers and `doelpoort audit export` do: filters given as text are
+//! parsed into a [`LogFilter`] (the BSN becomes its pseudonym here and goes no further), a partner's officer is
+//! scoped to its own organisation, pages are chained by sealed cursors, and every read is itself a record.
+use ring::digest;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::clock::rfc3339;
+use crate::crypto::Pseudonymiser;
+use crate::domain::{Bsn, Oin};
+use crate::log::chain::{Entry, Kind, Record};
+use crate::store::LogFilter;
+
+/// Records per page when the caller names no limit, and at most.
+pub const DEFAULT_PAGE: i64 = 100;
+pub const MAX_PAGE: i64 = 1000;
+/// Records a subject report covers at most; beyond this it says it was truncated.
+pub const SUBJECT_REPORT_MAX: i64 = 10_000;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AuditError {
+    #[error("bsn: not a valid BSN (nine digits passing the elfproef)")]
+    InvalidBsn,
+    #[error("{0}")]
+    Invalid(String),
+    #[error("cursor: not a cursor of this query (altered, or made for other filters)")]
+    Cursor,
+}
+
+fn invalid(field: &str, problem: &str) -> AuditError {
+    AuditError::Invalid(format!("{field}: {problem}"))
+}
+
+/// The filters of `GET /v1/audit/disclosures` and `audit export`, as text.
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct Filters {
+    /// The data subject's BSN; matched through its pseudonym, never stored.
+    pub bsn: Option<String>,
+    pub case_id: Option<String>,
+    /// OIN of an organisation that was source or recipient.
+    pub organisation: Option<String>,
+    /// Comma-separated kinds: `disclosure`, `refusal`, `lookup`, `admin`.
+    pub kind: Option<String>,
+    /// Records at or after this instant (RFC 3339).
+    pub from: Option<String>,
+    /// Records before this instant (RFC 3339).
+    pub to: Option<String>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    /// Records per page, 1–1000 (default 100).
+    pub limit: Option<i64>,
+}
+
+/// A parsed query: what to match, from where, and how many.
+#[derive(Debug, Clone)]
+pub struct Query {
+    pub filter: LogFilter,
+    /// Records with a sequence number below this (newest first).
+    pub before: i64,
+    pub limit: i64,
+}
+
+impl Filters {
+    /// Parses the filters; `scope` (the officer's own OIN, `None` for the host's FG or the operator) narrows to
+    /// records the organisation was source or recipient of.
+    ///
+    /// # Errors
+    /// [`AuditError`] naming the filter that does not parse, or a cursor that was not made for this query.
+    pub fn parse(&self, pseudonyms: &Pseudonymiser, scope: Option<&Oin>) -> Result<Query, AuditError> {
+        let filter = LogFilter {
+            subject: self.subject(pseudonyms)?,
+            case_id: self.case_id.as_deref().map(|c| text("case_id", c)).transpose()?,
+            organisation: self
+                .organisation
+                .as_deref()
+                .map(|o| {
+                    o.parse::<Oin>()
+                        .map(|o| o.to_string())
+                        .map_err(|_| invalid("organisation", "not an OIN (20 digits)"))
+                })
+                .transpose()?,
+            scope: scope.map(Oin::to_string),
+            kinds: kinds(self.kind.as_deref())?,
+            from: self.from.as_deref().map(|t| instant("from", t)).transpose()?,
+            to: self.to.as_deref().map(|t| instant("to", t)).transpose()?,
+            allowed_only: false,
+        };
+        let limit = self.limit.unwrap_or(DEFAULT_PAGE);
+        if !(1..=MAX_PAGE).contains(&limit) {
+            return Err(invalid("limit", "must be 1–1000"));
+        }
+        let before = match &self.cursor {
+            None => i64::MAX,
+            Some(c) => open_cursor(pseudonyms, c, &filter)?,
+        };
+        Ok(Query { filter, before, limit })
+    }
+
+    fn subject(&self, pseudonyms: &Pseudonymiser) -> Result<Option<String>, AuditError> {
+        let Some(bsn) = &self.bsn else { return Ok(None) };
+        let bsn: Bsn = bsn.parse().map_err(|_| AuditError::InvalidBsn)?;
+        Ok(Some(pseudonyms.pseudonym(&bsn)))
+    }
+}
+
+/// Parses a BSN into its pseudonym (subject report).
+///
+/// # Errors
+/// [`AuditError::InvalidBsn`].
+pub fn subject_of(pseudonyms: &Pseudonymiser, bsn: &str) -> Result<String, AuditError> {
+    let bsn: Bsn = bsn.parse().map_err(|_| AuditError::InvalidBsn)?;
+    Ok(pseudonyms.pseudonym(&bsn))
+}
+
+fn text(field: &str, value: &str) -> Result<String, AuditError> {
+    if value.is_empty() || value.len() > 128 || value.chars().any(char::is_control) {
+        return Err(invalid(field, "must be 1–128 printable characters"));
+    }
+    Ok(value.to_owned())
+}
+
+fn kinds(value: Option<&str>) -> Result<Vec<Kind>, AuditError> {
+    let Some(value) = value else { return Ok(Vec::new()) };
+    value
+        .split(',')
+        .map(|k| Kind::parse(k.trim()).ok_or_else(|| invalid("kind", "must be disclosure, refusal, lookup or admin")))
+        .collect()
+}
+
+/// An RFC 3339 instant in the one text form the log stores, so that text comparison is time comparison.
+fn instant(field: &str, value: &str) -> Result<String, AuditError> {
+    time::OffsetDateTime::parse(value, &time::format_description::well_known::Rfc3339)
+        .map(rfc3339)
+        .map_err(|_| invalid(field, "not an RFC 3339 date-time, e.g. 2026-11-23T09:00:00Z"))
+}
+
+/// A digest of everything a cursor's page depends on, so a cursor cannot be replayed against other filters
+/// (or another organisation's scope).
+fn fingerprint(filter: &LogFilter) -> String {
+    let kinds: Vec<&str> = filter.kinds.iter().map(|k| k.as_str()).collect();
+    let text = serde_json::json!([
+        filter.subject,
+        filter.case_id,
+        filter.organisation,
+        filter.scope,
+        kinds,
+        filter.from,
+        filter.to,
+        filter.allowed_only
+    ])
+    .to_string();
+    hex::encode(&digest::digest(&digest::SHA256, text.as_bytes()).as_ref()[..12])
+}
+
+/// The cursor that continues below `seq` with the same filter.
+pub fn cursor(pseudonyms: &Pseudonymiser, filter: &LogFilter, seq: i64) -> String {
+    pseudonyms.seal_token(&format!("v1:{seq}:{}", fingerprint(filter)))
+}
+
+fn open_cursor(pseudonyms: &Pseudonymiser, token: &str, filter: &LogFilter) -> Result<i64, AuditError> {
+    let payload = pseudonyms.open_token(token).ok_or(AuditError::Cursor)?;
+    let mut parts = payload.splitn(3, ':');
+    match (parts.next(), parts.next().and_then(|s| s.parse().ok()), parts.next()) {
+        (Some("v1"), Some(seq), Some(print)) if print == fingerprint(filter) => Ok(seq),
+        _ => Err(AuditError::Cursor),
+    }
+}
+
+/// One page of records and, when there may be more, the cursor of the next.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Page {
+    pub records: Vec<Record>,
+    pub next_cursor: Option<String>,
+}
+
+impl Page {
+    pub fn new(pseudonyms: &Pseudonymiser, query: &Query, records: Vec<Record>) -> Page {
+        let full = records.len() as i64 == query.limit;
+        let next_cursor = match records.last() {
+            Some(last) if full => Some(cursor(pseudonyms, &query.filter, last.seq)),
+            _ => None,
+        };
+        Page { records, next_cursor }
+    }
+}
+
+/// The record of a read of the audit log: who read, which filters (the subject only as pseudonym), how much
+/// (`None` for an export, which is recorded before it starts).
+pub fn read_entry(
+    action: &str,
+    actor_oin: Option<String>,
+    actor_sub: &str,
+    filter: &LogFilter,
+    returned: Option<usize>,
+) -> Entry {
+    let kinds: Vec<&str> = filter.kinds.iter().map(|k| k.as_str()).collect();
+    let detail = serde_json::json!({
+        "organisation": filter.organisation,
+        "kinds": kinds,
+        "from": filter.from,
+        "to": filter.to,
+        "returned": returned,
+    });
+    Entry {
+        subject: filter.subject.clone(),
+        case_id: filter.case_id.clone(),
+        ..Entry::admin(
+            actor_oin,
+            actor_sub,
+            action,
+            filter.scope.as_deref().unwrap_or("all"),
+            detail.to_string(),
+        )
+    }
+}
+
+/// The filter of a subject report: releases of data about one person (disclosures and hit/no-hit answers).
+pub fn subject_filter(subject: String, scope: Option<&Oin>) -> LogFilter {
+    LogFilter {
+        subject: Some(subject),
+        scope: scope.map(Oin::to_string),
+        kinds: vec![Kind::Disclosure, Kind::Lookup],
+        allowed_only: true,
+        ..LogFilter::default()
+    }
+}
+
+/// How `audit export` writes records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// One JSON object per line, the fields of [`Record`].
+    Jsonl,
+    /// A header line, then one row per record; categories joined by `;`.
+    Csv,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+    #[error("cannot write the export: {0}")]
+    Write(#[from] std::io::Error),
+    #[error("cannot write the export: {0}")]
+    Csv(#[from] csv::Error),
+}
+
+const CSV_HEADER: [&str; 26] = [
+    "seq",
+    "at",
+    "kind",
+    "source_oin",
+    "recipient_oin",
+    "actor_oin",
+    "actor_sub",
+    "case_id",
+    "subject",
+    "meeting_id",
+    "meeting_type",
+    "purpose",
+    "categories",
+    "covenant_version",
+    "article",
+    "request_id",
+    "content_digest",
+    "decision",
+    "reason",
+    "action",
+    "target",
+    "detail",
+    "trace_id",
+    "span_id",
+    "prev_hash",
+    "hash",
+];
+
+fn csv_row(r: &Record) -> Vec<String> {
+    let e = &r.entry;
+    let o = |v: &Option<String>| v.clone().unwrap_or_default();
+    vec![
+        r.seq.to_string(),
+        r.at.clone(),
+        e.kind.as_str().to_owned(),
+        o(&e.source_oin),
+        o(&e.recipient_oin),
+        o(&e.actor_oin),
+        o(&e.actor_sub),
+        o(&e.case_id),
+        o(&e.subject),
+        o(&e.meeting_id),
+        o(&e.meeting_type),
+        o(&e.purpose),
+        e.categories.join(";"),
+        o(&e.covenant_version),
+        o(&e.article),
+        o(&e.request_id),
+        o(&e.content_digest),
+        e.decision.clone(),
+        o(&e.reason),
+        o(&e.action),
+        o(&e.target),
+        o(&e.detail),
+        o(&e.trace_id),
+        o(&e.span_id),
+        r.prev_hash.clone(),
+        r.hash.clone(),
+    ]
+}
+
+/// Writes every record matching `filter`, oldest first, and returns how many.
+///
+/// # Errors
+/// The database could not be read or the output not written.
+pub async fn export<W: std::io::Write>(
+    store: &crate::store::Store,
+    filter: &LogFilter,
+    format: Format,
+    out: W,
+) -> Result<u64, ExportError> {
+    use std::io::Write as _;
+    enum Sink<W: std::io::Write> {
+        Csv(Box<csv::Writer<W>>),
+        Jsonl(std::io::BufWriter<W>),
+    }
+    let mut sink = match format {
+        Format::Csv => {
+            let mut w = csv::Writer::from_writer(out);
+            w.write_record(CSV_HEADER)?;
+            Sink::Csv(Box::new(w))
+        }
+        Format::Jsonl => Sink::Jsonl(std::io::BufWriter::new(out)),
+    };
+    let (mut after, mut count) = (0i64, 0u64);
+    loop {
+        let page = store.log_query(filter, after, false, MAX_PAGE).await?;
+        let Some(last) = page.last() else { break };
+        after = last.seq;
+        for r in &page {
+            match &mut sink {
+                Sink::Csv(w) => w.write_record(csv_row(r))?,
+                Sink::Jsonl(w) => {
+                    serde_json::to_writer(&mut *w, r).map_err(std::io::Error::from)?;
+                    w.write_all(b"\n")?;
+                }
+            }
+            count += 1;
+        }
+    }
+    match &mut sink {
+        Sink::Csv(w) => w.flush()?,
+        Sink::Jsonl(w) => w.flush()?,
+    }
+    Ok(count)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p() -> Pseudonymiser {
+        Pseudonymiser::new(&[7u8; 32])
+    }
+
+    #[test]
+    fn parses_filters_and_names_what_does_not() {
+        let f = Filters {
+            bsn: Some("123456782".into()),
+            kind: Some("disclosure, lookup".into()),
+            from: Some("2026-11-23T10:00:00+01:00".into()),
+            ..Filters::default()
+        };
+        let q = f.parse(&p(), None).unwrap();
+        assert_eq!(q.filter.kinds, vec![Kind::Disclosure, Kind::Lookup]);
+        assert_eq!(q.filter.from.as_deref(), Some("2026-11-23T09:00:00.000000Z"));
+        assert_ne!(q.filter.subject.as_deref(), Some("123456782"));
+        let bad = |f: Filters| f.parse(&p(), None).unwrap_err();
+        assert_eq!(
+            bad(Filters {
+                bsn: Some("123456789".into()),
+                ..Filters::default()
+            }),
+            AuditError::InvalidBsn
+        );
+        for f in [
+            Filters {
+                kind: Some("gossip".into()),
+                ..Filters::default()
+            },
+            Filters {
+                from: Some("yesterday".into()),
+                ..Filters::default()
+            },
+            Filters {
+                organisation: Some("42".into()),
+                ..Filters::default()
+            },
+            Filters {
+                limit: Some(0),
+                ..Filters::default()
+            },
+        ] {
+            assert!(matches!(bad(f), AuditError::Invalid(_)));
+        }
+    }
+
+    #[test]
+    fn cursors_are_bound_to_their_filter() {
+        let q = Filters::default().parse(&p(), None).unwrap();
+        let c = cursor(&p(), &q.filter, 42);
+        let again = Filters {
+            cursor: Some(c.clone()),
+            ..Filters::default()
+        };
+        assert_eq!(again.parse(&p(), None).unwrap().before, 42);
+        let scoped: Oin = "00000099000000000005".parse().unwrap();
+        assert_eq!(again.parse(&p(), Some(&scoped)).unwrap_err(), AuditError::Cursor);
+        let forged = Filters {
+            cursor: Some(format!("x{c}")),
+            ..Filters::default()
+        };
+        assert_eq!(forged.parse(&p(), None).unwrap_err(), AuditError::Cursor);
+    }
+}

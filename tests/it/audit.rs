@@ -1,0 +1,586 @@
+//! The privacy officers' view of the disclosure log over real TLS: filters, scope, paging by sealed cursors,
+//! the subject report, checkpoints, W3C trace context, every read recorded before it is answered, and a log that
+//! cannot be written answering 503 and recovering by itself. Two gateway instances keep one chain.
+use crate::both;
+use crate::helpers::*;
+use doelpoort::clock::SystemClock;
+use doelpoort::domain::Bsn;
+use doelpoort::log::chain::{checkpoint_message, parse_hash, Entry, Kind};
+use doelpoort::log::verify::verify;
+use doelpoort::store::LogFilter;
+use hyper::Method;
+use serde_json::Value;
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+both!(
+    officers_read_records_by_filter_scoped_to_their_organisation,
+    paging_follows_sealed_cursors_bound_to_their_query,
+    bad_filters_and_missing_roles_are_refused,
+    the_subject_report_names_every_recipient,
+    checkpoints_are_served_and_sealed_at_shutdown,
+    an_unwritable_log_answers_503_releases_nothing_and_recovers,
+    two_instances_append_to_one_chain,
+    export_writes_filtered_records_as_json_lines_and_csv,
+);
+
+const PERSON_A: &str = "123456782";
+const PERSON_B: &str = "111222333";
+const ZVH: &str = "00000099000000000001";
+const POLITIE: &str = "00000099000000000002";
+const OM: &str = "00000099000000000003";
+const RECLASSERING: &str = "00000099000000000004";
+const GEMEENTE: &str = "00000099000000000005";
+const WIJKTEAM: &str = "00000099000000000008";
+
+fn pseudonym(gw: &Gateway, bsn: &str) -> String {
+    gw.app().pseudonyms.pseudonym(&bsn.parse::<Bsn>().unwrap())
+}
+
+fn record(gw: &Gateway, kind: Kind, bsn: &str, source: &str, recipient: &str, category: &str) -> Entry {
+    Entry {
+        kind,
+        source_oin: Some(source.into()),
+        recipient_oin: Some(recipient.into()),
+        subject: Some(pseudonym(gw, bsn)),
+        case_id: Some("case-1".into()),
+        meeting_type: Some("focus".into()),
+        purpose: Some("plan_van_aanpak".into()),
+        categories: vec![category.into()],
+        covenant_version: Some("2026.1".into()),
+        article: Some("art. 7".into()),
+        decision: if kind == Kind::Refusal { "deny" } else { "allow" }.into(),
+        ..Entry::default()
+    }
+}
+
+/// Five records: A disclosed gemeente→zvh and politie→om, B reclassering→zvh, a lookup about A answered to the
+/// wijkteam, and a refusal gemeente→wijkteam about A. Returns their sequence numbers in that order.
+async fn seed(gw: &Gateway) -> Vec<i64> {
+    let entries = vec![
+        record(gw, Kind::Disclosure, PERSON_A, GEMEENTE, ZVH, "leefgebieden"),
+        record(gw, Kind::Disclosure, PERSON_A, POLITIE, OM, "justitiele_gegevens"),
+        record(gw, Kind::Disclosure, PERSON_B, RECLASSERING, ZVH, "toezicht"),
+        record(gw, Kind::Lookup, PERSON_A, ZVH, WIJKTEAM, "bekendheid"),
+        record(gw, Kind::Refusal, PERSON_A, GEMEENTE, WIJKTEAM, "leefgebieden"),
+    ];
+    let receipts = gw.app().log.append_all(entries).await.unwrap();
+    receipts.iter().map(|r| r.seq()).collect()
+}
+
+async fn officer(gw: &Gateway, slug: &'static str, path: &str) -> Response {
+    gw.call(&gw.org(slug), &["privacy_officer"], Method::GET, path, None)
+        .await
+}
+
+fn seqs(r: &Response) -> Vec<i64> {
+    r.body["records"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no records in {}", r.text))
+        .iter()
+        .map(|r| r["seq"].as_i64().unwrap())
+        .collect()
+}
+
+async fn newest_admin_record(gw: &Gateway) -> doelpoort::log::chain::Record {
+    let filter = LogFilter {
+        kinds: vec![Kind::Admin],
+        ..LogFilter::default()
+    };
+    gw.app()
+        .store
+        .log_query(&filter, i64::MAX, true, 1)
+        .await
+        .unwrap()
+        .remove(0)
+}
+
+async fn officers_read_records_by_filter_scoped_to_their_organisation(b: Backend) {
+    let gw = Gateway::start(b).await;
+    let s = seed(&gw).await;
+
+    // The FG sees every record about A, newest first, with the W3C trace of its own request answered.
+    let host = gw.org(HOST);
+    let mut client = gw.connect(Some(&host.identity)).await.unwrap();
+    let sent_trace = "4bf92f3577b34da6a3ce929d0e0e4736";
+    let r = client
+        .send_with(
+            Method::GET,
+            &format!("/v1/audit/disclosures?bsn={PERSON_A}"),
+            Some(&token_for(&host, &["privacy_officer"])),
+            &[("traceparent", &format!("00-{sent_trace}-00f067aa0ba902b7-01"))],
+            Vec::new(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(seqs(&r), vec![s[4], s[3], s[1], s[0]]);
+    assert!(!r.text.contains(PERSON_A), "the BSN never leaves in a record");
+    assert_eq!(r.body["records"][0]["subject"], pseudonym(&gw, PERSON_A));
+    assert_eq!(r.body["next_cursor"], Value::Null);
+    let answered = r.headers["traceparent"].to_str().unwrap().to_owned();
+    let parts: Vec<&str> = answered.split('-').collect();
+    assert_eq!(
+        (parts[0], parts[1]),
+        ("00", sent_trace),
+        "the caller's trace id is kept"
+    );
+    assert_ne!(parts[2], "00f067aa0ba902b7", "the gateway's span is its own");
+
+    // The read itself is a record, committed before the answer, carrying the trace and request id.
+    let read = newest_admin_record(&gw).await;
+    assert_eq!(
+        r.headers["doelpoort-log-record"].to_str().unwrap(),
+        read.seq.to_string()
+    );
+    assert_eq!(read.entry.action.as_deref(), Some("audit.disclosures"));
+    assert_eq!(read.entry.actor_oin.as_deref(), Some(ZVH));
+    assert_eq!(read.entry.subject, Some(pseudonym(&gw, PERSON_A)));
+    assert_eq!(read.entry.trace_id.as_deref(), Some(sent_trace));
+    assert_eq!(read.entry.span_id.as_deref(), Some(parts[2]));
+    assert_eq!(
+        read.entry.request_id.as_deref(),
+        r.headers["x-request-id"].to_str().ok()
+    );
+    assert!(read.entry.detail.as_deref().unwrap().contains("\"returned\":4"));
+
+    // Without a traceparent (or with a malformed one) the gateway starts a trace.
+    let r = officer(&gw, HOST, "/v1/audit/disclosures?kind=refusal").await;
+    assert_eq!(seqs(&r), vec![s[4]]);
+    let fresh = r.headers["traceparent"].to_str().unwrap();
+    assert!(!fresh.contains(sent_trace) && fresh.len() == 55, "{fresh}");
+
+    // A partner's officer sees only records its organisation was source or recipient of.
+    let r = officer(&gw, "gemeente", &format!("/v1/audit/disclosures?bsn={PERSON_A}")).await;
+    assert_eq!(seqs(&r), vec![s[4], s[0]]);
+    let r = officer(
+        &gw,
+        "gemeente",
+        &format!("/v1/audit/disclosures?organisation={POLITIE}"),
+    )
+    .await;
+    assert_eq!(
+        seqs(&r),
+        Vec::<i64>::new(),
+        "another organisation's records stay out of reach"
+    );
+    let r = officer(&gw, "om", "/v1/audit/disclosures?kind=disclosure,lookup,refusal").await;
+    assert_eq!(seqs(&r), vec![s[1]]);
+    let r = officer(
+        &gw,
+        HOST,
+        &format!("/v1/audit/disclosures?organisation={POLITIE}&case_id=case-1"),
+    )
+    .await;
+    assert_eq!(seqs(&r), vec![s[1]]);
+
+    // Periods: nothing before the records, everything from a minute ago.
+    let r = officer(
+        &gw,
+        HOST,
+        "/v1/audit/disclosures?kind=disclosure&to=2000-01-01T00:00:00Z",
+    )
+    .await;
+    assert_eq!(seqs(&r), Vec::<i64>::new());
+    let ago = doelpoort::clock::rfc3339(time::OffsetDateTime::now_utc() - time::Duration::minutes(1));
+    let r = officer(&gw, HOST, &format!("/v1/audit/disclosures?kind=disclosure&from={ago}")).await;
+    assert_eq!(seqs(&r), vec![s[2], s[1], s[0]]);
+    gw.stop().await;
+}
+
+async fn paging_follows_sealed_cursors_bound_to_their_query(b: Backend) {
+    let gw = Gateway::start(b).await;
+    let s = seed(&gw).await;
+    let base = "/v1/audit/disclosures?kind=disclosure,lookup,refusal&limit=2";
+    let mut seen = Vec::new();
+    let mut path = base.to_owned();
+    let mut cursors = Vec::new();
+    loop {
+        let r = officer(&gw, HOST, &path).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        seen.extend(seqs(&r));
+        match r.body["next_cursor"].as_str() {
+            Some(c) => {
+                cursors.push(c.to_owned());
+                path = format!("{base}&cursor={c}");
+            }
+            None => break,
+        }
+        assert!(seen.len() <= 6, "paging does not end");
+    }
+    let mut expected = s.clone();
+    expected.reverse();
+    assert_eq!(seen, expected, "every record once, newest first");
+
+    // A cursor is bound to its filters and to the officer's scope, and cannot be altered.
+    let c = &cursors[0];
+    officer(&gw, "gemeente", &format!("{base}&cursor={c}"))
+        .await
+        .assert_problem(422, "validation_failed");
+    officer(
+        &gw,
+        HOST,
+        &format!("/v1/audit/disclosures?kind=disclosure&limit=2&cursor={c}"),
+    )
+    .await
+    .assert_problem(422, "validation_failed");
+    let (payload, tag) = c.split_once('.').unwrap();
+    let mut bytes = payload.as_bytes().to_vec();
+    bytes[2] ^= 1;
+    let altered = format!("{}.{tag}", String::from_utf8(bytes).unwrap());
+    officer(&gw, HOST, &format!("{base}&cursor={altered}"))
+        .await
+        .assert_problem(422, "validation_failed");
+    officer(&gw, HOST, &format!("{base}&cursor=garbage"))
+        .await
+        .assert_problem(422, "validation_failed");
+    gw.stop().await;
+}
+
+async fn bad_filters_and_missing_roles_are_refused(b: Backend) {
+    let gw = Gateway::start(b).await;
+    let (head, _) = gw.app().store.log_head().await.unwrap();
+    let r = officer(&gw, HOST, "/v1/audit/disclosures?bsn=123456789").await;
+    r.assert_problem(422, "invalid_bsn");
+    assert!(!r.text.contains("123456789"), "no error echoes personal data");
+    officer(&gw, "gemeente", "/v1/audit/subject-report?bsn=12345678")
+        .await
+        .assert_problem(422, "invalid_bsn");
+    for q in [
+        "kind=gossip",
+        "from=yesterday",
+        "to=2026-13-01T00:00:00Z",
+        "organisation=42",
+        "limit=0",
+        "limit=5000",
+        "limit=many",
+        "subject=abc",
+    ] {
+        officer(&gw, HOST, &format!("/v1/audit/disclosures?{q}"))
+            .await
+            .assert_problem(422, "validation_failed");
+    }
+    officer(&gw, HOST, "/v1/audit/subject-report")
+        .await
+        .assert_problem(422, "validation_failed");
+    officer(&gw, HOST, "/v1/audit/checkpoints?after=-1")
+        .await
+        .assert_problem(422, "validation_failed");
+    let host = gw.org(HOST);
+    for path in [
+        "/v1/audit/disclosures",
+        "/v1/audit/subject-report?bsn=123456782",
+        "/v1/audit/checkpoints",
+    ] {
+        for roles in [&["professional"][..], &["admin", "procesregisseur"][..]] {
+            gw.call(&host, roles, Method::GET, path, None)
+                .await
+                .assert_problem(403, "forbidden");
+        }
+        let r = gw
+            .connect(Some(&host.identity))
+            .await
+            .unwrap()
+            .send(Method::GET, path, None, None)
+            .await;
+        assert_eq!(r.unwrap().status, 401);
+    }
+    let (after, _) = gw.app().store.log_head().await.unwrap();
+    assert_eq!(after, head, "refused reads release nothing and record nothing");
+    gw.stop().await;
+}
+
+async fn the_subject_report_names_every_recipient(b: Backend) {
+    let gw = Gateway::start(b).await;
+    let s = seed(&gw).await;
+    let r = officer(&gw, HOST, &format!("/v1/audit/subject-report?bsn={PERSON_A}")).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["truncated"], false);
+    let rows = r.body["disclosures"].as_array().unwrap();
+    let got: Vec<(i64, &str, &str)> = rows
+        .iter()
+        .map(|d| {
+            (
+                d["seq"].as_i64().unwrap(),
+                d["recipient"]["oin"].as_str().unwrap(),
+                d["kind"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    // The refusal released nothing, and B's record is someone else's.
+    assert_eq!(
+        got,
+        vec![
+            (s[3], WIJKTEAM, "lookup"),
+            (s[1], OM, "disclosure"),
+            (s[0], ZVH, "disclosure")
+        ]
+    );
+    assert_eq!(rows[2]["recipient"]["name"], "Zorg- en Veiligheidshuis Demo");
+    assert_eq!(rows[2]["source"]["name"], "Gemeente Demo");
+    assert_eq!(rows[2]["categories"], serde_json::json!(["leefgebieden"]));
+    assert_eq!(rows[2]["meeting_type"], "focus");
+    assert_eq!(rows[2]["purpose"], "plan_van_aanpak");
+    assert_eq!(rows[2]["article"], "art. 7");
+    assert_eq!(rows[2]["covenant_version"], "2026.1");
+    let read = newest_admin_record(&gw).await;
+    assert_eq!(read.entry.action.as_deref(), Some("audit.subject_report"));
+    assert_eq!(read.entry.subject, Some(pseudonym(&gw, PERSON_A)));
+
+    // The gemeente's officer learns only about its own organisation's releases.
+    let r = officer(&gw, "gemeente", &format!("/v1/audit/subject-report?bsn={PERSON_A}")).await;
+    let seqs: Vec<i64> = r.body["disclosures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["seq"].as_i64().unwrap())
+        .collect();
+    assert_eq!(seqs, vec![s[0]]);
+    let r = officer(&gw, HOST, "/v1/audit/subject-report?bsn=999999990").await;
+    assert_eq!(r.body["disclosures"], serde_json::json!([]));
+    gw.stop().await;
+}
+
+async fn checkpoints_are_served_and_sealed_at_shutdown(b: Backend) {
+    let mut gw = Gateway::start_with(b, |c| c.log.checkpoint_interval_secs = 1).await;
+    let mut sealed = Vec::new();
+    for _ in 0..50 {
+        let r = officer(&gw, "politie", "/v1/audit/checkpoints").await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        assert_eq!(r.body["public_key"], gw.app().checkpoint_public_key.as_str());
+        sealed = r.body["checkpoints"].as_array().unwrap().clone();
+        if !sealed.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let c = &sealed[0];
+    assert_eq!(c["seq"], 24, "the interval sealed the head");
+    let message = checkpoint_message(
+        24,
+        &parse_hash(c["head_hash"].as_str().unwrap()).unwrap(),
+        c["at"].as_str().unwrap(),
+    );
+    assert!(doelpoort::crypto::verify_signature(
+        c["public_key"].as_str().unwrap(),
+        &message,
+        c["signature"].as_str().unwrap()
+    ));
+    // Fetching checkpoints records nothing (the head would move at every poll).
+    assert_eq!(gw.app().store.log_head().await.unwrap().0, 24);
+
+    // A record written just before shutdown is sealed by the shutdown checkpoint.
+    let receipt = gw
+        .app()
+        .log
+        .append(record(&gw, Kind::Disclosure, PERSON_B, GEMEENTE, ZVH, "leefgebieden"))
+        .await
+        .unwrap();
+    let store = gw.app().store.clone();
+    let url = gw.config().database_url;
+    drop(store);
+    gw.stop_server().await;
+    let store = doelpoort::store::Store::connect(&url).await.unwrap();
+    assert_eq!(store.latest_checkpoint_seq().await.unwrap(), receipt.seq());
+    store.close().await;
+    gw.stop().await;
+}
+
+async fn an_unwritable_log_answers_503_releases_nothing_and_recovers(b: Backend) {
+    let gw = Gateway::start_with(b, |c| c.log.append_timeout_millis = 700).await;
+    seed(&gw).await;
+    let path = format!("/v1/audit/disclosures?bsn={PERSON_A}");
+    assert_eq!(officer(&gw, HOST, &path).await.status, 200);
+
+    // Another session holds the chain head's write lock: no record can commit.
+    sqlx::any::install_default_drivers();
+    let blocker = sqlx::AnyPool::connect(&gw.config().database_url).await.unwrap();
+    let mut tx = blocker.begin().await.unwrap();
+    sqlx::query("UPDATE log_head SET locked_at = 'test' WHERE id = 1")
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    let (head, _) = gw.app().store.log_head().await.unwrap();
+    let r = officer(&gw, HOST, &path).await;
+    r.assert_problem(503, "audit_unavailable");
+    assert!(r.body.get("records").is_none() && !r.text.contains(&pseudonym(&gw, PERSON_A)));
+    let health = gw
+        .connect(Some(&gw.org("om").identity))
+        .await
+        .unwrap()
+        .send(Method::GET, "/healthz", None, None)
+        .await;
+    let health = health.unwrap();
+    assert_eq!(
+        (health.status.as_u16(), health.body["status"].as_str()),
+        (503, Some("audit_unavailable"))
+    );
+    let metrics = reqwest_metrics(&gw).await;
+    assert!(metrics.contains("doelpoort_log_available 0"), "{metrics}");
+
+    // The database comes back: the gateway recovers by itself, and the refused read left no record.
+    tx.rollback().await.unwrap();
+    blocker.close().await;
+    let mut recovered = false;
+    for _ in 0..50 {
+        let r = officer(&gw, HOST, &path).await;
+        if r.status == 200 {
+            recovered = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(recovered, "the gateway did not recover within 5 s");
+    let (after, _) = gw.app().store.log_head().await.unwrap();
+    assert_eq!(after, head + 1, "only the successful read is recorded");
+    assert!(reqwest_metrics(&gw).await.contains("doelpoort_log_available 1"));
+    verify(&gw.app().store, None, |_, _| {}).await.unwrap();
+    gw.stop().await;
+}
+
+/// `GET /metrics` on the operators' plain listener.
+async fn reqwest_metrics(gw: &Gateway) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = tokio::net::TcpStream::connect(gw.metrics_addr).await.unwrap();
+    s.write_all(b"GET /metrics HTTP/1.0\r\nhost: localhost\r\n\r\n")
+        .await
+        .unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).await.unwrap();
+    out
+}
+
+async fn two_instances_append_to_one_chain(b: Backend) {
+    let gw = Gateway::start(b).await;
+    let mut config = gw.config();
+    config.listen = "127.0.0.1:0".parse().unwrap();
+    config.metrics_listen = "127.0.0.1:0".parse().unwrap();
+    let second = doelpoort::server::start(config, Arc::new(SystemClock)).await.unwrap();
+    let (head, _) = gw.app().store.log_head().await.unwrap();
+
+    // Both instances write at once: officers' reads through each, and direct appends on each writer.
+    let host = gw.org(HOST);
+    let token = token_for(&host, &["privacy_officer"]);
+    let mut tasks = Vec::new();
+    for i in 0..8 {
+        let addr = if i % 2 == 0 { gw.addr } else { second.addr };
+        let (ca, id, token) = (gw.ca_pem.clone(), host.identity.clone(), token.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut c = Client::connect(addr, &ca, Some(&id)).await.unwrap();
+            for _ in 0..5 {
+                let r = c
+                    .send(Method::GET, "/v1/audit/disclosures?limit=1", Some(&token), None)
+                    .await
+                    .unwrap();
+                assert_eq!(r.status, 200, "{}", r.text);
+            }
+        }));
+        let log = if i % 2 == 0 {
+            gw.app().log.clone()
+        } else {
+            second.app.log.clone()
+        };
+        let entry = record(&gw, Kind::Disclosure, PERSON_B, GEMEENTE, ZVH, "leefgebieden");
+        tasks.push(tokio::spawn(async move {
+            for _ in 0..10 {
+                log.append(entry.clone()).await.unwrap();
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    second.shutdown().await;
+    let report = verify(&gw.app().store, None, |_, _| {}).await.unwrap();
+    assert_eq!(
+        report.records,
+        head + 8 * 5 + 8 * 10,
+        "one contiguous chain holds every record"
+    );
+    let all = gw.app().store.log_page(head, 1000).await.unwrap();
+    let distinct: BTreeSet<i64> = all.iter().map(|r| r.seq).collect();
+    assert_eq!(distinct.len(), 120);
+    gw.stop().await;
+}
+
+fn doelpoort(gw: &Gateway, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_doelpoort"))
+        .args(args)
+        .arg("--config")
+        .arg(gw.config_path())
+        .env("DOELPOORT_DATABASE_URL", gw.config().database_url)
+        .output()
+        .unwrap()
+}
+
+async fn export_writes_filtered_records_as_json_lines_and_csv(b: Backend) {
+    let gw = Gateway::start(b).await;
+    let s = seed(&gw).await;
+    let out = doelpoort(
+        &gw,
+        &[
+            "audit",
+            "export",
+            "--format",
+            "jsonl",
+            "--bsn",
+            PERSON_A,
+            "--kind",
+            "disclosure",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let rows: Vec<Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let got: Vec<i64> = rows.iter().map(|r| r["seq"].as_i64().unwrap()).collect();
+    assert_eq!(got, vec![s[0], s[1]], "oldest first, only A's disclosures");
+    assert!(!text.contains(PERSON_A));
+    assert_eq!(rows[0]["categories"], serde_json::json!(["leefgebieden"]));
+
+    // The export was recorded before it was written, with the subject as pseudonym.
+    let read = newest_admin_record(&gw).await;
+    assert_eq!(read.entry.action.as_deref(), Some("audit.export"));
+    assert_eq!(read.entry.subject, Some(pseudonym(&gw, PERSON_A)));
+
+    let file = gw.dir.path().join("export.csv");
+    let out = doelpoort(
+        &gw,
+        &[
+            "audit",
+            "export",
+            "--format",
+            "csv",
+            "--organisation",
+            GEMEENTE,
+            "--out",
+            file.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("exported 2 records"));
+    let csv = std::fs::read_to_string(&file).unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert!(lines[0].starts_with("seq,at,kind,source_oin,recipient_oin"));
+    assert_eq!(lines.len(), 3, "{csv}");
+    assert!(lines[1].starts_with(&format!("{},", s[0])) && lines[2].starts_with(&format!("{},", s[4])));
+
+    for bad in [
+        &["audit", "export", "--format", "xml"][..],
+        &["audit", "export", "--format", "csv", "--bsn", "123456789"][..],
+        &["audit", "export", "--format", "csv", "--from", "yesterday"][..],
+    ] {
+        let out = doelpoort(&gw, bad);
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{bad:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(!String::from_utf8_lossy(&out.stderr).contains("123456789"));
+    }
+    // audit verify compares checkpoint keys with the configured one: the shipped config's key passes.
+    let out = doelpoort(&gw, &["audit", "verify"]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    gw.stop().await;
+}
