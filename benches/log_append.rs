@@ -1,7 +1,10 @@
 //! Durable append throughput of the disclosure log with group commit against a one-commit-per-record baseline,
 //! measured in the same run on the same disk, at 1, 8 and 64 concurrent writers. SQLite always; PostgreSQL too
-//! when DOELPOORT_BENCH_POSTGRES_URL names a database (it is appended to). Run: `cargo bench --bench log_append`.
+//! when DOELPOORT_BENCH_POSTGRES_URL names a server (a fresh database is made and dropped). Run: `cargo bench --bench log_append`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+use common::BenchDb;
 
 use doelpoort::clock::{rfc3339, SystemClock};
 use doelpoort::log::chain::{Entry, Kind};
@@ -88,10 +91,11 @@ fn main() {
     }
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
-        let dir = tempfile::tempdir().unwrap();
-        bench("sqlite  ", &format!("sqlite://{}/bench.db", dir.path().display())).await;
-        if let Ok(url) = std::env::var("DOELPOORT_BENCH_POSTGRES_URL") {
-            bench("postgres", &url).await;
+        let db = BenchDb::sqlite("bench.db");
+        bench("sqlite  ", &db.url).await;
+        if let Some(db) = BenchDb::postgres("append").await {
+            bench("postgres", &db.url).await;
+            db.drop_database().await;
         }
     });
 }

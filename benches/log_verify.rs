@@ -1,7 +1,11 @@
 //! `audit verify` throughput over a chain of 1,000,000 records (DOELPOORT_BENCH_RECORDS to change), against plain
 //! SHA-256 over the same encoded bytes, measured in the same run. SQLite always; PostgreSQL too when
-//! DOELPOORT_BENCH_POSTGRES_URL names an empty database. Run: `cargo bench --bench log_verify`.
+//! DOELPOORT_BENCH_POSTGRES_URL names a server (a fresh database is made and dropped).
+//! Run: `cargo bench --bench log_verify`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+use common::BenchDb;
 
 use doelpoort::clock::rfc3339;
 use doelpoort::log::chain::{Entry, Kind, Record};
@@ -61,9 +65,9 @@ fn plain_hash_rate(encodings: &[Vec<u8>]) -> f64 {
     encodings.len() as f64 / started.elapsed().as_secs_f64()
 }
 
-async fn run(label: &str, url: &str, n: usize) {
-    let store = Store::connect(url).await.unwrap();
-    store.migrate().await.unwrap();
+async fn run(db: BenchDb, n: usize) {
+    let label = db.label;
+    let store = db.open().await;
     let encodings = fill(&store, n).await;
     let bytes: usize = encodings.iter().map(Vec::len).sum();
     let plain = plain_hash_rate(&encodings);
@@ -79,9 +83,13 @@ async fn run(label: &str, url: &str, n: usize) {
         verified / plain
     );
     store.close().await;
+    db.drop_database().await;
 }
 
 fn main() {
+    if std::env::args().any(|a| a == "--list" || a == "--test") {
+        return; // `cargo test --benches` only checks that it builds
+    }
     let n: usize = std::env::var("DOELPOORT_BENCH_RECORDS")
         .ok()
         .and_then(|v| v.parse().ok())
@@ -91,11 +99,9 @@ fn main() {
         .build()
         .unwrap();
     runtime.block_on(async {
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}", dir.path().join("verify.db").display());
-        run("SQLite", &url, n).await;
-        if let Ok(url) = std::env::var("DOELPOORT_BENCH_POSTGRES_URL") {
-            run("PostgreSQL", &url, n).await;
+        run(BenchDb::sqlite("verify.db"), n).await;
+        if let Some(db) = BenchDb::postgres("verify").await {
+            run(db, n).await;
         }
     });
 }
