@@ -157,6 +157,9 @@ async fn writer(
     timeout: Duration,
 ) {
     while let Some(first) = rx.recv().await {
+        // Callers answered by the last commit are waking up to append again; one yield lets them reach the queue
+        // and join this batch instead of the next (otherwise batches alternate between one record and the rest).
+        tokio::task::yield_now().await;
         let mut count = first.entries.len();
         let mut batch = vec![first];
         while count < batch_max {

@@ -46,11 +46,16 @@ pub async fn verify(
     let (head_seq, head_hash) = store.log_head().await?;
     let mut prev = GENESIS;
     let mut expected = 1i64;
+    // The next page is read while this one is hashed.
+    let fetch = |after: i64| {
+        let store = store.clone();
+        tokio::spawn(async move { store.log_page(after, PAGE).await })
+    };
+    let mut next = fetch(0);
     loop {
-        let page = store.log_page(expected - 1, PAGE).await?;
-        if page.is_empty() {
-            break;
-        }
+        let page = next.await.map_err(|_| broken(expected, "could not be read"))??;
+        let Some(last) = page.last() else { break };
+        next = fetch(last.seq);
         for r in &page {
             if r.seq != expected {
                 return Err(broken(expected, format!("is missing (the next record is {})", r.seq)));

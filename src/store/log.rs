@@ -55,14 +55,31 @@ impl Store {
             .await?)
     }
 
-    /// Records with `seq > after`, in order, at most `limit`.
+    /// Records with `seq > after`, in order, at most `limit` — the page `audit verify` reads. SQLite packs the
+    /// page into one JSON text (one value for the driver to carry instead of 26 per record: 3× faster).
     pub async fn log_page(&self, after: i64, limit: i64) -> Result<Vec<Record>, StoreError> {
-        let rows = sqlx::query("SELECT * FROM log_records WHERE seq > $1 ORDER BY seq LIMIT $2")
+        if self.backend() == Backend::Postgres {
+            // PostgreSQL builds JSON more slowly than its driver carries rows (measured by `log_verify`).
+            let rows = sqlx::query("SELECT * FROM log_records WHERE seq > $1 ORDER BY seq LIMIT $2")
+                .bind(after)
+                .bind(limit)
+                .fetch_all(self.pool())
+                .await?;
+            return rows.iter().map(record_of).collect();
+        }
+        let text: Option<String> = sqlx::query_scalar(PAGE_SQLITE)
             .bind(after)
             .bind(limit)
-            .fetch_all(self.pool())
+            .fetch_one(self.pool())
             .await?;
-        rows.iter().map(record_of).collect()
+        let Some(text) = text else { return Ok(Vec::new()) };
+        let rows: Vec<PackedRow> = serde_json::from_str(&text).map_err(|_| StoreError::Corrupt("log page"))?;
+        let mut records = rows
+            .into_iter()
+            .map(PackedRow::into_record)
+            .collect::<Result<Vec<_>, _>>()?;
+        records.sort_unstable_by_key(|r| r.seq);
+        Ok(records)
     }
 
     /// Records matching `filter` with `seq > after` (ascending) or `seq < before` (descending), at most `limit`.
@@ -313,6 +330,80 @@ fn insert_sql(backend: Backend) -> &'static str {
                 values.join(", ")
             )
         }),
+    }
+}
+
+/// A page of records as one JSON array of rows (columns in [`COLUMNS`] order); NULL when the page is empty.
+const PAGE_SQLITE: &str = "SELECT json_group_array(json_array(seq, at, kind, source_oin, recipient_oin, actor_oin, \
+     actor_sub, case_id, subject, meeting_id, meeting_type, purpose, categories, covenant_version, article, request_id, \
+     content_digest, decision, reason, action, target, detail, trace_id, span_id, prev_hash, hash)) \
+     FROM (SELECT * FROM log_records WHERE seq > ?1 ORDER BY seq LIMIT ?2)";
+
+/// One row of a packed page, in [`COLUMNS`] order (serde reads a struct from a JSON array by position).
+#[derive(serde::Deserialize)]
+struct PackedRow {
+    seq: i64,
+    at: String,
+    kind: String,
+    source_oin: Option<String>,
+    recipient_oin: Option<String>,
+    actor_oin: Option<String>,
+    actor_sub: Option<String>,
+    case_id: Option<String>,
+    subject: Option<String>,
+    meeting_id: Option<String>,
+    meeting_type: Option<String>,
+    purpose: Option<String>,
+    categories: String,
+    covenant_version: Option<String>,
+    article: Option<String>,
+    request_id: Option<String>,
+    content_digest: Option<String>,
+    decision: String,
+    reason: Option<String>,
+    action: Option<String>,
+    target: Option<String>,
+    detail: Option<String>,
+    trace_id: Option<String>,
+    span_id: Option<String>,
+    prev_hash: String,
+    hash: String,
+}
+
+impl PackedRow {
+    fn into_record(self) -> Result<Record, StoreError> {
+        Ok(Record {
+            seq: self.seq,
+            at: self.at,
+            entry: Entry {
+                // An unknown kind is reported, not dropped: `audit verify` must see every row.
+                kind: Kind::parse(&self.kind).ok_or(StoreError::Corrupt("record kind"))?,
+                source_oin: self.source_oin,
+                recipient_oin: self.recipient_oin,
+                actor_oin: self.actor_oin,
+                actor_sub: self.actor_sub,
+                case_id: self.case_id,
+                subject: self.subject,
+                meeting_id: self.meeting_id,
+                meeting_type: self.meeting_type,
+                purpose: self.purpose,
+                categories: serde_json::from_str(&self.categories)
+                    .map_err(|_| StoreError::Corrupt("record categories"))?,
+                covenant_version: self.covenant_version,
+                article: self.article,
+                request_id: self.request_id,
+                content_digest: self.content_digest,
+                decision: self.decision,
+                reason: self.reason,
+                action: self.action,
+                target: self.target,
+                detail: self.detail,
+                trace_id: self.trace_id,
+                span_id: self.span_id,
+            },
+            prev_hash: self.prev_hash,
+            hash: self.hash,
+        })
     }
 }
 
