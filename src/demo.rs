@@ -85,7 +85,20 @@ pub const ORGS: [DemoOrg; 8] = [
 ];
 
 /// The sample covenant shipped inside the binary, written to DIR/policies when no `policies/` is at hand.
-const SAMPLE_COVENANT: &str = include_str!("../policies/covenant.toml");
+const SAMPLE_COVENANT: [(&str, &str); 3] = [
+    (
+        crate::covenant::METADATA_FILE,
+        include_str!("../policies/covenant.toml"),
+    ),
+    (
+        crate::covenant::MODEL_FILE,
+        include_str!("../policies/covenant_model.conf"),
+    ),
+    (
+        crate::covenant::POLICY_FILE,
+        include_str!("../policies/covenant_policy.csv"),
+    ),
+];
 
 #[derive(Debug, thiserror::Error)]
 pub enum DemoError {
@@ -277,7 +290,11 @@ fn covenant_dir(dir: &Path) -> Result<PathBuf, DemoError> {
     }
     let p = dir.join("policies");
     mkdir(&p)?;
-    write(&p.join("covenant.toml"), SAMPLE_COVENANT, false)?;
+    for (name, text) in SAMPLE_COVENANT {
+        if !p.join(name).exists() {
+            write(&p.join(name), text, false)?;
+        }
+    }
     Ok(p)
 }
 

@@ -14,6 +14,7 @@ pub mod clock;
 pub mod config;
 pub mod covenant;
 pub mod crypto;
+pub mod decision;
 pub mod demo;
 pub mod domain;
 pub mod edge;

@@ -46,6 +46,9 @@ enum Command {
     /// The disclosure log.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// The covenant files: check them, or explain one decision.
+    #[command(subcommand)]
+    Covenant(CovenantCommand),
     /// Development helper: print a token signed with a demo organisation's key, bound to its demo certificate.
     Token {
         #[arg(long)]
@@ -136,6 +139,31 @@ enum AuditCommand {
     Verify(ConfigArg),
     /// Export records (oldest first) to stdout or a file; the export itself is recorded in the log first.
     Export(ExportArgs),
+}
+
+#[derive(Subcommand)]
+enum CovenantCommand {
+    /// Validate the covenant files (default `policies/`); every problem is named with its file and line.
+    Check {
+        #[arg(default_value = "policies")]
+        dir: PathBuf,
+    },
+    /// Explain whether role FROM may share CATEGORY with role TO in a meeting of type MEETING_TYPE for PURPOSE:
+    /// the rules and articles that decide it (casbin's answer and the gateway's compiled index, side by side).
+    Explain {
+        #[arg(long, default_value = "policies")]
+        dir: PathBuf,
+        #[arg(long)]
+        from: String,
+        #[arg(long)]
+        to: String,
+        #[arg(long)]
+        meeting_type: String,
+        #[arg(long)]
+        purpose: String,
+        #[arg(long)]
+        category: String,
+    },
 }
 
 #[derive(Args)]
@@ -273,6 +301,42 @@ async fn run(command: Command) -> Result<(), Failure> {
         Command::Cert(c) => cert(c).await,
         Command::Audit(AuditCommand::Verify(c)) => audit_verify(&c).await,
         Command::Audit(AuditCommand::Export(a)) => audit_export(a).await,
+        Command::Covenant(CovenantCommand::Check { dir }) => {
+            let c = doelpoort::covenant::Covenant::load(&dir)?;
+            say!(
+                "covenant {} is consistent: {} roles, {} meeting types, {} categories, {} rules",
+                c.version,
+                c.roles.len(),
+                c.meeting_types.len(),
+                c.categories.len(),
+                c.rules.lines().len()
+            );
+            Ok(())
+        }
+        Command::Covenant(CovenantCommand::Explain {
+            dir,
+            from,
+            to,
+            meeting_type,
+            purpose,
+            category,
+        }) => {
+            let question = doelpoort::covenant::explain::Question {
+                from,
+                to,
+                meeting_type,
+                purpose,
+                category,
+            };
+            let text = doelpoort::covenant::explain::explain(&dir, &question)
+                .await
+                .map_err(|e| match e {
+                    doelpoort::covenant::explain::ExplainError::Unknown(m) => usage(m),
+                    other => Failure::from(other),
+                })?;
+            say!("{text}");
+            Ok(())
+        }
         Command::Token {
             dir,
             org,

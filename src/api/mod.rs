@@ -1,6 +1,7 @@
 //! The HTTP API: thin handlers that turn HTTP into domain calls and domain errors into problem responses.
 pub mod admin;
 pub mod audit;
+pub mod covenant;
 pub mod error;
 pub mod json;
 pub mod openapi;
@@ -32,6 +33,7 @@ pub fn router(app: AppState) -> Router {
     Router::new()
         .route("/healthz", get(system::healthz))
         .route("/v1/whoami", get(system::whoami))
+        .route("/v1/covenant", get(covenant::covenant))
         .route("/v1/openapi.json", get(openapi::document))
         .route("/v1/admin/organisations", get(admin::list).post(admin::add))
         .route("/v1/admin/organisations/{oin}", get(admin::get_one))

@@ -2,7 +2,7 @@
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{admin, audit, error, system};
+use super::{admin, audit, covenant, error, system};
 use crate::onboarding;
 
 #[derive(OpenApi)]
@@ -12,12 +12,13 @@ use crate::onboarding;
         this document needs a bearer token bound to that certificate (RFC 8705). Errors are RFC 9457 problem documents."),
     paths(system::whoami, system::healthz, admin::add, admin::list, admin::get_one, admin::sign, admin::rotate_keys,
           admin::suspend, admin::reinstate, admin::offboard, admin::revoke, admin::actions,
-          audit::disclosures, audit::subject_report, audit::checkpoints),
+          audit::disclosures, audit::subject_report, audit::checkpoints, covenant::covenant),
     components(schemas(error::Problem, system::WhoAmI, system::WhoAmIOrg, system::WhoAmIUser, system::Health,
         onboarding::NewOrg, onboarding::OrgView, onboarding::Signature, admin::Reason, admin::KeysBody,
         admin::Revocation, admin::Revoked, admin::Created, admin::AdminAction, crate::domain::UserRole,
         crate::audit::Page, crate::log::chain::Record, crate::log::chain::Kind, audit::SubjectReport,
-        audit::SubjectDisclosure, audit::OrgRef, audit::Checkpoints, crate::store::Checkpoint)),
+        audit::SubjectDisclosure, audit::OrgRef, audit::Checkpoints, crate::store::Checkpoint, covenant::CovenantView,
+        covenant::MeetingTypeView, covenant::PurposeView, covenant::CategoryView)),
     modifiers(&BearerAuth)
 )]
 pub struct ApiDoc;

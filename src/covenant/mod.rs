@@ -1,7 +1,19 @@
-//! The covenant files in `policies/`. For now the metadata that onboarding needs: the version in force and the
-//! covenant roles an organisation can hold.
+//! The covenant in `policies/`: `covenant.toml` (version, roles, meeting types with purposes and retention, data
+//! categories), `covenant_model.conf` (casbin model) and `covenant_policy.csv` (the rules, each naming its
+//! article). Loading checks the three files against each other and compiles the rules into an index that answers
+//! in constant time; casbin itself stays the reference (`explain`, and a test that the index agrees with it).
+pub mod check;
+pub mod explain;
+pub mod rules;
+
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
+
+pub use rules::{Direction, PolicyLine, RuleIndex};
+
+pub const METADATA_FILE: &str = "covenant.toml";
+pub const MODEL_FILE: &str = "covenant_model.conf";
+pub const POLICY_FILE: &str = "covenant_policy.csv";
 
 #[derive(Debug, thiserror::Error)]
 pub enum CovenantError {
@@ -9,15 +21,46 @@ pub enum CovenantError {
     Read { path: PathBuf, source: std::io::Error },
     #[error("the covenant file {path} is not valid: {message}")]
     Invalid { path: PathBuf, message: String },
+    #[error("the covenant in {dir} is inconsistent:\n{}", problems.iter().map(|p| format!("  {p}")).collect::<Vec<_>>().join("\n"))]
+    Inconsistent {
+        dir: PathBuf,
+        problems: Vec<check::Problem>,
+    },
 }
 
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// The covenant as the gateway enforces it.
+#[derive(Debug, Clone)]
 pub struct Covenant {
     pub version: String,
     pub title: String,
     pub host_role: String,
+    pub lookup_roles: Vec<String>,
+    pub lookup_article: String,
+    pub case_roles: Vec<String>,
     pub roles: Vec<CovenantRole>,
+    pub meeting_types: Vec<MeetingType>,
+    pub categories: Vec<Category>,
+    pub rules: RuleIndex,
+}
+
+/// `covenant.toml` as written.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Metadata {
+    pub version: String,
+    pub title: String,
+    pub host_role: String,
+    #[serde(default)]
+    pub lookup_roles: Vec<String>,
+    #[serde(default)]
+    pub lookup_article: String,
+    #[serde(default)]
+    pub case_roles: Vec<String>,
+    pub roles: Vec<CovenantRole>,
+    #[serde(default)]
+    pub meeting_types: Vec<MeetingType>,
+    #[serde(default)]
+    pub categories: Vec<Category>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -28,50 +71,129 @@ pub struct CovenantRole {
     pub chain_partner: bool,
 }
 
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MeetingType {
+    pub id: String,
+    pub description: String,
+    /// Days a closed case's content is kept before it is purged.
+    pub retention_days: u32,
+    pub categories: Vec<String>,
+    pub purposes: Vec<Purpose>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Purpose {
+    pub id: String,
+    pub description: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Category {
+    pub id: String,
+    pub description: String,
+    /// Marked as confidential in a subject access report.
+    #[serde(default)]
+    pub confidential: bool,
+    /// Covenant roles whose sharing of this category needs the client's recorded consent.
+    #[serde(default)]
+    pub requires_consent_from: Vec<String>,
+}
+
+fn read(path: &Path) -> Result<String, CovenantError> {
+    std::fs::read_to_string(path).map_err(|source| CovenantError::Read {
+        path: path.to_owned(),
+        source,
+    })
+}
+
 impl Covenant {
-    /// Loads `covenant.toml` from `dir` and checks that its role ids are unique and the host role exists.
+    /// Loads and checks the three files in `dir`; any inconsistency refuses the whole covenant.
     ///
     /// # Errors
-    /// The file is missing, unreadable or inconsistent.
+    /// A file is missing, unreadable, does not parse, or the files do not agree (every problem is listed with
+    /// its file and line).
     pub fn load(dir: &Path) -> Result<Covenant, CovenantError> {
-        let path = dir.join("covenant.toml");
-        let text = std::fs::read_to_string(&path).map_err(|source| CovenantError::Read {
-            path: path.clone(),
-            source,
+        let metadata_path = dir.join(METADATA_FILE);
+        let metadata: Metadata = toml::from_str(&read(&metadata_path)?).map_err(|e| CovenantError::Invalid {
+            path: metadata_path.clone(),
+            message: e.to_string(),
         })?;
-        let invalid = |message: String| CovenantError::Invalid {
-            path: path.clone(),
-            message,
-        };
-        let covenant: Covenant = toml::from_str(&text).map_err(|e| invalid(e.to_string()))?;
-        let mut ids: Vec<&str> = covenant.roles.iter().map(|r| r.id.as_str()).collect();
-        ids.sort_unstable();
-        if let Some(w) = ids.windows(2).find(|w| w[0] == w[1]) {
-            return Err(invalid(format!("role `{}` is defined twice", w[0])));
+        let model = read(&dir.join(MODEL_FILE))?;
+        let policy = read(&dir.join(POLICY_FILE))?;
+        let lines = rules::parse_policy(&policy);
+        let problems = check::check(&metadata, &model, &lines);
+        if !problems.is_empty() {
+            return Err(CovenantError::Inconsistent {
+                dir: dir.to_owned(),
+                problems,
+            });
         }
-        if !covenant.has_role(&covenant.host_role) {
-            return Err(invalid(format!(
-                "host_role `{}` is not a defined role",
-                covenant.host_role
-            )));
-        }
-        Ok(covenant)
+        let lines = lines.into_iter().filter_map(Result::ok).collect();
+        Ok(Covenant {
+            rules: RuleIndex::new(lines),
+            version: metadata.version,
+            title: metadata.title,
+            host_role: metadata.host_role,
+            lookup_roles: metadata.lookup_roles,
+            lookup_article: metadata.lookup_article,
+            case_roles: metadata.case_roles,
+            roles: metadata.roles,
+            meeting_types: metadata.meeting_types,
+            categories: metadata.categories,
+        })
     }
 
     pub fn has_role(&self, id: &str) -> bool {
         self.roles.iter().any(|r| r.id == id)
     }
+
+    pub fn meeting_type(&self, id: &str) -> Option<&MeetingType> {
+        self.meeting_types.iter().find(|m| m.id == id)
+    }
+
+    pub fn category(&self, id: &str) -> Option<&Category> {
+        self.categories.iter().find(|c| c.id == id)
+    }
+
+    /// Whether `role` sharing `category` needs the client's consent.
+    pub fn needs_consent(&self, category: &str, role: &str) -> bool {
+        self.category(category)
+            .is_some_and(|c| c.requires_consent_from.iter().any(|r| r == role))
+    }
+}
+
+/// The casbin enforcer over the same files: the reference the compiled index is tested against, and what
+/// `covenant explain` asks.
+///
+/// # Errors
+/// casbin refuses the model or the policy.
+pub async fn reference_enforcer(dir: &Path) -> Result<casbin::Enforcer, casbin::Error> {
+    use casbin::CoreApi as _;
+    let model = casbin::DefaultModel::from_file(dir.join(MODEL_FILE)).await?;
+    let adapter = casbin::FileAdapter::new(dir.join(POLICY_FILE));
+    casbin::Enforcer::new(model, adapter).await
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn shipped() -> Covenant {
+        Covenant::load(Path::new(env!("CARGO_MANIFEST_DIR")).join("policies").as_path()).unwrap()
+    }
+
     #[test]
     fn the_shipped_covenant_loads() {
-        let c = Covenant::load(Path::new(env!("CARGO_MANIFEST_DIR")).join("policies").as_path()).unwrap();
+        let c = shipped();
         assert!(c.has_role("politie"));
         assert!(!c.has_role("bakker"));
         assert_eq!(c.host_role, "zvh");
+        assert_eq!(c.meeting_types.len(), 5);
+        assert_eq!(c.categories.len(), 13);
+        assert!(c.needs_consent("leefgebieden", "wijkteam"));
+        assert!(!c.needs_consent("leefgebieden", "gemeente"));
     }
 }

@@ -7,6 +7,7 @@ mod helpers;
 mod admin;
 mod audit;
 mod certificates;
+mod covenant_api;
 mod demo_cli;
 mod http;
 mod log;

@@ -1,0 +1,82 @@
+//! `GET /v1/covenant`: the covenant in force, for partners' systems to know what they may ask for.
+use axum::extract::State;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::app::AppState;
+use crate::edge::identity::Caller;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CovenantView {
+    pub version: String,
+    pub title: String,
+    pub meeting_types: Vec<MeetingTypeView>,
+    pub categories: Vec<CategoryView>,
+    /// Covenant roles whose professionals may ask hit/no-hit.
+    pub lookup_roles: Vec<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MeetingTypeView {
+    pub id: String,
+    pub description: String,
+    pub purposes: Vec<PurposeView>,
+    pub categories: Vec<String>,
+    /// Days a closed case's content is kept.
+    pub retention_days: u32,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PurposeView {
+    pub id: String,
+    pub description: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CategoryView {
+    pub id: String,
+    pub description: String,
+    pub confidential: bool,
+    /// Covenant roles whose sharing of this category needs the client's recorded consent.
+    pub requires_consent_from: Vec<String>,
+}
+
+/// The covenant version in force: meeting types with their purposes and categories, and the data categories.
+#[utoipa::path(get, path = "/v1/covenant", tag = "covenant", security(("bearer" = [])),
+    responses((status = 200, body = CovenantView), (status = 401, body = crate::api::error::Problem)))]
+pub async fn covenant(State(app): State<AppState>, _caller: Caller) -> axum::Json<CovenantView> {
+    let c = &app.covenant;
+    axum::Json(CovenantView {
+        version: c.version.clone(),
+        title: c.title.clone(),
+        meeting_types: c
+            .meeting_types
+            .iter()
+            .map(|m| MeetingTypeView {
+                id: m.id.clone(),
+                description: m.description.clone(),
+                purposes: m
+                    .purposes
+                    .iter()
+                    .map(|p| PurposeView {
+                        id: p.id.clone(),
+                        description: p.description.clone(),
+                    })
+                    .collect(),
+                categories: m.categories.clone(),
+                retention_days: m.retention_days,
+            })
+            .collect(),
+        categories: c
+            .categories
+            .iter()
+            .map(|k| CategoryView {
+                id: k.id.clone(),
+                description: k.description.clone(),
+                confidential: k.confidential,
+                requires_consent_from: k.requires_consent_from.clone(),
+            })
+            .collect(),
+        lookup_roles: c.lookup_roles.clone(),
+    })
+}
