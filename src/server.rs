@@ -7,10 +7,9 @@ use std::time::{Duration, Instant};
 use time::OffsetDateTime;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
-use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
-use crate::app::{App, AppState};
+use crate::app::{App, AppState, Parts};
 use crate::clock::SharedClock;
 use crate::config::{Config, LogConfig};
 use crate::covenant::{Covenant, CovenantError};
@@ -135,7 +134,7 @@ pub async fn start(config: Config, clock: SharedClock) -> Result<RunningServer, 
         Duration::from_millis(config.log.append_timeout_millis.max(1)),
     );
     let checkpoint_interval = Duration::from_secs(config.log.checkpoint_interval_secs.max(1));
-    let app: AppState = Arc::new(App {
+    let app: AppState = Arc::new(App::new(Parts {
         config,
         log,
         pseudonyms: keys.pseudonyms,
@@ -146,8 +145,7 @@ pub async fn start(config: Config, clock: SharedClock) -> Result<RunningServer, 
         covenant,
         clock,
         metrics: crate::metrics::handle(),
-        changed: Notify::new(),
-    });
+    }));
     let (stop, stopped) = watch::channel(false);
     let tasks = vec![
         tokio::spawn(crate::edge::conn::serve(
@@ -171,6 +169,7 @@ pub async fn start(config: Config, clock: SharedClock) -> Result<RunningServer, 
             }
         }),
         tokio::spawn(reloader(app.clone(), tls, stopped.clone())),
+        tokio::spawn(covenant_on_hangup(app.clone(), stopped.clone())),
     ];
     // The last checkpoint is sealed after the listeners have drained, so it covers every record they wrote.
     let (drained, drained_rx) = watch::channel(false);
@@ -260,6 +259,32 @@ async fn reloader(app: AppState, tls: Arc<TlsState>, mut stopped: watch::Receive
         }
     }
 }
+
+/// SIGHUP puts the covenant files in force again (a new version, or a corrected one); files that do not check
+/// leave the running version in force.
+#[cfg(unix)]
+async fn covenant_on_hangup(app: AppState, mut stopped: watch::Receiver<bool>) {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut hangup = match signal(SignalKind::hangup()) {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot listen for SIGHUP; reload the covenant through the admin API");
+            return;
+        }
+    };
+    loop {
+        tokio::select! {
+            _ = hangup.recv() => {}
+            _ = stopped.changed() => return,
+        }
+        if let Err(e) = app.reload_covenant(None, "signal:SIGHUP").await {
+            tracing::error!(error = %e, "covenant reload refused; the running version stays in force");
+        }
+    }
+}
+
+#[cfg(not(unix))]
+async fn covenant_on_hangup(_app: AppState, _stopped: watch::Receiver<bool>) {}
 
 /// SIGTERM or SIGINT (Ctrl-C). The handlers are installed when this is called, not when it is first awaited,
 /// so a caller can install them before announcing that it is ready.

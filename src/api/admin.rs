@@ -88,7 +88,7 @@ pub async fn add(
     Json(body): Json<NewOrg>,
 ) -> Result<(StatusCode, axum::Json<Created>), ApiError> {
     let actor = admin(&caller)?;
-    let org = onboarding::add(&app.store, &app.covenant, app.clock.now(), &actor, &body).await?;
+    let org = onboarding::add(&app.store, &app.covenant(), app.clock.now(), &actor, &body).await?;
     app.registry_changed().await;
     Ok((
         StatusCode::CREATED,
@@ -274,4 +274,36 @@ pub async fn actions(
             })
             .collect(),
     ))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CovenantReloaded {
+    /// The version in force before the reload.
+    pub before: String,
+    /// The version in force now.
+    pub after: String,
+}
+
+/// Puts the covenant files in force again (also done by SIGHUP). Files that do not check are refused with every
+/// problem named, and the running version stays in force.
+#[utoipa::path(post, path = "/v1/admin/covenant/reload", tag = "admin", security(("bearer" = [])),
+    responses((status = 200, body = CovenantReloaded), (status = 403, body = Problem),
+              (status = 422, body = Problem), (status = 503, body = Problem)))]
+pub async fn reload_covenant(
+    State(app): State<AppState>,
+    caller: Caller,
+) -> Result<axum::Json<CovenantReloaded>, ApiError> {
+    let actor = admin(&caller)?;
+    match app.reload_covenant(actor.oin, &actor.sub).await {
+        Ok(r) => Ok(axum::Json(CovenantReloaded {
+            before: r.before,
+            after: r.after,
+        })),
+        Err(crate::app::ReloadError::Log(e)) => Err(e.into()),
+        Err(crate::app::ReloadError::Covenant(e)) => Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "covenant_invalid",
+            format!("{e}; the running version stays in force"),
+        )),
+    }
 }

@@ -45,7 +45,7 @@ pub struct CategoryView {
 #[utoipa::path(get, path = "/v1/covenant", tag = "covenant", security(("bearer" = [])),
     responses((status = 200, body = CovenantView), (status = 401, body = crate::api::error::Problem)))]
 pub async fn covenant(State(app): State<AppState>, _caller: Caller) -> axum::Json<CovenantView> {
-    let c = &app.covenant;
+    let c = app.covenant();
     axum::Json(CovenantView {
         version: c.version.clone(),
         title: c.title.clone(),

@@ -11,11 +11,11 @@ use crate::onboarding;
         Every request needs a client certificate carrying the organisation's OIN (mutual TLS); every /v1 call except \
         this document needs a bearer token bound to that certificate (RFC 8705). Errors are RFC 9457 problem documents."),
     paths(system::whoami, system::healthz, admin::add, admin::list, admin::get_one, admin::sign, admin::rotate_keys,
-          admin::suspend, admin::reinstate, admin::offboard, admin::revoke, admin::actions,
+          admin::suspend, admin::reinstate, admin::offboard, admin::revoke, admin::actions, admin::reload_covenant,
           audit::disclosures, audit::subject_report, audit::checkpoints, covenant::covenant),
     components(schemas(error::Problem, system::WhoAmI, system::WhoAmIOrg, system::WhoAmIUser, system::Health,
         onboarding::NewOrg, onboarding::OrgView, onboarding::Signature, admin::Reason, admin::KeysBody,
-        admin::Revocation, admin::Revoked, admin::Created, admin::AdminAction, crate::domain::UserRole,
+        admin::Revocation, admin::Revoked, admin::Created, admin::AdminAction, admin::CovenantReloaded, crate::domain::UserRole,
         crate::audit::Page, crate::log::chain::Record, crate::log::chain::Kind, audit::SubjectReport,
         audit::SubjectDisclosure, audit::OrgRef, audit::Checkpoints, crate::store::Checkpoint, covenant::CovenantView,
         covenant::MeetingTypeView, covenant::PurposeView, covenant::CategoryView)),

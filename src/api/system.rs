@@ -46,7 +46,7 @@ pub struct Health {
     responses((status = 200, body = WhoAmI), (status = 401, body = crate::api::error::Problem),
               (status = 403, body = crate::api::error::Problem)))]
 pub async fn whoami(State(app): State<AppState>, caller: Caller) -> axum::Json<WhoAmI> {
-    let in_force = app.covenant.version.clone();
+    let in_force = app.covenant().version.clone();
     let org = &caller.org;
     axum::Json(WhoAmI {
         organisation: WhoAmIOrg {

@@ -10,7 +10,13 @@ fn doelpoort() -> Command {
 
 /// Starts `demo` on a free port, returns the child and the printed lines up to the closing one.
 fn start_demo(dir: &std::path::Path) -> (std::process::Child, Vec<String>) {
+    start_demo_in(dir, std::path::Path::new(env!("CARGO_MANIFEST_DIR")))
+}
+
+/// As [`start_demo`], run from `cwd` (outside a checkout the demo writes the sample covenant into DIR/policies).
+fn start_demo_in(dir: &std::path::Path, cwd: &std::path::Path) -> (std::process::Child, Vec<String>) {
     let mut child = doelpoort()
+        .current_dir(cwd)
         .args(["demo", "--dir"])
         .arg(dir)
         .args(["--listen", "127.0.0.1:0"])
@@ -93,6 +99,35 @@ fn the_demo_prints_curl_lines_that_work_when_pasted_and_reuses_its_directory() {
     ] {
         assert!(dir.path().join(file).exists(), "{file}");
     }
+}
+
+#[test]
+fn sighup_puts_a_new_covenant_version_in_force() {
+    let dir = tempfile::tempdir().unwrap();
+    let (child, _) = start_demo_in(dir.path(), dir.path());
+    let covenant = dir.path().join("policies/covenant.toml");
+    let text = std::fs::read_to_string(&covenant).unwrap();
+    std::fs::write(&covenant, text.replace("version = \"2026.1\"", "version = \"2027.1\"")).unwrap();
+    let _ = Command::new("kill").args(["-HUP", &child.id().to_string()]).status();
+    let config = dir.path().join("doelpoort.toml");
+    let mut reloads = String::new();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline && !reloads.contains("covenant.reload") {
+        std::thread::sleep(Duration::from_millis(200));
+        let out = doelpoort()
+            .args(["audit", "export", "--kind", "admin", "--format", "jsonl", "--config"])
+            .arg(&config)
+            .output()
+            .unwrap();
+        reloads = String::from_utf8_lossy(&out.stdout).into_owned();
+    }
+    let record = reloads
+        .lines()
+        .find(|l| l.contains("covenant.reload"))
+        .unwrap_or_default();
+    assert!(record.contains(r#""target":"2027.1""#), "{reloads}");
+    assert!(record.contains(r#""actor_sub":"signal:SIGHUP""#), "{record}");
+    assert_eq!(stop(child), Some(0), "the gateway kept running after the reload");
 }
 
 #[test]
