@@ -1,4 +1,7 @@
-//! Keys read from files, keyed pseudonyms of BSNs, and Ed25519 signing of log checkpoints — all with ring.
+//! Keys read from files, keyed pseudonyms of BSNs, Ed25519 signing of log checkpoints, and envelope encryption
+//! of content at rest ([`envelope`]) — all with ring.
+pub mod envelope;
+
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use ring::hmac;
