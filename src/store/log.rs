@@ -202,13 +202,12 @@ pub(crate) async fn append_in_tx(
     entries: Vec<Entry>,
     now: &str,
 ) -> Result<Vec<Record>, StoreError> {
-    sqlx::query("UPDATE log_head SET locked_at = $1 WHERE id = 1")
-        .bind(now)
-        .execute(&mut **tx)
-        .await?;
-    let (mut seq, head): (i64, String) = sqlx::query_as("SELECT seq, hash FROM log_head WHERE id = 1")
-        .fetch_one(&mut **tx)
-        .await?;
+    // Locking the head row and reading it is one statement: one round trip less per batch.
+    let (mut seq, head): (i64, String) =
+        sqlx::query_as("UPDATE log_head SET locked_at = $1 WHERE id = 1 RETURNING seq, hash")
+            .bind(now)
+            .fetch_one(&mut **tx)
+            .await?;
     let mut prev = parse_hash(&head).ok_or(StoreError::Corrupt("log head hash"))?;
     let backend = match tx.backend_name() {
         "PostgreSQL" => Backend::Postgres,
