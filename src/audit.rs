@@ -232,7 +232,7 @@ pub fn subject_filter(subject: String, scope: Option<&Oin>) -> LogFilter {
 pub enum Format {
     /// One JSON object per line, the fields of [`Record`].
     Jsonl,
-    /// A header line, then one row per record; categories joined by `;`.
+    /// A header line (the field names), then one row per record; categories as their JSON text.
     Csv,
 }
 
@@ -246,66 +246,8 @@ pub enum ExportError {
     Csv(#[from] csv::Error),
 }
 
-const CSV_HEADER: [&str; 26] = [
-    "seq",
-    "at",
-    "kind",
-    "source_oin",
-    "recipient_oin",
-    "actor_oin",
-    "actor_sub",
-    "case_id",
-    "subject",
-    "meeting_id",
-    "meeting_type",
-    "purpose",
-    "categories",
-    "covenant_version",
-    "article",
-    "request_id",
-    "content_digest",
-    "decision",
-    "reason",
-    "action",
-    "target",
-    "detail",
-    "trace_id",
-    "span_id",
-    "prev_hash",
-    "hash",
-];
-
 fn csv_row(r: &Record) -> Vec<String> {
-    let e = &r.entry;
-    let o = |v: &Option<String>| v.clone().unwrap_or_default();
-    vec![
-        r.seq.to_string(),
-        r.at.clone(),
-        e.kind.as_str().to_owned(),
-        o(&e.source_oin),
-        o(&e.recipient_oin),
-        o(&e.actor_oin),
-        o(&e.actor_sub),
-        o(&e.case_id),
-        o(&e.subject),
-        o(&e.meeting_id),
-        o(&e.meeting_type),
-        o(&e.purpose),
-        e.categories.join(";"),
-        o(&e.covenant_version),
-        o(&e.article),
-        o(&e.request_id),
-        o(&e.content_digest),
-        e.decision.clone(),
-        o(&e.reason),
-        o(&e.action),
-        o(&e.target),
-        o(&e.detail),
-        o(&e.trace_id),
-        o(&e.span_id),
-        r.prev_hash.clone(),
-        r.hash.clone(),
-    ]
+    r.stored_fields().into_iter().map(Option::unwrap_or_default).collect()
 }
 
 /// Writes every record matching `filter`, oldest first, and returns how many.
@@ -326,7 +268,7 @@ pub async fn export<W: std::io::Write>(
     let mut sink = match format {
         Format::Csv => {
             let mut w = csv::Writer::from_writer(out);
-            w.write_record(CSV_HEADER)?;
+            w.write_record(crate::log::chain::FIELDS)?;
             Sink::Csv(Box::new(w))
         }
         Format::Jsonl => Sink::Jsonl(std::io::BufWriter::new(out)),

@@ -90,6 +90,37 @@ impl Entry {
     }
 }
 
+/// The fields of a record, in the order of the canonical encoding (then the two hashes): the column names of
+/// `log_records` and the header of a CSV export.
+pub const FIELDS: [&str; 26] = [
+    "seq",
+    "at",
+    "kind",
+    "source_oin",
+    "recipient_oin",
+    "actor_oin",
+    "actor_sub",
+    "case_id",
+    "subject",
+    "meeting_id",
+    "meeting_type",
+    "purpose",
+    "categories",
+    "covenant_version",
+    "article",
+    "request_id",
+    "content_digest",
+    "decision",
+    "reason",
+    "action",
+    "target",
+    "detail",
+    "trace_id",
+    "span_id",
+    "prev_hash",
+    "hash",
+];
+
 /// A record in the chain: an entry with its place (sequence number and commit time) and its hashes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct Record {
@@ -116,6 +147,39 @@ impl Record {
         };
         r.hash = hex::encode(r.compute_hash(prev));
         r
+    }
+
+    /// Every field in [`FIELDS`] order as text, `None` when absent; `categories` as its JSON text.
+    pub fn stored_fields(&self) -> [Option<String>; 26] {
+        let e = &self.entry;
+        [
+            Some(self.seq.to_string()),
+            Some(self.at.clone()),
+            Some(e.kind.as_str().to_owned()),
+            e.source_oin.clone(),
+            e.recipient_oin.clone(),
+            e.actor_oin.clone(),
+            e.actor_sub.clone(),
+            e.case_id.clone(),
+            e.subject.clone(),
+            e.meeting_id.clone(),
+            e.meeting_type.clone(),
+            e.purpose.clone(),
+            Some(serde_json::to_string(&e.categories).unwrap_or_else(|_| "[]".into())),
+            e.covenant_version.clone(),
+            e.article.clone(),
+            e.request_id.clone(),
+            e.content_digest.clone(),
+            Some(e.decision.clone()),
+            e.reason.clone(),
+            e.action.clone(),
+            e.target.clone(),
+            e.detail.clone(),
+            e.trace_id.clone(),
+            e.span_id.clone(),
+            Some(self.prev_hash.clone()),
+            Some(self.hash.clone()),
+        ]
     }
 
     /// The canonical encoding (version 1) of everything but the two hashes.

@@ -5,7 +5,7 @@ use sqlx::{Any, Row, Transaction};
 use utoipa::ToSchema;
 
 use super::{Backend, Store, StoreError};
-use crate::log::chain::{parse_hash, Entry, Kind, Record};
+use crate::log::chain::{parse_hash, Entry, Kind, Record, FIELDS as COLUMNS};
 
 /// Rows per INSERT statement (one JSON parameter each).
 const ROWS_PER_INSERT: usize = 1000;
@@ -67,7 +67,7 @@ impl Store {
                 .await?;
             return rows.iter().map(record_of).collect();
         }
-        let text: Option<String> = sqlx::query_scalar(PAGE_SQLITE)
+        let text: Option<String> = sqlx::query_scalar(page_sql_sqlite())
             .bind(after)
             .bind(limit)
             .fetch_one(self.pool())
@@ -237,67 +237,15 @@ pub(crate) async fn append_in_tx(
     Ok(records)
 }
 
-/// The columns of `log_records`, in the order [`row_json`] writes them.
-const COLUMNS: [&str; 26] = [
-    "seq",
-    "at",
-    "kind",
-    "source_oin",
-    "recipient_oin",
-    "actor_oin",
-    "actor_sub",
-    "case_id",
-    "subject",
-    "meeting_id",
-    "meeting_type",
-    "purpose",
-    "categories",
-    "covenant_version",
-    "article",
-    "request_id",
-    "content_digest",
-    "decision",
-    "reason",
-    "action",
-    "target",
-    "detail",
-    "trace_id",
-    "span_id",
-    "prev_hash",
-    "hash",
-];
-
-/// One record as a JSON array of its column values (categories as the JSON text stored in their column).
+/// One record as a JSON array of its column values (`seq` a number, the rest text or null).
 fn row_json(r: &Record) -> serde_json::Value {
-    let e = &r.entry;
-    serde_json::json!([
-        r.seq,
-        r.at,
-        e.kind.as_str(),
-        e.source_oin,
-        e.recipient_oin,
-        e.actor_oin,
-        e.actor_sub,
-        e.case_id,
-        e.subject,
-        e.meeting_id,
-        e.meeting_type,
-        e.purpose,
-        serde_json::to_string(&e.categories).unwrap_or_else(|_| "[]".into()),
-        e.covenant_version,
-        e.article,
-        e.request_id,
-        e.content_digest,
-        e.decision,
-        e.reason,
-        e.action,
-        e.target,
-        e.detail,
-        e.trace_id,
-        e.span_id,
-        r.prev_hash,
-        r.hash,
-    ])
+    let mut values: Vec<serde_json::Value> = r
+        .stored_fields()
+        .into_iter()
+        .map(|f| f.map_or(serde_json::Value::Null, serde_json::Value::String))
+        .collect();
+    values[0] = serde_json::Value::from(r.seq);
+    serde_json::Value::Array(values)
 }
 
 /// The batch insert: one statement whose one parameter is a JSON array of rows, unpacked by the database. Its
@@ -333,10 +281,16 @@ fn insert_sql(backend: Backend) -> &'static str {
 }
 
 /// A page of records as one JSON array of rows (columns in [`COLUMNS`] order); NULL when the page is empty.
-const PAGE_SQLITE: &str = "SELECT json_group_array(json_array(seq, at, kind, source_oin, recipient_oin, actor_oin, \
-     actor_sub, case_id, subject, meeting_id, meeting_type, purpose, categories, covenant_version, article, request_id, \
-     content_digest, decision, reason, action, target, detail, trace_id, span_id, prev_hash, hash)) \
-     FROM (SELECT * FROM log_records WHERE seq > ?1 ORDER BY seq LIMIT ?2)";
+fn page_sql_sqlite() -> &'static str {
+    static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    SQL.get_or_init(|| {
+        format!(
+            "SELECT json_group_array(json_array({})) FROM \
+             (SELECT * FROM log_records WHERE seq > ?1 ORDER BY seq LIMIT ?2)",
+            COLUMNS.join(", ")
+        )
+    })
+}
 
 /// One row of a packed page, in [`COLUMNS`] order (serde reads a struct from a JSON array by position).
 #[derive(serde::Deserialize)]
