@@ -13,6 +13,7 @@ use crate::domain::{Oin, UserRole};
 use crate::edge::identity::Caller;
 use crate::log::chain::Record;
 use crate::log::Released;
+use crate::registry::Snapshot;
 use crate::store::Checkpoint;
 
 /// A partner's officer sees its own organisation's records; the host's officer (the FG) sees all.
@@ -118,16 +119,17 @@ pub async fn subject_report(
         &filter,
         Some(records.len()),
     );
+    let snapshot = app.registry.current();
     let report = SubjectReport {
-        disclosures: records.into_iter().map(|r| disclosure_of(&app, r)).collect(),
+        disclosures: records.into_iter().map(|r| disclosure_of(&snapshot, r)).collect(),
         truncated,
     };
     let receipt = app.log.append(ctx.stamp(entry)).await?;
     Ok(receipt.release(axum::Json(report)))
 }
 
-fn disclosure_of(app: &AppState, r: Record) -> SubjectDisclosure {
-    let snapshot = app.registry.current();
+/// One release as the report shows it, with organisation names from the registry snapshot.
+fn disclosure_of(snapshot: &Snapshot, r: Record) -> SubjectDisclosure {
     let org = |oin: Option<String>| {
         oin.map(|oin| OrgRef {
             name: snapshot.organisation(&oin).map(|o| o.name.clone()),
