@@ -7,6 +7,7 @@ use tokio::sync::Notify;
 use crate::clock::SharedClock;
 use crate::config::Config;
 use crate::covenant::{Covenant, CovenantError};
+use crate::crypto::envelope::MasterKey;
 use crate::crypto::Pseudonymiser;
 use crate::log::chain::Entry;
 use crate::log::Log;
@@ -21,6 +22,8 @@ pub struct App {
     pub log: Log,
     /// Turns BSNs into the subject pseudonyms of records; signs paging cursors.
     pub pseudonyms: Pseudonymiser,
+    /// Wraps the data keys of cases (content at rest).
+    pub master_key: MasterKey,
     /// The Ed25519 key that signs checkpoints now (base64url).
     pub checkpoint_public_key: String,
     pub store: Store,
@@ -41,6 +44,7 @@ pub struct Parts {
     pub config: Config,
     pub log: Log,
     pub pseudonyms: Pseudonymiser,
+    pub master_key: MasterKey,
     pub checkpoint_public_key: String,
     pub store: Store,
     pub registry: Arc<Registry>,
@@ -110,6 +114,7 @@ impl App {
             config: p.config,
             log: p.log,
             pseudonyms: p.pseudonyms,
+            master_key: p.master_key,
             checkpoint_public_key: p.checkpoint_public_key,
             store: p.store,
             registry: p.registry,

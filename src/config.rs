@@ -43,7 +43,17 @@ pub struct Config {
     #[serde(default)]
     pub log: LogConfig,
     #[serde(default)]
+    pub content: ContentConfig,
+    #[serde(default)]
     pub limits: Limits,
+}
+
+/// Encryption of case content at rest.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ContentConfig {
+    /// The master key (64 hex digits) that wraps every case's data key; `serve` refuses to start without it.
+    pub master_key_file: Option<PathBuf>,
 }
 
 /// The disclosure log: its two keys (files; `serve` refuses to start without them) and its pace.
@@ -202,9 +212,13 @@ impl Config {
         if let Some(p) = self.tls.own_ca_key_file.as_mut() {
             join(p);
         }
-        for p in [&mut self.log.pseudonym_key_file, &mut self.log.checkpoint_key_file]
-            .into_iter()
-            .flatten()
+        for p in [
+            &mut self.log.pseudonym_key_file,
+            &mut self.log.checkpoint_key_file,
+            &mut self.content.master_key_file,
+        ]
+        .into_iter()
+        .flatten()
         {
             join(p);
         }
@@ -241,6 +255,7 @@ fn known_keys() -> Vec<(String, toml::Value)> {
     for k in ["pseudonym_key_file", "checkpoint_key_file"] {
         keys.push((format!("log.{k}"), "".into()));
     }
+    keys.push(("content.master_key_file".into(), "".into()));
     if let Ok(toml::Value::Table(log)) = toml::Value::try_from(LogConfig::default()) {
         keys.extend(log.into_iter().map(|(k, v)| (format!("log.{k}"), v)));
     }

@@ -243,8 +243,8 @@ fn names_ip(cert_pem: &str, ip: IpAddr) -> bool {
         if san.value.general_names.iter().any(|n| matches!(n, GeneralName::IPAddress(b) if *b == octets.as_slice())))
 }
 
-/// The pseudonym and checkpoint keys under `DIR/keys/`; a config from before the disclosure log gets its
-/// `[log]` section appended.
+/// The pseudonym, checkpoint and master keys under `DIR/keys/`; a config from before them gets its `[log]` and
+/// `[content]` sections appended.
 fn ensure_log_keys(dir: &Path, config_path: &Path) -> Result<(), DemoError> {
     let keys = dir.join("keys");
     mkdir(&keys)?;
@@ -257,12 +257,24 @@ fn ensure_log_keys(dir: &Path, config_path: &Path) -> Result<(), DemoError> {
     if !checkpoint.exists() {
         write(&checkpoint, &TokenKeyPair::generate()?.private_pem, true)?;
     }
-    let text = read(config_path)?;
-    if !text.lines().any(|l| l.trim() == "[log]") {
-        write(config_path, &format!("{}\n{LOG_SECTION}", text.trim_end()), false)?;
+    let master = keys.join("master.key");
+    if !master.exists() {
+        let secret = crate::crypto::new_secret_hex().ok_or(DemoError::Random)?;
+        write(&master, &format!("{secret}\n"), true)?;
+    }
+    for (header, section) in [("[log]", LOG_SECTION), ("[content]", CONTENT_SECTION)] {
+        let text = read(config_path)?;
+        if !text.lines().any(|l| l.trim() == header) {
+            write(config_path, &format!("{}\n{section}", text.trim_end()), false)?;
+        }
     }
     Ok(())
 }
+
+const CONTENT_SECTION: &str = r#"
+[content]
+master_key_file = "keys/master.key"
+"#;
 
 const LOG_SECTION: &str = r#"
 [log]

@@ -10,6 +10,7 @@
 pub mod api;
 pub mod app;
 pub mod audit;
+pub mod cases;
 pub mod clock;
 pub mod config;
 pub mod covenant;

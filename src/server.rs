@@ -11,8 +11,9 @@ use tokio::task::JoinHandle;
 
 use crate::app::{App, AppState, Parts};
 use crate::clock::SharedClock;
-use crate::config::{Config, LogConfig};
+use crate::config::Config;
 use crate::covenant::{Covenant, CovenantError};
+use crate::crypto::envelope::MasterKey;
 use crate::crypto::{read_secret, CheckpointSigner, KeyError, Pseudonymiser};
 use crate::edge::tls::{TlsError, TlsMaterial, TlsState};
 use crate::log::Log;
@@ -38,17 +39,28 @@ pub enum StartError {
     Bind { addr: SocketAddr, source: std::io::Error },
     #[error(transparent)]
     Key(#[from] KeyError),
-    #[error("the configuration names no {0}; the disclosure log needs it")]
+    #[error("the configuration names no {0}; the gateway needs it")]
     MissingKey(&'static str),
+    #[error("the master key file must hold exactly 32 bytes (64 hex digits)")]
+    MasterKey,
 }
 
-/// The disclosure log's keys, read at start.
+/// The disclosure log's keys and the content master key, read at start.
 struct LogKeys {
     pseudonyms: Pseudonymiser,
     signer: Arc<CheckpointSigner>,
+    master: MasterKey,
 }
 
-fn load_log_keys(config: &LogConfig) -> Result<LogKeys, StartError> {
+fn load_keys(config: &Config) -> Result<LogKeys, StartError> {
+    let master = config
+        .content
+        .master_key_file
+        .as_deref()
+        .ok_or(StartError::MissingKey("content.master_key_file"))?;
+    let secret = read_secret(master)?;
+    let master = MasterKey::new(&secret).map_err(|_| StartError::MasterKey)?;
+    let config = &config.log;
     let pseudonym = config
         .pseudonym_key_file
         .as_deref()
@@ -60,6 +72,7 @@ fn load_log_keys(config: &LogConfig) -> Result<LogKeys, StartError> {
     Ok(LogKeys {
         pseudonyms: Pseudonymiser::new(&read_secret(pseudonym)?),
         signer: Arc::new(CheckpointSigner::from_file(checkpoint)?),
+        master,
     })
 }
 
@@ -104,7 +117,7 @@ pub async fn open_store(config: &Config) -> Result<Store, StoreError> {
 pub async fn start(config: Config, clock: SharedClock) -> Result<RunningServer, StartError> {
     let covenant = Covenant::load(&config.covenant_dir)?;
     let material = TlsMaterial::load(&config.tls)?;
-    let keys = load_log_keys(&config.log)?;
+    let keys = load_keys(&config)?;
     let store = open_store(&config).await?;
     let registry = Arc::new(Registry::default());
     registry.reload(&store).await?;
@@ -138,6 +151,7 @@ pub async fn start(config: Config, clock: SharedClock) -> Result<RunningServer, 
         config,
         log,
         pseudonyms: keys.pseudonyms,
+        master_key: keys.master,
         checkpoint_public_key: keys.signer.public_key(),
         store,
         registry,

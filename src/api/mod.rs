@@ -1,6 +1,7 @@
 //! The HTTP API: thin handlers that turn HTTP into domain calls and domain errors into problem responses.
 pub mod admin;
 pub mod audit;
+pub mod cases;
 pub mod covenant;
 pub mod error;
 pub mod json;
@@ -12,7 +13,7 @@ use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
 use axum::http::{HeaderName, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post, put};
+use axum::routing::{delete, get, post, put};
 use axum::Router;
 use std::time::{Duration, Instant};
 use tower_http::request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
@@ -34,6 +35,11 @@ pub fn router(app: AppState) -> Router {
         .route("/healthz", get(system::healthz))
         .route("/v1/whoami", get(system::whoami))
         .route("/v1/covenant", get(covenant::covenant))
+        .route("/v1/cases", get(cases::list).post(cases::report))
+        .route("/v1/cases/{id}", get(cases::get_one))
+        .route("/v1/cases/{id}/members", post(cases::grant))
+        .route("/v1/cases/{id}/members/{oin}", delete(cases::withdraw))
+        .route("/v1/cases/{id}/close", post(cases::close))
         .route("/v1/openapi.json", get(openapi::document))
         .route("/v1/admin/organisations", get(admin::list).post(admin::add))
         .route("/v1/admin/organisations/{oin}", get(admin::get_one))

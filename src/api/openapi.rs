@@ -2,7 +2,7 @@
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{admin, audit, covenant, error, system};
+use super::{admin, audit, cases, covenant, error, system};
 use crate::onboarding;
 
 #[derive(OpenApi)]
@@ -12,13 +12,16 @@ use crate::onboarding;
         this document needs a bearer token bound to that certificate (RFC 8705). Errors are RFC 9457 problem documents."),
     paths(system::whoami, system::healthz, admin::add, admin::list, admin::get_one, admin::sign, admin::rotate_keys,
           admin::suspend, admin::reinstate, admin::offboard, admin::revoke, admin::actions, admin::reload_covenant,
-          audit::disclosures, audit::subject_report, audit::checkpoints, covenant::covenant),
+          audit::disclosures, audit::subject_report, audit::checkpoints, covenant::covenant,
+          cases::report, cases::list, cases::get_one, cases::grant, cases::withdraw, cases::close),
     components(schemas(error::Problem, system::WhoAmI, system::WhoAmIOrg, system::WhoAmIUser, system::Health,
         onboarding::NewOrg, onboarding::OrgView, onboarding::Signature, admin::Reason, admin::KeysBody,
         admin::Revocation, admin::Revoked, admin::Created, admin::AdminAction, admin::CovenantReloaded, crate::domain::UserRole,
         crate::audit::Page, crate::log::chain::Record, crate::log::chain::Kind, audit::SubjectReport,
         audit::SubjectDisclosure, audit::OrgRef, audit::Checkpoints, crate::store::Checkpoint, covenant::CovenantView,
-        covenant::MeetingTypeView, covenant::PurposeView, covenant::CategoryView)),
+        covenant::MeetingTypeView, covenant::PurposeView, covenant::CategoryView, cases::CaseCreated,
+        cases::NewMember, cases::Why, crate::cases::NewCase, crate::cases::Subject, crate::cases::CaseView,
+        crate::cases::Member)),
     modifiers(&BearerAuth)
 )]
 pub struct ApiDoc;

@@ -104,14 +104,7 @@ fn is_hex(s: &str, len: usize) -> bool {
     s.len() == len && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }
 
-/// `N` random bytes as hex; never all zeros.
-pub fn random_hex<const N: usize>() -> String {
-    let mut bytes = [0u8; N];
-    if ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut bytes).is_err() || bytes == [0u8; N] {
-        bytes[N - 1] = 1;
-    }
-    hex::encode(bytes)
-}
+pub use crate::crypto::random_hex;
 
 #[cfg(test)]
 mod tests {

@@ -41,6 +41,15 @@ pub fn read_secret(path: &Path) -> Result<Vec<u8>, KeyError> {
     Ok(bytes)
 }
 
+/// `N` random bytes as hex (identifiers, trace ids); never all zeros.
+pub fn random_hex<const N: usize>() -> String {
+    let mut bytes = [0u8; N];
+    if ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut bytes).is_err() || bytes == [0u8; N] {
+        bytes[N - 1] = 1;
+    }
+    hex::encode(bytes)
+}
+
 /// A new random 32-byte secret as hex (for `demo` and key generation).
 pub fn new_secret_hex() -> Option<String> {
     let mut b = [0u8; 32];

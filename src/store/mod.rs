@@ -1,9 +1,11 @@
 //! The one repository layer. Both backends run the same SQL through sqlx's `Any` driver (placeholders `$1…`,
 //! portable types only); what differs per backend — connection pragmas and migrations — stays in this module.
 //! It knows no HTTP.
+mod cases;
 mod log;
 mod orgs;
 
+pub use cases::{CaseRow, MemberRow};
 pub use log::{Checkpoint, LogFilter};
 
 pub use orgs::{AdminActionRow, CertificateRow, KeyRow, NewOrganisation, OrgRow, RegistryRows, SignatureRow};

@@ -6,6 +6,7 @@ mod helpers;
 
 mod admin;
 mod audit;
+mod cases;
 mod certificates;
 mod covenant_api;
 mod demo_cli;

@@ -1,0 +1,166 @@
+//! `/v1/cases…`: report, list and read (members only; others get 404 as if the case did not exist), grant and
+//! withdraw membership and close (the host's procesregisseur).
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::error::{ApiError, Problem};
+use super::json::Json;
+use super::trace::RequestContext;
+use crate::app::AppState;
+use crate::cases::{self, Actor, CaseError, CaseView, NewCase};
+use crate::domain::UserRole;
+use crate::edge::identity::Caller;
+
+impl From<CaseError> for ApiError {
+    fn from(e: CaseError) -> ApiError {
+        match e {
+            CaseError::InvalidBsn => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_bsn", e.to_string()),
+            CaseError::Validation(_) => ApiError::validation(e.to_string()),
+            CaseError::NotFound => ApiError::not_found("no such case"),
+            CaseError::Closed => ApiError::new(StatusCode::CONFLICT, "case_closed", e.to_string()),
+            CaseError::Conflict(_) => ApiError::new(StatusCode::CONFLICT, "invalid_state", e.to_string()),
+            CaseError::Seal(inner) => ApiError::internal(&inner),
+            CaseError::Store(inner) => ApiError::internal(&inner),
+        }
+    }
+}
+
+fn actor(caller: &Caller, ctx: &RequestContext) -> Actor {
+    Actor {
+        oin: caller.org.oin.clone(),
+        sub: caller.user.sub.clone(),
+        request_id: ctx.request_id.clone(),
+        trace: Some((ctx.trace.trace_id.clone(), ctx.trace.span_id.clone())),
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CaseCreated {
+    pub id: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewMember {
+    pub oin: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Why {
+    pub reason: String,
+}
+
+/// Report a case (melding); the reporter's organisation becomes its first member and case holder.
+#[utoipa::path(post, path = "/v1/cases", tag = "cases", security(("bearer" = [])), request_body = NewCase,
+    responses((status = 201, body = CaseCreated), (status = 403, body = Problem), (status = 422, body = Problem),
+              (status = 503, body = Problem)))]
+pub async fn report(
+    State(app): State<AppState>,
+    caller: Caller,
+    ctx: RequestContext,
+    Json(body): Json<NewCase>,
+) -> Result<(StatusCode, axum::Json<CaseCreated>), ApiError> {
+    caller.require(UserRole::Professional)?;
+    let id = cases::report(
+        &app.store,
+        &app.pseudonyms,
+        &app.master_key,
+        app.clock.now(),
+        &actor(&caller, &ctx),
+        &body,
+    )
+    .await?;
+    Ok((StatusCode::CREATED, axum::Json(CaseCreated { id })))
+}
+
+/// Cases your organisation is a member of.
+#[utoipa::path(get, path = "/v1/cases", tag = "cases", security(("bearer" = [])),
+    responses((status = 200, body = [CaseView]), (status = 401, body = Problem)))]
+pub async fn list(State(app): State<AppState>, caller: Caller) -> Result<axum::Json<Vec<CaseView>>, ApiError> {
+    Ok(axum::Json(cases::list_for_member(&app.store, &caller.org.oin).await?))
+}
+
+/// One case, for its members; 404 for everyone else.
+#[utoipa::path(get, path = "/v1/cases/{id}", tag = "cases", security(("bearer" = [])),
+    responses((status = 200, body = CaseView), (status = 404, body = Problem)))]
+pub async fn get_one(
+    State(app): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<axum::Json<CaseView>, ApiError> {
+    Ok(axum::Json(
+        cases::view_as_member(&app.store, &id, &caller.org.oin).await?,
+    ))
+}
+
+/// Grant an organisation access to a case.
+#[utoipa::path(post, path = "/v1/cases/{id}/members", tag = "cases", security(("bearer" = [])),
+    request_body = NewMember,
+    responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem),
+              (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn grant(
+    State(app): State<AppState>,
+    caller: Caller,
+    ctx: RequestContext,
+    Path(id): Path<String>,
+    Json(body): Json<NewMember>,
+) -> Result<StatusCode, ApiError> {
+    caller.require(UserRole::Procesregisseur)?;
+    let registry = app.registry.current();
+    cases::grant(
+        &app.store,
+        &registry,
+        app.clock.now(),
+        &actor(&caller, &ctx),
+        &id,
+        &body.oin,
+        &body.reason,
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Withdraw an organisation's access to a case.
+#[utoipa::path(delete, path = "/v1/cases/{id}/members/{oin}", tag = "cases", security(("bearer" = [])),
+    request_body = Why,
+    responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem),
+              (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn withdraw(
+    State(app): State<AppState>,
+    caller: Caller,
+    ctx: RequestContext,
+    Path((id, oin)): Path<(String, String)>,
+    Json(body): Json<Why>,
+) -> Result<StatusCode, ApiError> {
+    caller.require(UserRole::Procesregisseur)?;
+    cases::withdraw(
+        &app.store,
+        app.clock.now(),
+        &actor(&caller, &ctx),
+        &id,
+        &oin,
+        &body.reason,
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Close a case; its retention period starts.
+#[utoipa::path(post, path = "/v1/cases/{id}/close", tag = "cases", security(("bearer" = [])), request_body = Why,
+    responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem),
+              (status = 409, body = Problem)))]
+pub async fn close(
+    State(app): State<AppState>,
+    caller: Caller,
+    ctx: RequestContext,
+    Path(id): Path<String>,
+    Json(body): Json<Why>,
+) -> Result<StatusCode, ApiError> {
+    caller.require(UserRole::Procesregisseur)?;
+    cases::close(&app.store, app.clock.now(), &actor(&caller, &ctx), &id, &body.reason).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

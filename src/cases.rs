@@ -1,0 +1,295 @@
+//! Cases (*casus*): reported by a professional with the subject's BSN, seen only by member organisations, whose
+//! membership the host's procesregisseur grants and withdraws, and closed when done (which starts retention).
+//! The BSN is kept only as its keyed pseudonym and sealed under the case's data key; every change is an `admin`
+//! record in the disclosure log, committed with the change.
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::clock::rfc3339;
+use crate::crypto::envelope::{DataKey, MasterKey, SealError};
+use crate::crypto::Pseudonymiser;
+use crate::domain::{Bsn, Oin, OrgStatus};
+use crate::log::chain::Entry;
+use crate::registry::Snapshot;
+use crate::store::{CaseRow, MemberRow, Store, StoreError};
+
+/// Longest summary of a report, in characters.
+pub const SUMMARY_MAX: usize = 4000;
+/// Longest reason for a membership change or closure, in characters.
+pub const REASON_MAX: usize = 500;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CaseError {
+    #[error("subject.bsn: not a valid BSN (nine digits passing the elfproef)")]
+    InvalidBsn,
+    #[error("{0}")]
+    Validation(String),
+    #[error("no such case")]
+    NotFound,
+    #[error("the case is closed")]
+    Closed,
+    #[error("{0}")]
+    Conflict(&'static str),
+    #[error("the case content could not be sealed")]
+    Seal(#[from] SealError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Who acts, as the log records it.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub oin: Oin,
+    pub sub: String,
+    pub request_id: Option<String>,
+    pub trace: Option<(String, String)>,
+}
+
+impl Actor {
+    fn entry(&self, action: &str, case_id: &str, subject: Option<String>, detail: serde_json::Value) -> Entry {
+        let (trace_id, span_id) = self.trace.clone().unzip();
+        Entry {
+            case_id: Some(case_id.to_owned()),
+            subject,
+            request_id: self.request_id.clone(),
+            trace_id,
+            span_id,
+            ..Entry::admin(
+                Some(self.oin.to_string()),
+                &self.sub,
+                action,
+                case_id,
+                detail.to_string(),
+            )
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewCase {
+    pub subject: Subject,
+    pub summary: String,
+}
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Subject {
+    pub bsn: String,
+}
+
+/// A case as members see it: its facts, never its content (content leaves only through the log).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CaseView {
+    pub id: String,
+    /// `open` or `closed`.
+    pub status: String,
+    pub reported_at: String,
+    pub reporter_oin: String,
+    /// The case holder (casushouder).
+    pub holder_oin: String,
+    pub closed_at: Option<String>,
+    pub members: Vec<Member>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Member {
+    pub oin: String,
+    pub since: String,
+    pub reason: String,
+}
+
+fn text(field: &str, value: &str, max: usize) -> Result<String, CaseError> {
+    let value = value.trim();
+    if value.is_empty() || value.chars().count() > max {
+        return Err(CaseError::Validation(format!("{field}: must be 1–{max} characters")));
+    }
+    Ok(value.to_owned())
+}
+
+/// Reports a case: the reporter's organisation becomes its first member and its holder. Returns the case id.
+///
+/// # Errors
+/// An invalid BSN or summary, or the database refused.
+pub async fn report(
+    store: &Store,
+    pseudonyms: &Pseudonymiser,
+    master: &MasterKey,
+    now: time::OffsetDateTime,
+    actor: &Actor,
+    new: &NewCase,
+) -> Result<String, CaseError> {
+    let bsn: Bsn = new.subject.bsn.parse().map_err(|_| CaseError::InvalidBsn)?;
+    let summary = text("summary", &new.summary, SUMMARY_MAX)?;
+    let id = format!("case-{}", crate::crypto::random_hex::<16>());
+    let key = DataKey::generate()?;
+    let wrapped = master.wrap(&id, &key)?;
+    let subject = pseudonyms.pseudonym(&bsn);
+    let case = CaseRow {
+        reported_at: rfc3339(now),
+        reporter_oin: actor.oin.to_string(),
+        holder_oin: actor.oin.to_string(),
+        subject: subject.clone(),
+        status: "open".into(),
+        closed_at: None,
+        master_key_id: Some(wrapped.master_id),
+        data_key: Some(wrapped.blob),
+        sealed_subject: Some(key.seal(&id, "subject", bsn.expose().as_bytes())?),
+        sealed_summary: Some(key.seal(&id, "summary", summary.as_bytes())?),
+        id: id.clone(),
+    };
+    let entry = actor.entry(
+        "case.report",
+        &id,
+        Some(subject),
+        serde_json::json!({"holder": case.holder_oin}),
+    );
+    store.insert_case(&case, "reporter", entry).await?;
+    Ok(id)
+}
+
+/// The case if `oin` is a member; `NotFound` otherwise, as if it did not exist.
+///
+/// # Errors
+/// Not a member, no such case, or the database refused.
+pub async fn view_as_member(store: &Store, id: &str, oin: &Oin) -> Result<CaseView, CaseError> {
+    let case = store.case(id).await?.ok_or(CaseError::NotFound)?;
+    let members = store.case_members(id).await?;
+    if !members.iter().any(|m| m.oin == oin.as_str()) {
+        return Err(CaseError::NotFound);
+    }
+    Ok(view(case, members))
+}
+
+fn view(case: CaseRow, members: Vec<MemberRow>) -> CaseView {
+    CaseView {
+        id: case.id,
+        status: case.status,
+        reported_at: case.reported_at,
+        reporter_oin: case.reporter_oin,
+        holder_oin: case.holder_oin,
+        closed_at: case.closed_at,
+        members: members
+            .into_iter()
+            .map(|m| Member {
+                oin: m.oin,
+                since: m.since,
+                reason: m.reason,
+            })
+            .collect(),
+    }
+}
+
+/// Cases `oin` is a member of.
+///
+/// # Errors
+/// The database refused.
+pub async fn list_for_member(store: &Store, oin: &Oin) -> Result<Vec<CaseView>, CaseError> {
+    let mut out = Vec::new();
+    for case in store.cases_of_member(oin.as_str()).await? {
+        let members = store.case_members(&case.id).await?;
+        out.push(view(case, members));
+    }
+    Ok(out)
+}
+
+async fn open_case(store: &Store, id: &str) -> Result<CaseRow, CaseError> {
+    let case = store.case(id).await?.ok_or(CaseError::NotFound)?;
+    if case.status != "open" {
+        return Err(CaseError::Closed);
+    }
+    Ok(case)
+}
+
+/// Grants an onboarded, active organisation access to an open case.
+///
+/// # Errors
+/// Unknown case, closed case, unknown or inactive organisation, already a member, or the database refused.
+#[allow(clippy::too_many_arguments)]
+pub async fn grant(
+    store: &Store,
+    registry: &Snapshot,
+    now: time::OffsetDateTime,
+    actor: &Actor,
+    id: &str,
+    oin: &str,
+    reason: &str,
+) -> Result<(), CaseError> {
+    let reason = text("reason", reason, REASON_MAX)?;
+    let oin: Oin = oin
+        .parse()
+        .map_err(|_| CaseError::Validation("oin: an OIN is exactly 20 digits".into()))?;
+    let active = registry
+        .organisation(oin.as_str())
+        .is_some_and(|o| o.status == OrgStatus::Active);
+    if !active {
+        return Err(CaseError::Validation(
+            "oin: no active onboarded organisation has this OIN".into(),
+        ));
+    }
+    open_case(store, id).await?;
+    let entry = actor.entry(
+        "case.member.grant",
+        id,
+        None,
+        serde_json::json!({"oin": oin.as_str(), "reason": reason}),
+    );
+    let member = MemberRow {
+        oin: oin.to_string(),
+        since: rfc3339(now),
+        reason,
+    };
+    if !store.add_case_member(id, &member, entry).await? {
+        return Err(CaseError::Conflict("the organisation is already a member of the case"));
+    }
+    Ok(())
+}
+
+/// Withdraws an organisation's access; the case holder keeps it.
+///
+/// # Errors
+/// Unknown case, not a member, the holder, or the database refused.
+pub async fn withdraw(
+    store: &Store,
+    now: time::OffsetDateTime,
+    actor: &Actor,
+    id: &str,
+    oin: &str,
+    reason: &str,
+) -> Result<(), CaseError> {
+    let reason = text("reason", reason, REASON_MAX)?;
+    let case = store.case(id).await?.ok_or(CaseError::NotFound)?;
+    if case.holder_oin == oin {
+        return Err(CaseError::Conflict("the case holder's access cannot be withdrawn"));
+    }
+    let entry = actor.entry(
+        "case.member.withdraw",
+        id,
+        None,
+        serde_json::json!({"oin": oin, "reason": reason}),
+    );
+    if !store.remove_case_member(id, oin, entry, &rfc3339(now)).await? {
+        return Err(CaseError::NotFound);
+    }
+    Ok(())
+}
+
+/// Closes an open case; its retention period starts now.
+///
+/// # Errors
+/// Unknown or already closed case, or the database refused.
+pub async fn close(
+    store: &Store,
+    now: time::OffsetDateTime,
+    actor: &Actor,
+    id: &str,
+    reason: &str,
+) -> Result<(), CaseError> {
+    let reason = text("reason", reason, REASON_MAX)?;
+    open_case(store, id).await?;
+    let entry = actor.entry("case.close", id, None, serde_json::json!({"reason": reason}));
+    if !store.close_case(id, entry, &rfc3339(now)).await? {
+        return Err(CaseError::Closed);
+    }
+    Ok(())
+}

@@ -1,0 +1,193 @@
+//! Cases and their members. Every change commits together with its `admin` record in the disclosure log.
+use sqlx::{Any, Row, Transaction};
+
+use super::{Store, StoreError};
+use crate::log::chain::Entry;
+
+/// A case as stored (content sealed).
+#[derive(Debug, Clone)]
+pub struct CaseRow {
+    pub id: String,
+    pub reported_at: String,
+    pub reporter_oin: String,
+    pub holder_oin: String,
+    pub subject: String,
+    pub status: String,
+    pub closed_at: Option<String>,
+    pub master_key_id: Option<String>,
+    pub data_key: Option<Vec<u8>>,
+    pub sealed_subject: Option<Vec<u8>>,
+    pub sealed_summary: Option<Vec<u8>>,
+}
+
+/// A member organisation of a case.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemberRow {
+    pub oin: String,
+    pub since: String,
+    pub reason: String,
+}
+
+const CASE_COLUMNS: &str = "id, reported_at, reporter_oin, holder_oin, subject, status, closed_at, master_key_id, \
+                            data_key, sealed_subject, sealed_summary";
+
+fn case_of(row: &sqlx::any::AnyRow) -> Result<CaseRow, StoreError> {
+    Ok(CaseRow {
+        id: row.try_get("id")?,
+        reported_at: row.try_get("reported_at")?,
+        reporter_oin: row.try_get("reporter_oin")?,
+        holder_oin: row.try_get("holder_oin")?,
+        subject: row.try_get("subject")?,
+        status: row.try_get("status")?,
+        closed_at: row.try_get("closed_at")?,
+        master_key_id: row.try_get("master_key_id")?,
+        data_key: row.try_get("data_key")?,
+        sealed_subject: row.try_get("sealed_subject")?,
+        sealed_summary: row.try_get("sealed_summary")?,
+    })
+}
+
+async fn record(mut tx: Transaction<'_, Any>, entry: Entry, now: &str) -> Result<(), StoreError> {
+    super::log::append_in_tx(&mut tx, vec![entry], now).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+impl Store {
+    /// Stores a new case with its reporter as first member.
+    ///
+    /// # Errors
+    /// The database refused; nothing was stored.
+    pub async fn insert_case(&self, case: &CaseRow, reason: &str, entry: Entry) -> Result<(), StoreError> {
+        let mut tx = self.pool().begin().await?;
+        sqlx::query(&format!(
+            "INSERT INTO cases ({CASE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+        ))
+        .bind(&case.id)
+        .bind(&case.reported_at)
+        .bind(&case.reporter_oin)
+        .bind(&case.holder_oin)
+        .bind(&case.subject)
+        .bind(&case.status)
+        .bind(case.closed_at.clone())
+        .bind(case.master_key_id.clone())
+        .bind(case.data_key.clone())
+        .bind(case.sealed_subject.clone())
+        .bind(case.sealed_summary.clone())
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("INSERT INTO case_members (case_id, oin, since, reason) VALUES ($1, $2, $3, $4)")
+            .bind(&case.id)
+            .bind(&case.reporter_oin)
+            .bind(&case.reported_at)
+            .bind(reason)
+            .execute(&mut *tx)
+            .await?;
+        record(tx, entry, &case.reported_at).await
+    }
+
+    pub async fn case(&self, id: &str) -> Result<Option<CaseRow>, StoreError> {
+        let row = sqlx::query(&format!("SELECT {CASE_COLUMNS} FROM cases WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await?;
+        row.as_ref().map(case_of).transpose()
+    }
+
+    /// Cases `oin` is a member of, newest first.
+    pub async fn cases_of_member(&self, oin: &str) -> Result<Vec<CaseRow>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {} FROM cases c JOIN case_members m ON m.case_id = c.id WHERE m.oin = $1 \
+             ORDER BY c.reported_at DESC, c.id",
+            CASE_COLUMNS
+                .split(", ")
+                .map(|c| format!("c.{c} AS {c}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))
+        .bind(oin)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(case_of).collect()
+    }
+
+    pub async fn case_members(&self, case_id: &str) -> Result<Vec<MemberRow>, StoreError> {
+        let rows: Vec<(String, String, String)> =
+            sqlx::query_as("SELECT oin, since, reason FROM case_members WHERE case_id = $1 ORDER BY since, oin")
+                .bind(case_id)
+                .fetch_all(self.pool())
+                .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(oin, since, reason)| MemberRow { oin, since, reason })
+            .collect())
+    }
+
+    /// Grants `oin` access to the case; `false` when it already had access.
+    ///
+    /// # Errors
+    /// The database refused.
+    pub async fn add_case_member(&self, case_id: &str, member: &MemberRow, entry: Entry) -> Result<bool, StoreError> {
+        let mut tx = self.pool().begin().await?;
+        let added = sqlx::query(
+            "INSERT INTO case_members (case_id, oin, since, reason) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+        )
+        .bind(case_id)
+        .bind(&member.oin)
+        .bind(&member.since)
+        .bind(&member.reason)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+            == 1;
+        if added {
+            record(tx, entry, &member.since).await?;
+        }
+        Ok(added)
+    }
+
+    /// Withdraws `oin`'s access; `false` when it had none.
+    ///
+    /// # Errors
+    /// The database refused.
+    pub async fn remove_case_member(
+        &self,
+        case_id: &str,
+        oin: &str,
+        entry: Entry,
+        now: &str,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.pool().begin().await?;
+        let removed = sqlx::query("DELETE FROM case_members WHERE case_id = $1 AND oin = $2")
+            .bind(case_id)
+            .bind(oin)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+            == 1;
+        if removed {
+            record(tx, entry, now).await?;
+        }
+        Ok(removed)
+    }
+
+    /// Closes an open case; `false` when it was not open.
+    ///
+    /// # Errors
+    /// The database refused.
+    pub async fn close_case(&self, case_id: &str, entry: Entry, now: &str) -> Result<bool, StoreError> {
+        let mut tx = self.pool().begin().await?;
+        let closed =
+            sqlx::query("UPDATE cases SET status = 'closed', closed_at = $1 WHERE id = $2 AND status = 'open'")
+                .bind(now)
+                .bind(case_id)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected()
+                == 1;
+        if closed {
+            record(tx, entry, now).await?;
+        }
+        Ok(closed)
+    }
+}

@@ -1,0 +1,240 @@
+//! Cases over real TLS: reported with a BSN that is stored only as its pseudonym and sealed, visible to member
+//! organisations only (404 for others), membership granted and withdrawn by the host's procesregisseur, closed;
+//! every change an `admin` record in the disclosure log.
+use crate::both;
+use crate::helpers::*;
+use doelpoort::crypto::envelope::WrappedKey;
+use doelpoort::log::chain::Kind;
+use doelpoort::store::LogFilter;
+use hyper::Method;
+use serde_json::json;
+
+both!(
+    a_reported_case_is_sealed_and_seen_by_members_only,
+    bad_reports_are_refused_and_nothing_is_stored,
+    the_procesregisseur_grants_withdraws_and_closes,
+);
+
+const BSN: &str = "123456782";
+const POLITIE: &str = "00000099000000000002";
+const GEMEENTE: &str = "00000099000000000005";
+
+async fn report(gw: &Gateway, slug: &'static str) -> String {
+    let r = gw
+        .call(
+            &gw.org(slug),
+            &["professional"],
+            Method::POST,
+            "/v1/cases",
+            Some(json!({"subject": {"bsn": BSN}, "summary": "Zorgen over woonsituatie en schulden"})),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    r.body["id"].as_str().unwrap().to_owned()
+}
+
+async fn get(gw: &Gateway, slug: &'static str, path: &str) -> Response {
+    gw.call(&gw.org(slug), &["professional"], Method::GET, path, None).await
+}
+
+async fn regisseur(gw: &Gateway, method: Method, path: &str, body: serde_json::Value) -> Response {
+    gw.call(&gw.org(HOST), &["procesregisseur"], method, path, Some(body))
+        .await
+}
+
+async fn admin_actions(gw: &Gateway) -> Vec<doelpoort::log::chain::Record> {
+    let filter = LogFilter {
+        kinds: vec![Kind::Admin],
+        ..LogFilter::default()
+    };
+    gw.app().store.log_query(&filter, i64::MAX, true, 20).await.unwrap()
+}
+
+async fn a_reported_case_is_sealed_and_seen_by_members_only(b: Backend) {
+    let gw = Gateway::start(b).await;
+    let id = report(&gw, "gemeente").await;
+    let r = get(&gw, "gemeente", &format!("/v1/cases/{id}")).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["status"], "open");
+    assert_eq!(r.body["holder_oin"], GEMEENTE);
+    assert_eq!(r.body["members"][0]["oin"], GEMEENTE);
+    assert!(
+        !r.text.contains(BSN) && !r.text.contains("woonsituatie"),
+        "reads carry no content"
+    );
+    let listed = get(&gw, "gemeente", "/v1/cases").await;
+    assert_eq!(listed.body[0]["id"], id.as_str());
+
+    // Another organisation learns nothing, not even that the case exists.
+    get(&gw, "politie", &format!("/v1/cases/{id}"))
+        .await
+        .assert_problem(404, "not_found");
+    get(&gw, "politie", "/v1/cases/case-doesnotexist")
+        .await
+        .assert_problem(404, "not_found");
+    assert_eq!(get(&gw, "politie", "/v1/cases").await.body, json!([]));
+
+    // Stored: the pseudonym and sealed bytes; the master key opens them again.
+    let app = gw.app();
+    let row = app.store.case(&id).await.unwrap().unwrap();
+    let pseudonym = app.pseudonyms.pseudonym(&BSN.parse().unwrap());
+    assert_eq!(row.subject, pseudonym);
+    let sealed = row.sealed_subject.clone().unwrap();
+    assert!(!String::from_utf8_lossy(&sealed).contains(BSN));
+    assert!(!String::from_utf8_lossy(row.sealed_summary.as_ref().unwrap()).contains("woonsituatie"));
+    let key = app
+        .master_key
+        .unwrap(
+            &id,
+            &WrappedKey {
+                master_id: row.master_key_id.clone().unwrap(),
+                blob: row.data_key.clone().unwrap(),
+            },
+        )
+        .unwrap();
+    assert_eq!(key.open(&id, "subject", &sealed).unwrap(), BSN.as_bytes());
+    assert!(key.open("case-other", "subject", &sealed).is_err());
+
+    // The report is in the log with the pseudonym, never the BSN.
+    let record = &admin_actions(&gw).await[0];
+    assert_eq!(record.entry.action.as_deref(), Some("case.report"));
+    assert_eq!(record.entry.case_id.as_deref(), Some(id.as_str()));
+    assert_eq!(record.entry.subject.as_deref(), Some(pseudonym.as_str()));
+    assert_eq!(record.entry.actor_oin.as_deref(), Some(GEMEENTE));
+    assert!(record.entry.trace_id.is_some() && record.entry.request_id.is_some());
+    assert!(!format!("{record:?}").contains(BSN));
+    gw.stop().await;
+}
+
+async fn bad_reports_are_refused_and_nothing_is_stored(b: Backend) {
+    let gw = Gateway::start(b).await;
+    let (head, _) = gw.app().store.log_head().await.unwrap();
+    let gemeente = gw.org("gemeente");
+    let post = |body: serde_json::Value, roles: &'static [&'static str]| {
+        let gemeente = gemeente.clone();
+        let gw = &gw;
+        async move { gw.call(&gemeente, roles, Method::POST, "/v1/cases", Some(body)).await }
+    };
+    let r = post(
+        json!({"subject": {"bsn": "123456789"}, "summary": "x"}),
+        &["professional"],
+    )
+    .await;
+    r.assert_problem(422, "invalid_bsn");
+    assert!(!r.text.contains("123456789"));
+    for body in [
+        json!({"subject": {"bsn": BSN}, "summary": "   "}),
+        json!({"subject": {"bsn": BSN}, "summary": "x".repeat(4001)}),
+        json!({"subject": {"bsn": BSN}}),
+        json!({"subject": {"bsn": BSN}, "summary": "x", "extra": 1}),
+        json!({"subject": BSN, "summary": "x"}),
+    ] {
+        post(body, &["professional"])
+            .await
+            .assert_problem(422, "validation_failed");
+    }
+    post(json!({"subject": {"bsn": BSN}, "summary": "x"}), &["privacy_officer"])
+        .await
+        .assert_problem(403, "forbidden");
+    assert_eq!(get(&gw, "gemeente", "/v1/cases").await.body, json!([]));
+    assert_eq!(gw.app().store.log_head().await.unwrap().0, head, "nothing recorded");
+    gw.stop().await;
+}
+
+async fn the_procesregisseur_grants_withdraws_and_closes(b: Backend) {
+    let gw = Gateway::start(b).await;
+    let id = report(&gw, "gemeente").await;
+    let members = format!("/v1/cases/{id}/members");
+    let grant = |oin: &str| json!({"oin": oin, "reason": "weging"});
+
+    // Only the host's procesregisseur manages membership.
+    gw.call(
+        &gw.org("gemeente"),
+        &["professional"],
+        Method::POST,
+        &members,
+        Some(grant(POLITIE)),
+    )
+    .await
+    .assert_problem(403, "forbidden");
+    let r = regisseur(&gw, Method::POST, &members, grant(POLITIE)).await;
+    assert_eq!(r.status, 204, "{}", r.text);
+    let seen = get(&gw, "politie", &format!("/v1/cases/{id}")).await;
+    assert_eq!(seen.status, 200);
+    let oins: Vec<&str> = seen.body["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["oin"].as_str().unwrap())
+        .collect();
+    assert_eq!(oins.len(), 2);
+    assert!(oins.contains(&POLITIE) && oins.contains(&GEMEENTE));
+    regisseur(&gw, Method::POST, &members, grant(POLITIE))
+        .await
+        .assert_problem(409, "invalid_state");
+    regisseur(&gw, Method::POST, &members, grant("00000099000000000099"))
+        .await
+        .assert_problem(422, "validation_failed");
+    regisseur(&gw, Method::POST, &members, grant("42"))
+        .await
+        .assert_problem(422, "validation_failed");
+    regisseur(&gw, Method::POST, &members, json!({"oin": POLITIE, "reason": ""}))
+        .await
+        .assert_problem(422, "validation_failed");
+    regisseur(&gw, Method::POST, "/v1/cases/case-nope/members", grant(POLITIE))
+        .await
+        .assert_problem(404, "not_found");
+    // A suspended organisation cannot be granted access.
+    let woning = gw.org("woningcorporatie").oin;
+    let r = gw
+        .admin(
+            Method::POST,
+            &format!("/v1/admin/organisations/{woning}/suspend"),
+            Some(json!({"reason": "audit"})),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    regisseur(&gw, Method::POST, &members, grant(&woning))
+        .await
+        .assert_problem(422, "validation_failed");
+
+    // Withdrawal: the organisation is back to 404; the holder keeps access.
+    let why = json!({"reason": "niet meer betrokken"});
+    let r = regisseur(&gw, Method::DELETE, &format!("{members}/{POLITIE}"), why.clone()).await;
+    assert_eq!(r.status, 204, "{}", r.text);
+    get(&gw, "politie", &format!("/v1/cases/{id}"))
+        .await
+        .assert_problem(404, "not_found");
+    regisseur(&gw, Method::DELETE, &format!("{members}/{POLITIE}"), why.clone())
+        .await
+        .assert_problem(404, "not_found");
+    regisseur(&gw, Method::DELETE, &format!("{members}/{GEMEENTE}"), why.clone())
+        .await
+        .assert_problem(409, "invalid_state");
+
+    // Closing starts retention; a closed case takes no new members.
+    let close = format!("/v1/cases/{id}/close");
+    let r = regisseur(&gw, Method::POST, &close, json!({"reason": "plan uitgevoerd"})).await;
+    assert_eq!(r.status, 204, "{}", r.text);
+    let closed = get(&gw, "gemeente", &format!("/v1/cases/{id}")).await;
+    assert_eq!(closed.body["status"], "closed");
+    assert!(closed.body["closed_at"].as_str().unwrap().ends_with('Z'));
+    regisseur(&gw, Method::POST, &close, json!({"reason": "again"}))
+        .await
+        .assert_problem(409, "case_closed");
+    regisseur(&gw, Method::POST, &members, grant(POLITIE))
+        .await
+        .assert_problem(409, "case_closed");
+
+    let actions: Vec<String> = admin_actions(&gw)
+        .await
+        .iter()
+        .filter(|r| r.entry.case_id.as_deref() == Some(id.as_str()))
+        .map(|r| r.entry.action.clone().unwrap())
+        .collect();
+    assert_eq!(
+        actions,
+        ["case.close", "case.member.withdraw", "case.member.grant", "case.report"]
+    );
+    gw.stop().await;
+}
