@@ -293,3 +293,67 @@ pub async fn close(
     }
     Ok(())
 }
+
+/// The client's consent: which categories may go to which organisations, until when.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewConsent {
+    pub categories: Vec<String>,
+    /// OINs of the organisations the categories may go to.
+    pub organisations: Vec<String>,
+    /// RFC 3339; must lie in the future.
+    pub until: String,
+}
+
+/// Records consent for a case the recorder's organisation is a member of. Returns the consent's id.
+///
+/// # Errors
+/// Empty scope, unknown category or malformed OIN, an end in the past, a case that is not the recorder's
+/// (404) or is closed, or the database refused.
+pub async fn record_consent(
+    store: &Store,
+    covenant: &crate::covenant::Covenant,
+    now: time::OffsetDateTime,
+    actor: &Actor,
+    id: &str,
+    consent: &NewConsent,
+) -> Result<String, CaseError> {
+    let invalid = |m: String| Err(CaseError::Validation(m));
+    if consent.categories.is_empty() || consent.organisations.is_empty() {
+        return invalid("categories, organisations: the scope of a consent must name at least one of each".into());
+    }
+    if let Some(unknown) = consent.categories.iter().find(|c| covenant.category(c).is_none()) {
+        return invalid(format!("categories: unknown category `{unknown}`"));
+    }
+    let mut organisations = Vec::new();
+    for o in &consent.organisations {
+        let oin: Oin = o
+            .parse()
+            .map_err(|_| CaseError::Validation("organisations: an OIN is exactly 20 digits".into()))?;
+        organisations.push(oin.to_string());
+    }
+    let until = time::OffsetDateTime::parse(&consent.until, &time::format_description::well_known::Rfc3339)
+        .map_err(|_| CaseError::Validation("until: not an RFC 3339 date-time".into()))?;
+    if until <= now {
+        return invalid("until: the end of a consent must lie in the future".into());
+    }
+    view_as_member(store, id, &actor.oin).await?;
+    open_case(store, id).await?;
+    let row = crate::store::ConsentRow {
+        id: format!("consent-{}", crate::crypto::random_hex::<16>()),
+        case_id: id.to_owned(),
+        categories: consent.categories.clone(),
+        organisations,
+        valid_until: rfc3339(until),
+        recorded_by_oin: actor.oin.to_string(),
+        recorded_by_sub: actor.sub.clone(),
+        recorded_at: rfc3339(now),
+    };
+    let detail = serde_json::json!({
+        "consent": row.id, "categories": row.categories, "organisations": row.organisations, "until": row.valid_until,
+    });
+    store
+        .insert_consent(&row, actor.entry("case.consent", id, None, detail))
+        .await?;
+    Ok(row.id)
+}

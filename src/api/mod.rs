@@ -40,6 +40,7 @@ pub fn router(app: AppState) -> Router {
         .route("/v1/cases/{id}/members", post(cases::grant))
         .route("/v1/cases/{id}/members/{oin}", delete(cases::withdraw))
         .route("/v1/cases/{id}/close", post(cases::close))
+        .route("/v1/cases/{id}/consent", post(cases::consent))
         .route("/v1/openapi.json", get(openapi::document))
         .route("/v1/admin/organisations", get(admin::list).post(admin::add))
         .route("/v1/admin/organisations/{oin}", get(admin::get_one))

@@ -13,7 +13,8 @@ use crate::onboarding;
     paths(system::whoami, system::healthz, admin::add, admin::list, admin::get_one, admin::sign, admin::rotate_keys,
           admin::suspend, admin::reinstate, admin::offboard, admin::revoke, admin::actions, admin::reload_covenant,
           audit::disclosures, audit::subject_report, audit::checkpoints, covenant::covenant,
-          cases::report, cases::list, cases::get_one, cases::grant, cases::withdraw, cases::close),
+          cases::report, cases::list, cases::get_one, cases::grant, cases::withdraw, cases::close,
+          cases::consent),
     components(schemas(error::Problem, system::WhoAmI, system::WhoAmIOrg, system::WhoAmIUser, system::Health,
         onboarding::NewOrg, onboarding::OrgView, onboarding::Signature, admin::Reason, admin::KeysBody,
         admin::Revocation, admin::Revoked, admin::Created, admin::AdminAction, admin::CovenantReloaded, crate::domain::UserRole,
@@ -21,7 +22,7 @@ use crate::onboarding;
         audit::SubjectDisclosure, audit::OrgRef, audit::Checkpoints, crate::store::Checkpoint, covenant::CovenantView,
         covenant::MeetingTypeView, covenant::PurposeView, covenant::CategoryView, cases::CaseCreated,
         cases::NewMember, cases::Why, crate::cases::NewCase, crate::cases::Subject, crate::cases::CaseView,
-        crate::cases::Member)),
+        crate::cases::Member, crate::cases::NewConsent)),
     modifiers(&BearerAuth)
 )]
 pub struct ApiDoc;

@@ -191,3 +191,70 @@ impl Store {
         Ok(closed)
     }
 }
+
+/// A consent as stored (categories and organisations as JSON arrays).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsentRow {
+    pub id: String,
+    pub case_id: String,
+    pub categories: Vec<String>,
+    pub organisations: Vec<String>,
+    pub valid_until: String,
+    pub recorded_by_oin: String,
+    pub recorded_by_sub: String,
+    pub recorded_at: String,
+}
+
+impl Store {
+    /// Stores a consent with its record.
+    ///
+    /// # Errors
+    /// The database refused; nothing was stored.
+    pub async fn insert_consent(&self, c: &ConsentRow, entry: Entry) -> Result<(), StoreError> {
+        let json = |v: &Vec<String>| serde_json::to_string(v).unwrap_or_else(|_| "[]".into());
+        let mut tx = self.pool().begin().await?;
+        sqlx::query(
+            "INSERT INTO consents (id, case_id, categories, organisations, valid_until, recorded_by_oin, \
+             recorded_by_sub, recorded_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(&c.id)
+        .bind(&c.case_id)
+        .bind(json(&c.categories))
+        .bind(json(&c.organisations))
+        .bind(&c.valid_until)
+        .bind(&c.recorded_by_oin)
+        .bind(&c.recorded_by_sub)
+        .bind(&c.recorded_at)
+        .execute(&mut *tx)
+        .await?;
+        record(tx, entry, &c.recorded_at).await
+    }
+
+    /// Whether a consent of the case, valid at `now`, covers `category` going to `recipient_oin`.
+    ///
+    /// # Errors
+    /// The database refused, or holds a malformed consent.
+    pub async fn consent_covers(
+        &self,
+        case_id: &str,
+        category: &str,
+        recipient_oin: &str,
+        now: &str,
+    ) -> Result<bool, StoreError> {
+        let rows: Vec<(String, String)> =
+            sqlx::query_as("SELECT categories, organisations FROM consents WHERE case_id = $1 AND valid_until > $2")
+                .bind(case_id)
+                .bind(now)
+                .fetch_all(self.pool())
+                .await?;
+        for (categories, organisations) in rows {
+            let parse = |t: &str| serde_json::from_str::<Vec<String>>(t).map_err(|_| StoreError::Corrupt("consent"));
+            if parse(&categories)?.iter().any(|c| c == category)
+                && parse(&organisations)?.iter().any(|o| o == recipient_oin)
+            {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+}

@@ -5,7 +5,7 @@ mod cases;
 mod log;
 mod orgs;
 
-pub use cases::{CaseRow, MemberRow};
+pub use cases::{CaseRow, ConsentRow, MemberRow};
 pub use log::{Checkpoint, LogFilter};
 
 pub use orgs::{AdminActionRow, CertificateRow, KeyRow, NewOrganisation, OrgRow, RegistryRows, SignatureRow};

@@ -13,11 +13,13 @@ both!(
     a_reported_case_is_sealed_and_seen_by_members_only,
     bad_reports_are_refused_and_nothing_is_stored,
     the_procesregisseur_grants_withdraws_and_closes,
+    consent_is_recorded_by_members_within_its_scope,
 );
 
 const BSN: &str = "123456782";
 const POLITIE: &str = "00000099000000000002";
 const GEMEENTE: &str = "00000099000000000005";
+const ZVH: &str = "00000099000000000001";
 
 async fn report(gw: &Gateway, slug: &'static str) -> String {
     let r = gw
@@ -236,5 +238,73 @@ async fn the_procesregisseur_grants_withdraws_and_closes(b: Backend) {
         actions,
         ["case.close", "case.member.withdraw", "case.member.grant", "case.report"]
     );
+    gw.stop().await;
+}
+
+async fn consent_is_recorded_by_members_within_its_scope(b: Backend) {
+    let gw = Gateway::start(b).await;
+    let id = report(&gw, "gemeente").await;
+    let path = format!("/v1/cases/{id}/consent");
+    let in_days = |d: i64| doelpoort::clock::rfc3339(time::OffsetDateTime::now_utc() + time::Duration::days(d));
+    let consent = |categories: serde_json::Value, organisations: serde_json::Value, until: String| json!({"categories": categories, "organisations": organisations, "until": until});
+    let good = consent(json!(["leefgebieden"]), json!([ZVH]), in_days(30));
+    let as_org = |slug: &'static str, body: serde_json::Value| {
+        let (gw, path) = (&gw, path.clone());
+        async move {
+            gw.call(&gw.org(slug), &["professional"], Method::POST, &path, Some(body))
+                .await
+        }
+    };
+    as_org("wijkteam", good.clone()).await.assert_problem(404, "not_found");
+    let r = as_org("gemeente", good.clone()).await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    assert!(r.body["id"].as_str().unwrap().starts_with("consent-"));
+
+    let store = &gw.app().store;
+    let now = doelpoort::clock::rfc3339(time::OffsetDateTime::now_utc());
+    assert!(store.consent_covers(&id, "leefgebieden", ZVH, &now).await.unwrap());
+    assert!(
+        !store.consent_covers(&id, "zorg_samenvatting", ZVH, &now).await.unwrap(),
+        "another category"
+    );
+    assert!(
+        !store.consent_covers(&id, "leefgebieden", POLITIE, &now).await.unwrap(),
+        "another recipient"
+    );
+    assert!(
+        !store
+            .consent_covers(&id, "leefgebieden", ZVH, &in_days(31))
+            .await
+            .unwrap(),
+        "after its end"
+    );
+    let record = &admin_actions(&gw).await[0];
+    assert_eq!(record.entry.action.as_deref(), Some("case.consent"));
+    assert!(record.entry.detail.as_deref().unwrap().contains("leefgebieden"));
+
+    for (body, mentions) in [
+        (consent(json!([]), json!([ZVH]), in_days(1)), "scope"),
+        (consent(json!(["leefgebieden"]), json!([]), in_days(1)), "scope"),
+        (consent(json!(["leefgebieden"]), json!([ZVH]), in_days(-1)), "future"),
+        (consent(json!(["roddel"]), json!([ZVH]), in_days(1)), "roddel"),
+        (consent(json!(["leefgebieden"]), json!(["42"]), in_days(1)), "OIN"),
+        (
+            consent(json!(["leefgebieden"]), json!([ZVH]), "tomorrow".into()),
+            "RFC 3339",
+        ),
+    ] {
+        let r = as_org("gemeente", body).await;
+        r.assert_problem(422, "validation_failed");
+        assert!(r.text.contains(mentions), "{}", r.text);
+    }
+    let r = regisseur(
+        &gw,
+        Method::POST,
+        &format!("/v1/cases/{id}/close"),
+        json!({"reason": "klaar"}),
+    )
+    .await;
+    assert_eq!(r.status, 204);
+    as_org("gemeente", good).await.assert_problem(409, "case_closed");
     gw.stop().await;
 }
