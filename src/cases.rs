@@ -337,8 +337,9 @@ pub async fn record_consent(
     if until <= now {
         return invalid("until: the end of a consent must lie in the future".into());
     }
-    view_as_member(store, id, &actor.oin).await?;
-    open_case(store, id).await?;
+    if view_as_member(store, id, &actor.oin).await?.status != "open" {
+        return Err(CaseError::Closed);
+    }
     let row = crate::store::ConsentRow {
         id: format!("consent-{}", crate::crypto::random_hex::<16>()),
         case_id: id.to_owned(),

@@ -27,12 +27,6 @@ both!(
 
 const PERSON_A: &str = "123456782";
 const PERSON_B: &str = "111222333";
-const ZVH: &str = "00000099000000000001";
-const POLITIE: &str = "00000099000000000002";
-const OM: &str = "00000099000000000003";
-const RECLASSERING: &str = "00000099000000000004";
-const GEMEENTE: &str = "00000099000000000005";
-const WIJKTEAM: &str = "00000099000000000008";
 
 fn pseudonym(gw: &Gateway, bsn: &str) -> String {
     gw.app().pseudonyms.pseudonym(&bsn.parse::<Bsn>().unwrap())

@@ -17,9 +17,6 @@ both!(
 );
 
 const BSN: &str = "123456782";
-const POLITIE: &str = "00000099000000000002";
-const GEMEENTE: &str = "00000099000000000005";
-const ZVH: &str = "00000099000000000001";
 
 async fn report(gw: &Gateway, slug: &'static str) -> String {
     let r = gw

@@ -82,6 +82,14 @@ pub struct Gateway {
 
 pub const HOST: &str = "zvh";
 
+/// OINs of the demo organisations (`src/demo.rs`).
+pub const ZVH: &str = "00000099000000000001";
+pub const POLITIE: &str = "00000099000000000002";
+pub const OM: &str = "00000099000000000003";
+pub const RECLASSERING: &str = "00000099000000000004";
+pub const GEMEENTE: &str = "00000099000000000005";
+pub const WIJKTEAM: &str = "00000099000000000008";
+
 impl Gateway {
     /// The demo fixture (CA, eight organisations, keys) on a fresh database of `backend`, served on port 0.
     pub async fn start(backend: Backend) -> Gateway {

@@ -20,8 +20,8 @@ both!(
 fn disclosure(n: usize) -> Entry {
     Entry {
         kind: Kind::Disclosure,
-        source_oin: Some("00000099000000000005".into()),
-        recipient_oin: Some("00000099000000000001".into()),
+        source_oin: Some(GEMEENTE.into()),
+        recipient_oin: Some(ZVH.into()),
         categories: vec!["leefgebieden".into()],
         purpose: Some(format!("weging-{n}")),
         decision: "allow".into(),
