@@ -41,6 +41,7 @@ fn synthetic() -> (Covenant, Vec<PolicyLine>) {
         host_role: "role0".into(),
         lookup_roles: vec![],
         lookup_article: String::new(),
+        lookup_purposes: vec![],
         case_roles: vec![],
         roles: (0..ROLES)
             .map(|r| CovenantRole {
@@ -131,6 +132,7 @@ fn main() {
             purpose: "p",
             category: &cat,
             meeting_open: true,
+            on_agenda: true,
             consent: true,
         };
         allowed += usize::from(black_box(covenant.decide(&q)).allowed());

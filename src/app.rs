@@ -12,6 +12,7 @@ use crate::crypto::Pseudonymiser;
 use crate::log::chain::Entry;
 use crate::log::Log;
 use crate::log::LogError;
+use crate::lookups::LookupLimiter;
 use crate::registry::Registry;
 use crate::store::Store;
 use crate::token::TokenVerifier;
@@ -33,6 +34,8 @@ pub struct App {
     covenant: ArcSwap<Covenant>,
     pub clock: SharedClock,
     pub metrics: PrometheusHandle,
+    /// Hit/no-hit allowance per user.
+    pub lookup_limiter: LookupLimiter,
     /// Woken after an admin change so the registry and TLS configuration reload at once, not at the next poll.
     pub changed: Notify,
 }
@@ -111,7 +114,6 @@ impl App {
 
     pub fn new(p: Parts) -> App {
         App {
-            config: p.config,
             log: p.log,
             pseudonyms: p.pseudonyms,
             master_key: p.master_key,
@@ -122,7 +124,9 @@ impl App {
             covenant: ArcSwap::from_pointee(p.covenant),
             clock: p.clock,
             metrics: p.metrics,
+            lookup_limiter: LookupLimiter::new(p.config.limits.lookups_per_minute),
             changed: Notify::new(),
+            config: p.config,
         }
     }
 

@@ -5,11 +5,11 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::clock::rfc3339;
+pub use crate::actor::Actor;
+use crate::clock::{parse_rfc3339, rfc3339};
 use crate::crypto::envelope::{DataKey, MasterKey, SealError};
 use crate::crypto::Pseudonymiser;
 use crate::domain::{Bsn, Oin, OrgStatus};
-use crate::log::chain::Entry;
 use crate::registry::Snapshot;
 use crate::store::{CaseRow, MemberRow, Store, StoreError};
 
@@ -34,35 +34,6 @@ pub enum CaseError {
     Seal(#[from] SealError),
     #[error(transparent)]
     Store(#[from] StoreError),
-}
-
-/// Who acts, as the log records it.
-#[derive(Debug, Clone)]
-pub struct Actor {
-    pub oin: Oin,
-    pub sub: String,
-    pub request_id: Option<String>,
-    pub trace: Option<(String, String)>,
-}
-
-impl Actor {
-    fn entry(&self, action: &str, case_id: &str, subject: Option<String>, detail: serde_json::Value) -> Entry {
-        let (trace_id, span_id) = self.trace.clone().unzip();
-        Entry {
-            case_id: Some(case_id.to_owned()),
-            subject,
-            request_id: self.request_id.clone(),
-            trace_id,
-            span_id,
-            ..Entry::admin(
-                Some(self.oin.to_string()),
-                &self.sub,
-                action,
-                case_id,
-                detail.to_string(),
-            )
-        }
-    }
 }
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]
@@ -138,7 +109,7 @@ pub async fn report(
         sealed_summary: Some(key.seal(&id, "summary", summary.as_bytes())?),
         id: id.clone(),
     };
-    let entry = actor.entry(
+    let entry = actor.case_entry(
         "case.report",
         &id,
         Some(subject),
@@ -228,7 +199,7 @@ pub async fn grant(
         ));
     }
     open_case(store, id).await?;
-    let entry = actor.entry(
+    let entry = actor.case_entry(
         "case.member.grant",
         id,
         None,
@@ -262,7 +233,7 @@ pub async fn withdraw(
     if case.holder_oin == oin {
         return Err(CaseError::Conflict("the case holder's access cannot be withdrawn"));
     }
-    let entry = actor.entry(
+    let entry = actor.case_entry(
         "case.member.withdraw",
         id,
         None,
@@ -287,7 +258,7 @@ pub async fn close(
 ) -> Result<(), CaseError> {
     let reason = text("reason", reason, REASON_MAX)?;
     open_case(store, id).await?;
-    let entry = actor.entry("case.close", id, None, serde_json::json!({"reason": reason}));
+    let entry = actor.case_entry("case.close", id, None, serde_json::json!({"reason": reason}));
     if !store.close_case(id, entry, &rfc3339(now)).await? {
         return Err(CaseError::Closed);
     }
@@ -332,8 +303,8 @@ pub async fn record_consent(
             .map_err(|_| CaseError::Validation("organisations: an OIN is exactly 20 digits".into()))?;
         organisations.push(oin.to_string());
     }
-    let until = time::OffsetDateTime::parse(&consent.until, &time::format_description::well_known::Rfc3339)
-        .map_err(|_| CaseError::Validation("until: not an RFC 3339 date-time".into()))?;
+    let until = parse_rfc3339(&consent.until)
+        .ok_or_else(|| CaseError::Validation("until: not an RFC 3339 date-time".into()))?;
     if until <= now {
         return invalid("until: the end of a consent must lie in the future".into());
     }
@@ -354,7 +325,7 @@ pub async fn record_consent(
         "consent": row.id, "categories": row.categories, "organisations": row.organisations, "until": row.valid_until,
     });
     store
-        .insert_consent(&row, actor.entry("case.consent", id, None, detail))
+        .insert_consent(&row, actor.case_entry("case.consent", id, None, detail))
         .await?;
     Ok(row.id)
 }

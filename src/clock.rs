@@ -45,6 +45,11 @@ pub fn rfc3339(t: OffsetDateTime) -> String {
     )
 }
 
+/// An RFC 3339 date-time from outside input; `None` when it does not parse.
+pub fn parse_rfc3339(text: &str) -> Option<OffsetDateTime> {
+    OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -123,6 +123,8 @@ pub struct Limits {
     pub token_cache_entries: usize,
     /// How often the server looks for onboarding or revocation changes made by another process.
     pub registry_poll_millis: u64,
+    /// Hit/no-hit lookups per user per minute (429 beyond).
+    pub lookups_per_minute: u32,
 }
 
 impl Default for Limits {
@@ -137,6 +139,7 @@ impl Default for Limits {
             token_leeway_secs: 30,
             token_cache_entries: 10_000,
             registry_poll_millis: 1000,
+            lookups_per_minute: 30,
         }
     }
 }

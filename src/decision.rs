@@ -31,6 +31,8 @@ pub struct Question<'a> {
     pub purpose: &'a str,
     pub category: &'a str,
     pub meeting_open: bool,
+    /// The case is on the meeting's agenda.
+    pub on_agenda: bool,
     /// Recorded consent covers this category and recipient, valid now.
     pub consent: bool,
 }
@@ -42,6 +44,7 @@ pub enum Denial {
     UnknownPurpose,
     UnknownCategory,
     MeetingClosed,
+    NotOnAgenda,
     NotMember(Side),
     NotAttendee(Side),
     NotSigned(Side),
@@ -69,6 +72,7 @@ impl Denial {
         match self {
             Denial::UnknownMeetingType | Denial::UnknownPurpose | Denial::UnknownCategory => "validation_failed",
             Denial::MeetingClosed => "meeting_closed",
+            Denial::NotOnAgenda => "not_on_agenda",
             Denial::NotMember(_) => "not_member",
             Denial::NotAttendee(_) => "not_attendee",
             Denial::NotSigned(_) => "covenant_not_signed",
@@ -83,6 +87,7 @@ impl Denial {
             Denial::UnknownPurpose => format!("`{}` is not a purpose of meeting type `{}`", q.purpose, q.meeting_type),
             Denial::UnknownCategory => format!("unknown category `{}`", q.category),
             Denial::MeetingClosed => "the meeting is closed or outside its time window".into(),
+            Denial::NotOnAgenda => "the case is not on the meeting's agenda".into(),
             Denial::NotMember(s) => format!("{} is not a member of the case", s.name()),
             Denial::NotAttendee(s) => format!("{} does not attend the meeting", s.name()),
             Denial::NotSigned(s) => format!(
@@ -159,6 +164,9 @@ impl Covenant {
         }
         if !q.meeting_open {
             return deny(Denial::MeetingClosed);
+        }
+        if !q.on_agenda {
+            return deny(Denial::NotOnAgenda);
         }
         for (side, party) in [(Side::Source, &q.source), (Side::Recipient, &q.recipient)] {
             if !party.member {

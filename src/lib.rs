@@ -7,6 +7,7 @@
 //! identity path reads without touching the database.
 #![forbid(unsafe_code)]
 
+pub mod actor;
 pub mod api;
 pub mod app;
 pub mod audit;
@@ -19,7 +20,10 @@ pub mod decision;
 pub mod demo;
 pub mod domain;
 pub mod edge;
+pub mod facts;
 pub mod log;
+pub mod lookups;
+pub mod meetings;
 pub mod metrics;
 pub mod onboarding;
 pub mod pki;

@@ -203,6 +203,7 @@ fn removing_any_precondition_turns_an_allow_into_a_deny() {
                         purpose: &mt.purposes[0].id,
                         category,
                         meeting_open: true,
+                        on_agenda: true,
                         consent: true,
                     };
                     let decision = covenant.decide(&q);
@@ -218,6 +219,7 @@ fn removing_any_precondition_turns_an_allow_into_a_deny() {
                         assert_eq!(covenant.decide(&q2).denial, Some(want), "{q:?}");
                     };
                     refused(&|q| q.meeting_open = false, Denial::MeetingClosed);
+                    refused(&|q| q.on_agenda = false, Denial::NotOnAgenda);
                     refused(&|q| q.source.member = false, Denial::NotMember(Side::Source));
                     refused(&|q| q.recipient.member = false, Denial::NotMember(Side::Recipient));
                     refused(&|q| q.source.attends = false, Denial::NotAttendee(Side::Source));
@@ -257,6 +259,7 @@ fn the_case_holder_shares_the_plan_and_consent_binds_the_wijkteam() {
             purpose: "integraal_plan",
             category,
             meeting_open: true,
+            on_agenda: true,
             consent,
         })
     };

@@ -9,7 +9,7 @@ use super::error::{ApiError, Problem};
 use super::json::Json;
 use super::trace::RequestContext;
 use crate::app::AppState;
-use crate::cases::{self, Actor, CaseError, CaseView, NewCase};
+use crate::cases::{self, CaseError, CaseView, NewCase};
 use crate::domain::UserRole;
 use crate::edge::identity::Caller;
 
@@ -24,15 +24,6 @@ impl From<CaseError> for ApiError {
             CaseError::Seal(inner) => ApiError::internal(&inner),
             CaseError::Store(inner) => ApiError::internal(&inner),
         }
-    }
-}
-
-fn actor(caller: &Caller, ctx: &RequestContext) -> Actor {
-    Actor {
-        oin: caller.org.oin.clone(),
-        sub: caller.user.sub.clone(),
-        request_id: ctx.request_id.clone(),
-        trace: Some((ctx.trace.trace_id.clone(), ctx.trace.span_id.clone())),
     }
 }
 
@@ -70,7 +61,7 @@ pub async fn report(
         &app.pseudonyms,
         &app.master_key,
         app.clock.now(),
-        &actor(&caller, &ctx),
+        &ctx.actor(&caller),
         &body,
     )
     .await?;
@@ -115,7 +106,7 @@ pub async fn grant(
         &app.store,
         &registry,
         app.clock.now(),
-        &actor(&caller, &ctx),
+        &ctx.actor(&caller),
         &id,
         &body.oin,
         &body.reason,
@@ -140,7 +131,7 @@ pub async fn withdraw(
     cases::withdraw(
         &app.store,
         app.clock.now(),
-        &actor(&caller, &ctx),
+        &ctx.actor(&caller),
         &id,
         &oin,
         &body.reason,
@@ -161,7 +152,7 @@ pub async fn close(
     Json(body): Json<Why>,
 ) -> Result<StatusCode, ApiError> {
     caller.require(UserRole::Procesregisseur)?;
-    cases::close(&app.store, app.clock.now(), &actor(&caller, &ctx), &id, &body.reason).await?;
+    cases::close(&app.store, app.clock.now(), &ctx.actor(&caller), &id, &body.reason).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -179,14 +170,6 @@ pub async fn consent(
 ) -> Result<(StatusCode, axum::Json<CaseCreated>), ApiError> {
     caller.require(UserRole::Professional)?;
     let covenant = app.covenant();
-    let id = cases::record_consent(
-        &app.store,
-        &covenant,
-        app.clock.now(),
-        &actor(&caller, &ctx),
-        &id,
-        &body,
-    )
-    .await?;
+    let id = cases::record_consent(&app.store, &covenant, app.clock.now(), &ctx.actor(&caller), &id, &body).await?;
     Ok((StatusCode::CREATED, axum::Json(CaseCreated { id })))
 }

@@ -14,6 +14,8 @@ pub struct CovenantView {
     pub categories: Vec<CategoryView>,
     /// Covenant roles whose professionals may ask hit/no-hit.
     pub lookup_roles: Vec<String>,
+    /// What a hit/no-hit may be asked for.
+    pub lookup_purposes: Vec<PurposeView>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -30,6 +32,15 @@ pub struct MeetingTypeView {
 pub struct PurposeView {
     pub id: String,
     pub description: String,
+}
+
+impl PurposeView {
+    fn of(p: &crate::covenant::Purpose) -> PurposeView {
+        PurposeView {
+            id: p.id.clone(),
+            description: p.description.clone(),
+        }
+    }
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -55,14 +66,7 @@ pub async fn covenant(State(app): State<AppState>, _caller: Caller) -> axum::Jso
             .map(|m| MeetingTypeView {
                 id: m.id.clone(),
                 description: m.description.clone(),
-                purposes: m
-                    .purposes
-                    .iter()
-                    .map(|p| PurposeView {
-                        id: p.id.clone(),
-                        description: p.description.clone(),
-                    })
-                    .collect(),
+                purposes: m.purposes.iter().map(PurposeView::of).collect(),
                 categories: m.categories.clone(),
                 retention_days: m.retention_days,
             })
@@ -78,5 +82,6 @@ pub async fn covenant(State(app): State<AppState>, _caller: Caller) -> axum::Jso
             })
             .collect(),
         lookup_roles: c.lookup_roles.clone(),
+        lookup_purposes: c.lookup_purposes.iter().map(PurposeView::of).collect(),
     })
 }

@@ -5,6 +5,8 @@ pub mod cases;
 pub mod covenant;
 pub mod error;
 pub mod json;
+pub mod lookups;
+pub mod meetings;
 pub mod openapi;
 pub mod system;
 pub mod trace;
@@ -41,6 +43,12 @@ pub fn router(app: AppState) -> Router {
         .route("/v1/cases/{id}/members/{oin}", delete(cases::withdraw))
         .route("/v1/cases/{id}/close", post(cases::close))
         .route("/v1/cases/{id}/consent", post(cases::consent))
+        .route("/v1/meetings", post(meetings::create))
+        .route("/v1/meetings/{id}", get(meetings::get_one))
+        .route("/v1/meetings/{id}/agenda", post(meetings::agenda))
+        .route("/v1/meetings/{id}/attendees", post(meetings::attendees))
+        .route("/v1/meetings/{id}/close", post(meetings::close))
+        .route("/v1/lookups", post(lookups::lookup))
         .route("/v1/openapi.json", get(openapi::document))
         .route("/v1/admin/organisations", get(admin::list).post(admin::add))
         .route("/v1/admin/organisations/{oin}", get(admin::get_one))

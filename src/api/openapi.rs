@@ -2,7 +2,7 @@
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{admin, audit, cases, covenant, error, system};
+use super::{admin, audit, cases, covenant, error, lookups, meetings, system};
 use crate::onboarding;
 
 #[derive(OpenApi)]
@@ -14,7 +14,8 @@ use crate::onboarding;
           admin::suspend, admin::reinstate, admin::offboard, admin::revoke, admin::actions, admin::reload_covenant,
           audit::disclosures, audit::subject_report, audit::checkpoints, covenant::covenant,
           cases::report, cases::list, cases::get_one, cases::grant, cases::withdraw, cases::close,
-          cases::consent),
+          cases::consent, meetings::create, meetings::get_one, meetings::agenda, meetings::attendees,
+          meetings::close, lookups::lookup),
     components(schemas(error::Problem, system::WhoAmI, system::WhoAmIOrg, system::WhoAmIUser, system::Health,
         onboarding::NewOrg, onboarding::OrgView, onboarding::Signature, admin::Reason, admin::KeysBody,
         admin::Revocation, admin::Revoked, admin::Created, admin::AdminAction, admin::CovenantReloaded, crate::domain::UserRole,
@@ -22,7 +23,10 @@ use crate::onboarding;
         audit::SubjectDisclosure, audit::OrgRef, audit::Checkpoints, crate::store::Checkpoint, covenant::CovenantView,
         covenant::MeetingTypeView, covenant::PurposeView, covenant::CategoryView, cases::CaseCreated,
         cases::NewMember, cases::Why, crate::cases::NewCase, crate::cases::Subject, crate::cases::CaseView,
-        crate::cases::Member, crate::cases::NewConsent)),
+        crate::cases::Member, crate::cases::NewConsent, crate::meetings::NewMeeting, crate::meetings::NewAttendee,
+        crate::meetings::Declaration, crate::meetings::AgendaItem, crate::meetings::MeetingView,
+        crate::meetings::Attendee, crate::lookups::LookupRequest, crate::lookups::LookupAnswer,
+        crate::lookups::Contact, covenant::PurposeView)),
     modifiers(&BearerAuth)
 )]
 pub struct ApiDoc;

@@ -9,6 +9,8 @@ use axum::response::Response;
 use std::convert::Infallible;
 use tower_http::request_id::RequestId;
 
+use crate::actor::Actor;
+use crate::edge::identity::Caller;
 use crate::log::chain::Entry;
 
 pub const TRACEPARENT: HeaderName = HeaderName::from_static("traceparent");
@@ -41,6 +43,16 @@ impl RequestContext {
             trace_id: Some(self.trace.trace_id.clone()),
             span_id: Some(self.trace.span_id.clone()),
             ..entry
+        }
+    }
+
+    /// The caller as the domain modules record it.
+    pub fn actor(&self, caller: &Caller) -> Actor {
+        Actor {
+            oin: caller.org.oin.clone(),
+            sub: caller.user.sub.clone(),
+            request_id: self.request_id.clone(),
+            trace: Some((self.trace.trace_id.clone(), self.trace.span_id.clone())),
         }
     }
 }

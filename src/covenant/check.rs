@@ -88,6 +88,15 @@ fn check_metadata(meta: &Metadata) -> Vec<Problem> {
             problems.push(meta_problem(format!("meeting type `{}` has no purpose", m.id)));
         }
     }
+    problems.extend(duplicates(
+        "lookup purpose",
+        meta.lookup_purposes.iter().map(|p| p.id.as_str()),
+    ));
+    if !meta.lookup_roles.is_empty() && (meta.lookup_purposes.is_empty() || meta.lookup_article.trim().is_empty()) {
+        problems.push(meta_problem(
+            "lookup_roles may do hit/no-hit, so lookup_purposes and lookup_article are required".into(),
+        ));
+    }
     for r in &meta.case_roles {
         if roles.contains(r.as_str()) {
             problems.push(meta_problem(format!("case role `{r}` is also a covenant role")));

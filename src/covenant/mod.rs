@@ -36,6 +36,7 @@ pub struct Covenant {
     pub host_role: String,
     pub lookup_roles: Vec<String>,
     pub lookup_article: String,
+    pub lookup_purposes: Vec<Purpose>,
     pub case_roles: Vec<String>,
     pub roles: Vec<CovenantRole>,
     pub meeting_types: Vec<MeetingType>,
@@ -54,6 +55,9 @@ pub struct Metadata {
     pub lookup_roles: Vec<String>,
     #[serde(default)]
     pub lookup_article: String,
+    /// What a hit/no-hit may be asked for.
+    #[serde(default)]
+    pub lookup_purposes: Vec<Purpose>,
     #[serde(default)]
     pub case_roles: Vec<String>,
     pub roles: Vec<CovenantRole>,
@@ -139,6 +143,7 @@ impl Covenant {
             host_role: metadata.host_role,
             lookup_roles: metadata.lookup_roles,
             lookup_article: metadata.lookup_article,
+            lookup_purposes: metadata.lookup_purposes,
             case_roles: metadata.case_roles,
             roles: metadata.roles,
             meeting_types: metadata.meeting_types,
@@ -152,6 +157,11 @@ impl Covenant {
 
     pub fn meeting_type(&self, id: &str) -> Option<&MeetingType> {
         self.meeting_types.iter().find(|m| m.id == id)
+    }
+
+    /// Whether an organisation with `roles` may ask hit/no-hit.
+    pub fn may_look_up(&self, roles: &[String]) -> bool {
+        roles.iter().any(|r| self.lookup_roles.contains(r))
     }
 
     pub fn category(&self, id: &str) -> Option<&Category> {

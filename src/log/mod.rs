@@ -63,6 +63,14 @@ impl<T> Released<T> {
     pub fn into_parts(self) -> (Receipt, T) {
         (self.receipt, self.body)
     }
+
+    /// The same release in another form (the record covers the data, not its wrapping).
+    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Released<U> {
+        Released {
+            receipt: self.receipt,
+            body: f(self.body),
+        }
+    }
 }
 
 struct Pending {

@@ -230,6 +230,28 @@ impl Store {
         record(tx, entry, &c.recorded_at).await
     }
 
+    /// The scopes of the case's consents valid at `now`.
+    ///
+    /// # Errors
+    /// The database refused, or holds a malformed consent.
+    pub async fn consent_scopes(&self, case_id: &str, now: &str) -> Result<Vec<ConsentScope>, StoreError> {
+        let rows: Vec<(String, String)> =
+            sqlx::query_as("SELECT categories, organisations FROM consents WHERE case_id = $1 AND valid_until > $2")
+                .bind(case_id)
+                .bind(now)
+                .fetch_all(self.pool())
+                .await?;
+        let parse = |t: &str| serde_json::from_str::<Vec<String>>(t).map_err(|_| StoreError::Corrupt("consent"));
+        rows.iter()
+            .map(|(categories, organisations)| {
+                Ok(ConsentScope {
+                    categories: parse(categories)?,
+                    organisations: parse(organisations)?,
+                })
+            })
+            .collect()
+    }
+
     /// Whether a consent of the case, valid at `now`, covers `category` going to `recipient_oin`.
     ///
     /// # Errors
@@ -241,20 +263,20 @@ impl Store {
         recipient_oin: &str,
         now: &str,
     ) -> Result<bool, StoreError> {
-        let rows: Vec<(String, String)> =
-            sqlx::query_as("SELECT categories, organisations FROM consents WHERE case_id = $1 AND valid_until > $2")
-                .bind(case_id)
-                .bind(now)
-                .fetch_all(self.pool())
-                .await?;
-        for (categories, organisations) in rows {
-            let parse = |t: &str| serde_json::from_str::<Vec<String>>(t).map_err(|_| StoreError::Corrupt("consent"));
-            if parse(&categories)?.iter().any(|c| c == category)
-                && parse(&organisations)?.iter().any(|o| o == recipient_oin)
-            {
-                return Ok(true);
-            }
-        }
-        Ok(false)
+        let scopes = self.consent_scopes(case_id, now).await?;
+        Ok(scopes.iter().any(|s| s.covers(category, recipient_oin)))
+    }
+}
+
+/// What one consent lets through: these categories to these organisations.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsentScope {
+    pub categories: Vec<String>,
+    pub organisations: Vec<String>,
+}
+
+impl ConsentScope {
+    pub fn covers(&self, category: &str, recipient_oin: &str) -> bool {
+        self.categories.iter().any(|c| c == category) && self.organisations.iter().any(|o| o == recipient_oin)
     }
 }

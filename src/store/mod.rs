@@ -3,10 +3,12 @@
 //! It knows no HTTP.
 mod cases;
 mod log;
+mod meetings;
 mod orgs;
 
-pub use cases::{CaseRow, ConsentRow, MemberRow};
+pub use cases::{CaseRow, ConsentRow, ConsentScope, MemberRow};
 pub use log::{Checkpoint, LogFilter};
+pub use meetings::{AttendeeRow, Change, MeetingRow};
 
 pub use orgs::{AdminActionRow, CertificateRow, KeyRow, NewOrganisation, OrgRow, RegistryRows, SignatureRow};
 

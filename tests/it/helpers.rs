@@ -425,3 +425,32 @@ pub fn mint_hs256(secret: &[u8], header: Value, claims: Value) -> String {
     let tag = ring::hmac::sign(&key, signing_input.as_bytes());
     format!("{signing_input}.{}", URL_SAFE_NO_PAD.encode(tag.as_ref()))
 }
+
+/// Onboards a further organisation through the admin API (with a covenant signature when `signed`) and gives it a
+/// client certificate and token key.
+pub async fn onboard(gw: &Gateway, oin: &str, kind: &str, roles: &[&str], signed: bool) -> Org {
+    let key = TokenKeyPair::generate().unwrap();
+    let body = json!({"oin": oin, "name": format!("Test {kind}"), "kind": kind, "covenant_roles": roles,
+        "jwks": key.jwks()});
+    let r = gw.admin(Method::POST, "/v1/admin/organisations", Some(body)).await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    if signed {
+        let sig = json!({"version": "2026.1", "signed_on": "2026-01-15", "signatory": "Raad van bestuur"});
+        let path = format!("/v1/admin/organisations/{oin}/signatures");
+        assert_eq!(gw.admin(Method::POST, &path, Some(sig)).await.status, 201);
+    }
+    let cert = gw.issue(oin, |_| {});
+    Org {
+        slug: "onboarded",
+        oin: oin.into(),
+        identity: (&cert).into(),
+        thumbprint: cert.thumbprint.clone(),
+        serial: cert.serial.clone(),
+        key,
+    }
+}
+
+/// An RFC 3339 instant `seconds` from now.
+pub fn at(seconds: i64) -> String {
+    doelpoort::clock::rfc3339(OffsetDateTime::now_utc() + time::Duration::seconds(seconds))
+}

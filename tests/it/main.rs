@@ -12,4 +12,6 @@ mod covenant_api;
 mod demo_cli;
 mod http;
 mod log;
+mod lookups;
+mod meetings;
 mod tokens;

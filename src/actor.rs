@@ -1,0 +1,44 @@
+//! Who acts: the organisation and user behind a request, with the request and trace ids its log records carry.
+use crate::domain::Oin;
+use crate::log::chain::Entry;
+
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub oin: Oin,
+    pub sub: String,
+    pub request_id: Option<String>,
+    pub trace: Option<(String, String)>,
+}
+
+impl Actor {
+    /// Stamps `entry` with this actor's request and trace ids.
+    pub fn stamp(&self, entry: Entry) -> Entry {
+        let (trace_id, span_id) = self.trace.clone().unzip();
+        Entry {
+            request_id: self.request_id.clone(),
+            trace_id,
+            span_id,
+            ..entry
+        }
+    }
+
+    /// The `admin` record of `action` on `target`; `detail` holds no personal data of a subject.
+    pub fn admin_entry(&self, action: &str, target: &str, detail: serde_json::Value) -> Entry {
+        self.stamp(Entry::admin(
+            Some(self.oin.to_string()),
+            &self.sub,
+            action,
+            target,
+            detail.to_string(),
+        ))
+    }
+
+    /// The `admin` record of `action` on a case.
+    pub fn case_entry(&self, action: &str, case_id: &str, subject: Option<String>, detail: serde_json::Value) -> Entry {
+        Entry {
+            case_id: Some(case_id.to_owned()),
+            subject,
+            ..self.admin_entry(action, case_id, detail)
+        }
+    }
+}

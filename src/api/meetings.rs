@@ -1,0 +1,105 @@
+//! `/v1/meetings…`: the host's procesregisseur convenes a meeting, sets its agenda and attendees and closes it;
+//! attendees read it (everyone else gets 404).
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+
+use super::cases::{CaseCreated, Why};
+use super::error::{ApiError, Problem};
+use super::json::Json;
+use super::trace::RequestContext;
+use crate::app::AppState;
+use crate::domain::UserRole;
+use crate::edge::identity::Caller;
+use crate::meetings::{self, AgendaItem, MeetingError, MeetingView, NewAttendee, NewMeeting};
+
+impl From<MeetingError> for ApiError {
+    fn from(e: MeetingError) -> ApiError {
+        match e {
+            MeetingError::Validation(_) => ApiError::validation(e.to_string()),
+            MeetingError::NotFound => ApiError::not_found("no such meeting"),
+            MeetingError::Closed => ApiError::new(StatusCode::CONFLICT, "meeting_closed", e.to_string()),
+            MeetingError::CaseClosed => ApiError::new(StatusCode::CONFLICT, "case_closed", e.to_string()),
+            MeetingError::Conflict(_) => ApiError::new(StatusCode::CONFLICT, "invalid_state", e.to_string()),
+            MeetingError::Store(inner) => ApiError::internal(&inner),
+        }
+    }
+}
+
+/// Convene a meeting of a covenant meeting type; the convening organisation attends it.
+#[utoipa::path(post, path = "/v1/meetings", tag = "meetings", security(("bearer" = [])), request_body = NewMeeting,
+    responses((status = 201, body = CaseCreated), (status = 403, body = Problem), (status = 422, body = Problem),
+              (status = 503, body = Problem)))]
+pub async fn create(
+    State(app): State<AppState>,
+    caller: Caller,
+    ctx: RequestContext,
+    Json(body): Json<NewMeeting>,
+) -> Result<(StatusCode, axum::Json<CaseCreated>), ApiError> {
+    caller.require(UserRole::Procesregisseur)?;
+    let covenant = app.covenant();
+    let id = meetings::create(&app.store, &covenant, app.clock.now(), &ctx.actor(&caller), &body).await?;
+    Ok((StatusCode::CREATED, axum::Json(CaseCreated { id })))
+}
+
+/// A meeting, for its attendees; 404 for everyone else.
+#[utoipa::path(get, path = "/v1/meetings/{id}", tag = "meetings", security(("bearer" = [])),
+    responses((status = 200, body = MeetingView), (status = 404, body = Problem)))]
+pub async fn get_one(
+    State(app): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<axum::Json<MeetingView>, ApiError> {
+    let view = meetings::view_as_attendee(&app.store, app.clock.now(), &id, &caller.org.oin).await?;
+    Ok(axum::Json(view))
+}
+
+/// Put a case on the agenda.
+#[utoipa::path(post, path = "/v1/meetings/{id}/agenda", tag = "meetings", security(("bearer" = [])),
+    request_body = AgendaItem,
+    responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem),
+              (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn agenda(
+    State(app): State<AppState>,
+    caller: Caller,
+    ctx: RequestContext,
+    Path(id): Path<String>,
+    Json(body): Json<AgendaItem>,
+) -> Result<StatusCode, ApiError> {
+    caller.require(UserRole::Procesregisseur)?;
+    meetings::add_to_agenda(&app.store, app.clock.now(), &ctx.actor(&caller), &id, &body).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Add an attending organisation; an incidental one with its confidentiality declaration.
+#[utoipa::path(post, path = "/v1/meetings/{id}/attendees", tag = "meetings", security(("bearer" = [])),
+    request_body = NewAttendee,
+    responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem),
+              (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn attendees(
+    State(app): State<AppState>,
+    caller: Caller,
+    ctx: RequestContext,
+    Path(id): Path<String>,
+    Json(body): Json<NewAttendee>,
+) -> Result<StatusCode, ApiError> {
+    caller.require(UserRole::Procesregisseur)?;
+    let registry = app.registry.current();
+    meetings::add_attendee(&app.store, &registry, app.clock.now(), &ctx.actor(&caller), &id, &body).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Close a meeting; nothing is shared in it afterwards.
+#[utoipa::path(post, path = "/v1/meetings/{id}/close", tag = "meetings", security(("bearer" = [])), request_body = Why,
+    responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem),
+              (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn close(
+    State(app): State<AppState>,
+    caller: Caller,
+    ctx: RequestContext,
+    Path(id): Path<String>,
+    Json(body): Json<Why>,
+) -> Result<StatusCode, ApiError> {
+    caller.require(UserRole::Procesregisseur)?;
+    meetings::close(&app.store, app.clock.now(), &ctx.actor(&caller), &id, &body.reason).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

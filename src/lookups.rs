@@ -1,0 +1,180 @@
+//! Hit/no-hit (002 §3.3): a professional of a role the covenant allows asks whether a person is discussed in
+//! the ZVH. The answer is `known` and, when known, whom to contact — the holder of the newest open case — and
+//! nothing more. Every answer is a `lookup` record committed before it leaves; a refused lookup is a `refusal`
+//! record. A per-user rate limit stops anyone from enumerating BSNs.
+use governor::clock::{Clock as _, DefaultClock};
+use governor::{DefaultKeyedRateLimiter, Quota};
+use serde::{Deserialize, Serialize};
+use std::num::NonZeroU32;
+use std::time::Duration;
+use utoipa::ToSchema;
+
+use crate::actor::Actor;
+use crate::cases::Subject;
+use crate::covenant::Covenant;
+use crate::crypto::Pseudonymiser;
+use crate::domain::{Bsn, Oin};
+use crate::log::chain::{Entry, Kind};
+use crate::log::{Log, LogError, Released};
+use crate::registry::Snapshot;
+use crate::store::{Store, StoreError};
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LookupRequest {
+    pub subject: Subject,
+    /// A lookup purpose of the covenant in force.
+    pub purpose: String,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct LookupAnswer {
+    pub known: bool,
+    pub contact: Option<Contact>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Contact {
+    pub oin: String,
+    pub name: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum LookupError {
+    #[error("subject.bsn: not a valid BSN (nine digits passing the elfproef)")]
+    InvalidBsn,
+    #[error("{0}")]
+    Validation(String),
+    #[error("the covenant does not allow this organisation's roles to ask hit/no-hit")]
+    NotAllowed,
+    #[error("the organisation has not signed the covenant version in force")]
+    NotSigned,
+    #[error("too many lookups; try again later")]
+    RateLimited { retry_after: Duration },
+    #[error(transparent)]
+    Log(#[from] LogError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Lookups per user (organisation and subject of the token), as a rate with an equal burst.
+pub struct LookupLimiter {
+    limiter: DefaultKeyedRateLimiter<String>,
+    clock: DefaultClock,
+}
+
+/// Users remembered before idle ones are forgotten.
+const LIMITER_USERS: usize = 10_000;
+
+impl LookupLimiter {
+    /// At most `per_minute` lookups a minute per user; 0 is treated as 1 (lookups are never unlimited).
+    pub fn new(per_minute: u32) -> LookupLimiter {
+        let rate = NonZeroU32::new(per_minute).unwrap_or(NonZeroU32::MIN);
+        LookupLimiter {
+            limiter: DefaultKeyedRateLimiter::keyed(Quota::per_minute(rate)),
+            clock: DefaultClock::default(),
+        }
+    }
+
+    /// Takes one lookup from the user's allowance, or says how long to wait.
+    fn take(&self, oin: &Oin, sub: &str) -> Result<(), LookupError> {
+        if self.limiter.len() > LIMITER_USERS {
+            self.limiter.retain_recent();
+        }
+        self.limiter
+            .check_key(&format!("{oin}/{sub}"))
+            .map_err(|not_until| LookupError::RateLimited {
+                retry_after: not_until.wait_time_from(self.clock.now()),
+            })
+    }
+}
+
+/// What a lookup needs from the gateway.
+pub struct Lookups<'a> {
+    pub store: &'a Store,
+    pub log: &'a Log,
+    pub pseudonyms: &'a Pseudonymiser,
+    pub registry: &'a Snapshot,
+    pub covenant: &'a Covenant,
+    pub limiter: &'a LookupLimiter,
+    pub host_oin: &'a Oin,
+}
+
+impl Lookups<'_> {
+    /// Answers one hit/no-hit for `actor`, whose organisation holds `roles`.
+    ///
+    /// # Errors
+    /// Over the rate limit, a role or organisation the covenant does not allow (recorded as a refusal), a bad
+    /// BSN or purpose, or the log or database could not be reached (nothing is answered).
+    pub async fn lookup(
+        &self,
+        actor: &Actor,
+        roles: &[String],
+        signed_versions: &[String],
+        request: &LookupRequest,
+    ) -> Result<Released<LookupAnswer>, LookupError> {
+        self.limiter.take(&actor.oin, &actor.sub)?;
+        let bsn: Bsn = request.subject.bsn.parse().map_err(|_| LookupError::InvalidBsn)?;
+        if !self.covenant.lookup_purposes.iter().any(|p| p.id == request.purpose) {
+            return Err(LookupError::Validation(format!(
+                "purpose: unknown lookup purpose `{}`",
+                request.purpose
+            )));
+        }
+        let subject = self.pseudonyms.pseudonym(&bsn);
+        let refused = if !self.covenant.may_look_up(roles) {
+            Some(LookupError::NotAllowed)
+        } else if !signed_versions.contains(&self.covenant.version) {
+            Some(LookupError::NotSigned)
+        } else {
+            None
+        };
+        if let Some(e) = refused {
+            let entry = Entry {
+                kind: Kind::Refusal,
+                decision: "deny".into(),
+                reason: Some(e.to_string()),
+                ..self.entry(actor, &subject, &request.purpose)
+            };
+            self.log.append(entry).await?;
+            return Err(e);
+        }
+        let newest = self.store.open_cases_about(&subject).await?.into_iter().next();
+        let contact = newest.as_ref().map(|(_, holder)| Contact {
+            name: self
+                .registry
+                .organisation(holder)
+                .map_or_else(String::new, |o| o.name.clone()),
+            oin: holder.clone(),
+        });
+        let entry = Entry {
+            kind: Kind::Lookup,
+            decision: "allow".into(),
+            case_id: newest.as_ref().map(|(case, _)| case.clone()),
+            reason: Some(match &contact {
+                Some(c) => format!("hit; contact {}", c.oin),
+                None => "no hit".into(),
+            }),
+            ..self.entry(actor, &subject, &request.purpose)
+        };
+        let receipt = self.log.append(entry).await?;
+        Ok(receipt.release(LookupAnswer {
+            known: contact.is_some(),
+            contact,
+        }))
+    }
+
+    fn entry(&self, actor: &Actor, subject: &str, purpose: &str) -> Entry {
+        actor.stamp(Entry {
+            source_oin: Some(self.host_oin.to_string()),
+            recipient_oin: Some(actor.oin.to_string()),
+            actor_oin: Some(actor.oin.to_string()),
+            actor_sub: Some(actor.sub.clone()),
+            subject: Some(subject.to_owned()),
+            purpose: Some(purpose.to_owned()),
+            covenant_version: Some(self.covenant.version.clone()),
+            article: Some(self.covenant.lookup_article.clone()),
+            ..Entry::default()
+        })
+    }
+}

@@ -1,0 +1,329 @@
+//! Meetings (*overleggen*) of a covenant meeting type: convened by the host's procesregisseur for a time window,
+//! with an agenda of cases and the attending organisations. An incidental attendee brings a confidentiality
+//! declaration (who signed it, when). A meeting allows sharing only while it is open and inside its window;
+//! after an explicit close nothing about it changes. Every change is an `admin` record, committed with it.
+use serde::{Deserialize, Serialize};
+use time::{Duration, OffsetDateTime};
+use utoipa::ToSchema;
+
+use crate::actor::Actor;
+use crate::clock::{parse_rfc3339, rfc3339};
+use crate::covenant::Covenant;
+use crate::domain::{Oin, OrgKind, OrgStatus};
+use crate::registry::Snapshot;
+use crate::store::{AttendeeRow, Change, MeetingRow, Store, StoreError};
+
+/// Longest window of one meeting.
+pub const MAX_WINDOW: Duration = Duration::days(31);
+/// Longest name on a confidentiality declaration, and longest closing reason, in characters.
+const TEXT_MAX: usize = 200;
+
+#[derive(Debug, thiserror::Error)]
+pub enum MeetingError {
+    #[error("{0}")]
+    Validation(String),
+    #[error("no such meeting")]
+    NotFound,
+    #[error("the meeting is closed or its window has passed")]
+    Closed,
+    #[error("the case is closed")]
+    CaseClosed,
+    #[error("{0}")]
+    Conflict(&'static str),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+fn invalid<T>(message: impl Into<String>) -> Result<T, MeetingError> {
+    Err(MeetingError::Validation(message.into()))
+}
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewMeeting {
+    /// A meeting type of the covenant in force.
+    #[serde(rename = "type")]
+    pub meeting_type: String,
+    pub starts_at: String,
+    pub ends_at: String,
+}
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewAttendee {
+    pub oin: String,
+    /// Required for an incidental attendee (kind `incidenteel`); lets an organisation that has not signed the
+    /// covenant version in force take part in this one meeting.
+    pub confidentiality_declaration: Option<Declaration>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Declaration {
+    pub signed_by: String,
+    pub signed_at: String,
+}
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AgendaItem {
+    pub case_id: String,
+}
+
+/// A meeting as its attendees see it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct MeetingView {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub meeting_type: String,
+    pub starts_at: String,
+    pub ends_at: String,
+    /// `open` or `closed` (closed explicitly).
+    pub status: String,
+    /// Open and inside its window now: sharing is possible.
+    pub in_session: bool,
+    pub closed_at: Option<String>,
+    /// Case ids on the agenda.
+    pub agenda: Vec<String>,
+    pub attendees: Vec<Attendee>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Attendee {
+    pub oin: String,
+    pub added_at: String,
+    pub confidentiality_declaration: Option<Declaration>,
+}
+
+/// Whether `m` allows sharing at `now`: not closed, and inside its window.
+pub fn in_session(m: &MeetingRow, now: OffsetDateTime) -> bool {
+    let now = rfc3339(now);
+    m.status == "open" && m.starts_at <= now && now < m.ends_at
+}
+
+/// Whether `m` may still change: not closed, and its window has not passed.
+fn changeable(m: &MeetingRow, now: OffsetDateTime) -> bool {
+    m.status == "open" && rfc3339(now) < m.ends_at
+}
+
+/// Convenes a meeting; the convening organisation is its first attendee. Returns its id.
+///
+/// # Errors
+/// Unknown meeting type, a window that does not parse, is empty, longer than [`MAX_WINDOW`] or already over, or
+/// the database refused.
+pub async fn create(
+    store: &Store,
+    covenant: &Covenant,
+    now: OffsetDateTime,
+    actor: &Actor,
+    new: &NewMeeting,
+) -> Result<String, MeetingError> {
+    if covenant.meeting_type(&new.meeting_type).is_none() {
+        return invalid(format!("type: unknown meeting type `{}`", new.meeting_type));
+    }
+    let starts = parse_rfc3339(&new.starts_at);
+    let ends = parse_rfc3339(&new.ends_at);
+    let (Some(starts), Some(ends)) = (starts, ends) else {
+        return invalid("starts_at, ends_at: RFC 3339 date-times are required");
+    };
+    if ends <= starts || ends - starts > MAX_WINDOW {
+        return invalid("ends_at: a meeting ends after it starts and lasts at most 31 days");
+    }
+    if ends <= now {
+        return invalid("ends_at: the meeting's window has already passed");
+    }
+    let row = MeetingRow {
+        id: format!("meeting-{}", crate::crypto::random_hex::<16>()),
+        meeting_type: new.meeting_type.clone(),
+        starts_at: rfc3339(starts),
+        ends_at: rfc3339(ends),
+        status: "open".into(),
+        created_by_oin: actor.oin.to_string(),
+        created_at: rfc3339(now),
+        closed_at: None,
+    };
+    let detail = serde_json::json!({
+        "type": row.meeting_type, "starts_at": row.starts_at, "ends_at": row.ends_at,
+        "covenant_version": covenant.version,
+    });
+    let entry = meeting_entry(actor, "meeting.create", &row, detail);
+    store.insert_meeting(&row, entry).await?;
+    Ok(row.id)
+}
+
+fn meeting_entry(actor: &Actor, action: &str, m: &MeetingRow, detail: serde_json::Value) -> crate::log::chain::Entry {
+    crate::log::chain::Entry {
+        meeting_id: Some(m.id.clone()),
+        meeting_type: Some(m.meeting_type.clone()),
+        ..actor.admin_entry(action, &m.id, detail)
+    }
+}
+
+async fn meeting(store: &Store, id: &str) -> Result<MeetingRow, MeetingError> {
+    store.meeting(id).await?.ok_or(MeetingError::NotFound)
+}
+
+async fn changeable_meeting(store: &Store, id: &str, now: OffsetDateTime) -> Result<MeetingRow, MeetingError> {
+    let m = meeting(store, id).await?;
+    if !changeable(&m, now) {
+        return Err(MeetingError::Closed);
+    }
+    Ok(m)
+}
+
+fn applied(change: Change, duplicate: &'static str) -> Result<(), MeetingError> {
+    match change {
+        Change::Done => Ok(()),
+        Change::Duplicate => Err(MeetingError::Conflict(duplicate)),
+        Change::Closed => Err(MeetingError::Closed),
+    }
+}
+
+/// The meeting, for its attendees; `NotFound` for everyone else.
+///
+/// # Errors
+/// Unknown meeting, not an attendee, or the database refused.
+pub async fn view_as_attendee(
+    store: &Store,
+    now: OffsetDateTime,
+    id: &str,
+    oin: &Oin,
+) -> Result<MeetingView, MeetingError> {
+    let m = meeting(store, id).await?;
+    let attendees = store.meeting_attendees(id).await?;
+    if !attendees.iter().any(|a| a.oin == oin.as_str()) {
+        return Err(MeetingError::NotFound);
+    }
+    Ok(MeetingView {
+        in_session: in_session(&m, now),
+        agenda: store.meeting_agenda(id).await?,
+        attendees: attendees
+            .into_iter()
+            .map(|a| Attendee {
+                confidentiality_declaration: a
+                    .declaration_signed_by
+                    .zip(a.declaration_signed_at)
+                    .map(|(signed_by, signed_at)| Declaration { signed_by, signed_at }),
+                oin: a.oin,
+                added_at: a.added_at,
+            })
+            .collect(),
+        id: m.id,
+        meeting_type: m.meeting_type,
+        starts_at: m.starts_at,
+        ends_at: m.ends_at,
+        status: m.status,
+        closed_at: m.closed_at,
+    })
+}
+
+/// Puts an open case on the agenda of a meeting that can still change.
+///
+/// # Errors
+/// Unknown meeting (404), unknown case (422), closed meeting or case (409), already on the agenda (409), or the
+/// database refused.
+pub async fn add_to_agenda(
+    store: &Store,
+    now: OffsetDateTime,
+    actor: &Actor,
+    id: &str,
+    item: &AgendaItem,
+) -> Result<(), MeetingError> {
+    let m = changeable_meeting(store, id, now).await?;
+    let Some(case) = store.case(&item.case_id).await? else {
+        return invalid("case_id: no such case");
+    };
+    if case.status != "open" {
+        return Err(MeetingError::CaseClosed);
+    }
+    let entry = crate::log::chain::Entry {
+        case_id: Some(case.id.clone()),
+        ..meeting_entry(actor, "meeting.agenda.add", &m, serde_json::json!({"case_id": case.id}))
+    };
+    let change = store.add_agenda_case(id, &case.id, &rfc3339(now), entry).await?;
+    applied(change, "the case is on the agenda already")
+}
+
+/// Adds an attending organisation. An incidental organisation needs a confidentiality declaration, signed
+/// already; any other may bring one (it stands in for a missing covenant signature for this meeting only).
+///
+/// # Errors
+/// Unknown meeting (404), an unknown or inactive organisation or a missing or malformed declaration (422), a
+/// closed meeting or one already attending (409), or the database refused.
+pub async fn add_attendee(
+    store: &Store,
+    registry: &Snapshot,
+    now: OffsetDateTime,
+    actor: &Actor,
+    id: &str,
+    new: &NewAttendee,
+) -> Result<(), MeetingError> {
+    let m = changeable_meeting(store, id, now).await?;
+    let Some(org) = registry.organisation(&new.oin) else {
+        return invalid("oin: no onboarded organisation has this OIN");
+    };
+    if org.status != OrgStatus::Active {
+        return invalid("oin: the organisation is not active");
+    }
+    let declaration = match &new.confidentiality_declaration {
+        Some(d) => Some(declaration(d, now)?),
+        None if org.kind == OrgKind::Incidenteel => {
+            return invalid("confidentiality_declaration: an incidental attendee needs a signed declaration")
+        }
+        None => None,
+    };
+    let row = AttendeeRow {
+        oin: org.oin.to_string(),
+        added_at: rfc3339(now),
+        declaration_signed_by: declaration.as_ref().map(|d| d.signed_by.clone()),
+        declaration_signed_at: declaration.as_ref().map(|d| d.signed_at.clone()),
+    };
+    let detail = serde_json::json!({"oin": row.oin, "confidentiality_declaration": declaration});
+    let entry = meeting_entry(actor, "meeting.attendee.add", &m, detail);
+    applied(
+        store.add_attendee(id, &row, entry).await?,
+        "the organisation attends already",
+    )
+}
+
+fn declaration(d: &Declaration, now: OffsetDateTime) -> Result<Declaration, MeetingError> {
+    let signed_by = d.signed_by.trim();
+    if signed_by.is_empty() || signed_by.chars().count() > TEXT_MAX {
+        return invalid(format!(
+            "confidentiality_declaration.signed_by: must be 1–{TEXT_MAX} characters"
+        ));
+    }
+    let Some(signed_at) = parse_rfc3339(&d.signed_at) else {
+        return invalid("confidentiality_declaration.signed_at: not an RFC 3339 date-time");
+    };
+    if signed_at > now {
+        return invalid("confidentiality_declaration.signed_at: lies in the future");
+    }
+    Ok(Declaration {
+        signed_by: signed_by.to_owned(),
+        signed_at: rfc3339(signed_at),
+    })
+}
+
+/// Closes a meeting explicitly; nothing about it changes afterwards and nothing is shared in it.
+///
+/// # Errors
+/// Unknown meeting (404), closed already (409), a bad reason (422), or the database refused.
+pub async fn close(
+    store: &Store,
+    now: OffsetDateTime,
+    actor: &Actor,
+    id: &str,
+    reason: &str,
+) -> Result<(), MeetingError> {
+    let reason = reason.trim();
+    if reason.is_empty() || reason.chars().count() > TEXT_MAX {
+        return invalid(format!("reason: must be 1–{TEXT_MAX} characters"));
+    }
+    let m = meeting(store, id).await?;
+    if m.status != "open" {
+        return Err(MeetingError::Closed);
+    }
+    let entry = meeting_entry(actor, "meeting.close", &m, serde_json::json!({"reason": reason}));
+    applied(store.close_meeting(id, &rfc3339(now), entry).await?, "")
+}

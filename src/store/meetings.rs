@@ -1,0 +1,231 @@
+//! Meetings, their agendas and attendees. Every change commits together with its `admin` record.
+use sqlx::{Any, Row, Transaction};
+
+use super::{Store, StoreError};
+use crate::log::chain::Entry;
+
+/// A meeting as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MeetingRow {
+    pub id: String,
+    pub meeting_type: String,
+    pub starts_at: String,
+    pub ends_at: String,
+    /// `open` or `closed`.
+    pub status: String,
+    pub created_by_oin: String,
+    pub created_at: String,
+    pub closed_at: Option<String>,
+}
+
+/// An attending organisation, with its confidentiality declaration when it attends incidentally.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttendeeRow {
+    pub oin: String,
+    pub added_at: String,
+    pub declaration_signed_by: Option<String>,
+    pub declaration_signed_at: Option<String>,
+}
+
+async fn record(mut tx: Transaction<'_, Any>, entry: Entry, now: &str) -> Result<(), StoreError> {
+    super::log::append_in_tx(&mut tx, vec![entry], now).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Whether the meeting is still open; checked inside the change's transaction, so a concurrent close wins.
+async fn still_open(tx: &mut Transaction<'_, Any>, meeting_id: &str) -> Result<bool, StoreError> {
+    let status: Option<String> = sqlx::query_scalar("SELECT status FROM meetings WHERE id = $1")
+        .bind(meeting_id)
+        .fetch_optional(&mut **tx)
+        .await?;
+    Ok(status.as_deref() == Some("open"))
+}
+
+/// What a change to an open meeting came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Change {
+    Done,
+    /// The row was there already.
+    Duplicate,
+    /// The meeting was closed meanwhile.
+    Closed,
+}
+
+impl Store {
+    /// Stores a new meeting with its first attendee (the organisation that convenes it).
+    ///
+    /// # Errors
+    /// The database refused; nothing was stored.
+    pub async fn insert_meeting(&self, m: &MeetingRow, entry: Entry) -> Result<(), StoreError> {
+        let mut tx = self.pool().begin().await?;
+        sqlx::query(
+            "INSERT INTO meetings (id, meeting_type, starts_at, ends_at, status, created_by_oin, created_at, \
+             closed_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(&m.id)
+        .bind(&m.meeting_type)
+        .bind(&m.starts_at)
+        .bind(&m.ends_at)
+        .bind(&m.status)
+        .bind(&m.created_by_oin)
+        .bind(&m.created_at)
+        .bind(m.closed_at.clone())
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("INSERT INTO meeting_attendees (meeting_id, oin, added_at) VALUES ($1, $2, $3)")
+            .bind(&m.id)
+            .bind(&m.created_by_oin)
+            .bind(&m.created_at)
+            .execute(&mut *tx)
+            .await?;
+        record(tx, entry, &m.created_at).await
+    }
+
+    pub async fn meeting(&self, id: &str) -> Result<Option<MeetingRow>, StoreError> {
+        let row = sqlx::query(
+            "SELECT id, meeting_type, starts_at, ends_at, status, created_by_oin, created_at, closed_at \
+             FROM meetings WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(self.pool())
+        .await?;
+        row.map(|r| -> Result<MeetingRow, StoreError> {
+            Ok(MeetingRow {
+                id: r.try_get("id")?,
+                meeting_type: r.try_get("meeting_type")?,
+                starts_at: r.try_get("starts_at")?,
+                ends_at: r.try_get("ends_at")?,
+                status: r.try_get("status")?,
+                created_by_oin: r.try_get("created_by_oin")?,
+                created_at: r.try_get("created_at")?,
+                closed_at: r.try_get("closed_at")?,
+            })
+        })
+        .transpose()
+    }
+
+    /// The case ids on the meeting's agenda, in the order they were added.
+    pub async fn meeting_agenda(&self, meeting_id: &str) -> Result<Vec<String>, StoreError> {
+        Ok(
+            sqlx::query_scalar("SELECT case_id FROM meeting_agenda WHERE meeting_id = $1 ORDER BY added_at, case_id")
+                .bind(meeting_id)
+                .fetch_all(self.pool())
+                .await?,
+        )
+    }
+
+    pub async fn meeting_attendees(&self, meeting_id: &str) -> Result<Vec<AttendeeRow>, StoreError> {
+        let rows: Vec<(String, String, Option<String>, Option<String>)> = sqlx::query_as(
+            "SELECT oin, added_at, declaration_signed_by, declaration_signed_at FROM meeting_attendees \
+             WHERE meeting_id = $1 ORDER BY added_at, oin",
+        )
+        .bind(meeting_id)
+        .fetch_all(self.pool())
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(oin, added_at, by, at)| AttendeeRow {
+                oin,
+                added_at,
+                declaration_signed_by: by,
+                declaration_signed_at: at,
+            })
+            .collect())
+    }
+
+    /// Puts a case on the agenda of an open meeting.
+    ///
+    /// # Errors
+    /// The database refused; nothing was stored.
+    pub async fn add_agenda_case(
+        &self,
+        meeting_id: &str,
+        case_id: &str,
+        now: &str,
+        entry: Entry,
+    ) -> Result<Change, StoreError> {
+        let mut tx = self.pool().begin().await?;
+        if !still_open(&mut tx, meeting_id).await? {
+            return Ok(Change::Closed);
+        }
+        let added = sqlx::query(
+            "INSERT INTO meeting_agenda (meeting_id, case_id, added_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+        )
+        .bind(meeting_id)
+        .bind(case_id)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+            == 1;
+        if !added {
+            return Ok(Change::Duplicate);
+        }
+        record(tx, entry, now).await?;
+        Ok(Change::Done)
+    }
+
+    /// Adds an attending organisation to an open meeting.
+    ///
+    /// # Errors
+    /// The database refused; nothing was stored.
+    pub async fn add_attendee(&self, meeting_id: &str, a: &AttendeeRow, entry: Entry) -> Result<Change, StoreError> {
+        let mut tx = self.pool().begin().await?;
+        if !still_open(&mut tx, meeting_id).await? {
+            return Ok(Change::Closed);
+        }
+        let added = sqlx::query(
+            "INSERT INTO meeting_attendees (meeting_id, oin, added_at, declaration_signed_by, \
+             declaration_signed_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+        )
+        .bind(meeting_id)
+        .bind(&a.oin)
+        .bind(&a.added_at)
+        .bind(a.declaration_signed_by.clone())
+        .bind(a.declaration_signed_at.clone())
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+            == 1;
+        if !added {
+            return Ok(Change::Duplicate);
+        }
+        record(tx, entry, &a.added_at).await?;
+        Ok(Change::Done)
+    }
+
+    /// Closes an open meeting; `Closed` when it was closed already.
+    ///
+    /// # Errors
+    /// The database refused.
+    pub async fn close_meeting(&self, meeting_id: &str, now: &str, entry: Entry) -> Result<Change, StoreError> {
+        let mut tx = self.pool().begin().await?;
+        let closed =
+            sqlx::query("UPDATE meetings SET status = 'closed', closed_at = $1 WHERE id = $2 AND status = 'open'")
+                .bind(now)
+                .bind(meeting_id)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected()
+                == 1;
+        if !closed {
+            return Ok(Change::Closed);
+        }
+        record(tx, entry, now).await?;
+        Ok(Change::Done)
+    }
+
+    /// The open cases about `subject` (a pseudonym) with their holders, newest first: what a hit/no-hit sees.
+    ///
+    /// # Errors
+    /// The database refused.
+    pub async fn open_cases_about(&self, subject: &str) -> Result<Vec<(String, String)>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT id, holder_oin FROM cases WHERE subject = $1 AND status = 'open' ORDER BY reported_at DESC, id",
+        )
+        .bind(subject)
+        .fetch_all(self.pool())
+        .await?)
+    }
+}

@@ -1,0 +1,390 @@
+//! Meetings over real TLS: convened, given an agenda and attendees (an incidental one with its confidentiality
+//! declaration) and closed by the host's procesregisseur; every way to be refused; and the decision point reading
+//! the facts these calls record.
+use crate::both;
+use crate::helpers::*;
+use doelpoort::facts::{Facts, Flow, Setting};
+use doelpoort::log::chain::Kind;
+use doelpoort::store::LogFilter;
+use hyper::Method;
+use serde_json::{json, Value};
+
+both!(
+    a_meeting_is_convened_filled_and_closed,
+    bad_meeting_input_is_refused_and_nothing_is_recorded,
+    the_decision_point_reads_the_recorded_facts,
+);
+
+const BSN: &str = "123456782";
+const INCIDENTAL: &str = "00000099000000000051";
+const UNSIGNED: &str = "00000099000000000052";
+
+async fn regisseur(gw: &Gateway, method: Method, path: &str, body: Option<Value>) -> Response {
+    gw.call(&gw.org(HOST), &["procesregisseur"], method, path, body).await
+}
+
+async fn report(gw: &Gateway, slug: &'static str) -> String {
+    let body = json!({"subject": {"bsn": BSN}, "summary": "Zorgen"});
+    let r = gw
+        .call(&gw.org(slug), &["professional"], Method::POST, "/v1/cases", Some(body))
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    r.body["id"].as_str().unwrap().to_owned()
+}
+
+async fn convene(gw: &Gateway, meeting_type: &str, starts_in: i64) -> String {
+    let body = json!({"type": meeting_type, "starts_at": at(starts_in), "ends_at": at(starts_in + 3600)});
+    let r = regisseur(gw, Method::POST, "/v1/meetings", Some(body)).await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    r.body["id"].as_str().unwrap().to_owned()
+}
+
+#[track_caller]
+fn ok(r: Response) {
+    assert_eq!(r.status, 204, "{}", r.text);
+}
+
+async fn agenda(gw: &Gateway, meeting: &str, case: &str) -> Response {
+    let path = format!("/v1/meetings/{meeting}/agenda");
+    regisseur(gw, Method::POST, &path, Some(json!({"case_id": case}))).await
+}
+
+async fn attend(gw: &Gateway, meeting: &str, body: Value) -> Response {
+    let path = format!("/v1/meetings/{meeting}/attendees");
+    regisseur(gw, Method::POST, &path, Some(body)).await
+}
+
+fn declaration(signed_at: &str) -> Value {
+    json!({"signed_by": "J. de Vries", "signed_at": signed_at})
+}
+
+async fn admin_actions(gw: &Gateway) -> Vec<String> {
+    let filter = LogFilter {
+        kinds: vec![Kind::Admin],
+        ..LogFilter::default()
+    };
+    let records = gw.app().store.log_query(&filter, 0, false, 1000).await.unwrap();
+    records.into_iter().filter_map(|r| r.entry.action).collect()
+}
+
+async fn a_meeting_is_convened_filled_and_closed(b: Backend) {
+    let gw = Gateway::start(b).await;
+    let case = report(&gw, "gemeente").await;
+    let meeting = convene(&gw, "focus", -60).await;
+    let path = format!("/v1/meetings/{meeting}");
+    let view = regisseur(&gw, Method::GET, &path, None).await;
+    assert_eq!(view.status, 200, "{}", view.text);
+    assert_eq!(view.body["type"], "focus");
+    assert_eq!(view.body["status"], "open");
+    assert_eq!(view.body["in_session"], true);
+    assert_eq!(view.body["attendees"][0]["oin"], ZVH);
+    assert_eq!(view.body["agenda"], json!([]));
+
+    ok(agenda(&gw, &meeting, &case).await);
+    agenda(&gw, &meeting, &case).await.assert_problem(409, "invalid_state");
+    ok(attend(&gw, &meeting, json!({"oin": GEMEENTE})).await);
+    attend(&gw, &meeting, json!({"oin": GEMEENTE}))
+        .await
+        .assert_problem(409, "invalid_state");
+
+    // An incidental organisation attends only with a signed declaration, signed already.
+    onboard(&gw, INCIDENTAL, "incidenteel", &["zorgaanbieder"], false).await;
+    attend(&gw, &meeting, json!({"oin": INCIDENTAL}))
+        .await
+        .assert_problem(422, "validation_failed");
+    let future = json!({"oin": INCIDENTAL, "confidentiality_declaration": declaration(&at(3600))});
+    attend(&gw, &meeting, future)
+        .await
+        .assert_problem(422, "validation_failed");
+    let signed = json!({"oin": INCIDENTAL, "confidentiality_declaration": declaration(&at(-600))});
+    ok(attend(&gw, &meeting, signed).await);
+
+    // Attendees see the meeting; others do not learn it exists.
+    let seen = gw
+        .call(&gw.org("gemeente"), &["professional"], Method::GET, &path, None)
+        .await;
+    assert_eq!(seen.status, 200, "{}", seen.text);
+    assert_eq!(seen.body["agenda"], json!([case]));
+    let attendees = seen.body["attendees"].as_array().unwrap();
+    assert_eq!(attendees.len(), 3);
+    assert_eq!(attendees[2]["oin"], INCIDENTAL);
+    assert_eq!(attendees[2]["confidentiality_declaration"]["signed_by"], "J. de Vries");
+    assert_eq!(attendees[1]["confidentiality_declaration"], Value::Null);
+    gw.call(&gw.org("politie"), &["professional"], Method::GET, &path, None)
+        .await
+        .assert_problem(404, "not_found");
+
+    // Closed: nothing about it changes any more.
+    let close = format!("{path}/close");
+    ok(regisseur(&gw, Method::POST, &close, Some(json!({"reason": "afgerond"}))).await);
+    regisseur(&gw, Method::POST, &close, Some(json!({"reason": "nogmaals"})))
+        .await
+        .assert_problem(409, "meeting_closed");
+    let other = report(&gw, "politie").await;
+    agenda(&gw, &meeting, &other)
+        .await
+        .assert_problem(409, "meeting_closed");
+    attend(&gw, &meeting, json!({"oin": POLITIE}))
+        .await
+        .assert_problem(409, "meeting_closed");
+    let view = regisseur(&gw, Method::GET, &path, None).await;
+    assert_eq!(view.body["status"], "closed");
+    assert_eq!(view.body["in_session"], false);
+
+    let actions = admin_actions(&gw).await;
+    let meeting_actions: Vec<&str> = actions
+        .iter()
+        .map(String::as_str)
+        .filter(|a| a.starts_with("meeting."))
+        .collect();
+    assert_eq!(
+        meeting_actions,
+        [
+            "meeting.create",
+            "meeting.agenda.add",
+            "meeting.attendee.add",
+            "meeting.attendee.add",
+            "meeting.close"
+        ]
+    );
+    gw.stop().await;
+}
+
+async fn bad_meeting_input_is_refused_and_nothing_is_recorded(b: Backend) {
+    let gw = Gateway::start(b).await;
+    let case = report(&gw, "gemeente").await;
+    let meeting = convene(&gw, "briefing", 0).await;
+    let (head, _) = gw.app().store.log_head().await.unwrap();
+    let create = |body: Value| regisseur(&gw, Method::POST, "/v1/meetings", Some(body));
+
+    let r = create(json!({"type": "koffie", "starts_at": at(0), "ends_at": at(60)})).await;
+    r.assert_problem(422, "validation_failed");
+    assert!(r.body["detail"].as_str().unwrap().contains("`koffie`"));
+    create(json!({"type": "focus", "starts_at": at(60), "ends_at": at(0)}))
+        .await
+        .assert_problem(422, "validation_failed");
+    create(json!({"type": "focus", "starts_at": at(-7200), "ends_at": at(-3600)}))
+        .await
+        .assert_problem(422, "validation_failed");
+    create(json!({"type": "focus", "starts_at": at(0), "ends_at": at(32 * 86400)}))
+        .await
+        .assert_problem(422, "validation_failed");
+    create(json!({"type": "focus", "starts_at": "morgen", "ends_at": at(60)}))
+        .await
+        .assert_problem(422, "validation_failed");
+    create(json!({"type": "focus", "starts_at": at(0)}))
+        .await
+        .assert_problem(422, "validation_failed");
+    create(json!({"type": "focus", "starts_at": at(0), "ends_at": at(60), "room": "B"}))
+        .await
+        .assert_problem(422, "validation_failed");
+
+    // Only the host's procesregisseur convenes and changes meetings.
+    let body = json!({"type": "focus", "starts_at": at(0), "ends_at": at(60)});
+    gw.call(
+        &gw.org(HOST),
+        &["professional"],
+        Method::POST,
+        "/v1/meetings",
+        Some(body.clone()),
+    )
+    .await
+    .assert_problem(403, "forbidden");
+    let partner = gw
+        .call(
+            &gw.org("politie"),
+            &["procesregisseur"],
+            Method::POST,
+            "/v1/meetings",
+            Some(body),
+        )
+        .await;
+    assert_eq!(partner.status, 403, "{}", partner.text);
+
+    // Unknown meeting, unknown or closed case, unknown or inactive organisation, bad reason.
+    agenda(&gw, "meeting-none", &case)
+        .await
+        .assert_problem(404, "not_found");
+    agenda(&gw, &meeting, "case-none")
+        .await
+        .assert_problem(422, "validation_failed");
+    attend(&gw, &meeting, json!({"oin": "00000099000000000099"}))
+        .await
+        .assert_problem(422, "validation_failed");
+    attend(&gw, &meeting, json!({"oin": "politie"}))
+        .await
+        .assert_problem(422, "validation_failed");
+    let bad_declaration =
+        json!({"oin": POLITIE, "confidentiality_declaration": {"signed_by": " ", "signed_at": at(-1)}});
+    attend(&gw, &meeting, bad_declaration)
+        .await
+        .assert_problem(422, "validation_failed");
+    let close = format!("/v1/meetings/{meeting}/close");
+    regisseur(&gw, Method::POST, &close, Some(json!({"reason": ""})))
+        .await
+        .assert_problem(422, "validation_failed");
+    assert_eq!(
+        gw.app().store.log_head().await.unwrap().0,
+        head,
+        "refusals record nothing"
+    );
+
+    let suspend = format!("/v1/admin/organisations/{OM}/suspend");
+    assert_eq!(
+        gw.admin(Method::POST, &suspend, Some(json!({"reason": "audit"})))
+            .await
+            .status,
+        200
+    );
+    attend(&gw, &meeting, json!({"oin": OM}))
+        .await
+        .assert_problem(422, "validation_failed");
+    let close_case = format!("/v1/cases/{case}/close");
+    ok(regisseur(&gw, Method::POST, &close_case, Some(json!({"reason": "klaar"}))).await);
+    agenda(&gw, &meeting, &case).await.assert_problem(409, "case_closed");
+    gw.stop().await;
+}
+
+/// Reads the facts of a flow from the database and decides one category.
+async fn decide(gw: &Gateway, flow: Flow<'_>, purpose: &str, category: &str) -> String {
+    let app = gw.app();
+    let covenant = app.covenant();
+    let registry = app.registry.current();
+    let facts = Facts::gather(&app.store, &registry, &covenant, app.clock.now(), &flow)
+        .await
+        .unwrap();
+    facts.decide(&covenant, purpose, category).code().to_owned()
+}
+
+async fn the_decision_point_reads_the_recorded_facts(b: Backend) {
+    let gw = Gateway::start(b).await;
+    let case = report(&gw, "gemeente").await;
+    let members = format!("/v1/cases/{case}/members");
+    for oin in [POLITIE, WIJKTEAM] {
+        let r = regisseur(
+            &gw,
+            Method::POST,
+            &members,
+            Some(json!({"oin": oin, "reason": "betrokken"})),
+        )
+        .await;
+        ok(r);
+    }
+    let meeting = convene(&gw, "focus", -60).await;
+    ok(agenda(&gw, &meeting, &case).await);
+    for oin in [GEMEENTE, POLITIE, WIJKTEAM] {
+        ok(attend(&gw, &meeting, json!({"oin": oin})).await);
+    }
+    let share = |source, recipient| Flow {
+        case_id: &case,
+        meeting_id: &meeting,
+        source,
+        recipient,
+        setting: Setting::MeetingShare,
+    };
+    let plan = "integraal_plan";
+    assert_eq!(
+        decide(&gw, share(GEMEENTE, POLITIE), plan, "leefgebieden").await,
+        "allow"
+    );
+    assert_eq!(
+        decide(&gw, share(GEMEENTE, POLITIE), plan, "politie_details").await,
+        "forbidden_category"
+    );
+    assert_eq!(
+        decide(&gw, share(GEMEENTE, POLITIE), "weging", "leefgebieden").await,
+        "validation_failed"
+    );
+
+    // Consent: the wijkteam's answer waits for it.
+    assert_eq!(
+        decide(&gw, share(WIJKTEAM, POLITIE), plan, "leefgebieden").await,
+        "consent_required"
+    );
+    let consent = json!({"categories": ["leefgebieden"], "organisations": [POLITIE], "until": at(86400)});
+    let r = gw
+        .call(
+            &gw.org("wijkteam"),
+            &["professional"],
+            Method::POST,
+            &format!("/v1/cases/{case}/consent"),
+            Some(consent),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    assert_eq!(
+        decide(&gw, share(WIJKTEAM, POLITIE), plan, "leefgebieden").await,
+        "allow"
+    );
+
+    // Attendance counts for shares, not for requests; the agenda and the window count for both.
+    let other = convene(&gw, "focus", -60).await;
+    let in_other = |setting| Flow {
+        meeting_id: &other,
+        setting,
+        ..share(GEMEENTE, POLITIE)
+    };
+    assert_eq!(
+        decide(&gw, in_other(Setting::Request), plan, "leefgebieden").await,
+        "not_on_agenda"
+    );
+    ok(agenda(&gw, &other, &case).await);
+    assert_eq!(
+        decide(&gw, in_other(Setting::MeetingShare), plan, "leefgebieden").await,
+        "not_attendee"
+    );
+    assert_eq!(
+        decide(&gw, in_other(Setting::Request), plan, "leefgebieden").await,
+        "allow"
+    );
+    let later = convene(&gw, "focus", 3600).await;
+    ok(agenda(&gw, &later, &case).await);
+    let before_window = Flow {
+        meeting_id: &later,
+        setting: Setting::Request,
+        ..share(GEMEENTE, POLITIE)
+    };
+    assert_eq!(decide(&gw, before_window, plan, "leefgebieden").await, "meeting_closed");
+
+    // An organisation that has not signed the version in force takes part only with a declaration.
+    onboard(&gw, UNSIGNED, "convenantpartner", &["zorgaanbieder"], false).await;
+    ok(regisseur(
+        &gw,
+        Method::POST,
+        &members,
+        Some(json!({"oin": UNSIGNED, "reason": "zorg"})),
+    )
+    .await);
+    let to_unsigned = Flow {
+        setting: Setting::Request,
+        ..share(GEMEENTE, UNSIGNED)
+    };
+    assert_eq!(
+        decide(&gw, to_unsigned, plan, "betrokkenheid").await,
+        "covenant_not_signed"
+    );
+    let with_declaration = json!({"oin": UNSIGNED, "confidentiality_declaration": declaration(&at(-60))});
+    ok(attend(&gw, &meeting, with_declaration).await);
+    assert_eq!(decide(&gw, to_unsigned, plan, "betrokkenheid").await, "allow");
+
+    // Membership withdrawn, then the meeting closed.
+    let withdraw = format!("{members}/{POLITIE}");
+    ok(regisseur(
+        &gw,
+        Method::DELETE,
+        &withdraw,
+        Some(json!({"reason": "niet meer betrokken"})),
+    )
+    .await);
+    assert_eq!(
+        decide(&gw, share(GEMEENTE, POLITIE), plan, "leefgebieden").await,
+        "not_member"
+    );
+    let close = format!("/v1/meetings/{meeting}/close");
+    ok(regisseur(&gw, Method::POST, &close, Some(json!({"reason": "afgerond"}))).await);
+    assert_eq!(
+        decide(&gw, share(GEMEENTE, WIJKTEAM), plan, "betrokkenheid").await,
+        "meeting_closed"
+    );
+    gw.stop().await;
+}
