@@ -1,6 +1,7 @@
 //! Cases and their members. Every change commits together with its `admin` record in the disclosure log.
-use sqlx::{Any, Row, Transaction};
+use sqlx::Row;
 
+use super::log::commit_with_record as record;
 use super::{Store, StoreError};
 use crate::log::chain::Entry;
 
@@ -45,12 +46,6 @@ fn case_of(row: &sqlx::any::AnyRow) -> Result<CaseRow, StoreError> {
         sealed_subject: row.try_get("sealed_subject")?,
         sealed_summary: row.try_get("sealed_summary")?,
     })
-}
-
-async fn record(mut tx: Transaction<'_, Any>, entry: Entry, now: &str) -> Result<(), StoreError> {
-    super::log::append_in_tx(&mut tx, vec![entry], now).await?;
-    tx.commit().await?;
-    Ok(())
 }
 
 impl Store {

@@ -195,6 +195,18 @@ impl Store {
     }
 }
 
+/// Appends the `admin` record of a change in the change's own transaction and commits both: the change and its
+/// record exist together or not at all.
+pub(super) async fn commit_with_record(
+    mut tx: sqlx::Transaction<'_, sqlx::Any>,
+    entry: Entry,
+    now: &str,
+) -> Result<(), StoreError> {
+    append_in_tx(&mut tx, vec![entry], now).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 /// Locks the head row, chains `entries` after it, inserts them and moves the head — inside the caller's
 /// transaction, so an admin change and its record commit together.
 pub(crate) async fn append_in_tx(

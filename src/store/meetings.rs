@@ -1,6 +1,7 @@
 //! Meetings, their agendas and attendees. Every change commits together with its `admin` record.
 use sqlx::{Any, Row, Transaction};
 
+use super::log::commit_with_record as record;
 use super::{Store, StoreError};
 use crate::log::chain::Entry;
 
@@ -25,12 +26,6 @@ pub struct AttendeeRow {
     pub added_at: String,
     pub declaration_signed_by: Option<String>,
     pub declaration_signed_at: Option<String>,
-}
-
-async fn record(mut tx: Transaction<'_, Any>, entry: Entry, now: &str) -> Result<(), StoreError> {
-    super::log::append_in_tx(&mut tx, vec![entry], now).await?;
-    tx.commit().await?;
-    Ok(())
 }
 
 /// Whether the meeting is still open; checked inside the change's transaction, so a concurrent close wins.
