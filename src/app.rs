@@ -7,7 +7,7 @@ use tokio::sync::Notify;
 use crate::clock::SharedClock;
 use crate::config::Config;
 use crate::covenant::{Covenant, CovenantError};
-use crate::crypto::envelope::MasterKey;
+use crate::crypto::envelope::Keyring;
 use crate::crypto::Pseudonymiser;
 use crate::log::chain::Entry;
 use crate::log::Log;
@@ -24,7 +24,7 @@ pub struct App {
     /// Turns BSNs into the subject pseudonyms of records; signs paging cursors.
     pub pseudonyms: Pseudonymiser,
     /// Wraps the data keys of cases (content at rest).
-    pub master_key: MasterKey,
+    pub master_key: Keyring,
     /// The Ed25519 key that signs checkpoints now (base64url).
     pub checkpoint_public_key: String,
     pub store: Store,
@@ -47,7 +47,7 @@ pub struct Parts {
     pub config: Config,
     pub log: Log,
     pub pseudonyms: Pseudonymiser,
-    pub master_key: MasterKey,
+    pub master_key: Keyring,
     pub checkpoint_public_key: String,
     pub store: Store,
     pub registry: Arc<Registry>,

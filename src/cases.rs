@@ -7,7 +7,7 @@ use utoipa::ToSchema;
 
 pub use crate::actor::Actor;
 use crate::clock::{parse_rfc3339, rfc3339};
-use crate::crypto::envelope::{DataKey, MasterKey, SealError};
+use crate::crypto::envelope::{DataKey, Keyring, SealError};
 use crate::crypto::Pseudonymiser;
 use crate::domain::{Bsn, Oin, OrgStatus};
 use crate::registry::Snapshot;
@@ -85,7 +85,7 @@ fn text(field: &str, value: &str, max: usize) -> Result<String, CaseError> {
 pub async fn report(
     store: &Store,
     pseudonyms: &Pseudonymiser,
-    master: &MasterKey,
+    master: &Keyring,
     now: time::OffsetDateTime,
     actor: &Actor,
     new: &NewCase,

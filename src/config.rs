@@ -49,11 +49,31 @@ pub struct Config {
 }
 
 /// Encryption of case content at rest.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ContentConfig {
     /// The master key (64 hex digits) that wraps every case's data key; `serve` refuses to start without it.
     pub master_key_file: Option<PathBuf>,
+    /// Earlier master keys, still needed to unwrap data keys until `doelpoort content rewrap` has re-wrapped them.
+    pub retired_master_key_files: Vec<PathBuf>,
+    /// Largest item of content (its JSON text), in bytes.
+    pub max_item_bytes: usize,
+    /// Most items in one response or share.
+    pub max_items: usize,
+    /// How often `serve` purges cases whose retention has ended.
+    pub purge_interval_secs: u64,
+}
+
+impl Default for ContentConfig {
+    fn default() -> Self {
+        ContentConfig {
+            master_key_file: None,
+            retired_master_key_files: Vec::new(),
+            max_item_bytes: 64 * 1024,
+            max_items: 100,
+            purge_interval_secs: 3600,
+        }
+    }
 }
 
 /// The disclosure log: its two keys (files; `serve` refuses to start without them) and its pace.
@@ -225,6 +245,7 @@ impl Config {
         {
             join(p);
         }
+        self.content.retired_master_key_files.iter_mut().for_each(join);
         if let Some(file) = self.database_url.strip_prefix("sqlite://") {
             let (file, query) = file.split_once('?').map_or((file, None), |(f, q)| (f, Some(q)));
             if !file.is_empty() && !file.starts_with(':') && Path::new(file).is_relative() {
@@ -259,6 +280,9 @@ fn known_keys() -> Vec<(String, toml::Value)> {
         keys.push((format!("log.{k}"), "".into()));
     }
     keys.push(("content.master_key_file".into(), "".into()));
+    if let Ok(toml::Value::Table(content)) = toml::Value::try_from(ContentConfig::default()) {
+        keys.extend(content.into_iter().map(|(k, v)| (format!("content.{k}"), v)));
+    }
     if let Ok(toml::Value::Table(log)) = toml::Value::try_from(LogConfig::default()) {
         keys.extend(log.into_iter().map(|(k, v)| (format!("log.{k}"), v)));
     }

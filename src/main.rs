@@ -49,6 +49,11 @@ enum Command {
     /// The covenant files: check them, or explain one decision.
     #[command(subcommand)]
     Covenant(CovenantCommand),
+    /// Purge the content of closed cases whose retention period has passed (`serve` also does this periodically).
+    Purge(ConfigArg),
+    /// Content encryption at rest.
+    #[command(subcommand)]
+    Content(ContentCommand),
     /// Development helper: print a token signed with a demo organisation's key, bound to its demo certificate.
     Token {
         #[arg(long)]
@@ -131,6 +136,13 @@ struct Lifecycle {
     oin: String,
     #[arg(long)]
     reason: String,
+}
+
+#[derive(Subcommand)]
+enum ContentCommand {
+    /// Re-wrap every case's data key under the current master key (after a rotation: the new key in
+    /// `content.master_key_file`, the old one in `content.retired_master_key_files`). Content is not touched.
+    Rewrap(ConfigArg),
 }
 
 #[derive(Subcommand)]
@@ -295,6 +307,28 @@ async fn run(command: Command) -> Result<(), Failure> {
             let config = Config::load(&c.config)?;
             doelpoort::server::open_store(&config).await?.close().await;
             say!("migrations applied");
+            Ok(())
+        }
+        Command::Purge(c) => {
+            let (config, store) = open(&c).await?;
+            let covenant = doelpoort::covenant::Covenant::load(&config.covenant_dir)?;
+            let purged =
+                doelpoort::retention::purge_due(&store, &covenant, SystemClock.now(), &Actor::command_line().sub).await;
+            store.close().await;
+            say!("purged {} case(s) whose retention period has passed", purged?.len());
+            Ok(())
+        }
+        Command::Content(ContentCommand::Rewrap(c)) => {
+            let (config, store) = open(&c).await?;
+            let keys = doelpoort::server::keyring(&config)?;
+            let rewrapped =
+                doelpoort::retention::rewrap_all(&store, &keys, SystemClock.now(), &Actor::command_line().sub).await;
+            store.close().await;
+            say!(
+                "re-wrapped {} data key(s) under master key {}",
+                rewrapped?,
+                keys.current().id()
+            );
             Ok(())
         }
         Command::Org(o) => org(o).await,

@@ -13,7 +13,7 @@ use crate::app::{App, AppState, Parts};
 use crate::clock::SharedClock;
 use crate::config::Config;
 use crate::covenant::{Covenant, CovenantError};
-use crate::crypto::envelope::MasterKey;
+use crate::crypto::envelope::{Keyring, MasterKey};
 use crate::crypto::{read_secret, CheckpointSigner, KeyError, Pseudonymiser};
 use crate::edge::tls::{TlsError, TlsMaterial, TlsState};
 use crate::log::Log;
@@ -49,17 +49,31 @@ pub enum StartError {
 struct LogKeys {
     pseudonyms: Pseudonymiser,
     signer: Arc<CheckpointSigner>,
-    master: MasterKey,
+    master: Keyring,
 }
 
-fn load_keys(config: &Config) -> Result<LogKeys, StartError> {
-    let master = config
+/// The content master key in use and the retired ones, from the files the configuration names.
+///
+/// # Errors
+/// No master key is configured, or a key file is unreadable or not 32 bytes.
+pub fn keyring(config: &Config) -> Result<Keyring, StartError> {
+    let current = config
         .content
         .master_key_file
         .as_deref()
         .ok_or(StartError::MissingKey("content.master_key_file"))?;
-    let secret = read_secret(master)?;
-    let master = MasterKey::new(&secret).map_err(|_| StartError::MasterKey)?;
+    let master_key = |path: &std::path::Path| MasterKey::new(&read_secret(path)?).map_err(|_| StartError::MasterKey);
+    let retired = config
+        .content
+        .retired_master_key_files
+        .iter()
+        .map(|p| master_key(p))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Keyring::new(master_key(current)?, retired))
+}
+
+fn load_keys(config: &Config) -> Result<LogKeys, StartError> {
+    let master = keyring(config)?;
     let config = &config.log;
     let pseudonym = config
         .pseudonym_key_file
@@ -184,6 +198,7 @@ pub async fn start(config: Config, clock: SharedClock) -> Result<RunningServer, 
         }),
         tokio::spawn(reloader(app.clone(), tls, stopped.clone())),
         tokio::spawn(covenant_on_hangup(app.clone(), stopped.clone())),
+        tokio::spawn(purge_periodically(app.clone(), stopped.clone())),
     ];
     // The last checkpoint is sealed after the listeners have drained, so it covers every record they wrote.
     let (drained, drained_rx) = watch::channel(false);
@@ -293,6 +308,21 @@ async fn covenant_on_hangup(app: AppState, mut stopped: watch::Receiver<bool>) {
         }
         if let Err(e) = app.reload_covenant(None, "signal:SIGHUP").await {
             tracing::error!(error = %e, "covenant reload refused; the running version stays in force");
+        }
+    }
+}
+
+/// Purges the cases whose retention has ended, at start and then every `content.purge_interval_secs`.
+async fn purge_periodically(app: AppState, mut stopped: watch::Receiver<bool>) {
+    let every = Duration::from_secs(app.config.content.purge_interval_secs.max(1));
+    loop {
+        let covenant = app.covenant();
+        if let Err(e) = crate::retention::purge_due(&app.store, &covenant, app.clock.now(), "doelpoort:purge").await {
+            tracing::error!(error = %e, "purge failed; retrying at the next interval");
+        }
+        tokio::select! {
+            () = tokio::time::sleep(every) => {}
+            _ = stopped.changed() => return,
         }
     }
 }

@@ -4,6 +4,7 @@ pub mod audit;
 pub mod cases;
 pub mod covenant;
 pub mod error;
+pub mod exchange;
 pub mod json;
 pub mod lookups;
 pub mod meetings;
@@ -48,6 +49,15 @@ pub fn router(app: AppState) -> Router {
         .route("/v1/meetings/{id}/agenda", post(meetings::agenda))
         .route("/v1/meetings/{id}/attendees", post(meetings::attendees))
         .route("/v1/meetings/{id}/close", post(meetings::close))
+        .route(
+            "/v1/meetings/{id}/shares",
+            get(exchange::read_shares).post(exchange::share),
+        )
+        .route("/v1/requests", post(exchange::create_request))
+        .route("/v1/requests/{id}", get(exchange::read_request))
+        .route("/v1/requests/{id}/responses", post(exchange::respond_to))
+        .route("/v1/requests/{id}/decline", post(exchange::decline))
+        .route("/v1/inbox", get(exchange::inbox))
         .route("/v1/lookups", post(lookups::lookup))
         .route("/v1/openapi.json", get(openapi::document))
         .route("/v1/admin/organisations", get(admin::list).post(admin::add))

@@ -2,7 +2,7 @@
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{admin, audit, cases, covenant, error, lookups, meetings, system};
+use super::{admin, audit, cases, covenant, error, exchange, lookups, meetings, system};
 use crate::onboarding;
 
 #[derive(OpenApi)]
@@ -15,7 +15,8 @@ use crate::onboarding;
           audit::disclosures, audit::subject_report, audit::checkpoints, covenant::covenant,
           cases::report, cases::list, cases::get_one, cases::grant, cases::withdraw, cases::close,
           cases::consent, meetings::create, meetings::get_one, meetings::agenda, meetings::attendees,
-          meetings::close, lookups::lookup),
+          meetings::close, lookups::lookup, exchange::create_request, exchange::inbox, exchange::respond_to,
+          exchange::decline, exchange::read_request, exchange::share, exchange::read_shares),
     components(schemas(error::Problem, system::WhoAmI, system::WhoAmIOrg, system::WhoAmIUser, system::Health,
         onboarding::NewOrg, onboarding::OrgView, onboarding::Signature, admin::Reason, admin::KeysBody,
         admin::Revocation, admin::Revoked, admin::Created, admin::AdminAction, admin::CovenantReloaded, crate::domain::UserRole,
@@ -26,7 +27,10 @@ use crate::onboarding;
         crate::cases::Member, crate::cases::NewConsent, crate::meetings::NewMeeting, crate::meetings::NewAttendee,
         crate::meetings::Declaration, crate::meetings::AgendaItem, crate::meetings::MeetingView,
         crate::meetings::Attendee, crate::lookups::LookupRequest, crate::lookups::LookupAnswer,
-        crate::lookups::Contact, covenant::PurposeView)),
+        crate::lookups::Contact, covenant::PurposeView, crate::exchange::NewRequest, crate::exchange::NewItem,
+        crate::exchange::NewResponse, crate::exchange::NewShare, crate::exchange::RequestView,
+        crate::exchange::AddresseeView, crate::exchange::ItemView, crate::exchange::Withheld, crate::exchange::Items,
+        crate::exchange::RequestRead, exchange::Shared)),
     modifiers(&BearerAuth)
 )]
 pub struct ApiDoc;

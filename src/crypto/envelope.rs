@@ -134,6 +134,54 @@ impl MasterKey {
     }
 }
 
+/// The master key in use and the retired ones still needed to unwrap data keys that are not re-wrapped yet. New
+/// keys are always wrapped under the current key.
+pub struct Keyring {
+    current: MasterKey,
+    retired: Vec<MasterKey>,
+}
+
+impl Keyring {
+    pub fn new(current: MasterKey, retired: Vec<MasterKey>) -> Keyring {
+        Keyring { current, retired }
+    }
+
+    pub fn current(&self) -> &MasterKey {
+        &self.current
+    }
+
+    /// Wraps `data` for `case_id` under the current key.
+    ///
+    /// # Errors
+    /// The random number generator failed.
+    pub fn wrap(&self, case_id: &str, data: &DataKey) -> Result<WrappedKey, SealError> {
+        self.current.wrap(case_id, data)
+    }
+
+    /// Unwraps with whichever key of the ring wrapped it.
+    ///
+    /// # Errors
+    /// [`SealError::Open`] when no key of the ring wrapped it, for another case, or for altered bytes.
+    pub fn unwrap(&self, case_id: &str, wrapped: &WrappedKey) -> Result<DataKey, SealError> {
+        std::iter::once(&self.current)
+            .chain(&self.retired)
+            .find(|k| k.id == wrapped.master_id)
+            .ok_or(SealError::Open)?
+            .unwrap(case_id, wrapped)
+    }
+
+    /// The key re-wrapped under the current key, or `None` when it is wrapped under it already.
+    ///
+    /// # Errors
+    /// The key does not unwrap under any key of the ring.
+    pub fn rewrap(&self, case_id: &str, wrapped: &WrappedKey) -> Result<Option<WrappedKey>, SealError> {
+        if wrapped.master_id == self.current.id {
+            return Ok(None);
+        }
+        self.wrap(case_id, &self.unwrap(case_id, wrapped)?).map(Some)
+    }
+}
+
 impl DataKey {
     /// A fresh random data key for a new case.
     ///

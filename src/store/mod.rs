@@ -2,11 +2,14 @@
 //! portable types only); what differs per backend — connection pragmas and migrations — stays in this module.
 //! It knows no HTTP.
 mod cases;
+mod exchange;
 mod log;
 mod meetings;
 mod orgs;
+mod retention;
 
 pub use cases::{CaseRow, ConsentRow, ConsentScope, MemberRow};
+pub use exchange::{AddresseeRow, ItemRow, RequestRow};
 pub use log::{Checkpoint, LogFilter};
 pub use meetings::{AttendeeRow, Change, MeetingRow};
 

@@ -10,6 +10,7 @@ mod cases;
 mod certificates;
 mod covenant_api;
 mod demo_cli;
+mod exchange;
 mod http;
 mod log;
 mod lookups;

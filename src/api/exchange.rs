@@ -1,0 +1,214 @@
+//! `/v1/requests…`, `/v1/inbox` and `/v1/meetings/{id}/shares`: thin handlers over [`crate::exchange`]. Reads of
+//! content answer with the body the exchange released through the log, and nothing else.
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::cases::{CaseCreated, Why};
+use super::error::{ApiError, Problem};
+use super::json::Json;
+use super::trace::RequestContext;
+use crate::app::AppState;
+use crate::domain::UserRole;
+use crate::edge::identity::Caller;
+use crate::exchange::{
+    Exchange, ExchangeError, Items, NewRequest, NewResponse, NewShare, Read, RequestRead, RequestView,
+};
+
+impl From<ExchangeError> for ApiError {
+    fn from(e: ExchangeError) -> ApiError {
+        let detail = e.to_string();
+        match e {
+            ExchangeError::Validation(_) => ApiError::validation(detail),
+            ExchangeError::TooLarge(_) => ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", detail),
+            ExchangeError::NotFound(_) => ApiError::not_found(detail),
+            ExchangeError::Purged => ApiError::new(StatusCode::GONE, "purged", detail),
+            ExchangeError::CaseClosed => ApiError::new(StatusCode::CONFLICT, "case_closed", detail),
+            ExchangeError::Conflict(_) => ApiError::new(StatusCode::CONFLICT, "invalid_state", detail),
+            ExchangeError::Refused { code, .. } => {
+                let status = match code {
+                    "meeting_closed" | "not_on_agenda" => StatusCode::CONFLICT,
+                    "validation_failed" => StatusCode::UNPROCESSABLE_ENTITY,
+                    _ => StatusCode::FORBIDDEN,
+                };
+                ApiError::new(status, code, detail)
+            }
+            ExchangeError::Log(inner) => inner.into(),
+            ExchangeError::Store(inner) => ApiError::internal(&inner),
+            ExchangeError::Seal(inner) => ApiError::internal(&inner),
+        }
+    }
+}
+
+/// The exchange of this gateway, at this instant, under the covenant and registry the request started with.
+fn exchange<'a>(
+    app: &'a AppState,
+    covenant: &'a crate::covenant::Covenant,
+    registry: &'a crate::registry::Snapshot,
+) -> Exchange<'a> {
+    Exchange {
+        store: &app.store,
+        log: &app.log,
+        keys: &app.master_key,
+        registry,
+        covenant,
+        limits: &app.config.content,
+        now: app.clock.now(),
+    }
+}
+
+fn respond<T: Serialize>(read: Read<T>) -> Response {
+    match read {
+        Read::Released(released) => released.map(axum::Json).into_response(),
+        Read::Nothing(body) => axum::Json(body).into_response(),
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Shared {
+    /// Ids of the shared items.
+    pub items: Vec<String>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ShareQuery {
+    pub case_id: String,
+}
+
+/// Ask member organisations of a case for categories, for a purpose of a meeting with the case on its agenda.
+#[utoipa::path(post, path = "/v1/requests", tag = "exchange", security(("bearer" = [])), request_body = NewRequest,
+    responses((status = 201, body = CaseCreated), (status = 403, body = Problem), (status = 404, body = Problem),
+              (status = 409, body = Problem), (status = 422, body = Problem), (status = 503, body = Problem)))]
+pub async fn create_request(
+    State(app): State<AppState>,
+    caller: Caller,
+    ctx: RequestContext,
+    Json(body): Json<NewRequest>,
+) -> Result<(StatusCode, axum::Json<CaseCreated>), ApiError> {
+    caller.require(UserRole::Professional)?;
+    let (covenant, registry) = (app.covenant(), app.registry.current());
+    let id = exchange(&app, &covenant, &registry)
+        .create_request(&ctx.actor(&caller), &body)
+        .await?;
+    Ok((StatusCode::CREATED, axum::Json(CaseCreated { id })))
+}
+
+/// Requests addressed to your organisation, newest first.
+#[utoipa::path(get, path = "/v1/inbox", tag = "exchange", security(("bearer" = [])),
+    responses((status = 200, body = [RequestView]), (status = 403, body = Problem)))]
+pub async fn inbox(State(app): State<AppState>, caller: Caller) -> Result<axum::Json<Vec<RequestView>>, ApiError> {
+    caller.require(UserRole::Professional)?;
+    let (covenant, registry) = (app.covenant(), app.registry.current());
+    let inbox = exchange(&app, &covenant, &registry)
+        .inbox(caller.org.oin.as_str())
+        .await?;
+    Ok(axum::Json(inbox))
+}
+
+/// Answer a request: every item is checked, and one forbidden item refuses the whole response.
+#[utoipa::path(post, path = "/v1/requests/{id}/responses", tag = "exchange", security(("bearer" = [])),
+    request_body = NewResponse,
+    responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem),
+              (status = 409, body = Problem), (status = 410, body = Problem), (status = 413, body = Problem),
+              (status = 422, body = Problem), (status = 503, body = Problem)))]
+pub async fn respond_to(
+    State(app): State<AppState>,
+    caller: Caller,
+    ctx: RequestContext,
+    Path(id): Path<String>,
+    Json(body): Json<NewResponse>,
+) -> Result<StatusCode, ApiError> {
+    caller.require(UserRole::Professional)?;
+    let (covenant, registry) = (app.covenant(), app.registry.current());
+    exchange(&app, &covenant, &registry)
+        .respond(&ctx.actor(&caller), &id, &body)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Decline a request, with a reason.
+#[utoipa::path(post, path = "/v1/requests/{id}/decline", tag = "exchange", security(("bearer" = [])),
+    request_body = Why,
+    responses((status = 204), (status = 404, body = Problem), (status = 409, body = Problem),
+              (status = 422, body = Problem)))]
+pub async fn decline(
+    State(app): State<AppState>,
+    caller: Caller,
+    ctx: RequestContext,
+    Path(id): Path<String>,
+    Json(body): Json<Why>,
+) -> Result<StatusCode, ApiError> {
+    caller.require(UserRole::Professional)?;
+    let (covenant, registry) = (app.covenant(), app.registry.current());
+    exchange(&app, &covenant, &registry)
+        .decline(&ctx.actor(&caller), &id, &body.reason)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The request and the responses you may receive now; each release is recorded before it is sent.
+#[utoipa::path(get, path = "/v1/requests/{id}", tag = "exchange", security(("bearer" = [])),
+    responses((status = 200, body = RequestRead), (status = 404, body = Problem), (status = 410, body = Problem),
+              (status = 503, body = Problem)))]
+pub async fn read_request(
+    State(app): State<AppState>,
+    caller: Caller,
+    ctx: RequestContext,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    caller.require(UserRole::Professional)?;
+    let (covenant, registry) = (app.covenant(), app.registry.current());
+    let read = exchange(&app, &covenant, &registry)
+        .read_request(&ctx.actor(&caller), &id)
+        .await?;
+    Ok(respond(read))
+}
+
+/// Share items about a case on the agenda with the other attendees of an open meeting.
+#[utoipa::path(post, path = "/v1/meetings/{id}/shares", tag = "exchange", security(("bearer" = [])),
+    request_body = NewShare,
+    responses((status = 201, body = Shared), (status = 403, body = Problem), (status = 404, body = Problem),
+              (status = 409, body = Problem), (status = 410, body = Problem), (status = 413, body = Problem),
+              (status = 422, body = Problem), (status = 503, body = Problem)))]
+pub async fn share(
+    State(app): State<AppState>,
+    caller: Caller,
+    ctx: RequestContext,
+    Path(id): Path<String>,
+    Json(body): Json<NewShare>,
+) -> Result<(StatusCode, axum::Json<Shared>), ApiError> {
+    caller.require(UserRole::Professional)?;
+    let (covenant, registry) = (app.covenant(), app.registry.current());
+    let items = exchange(&app, &covenant, &registry)
+        .share(&ctx.actor(&caller), &id, &body)
+        .await?;
+    Ok((StatusCode::CREATED, axum::Json(Shared { items })))
+}
+
+/// The items shared about a case in a meeting that you may receive now; each release is recorded first.
+#[utoipa::path(get, path = "/v1/meetings/{id}/shares", tag = "exchange", security(("bearer" = [])),
+    params(ShareQuery),
+    responses((status = 200, body = Items), (status = 403, body = Problem), (status = 404, body = Problem),
+              (status = 410, body = Problem), (status = 422, body = Problem), (status = 503, body = Problem)))]
+pub async fn read_shares(
+    State(app): State<AppState>,
+    caller: Caller,
+    ctx: RequestContext,
+    Path(id): Path<String>,
+    query: Result<Query<ShareQuery>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    caller.require(UserRole::Professional)?;
+    let Ok(Query(query)) = query else {
+        return Err(ApiError::validation("case_id: the query needs exactly one case_id"));
+    };
+    let (covenant, registry) = (app.covenant(), app.registry.current());
+    let read = exchange(&app, &covenant, &registry)
+        .read_shares(&ctx.actor(&caller), &id, &query.case_id)
+        .await?;
+    Ok(respond(read))
+}

@@ -1,0 +1,105 @@
+//! Retention: a closed case's content is destroyed when the retention period of the meeting types it was
+//! discussed in has passed (the longest of them; a case never on an agenda gets the covenant's shortest). The
+//! purge destroys the case's wrapped data key, its sealed BSN and summary, and the content of its items; the
+//! disclosure log keeps every record (they hold digests and pseudonyms only), so it stays verifiable.
+//!
+//! Also here: re-wrapping every data key under the current master key after a rotation.
+use time::{Duration, OffsetDateTime};
+
+use crate::clock::{parse_rfc3339, rfc3339};
+use crate::covenant::Covenant;
+use crate::crypto::envelope::{Keyring, SealError, WrappedKey};
+use crate::log::chain::Entry;
+use crate::store::{Store, StoreError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum RetentionError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("the data key of case {0} does not unwrap under any configured master key")]
+    Unwrap(String),
+}
+
+/// Days a closed case is kept, from the covenant's meeting types it was discussed in.
+pub fn retention_days(covenant: &Covenant, meeting_types: &[String]) -> u32 {
+    let of = |id: &String| covenant.meeting_type(id).map(|t| t.retention_days);
+    meeting_types
+        .iter()
+        .filter_map(of)
+        .max()
+        .or_else(|| covenant.meeting_types.iter().map(|t| t.retention_days).min())
+        .unwrap_or(0)
+}
+
+/// Purges every closed case whose retention has passed at `now`; returns their ids.
+///
+/// # Errors
+/// The database refused (cases purged before the failure stay purged, each with its record).
+pub async fn purge_due(
+    store: &Store,
+    covenant: &Covenant,
+    now: OffsetDateTime,
+    actor_sub: &str,
+) -> Result<Vec<String>, RetentionError> {
+    let mut purged = Vec::new();
+    for (case_id, closed_at) in store.closed_cases().await? {
+        let Some(closed) = parse_rfc3339(&closed_at) else {
+            return Err(StoreError::Corrupt("case closing time").into());
+        };
+        let days = retention_days(covenant, &store.case_meeting_types(&case_id).await?);
+        if closed + Duration::days(i64::from(days)) > now {
+            continue;
+        }
+        let detail = serde_json::json!({"closed_at": closed_at, "retention_days": days,
+            "covenant_version": covenant.version});
+        let entry = Entry {
+            case_id: Some(case_id.clone()),
+            ..Entry::admin(None, actor_sub, "case.purge", &case_id, detail.to_string())
+        };
+        if store.purge_case(&case_id, &rfc3339(now), entry).await? {
+            tracing::info!(case = %case_id, retention_days = days, "purged a case at the end of its retention");
+            purged.push(case_id);
+        }
+    }
+    Ok(purged)
+}
+
+/// Re-wraps every data key not wrapped under the current master key; returns how many were re-wrapped. Content
+/// is not touched. The run is recorded in the disclosure log.
+///
+/// # Errors
+/// A data key unwraps under no configured key (left as it is), or the database refused.
+pub async fn rewrap_all(
+    store: &Store,
+    keys: &Keyring,
+    now: OffsetDateTime,
+    actor_sub: &str,
+) -> Result<usize, RetentionError> {
+    let mut rewrapped = 0;
+    for (case_id, master_id, blob) in store.wrapped_keys().await? {
+        let wrapped = WrappedKey { master_id, blob };
+        let new = match keys.rewrap(&case_id, &wrapped) {
+            Ok(Some(new)) => new,
+            Ok(None) => continue,
+            Err(SealError::Open | SealError::KeyLength | SealError::Random) => {
+                return Err(RetentionError::Unwrap(case_id));
+            }
+        };
+        if store
+            .replace_wrapped_key(&case_id, &wrapped.master_id, &new.master_id, &new.blob)
+            .await?
+        {
+            rewrapped += 1;
+        }
+    }
+    let detail = serde_json::json!({"master_key": keys.current().id(), "rewrapped": rewrapped});
+    let entry = Entry::admin(
+        None,
+        actor_sub,
+        "content.rewrap",
+        keys.current().id(),
+        detail.to_string(),
+    );
+    store.append_log(vec![entry], &rfc3339(now)).await?;
+    Ok(rewrapped)
+}

@@ -1,0 +1,255 @@
+//! Information requests, their addressees, and items of content (responses and meeting shares, sealed). A
+//! response's items and the addressee's new status commit together with the `admin` record, or not at all.
+use sqlx::Row;
+
+use super::log::commit_with_record as record;
+use super::{Store, StoreError};
+use crate::log::chain::Entry;
+
+/// A request as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestRow {
+    pub id: String,
+    pub case_id: String,
+    pub meeting_id: String,
+    pub purpose: String,
+    pub categories: Vec<String>,
+    pub requester_oin: String,
+    pub requester_sub: String,
+    pub due: String,
+    pub created_at: String,
+}
+
+/// One addressee of a request and where its answer stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AddresseeRow {
+    pub oin: String,
+    /// `open`, `answered` or `declined`.
+    pub status: String,
+    pub reason: Option<String>,
+    pub changed_at: Option<String>,
+}
+
+/// An item of content, sealed under its case's data key (`None` once purged).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ItemRow {
+    pub id: String,
+    pub case_id: String,
+    pub request_id: Option<String>,
+    pub meeting_id: String,
+    pub purpose: String,
+    pub source_oin: String,
+    pub source_sub: String,
+    pub category: String,
+    /// Place in the response or share it came with.
+    pub position: i64,
+    pub digest: String,
+    pub sealed: Option<Vec<u8>>,
+    pub created_at: String,
+}
+
+const REQUEST_COLUMNS: &str =
+    "r.id AS id, r.case_id AS case_id, r.meeting_id AS meeting_id, r.purpose AS purpose, r.categories AS categories, \
+     r.requester_oin AS requester_oin, r.requester_sub AS requester_sub, r.due AS due, r.created_at AS created_at";
+
+const ITEM_COLUMNS: &str = "id, case_id, request_id, meeting_id, purpose, source_oin, source_sub, category, \
+                            position, digest, sealed, created_at";
+
+fn request_of(row: &sqlx::any::AnyRow) -> Result<RequestRow, StoreError> {
+    let categories: String = row.try_get("categories")?;
+    Ok(RequestRow {
+        id: row.try_get("id")?,
+        case_id: row.try_get("case_id")?,
+        meeting_id: row.try_get("meeting_id")?,
+        purpose: row.try_get("purpose")?,
+        categories: serde_json::from_str(&categories).map_err(|_| StoreError::Corrupt("request"))?,
+        requester_oin: row.try_get("requester_oin")?,
+        requester_sub: row.try_get("requester_sub")?,
+        due: row.try_get("due")?,
+        created_at: row.try_get("created_at")?,
+    })
+}
+
+fn addressee_of(row: &sqlx::any::AnyRow) -> Result<AddresseeRow, StoreError> {
+    Ok(AddresseeRow {
+        oin: row.try_get("oin")?,
+        status: row.try_get("status")?,
+        reason: row.try_get("reason")?,
+        changed_at: row.try_get("changed_at")?,
+    })
+}
+
+fn item_of(row: &sqlx::any::AnyRow) -> Result<ItemRow, StoreError> {
+    Ok(ItemRow {
+        id: row.try_get("id")?,
+        case_id: row.try_get("case_id")?,
+        request_id: row.try_get("request_id")?,
+        meeting_id: row.try_get("meeting_id")?,
+        purpose: row.try_get("purpose")?,
+        source_oin: row.try_get("source_oin")?,
+        source_sub: row.try_get("source_sub")?,
+        category: row.try_get("category")?,
+        position: row.try_get("position")?,
+        digest: row.try_get("digest")?,
+        sealed: row.try_get("sealed")?,
+        created_at: row.try_get("created_at")?,
+    })
+}
+
+async fn insert_items(tx: &mut sqlx::Transaction<'_, sqlx::Any>, items: &[ItemRow]) -> Result<(), StoreError> {
+    for i in items {
+        sqlx::query(&format!(
+            "INSERT INTO items ({ITEM_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+        ))
+        .bind(&i.id)
+        .bind(&i.case_id)
+        .bind(i.request_id.clone())
+        .bind(&i.meeting_id)
+        .bind(&i.purpose)
+        .bind(&i.source_oin)
+        .bind(&i.source_sub)
+        .bind(&i.category)
+        .bind(i.position)
+        .bind(&i.digest)
+        .bind(i.sealed.clone())
+        .bind(&i.created_at)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
+
+impl Store {
+    /// Stores a request with its addressees (all `open`).
+    ///
+    /// # Errors
+    /// The database refused; nothing was stored.
+    pub async fn insert_request(&self, r: &RequestRow, addressees: &[String], entry: Entry) -> Result<(), StoreError> {
+        let mut tx = self.pool().begin().await?;
+        sqlx::query(
+            "INSERT INTO requests (id, case_id, meeting_id, purpose, categories, requester_oin, requester_sub, due, \
+             created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(&r.id)
+        .bind(&r.case_id)
+        .bind(&r.meeting_id)
+        .bind(&r.purpose)
+        .bind(serde_json::to_string(&r.categories).unwrap_or_else(|_| "[]".into()))
+        .bind(&r.requester_oin)
+        .bind(&r.requester_sub)
+        .bind(&r.due)
+        .bind(&r.created_at)
+        .execute(&mut *tx)
+        .await?;
+        for oin in addressees {
+            sqlx::query("INSERT INTO request_addressees (request_id, oin, status) VALUES ($1, $2, 'open')")
+                .bind(&r.id)
+                .bind(oin)
+                .execute(&mut *tx)
+                .await?;
+        }
+        record(tx, entry, &r.created_at).await
+    }
+
+    pub async fn request(&self, id: &str) -> Result<Option<RequestRow>, StoreError> {
+        let row = sqlx::query(&format!("SELECT {REQUEST_COLUMNS} FROM requests r WHERE r.id = $1"))
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await?;
+        row.as_ref().map(request_of).transpose()
+    }
+
+    pub async fn request_addressees(&self, id: &str) -> Result<Vec<AddresseeRow>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT oin, status, reason, changed_at FROM request_addressees WHERE request_id = $1 ORDER BY oin",
+        )
+        .bind(id)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(addressee_of).collect()
+    }
+
+    /// Requests addressed to `oin`, newest first, with where its answer stands.
+    pub async fn inbox(&self, oin: &str) -> Result<Vec<(RequestRow, AddresseeRow)>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {REQUEST_COLUMNS}, a.oin AS oin, a.status AS status, a.reason AS reason, \
+             a.changed_at AS changed_at FROM requests r JOIN request_addressees a ON a.request_id = r.id \
+             WHERE a.oin = $1 ORDER BY r.created_at DESC, r.id"
+        ))
+        .bind(oin)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(|r| Ok((request_of(r)?, addressee_of(r)?))).collect()
+    }
+
+    /// Answers (with `items`) or declines (`items` empty, `reason` set) for addressee `oin`, if its answer is
+    /// still open; `false` when it was not.
+    ///
+    /// # Errors
+    /// The database refused; nothing was stored.
+    pub async fn settle_request(
+        &self,
+        request_id: &str,
+        oin: &str,
+        outcome: (&str, Option<&str>),
+        items: &[ItemRow],
+        now: &str,
+        entry: Entry,
+    ) -> Result<bool, StoreError> {
+        let (status, reason) = outcome;
+        let mut tx = self.pool().begin().await?;
+        let updated = sqlx::query(
+            "UPDATE request_addressees SET status = $1, reason = $2, changed_at = $3 \
+             WHERE request_id = $4 AND oin = $5 AND status = 'open'",
+        )
+        .bind(status)
+        .bind(reason.map(str::to_owned))
+        .bind(now)
+        .bind(request_id)
+        .bind(oin)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+            == 1;
+        if !updated {
+            return Ok(false);
+        }
+        insert_items(&mut tx, items).await?;
+        record(tx, entry, now).await?;
+        Ok(true)
+    }
+
+    /// Stores the items of one meeting share.
+    ///
+    /// # Errors
+    /// The database refused; nothing was stored.
+    pub async fn insert_share(&self, items: &[ItemRow], now: &str, entry: Entry) -> Result<(), StoreError> {
+        let mut tx = self.pool().begin().await?;
+        insert_items(&mut tx, items).await?;
+        record(tx, entry, now).await
+    }
+
+    /// The items answering a request, oldest first.
+    pub async fn request_items(&self, request_id: &str) -> Result<Vec<ItemRow>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {ITEM_COLUMNS} FROM items WHERE request_id = $1 ORDER BY created_at, position, id"
+        ))
+        .bind(request_id)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(item_of).collect()
+    }
+
+    /// The items shared in a meeting about a case, oldest first.
+    pub async fn shared_items(&self, meeting_id: &str, case_id: &str) -> Result<Vec<ItemRow>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {ITEM_COLUMNS} FROM items WHERE meeting_id = $1 AND case_id = $2 AND request_id IS NULL \
+             ORDER BY created_at, position, id"
+        ))
+        .bind(meeting_id)
+        .bind(case_id)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(item_of).collect()
+    }
+}

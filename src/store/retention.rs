@@ -1,0 +1,91 @@
+//! Retention and key management at rest: finding closed cases, purging their content and data key, and
+//! re-wrapping data keys under a new master key.
+use super::log::commit_with_record as record;
+use super::{Store, StoreError};
+use crate::log::chain::Entry;
+
+impl Store {
+    /// Closed cases not purged yet: id and closing time.
+    pub async fn closed_cases(&self) -> Result<Vec<(String, String)>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT id, closed_at FROM cases WHERE status = 'closed' AND purged_at IS NULL AND closed_at IS NOT NULL \
+             ORDER BY closed_at, id",
+        )
+        .fetch_all(self.pool())
+        .await?)
+    }
+
+    /// The meeting types of the meetings that had the case on their agenda.
+    pub async fn case_meeting_types(&self, case_id: &str) -> Result<Vec<String>, StoreError> {
+        Ok(sqlx::query_scalar(
+            "SELECT DISTINCT m.meeting_type FROM meeting_agenda a JOIN meetings m ON m.id = a.meeting_id \
+             WHERE a.case_id = $1 ORDER BY m.meeting_type",
+        )
+        .bind(case_id)
+        .fetch_all(self.pool())
+        .await?)
+    }
+
+    /// Destroys a closed case's data key, sealed subject and summary and its items' content, with the record;
+    /// `false` when it is not closed (or purged already).
+    ///
+    /// # Errors
+    /// The database refused; nothing changed.
+    pub async fn purge_case(&self, case_id: &str, now: &str, entry: Entry) -> Result<bool, StoreError> {
+        let mut tx = self.pool().begin().await?;
+        let purged = sqlx::query(
+            "UPDATE cases SET status = 'purged', purged_at = $1, data_key = NULL, master_key_id = NULL, \
+             sealed_subject = NULL, sealed_summary = NULL WHERE id = $2 AND status = 'closed'",
+        )
+        .bind(now)
+        .bind(case_id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+            == 1;
+        if !purged {
+            return Ok(false);
+        }
+        sqlx::query("UPDATE items SET sealed = NULL WHERE case_id = $1")
+            .bind(case_id)
+            .execute(&mut *tx)
+            .await?;
+        record(tx, entry, now).await?;
+        Ok(true)
+    }
+
+    /// Every stored data key: case id, the id of the master key that wrapped it, and the wrapped bytes.
+    pub async fn wrapped_keys(&self) -> Result<Vec<(String, String, Vec<u8>)>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT id, master_key_id, data_key FROM cases WHERE data_key IS NOT NULL AND master_key_id IS NOT NULL \
+             ORDER BY id",
+        )
+        .fetch_all(self.pool())
+        .await?)
+    }
+
+    /// Replaces a case's wrapped data key if it is still wrapped by `old_master_id`; `false` otherwise.
+    ///
+    /// # Errors
+    /// The database refused.
+    pub async fn replace_wrapped_key(
+        &self,
+        case_id: &str,
+        old_master_id: &str,
+        new_master_id: &str,
+        blob: &[u8],
+    ) -> Result<bool, StoreError> {
+        Ok(sqlx::query(
+            "UPDATE cases SET master_key_id = $1, data_key = $2 WHERE id = $3 AND master_key_id = $4 \
+             AND data_key IS NOT NULL",
+        )
+        .bind(new_master_id)
+        .bind(blob.to_vec())
+        .bind(case_id)
+        .bind(old_master_id)
+        .execute(self.pool())
+        .await?
+        .rows_affected()
+            == 1)
+    }
+}

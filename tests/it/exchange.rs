@@ -1,0 +1,638 @@
+//! The information exchange over real TLS: the story of `domain.md` from report to purge with the FG's subject
+//! report checked at the end; every content route answering 503 and releasing nothing while the log cannot be
+//! written; every way a request, response or share is refused with nothing stored; master-key rotation.
+use crate::both;
+use crate::helpers::*;
+use doelpoort::crypto::envelope::{Keyring, MasterKey, WrappedKey};
+use doelpoort::log::chain::{Kind, Record};
+use doelpoort::store::LogFilter;
+use hyper::Method;
+use serde_json::{json, Value};
+use std::collections::BTreeSet;
+
+both!(
+    the_story_from_report_to_purge_leaves_an_exact_subject_report,
+    every_content_route_releases_only_through_the_log,
+    bad_requests_responses_and_shares_are_refused_and_store_nothing,
+    a_master_key_rotation_rewraps_data_keys_and_content_still_opens,
+);
+
+const BSN: &str = "123456782";
+
+async fn call(gw: &Gateway, slug: &'static str, method: Method, path: &str, body: Option<Value>) -> Response {
+    gw.call(&gw.org(slug), &["professional"], method, path, body).await
+}
+
+async fn regisseur(gw: &Gateway, method: Method, path: &str, body: Value) -> Response {
+    gw.call(&gw.org(HOST), &["procesregisseur"], method, path, Some(body))
+        .await
+}
+
+#[track_caller]
+fn created(r: &Response) -> String {
+    assert_eq!(r.status, 201, "{}", r.text);
+    r.body["id"].as_str().unwrap().to_owned()
+}
+
+#[track_caller]
+fn no_content(r: &Response) {
+    assert_eq!(r.status, 204, "{}", r.text);
+}
+
+/// A case reported by the police with `members` granted, and a meeting of `meeting_type` (in session) with the
+/// case on its agenda and `attendees` attending.
+async fn scene(gw: &Gateway, members: &[&str], meeting_type: &str, attendees: &[&str]) -> (String, String) {
+    let report = json!({"subject": {"bsn": BSN}, "summary": "Woninginbraken, schulden, zorgen om de kinderen"});
+    let case = created(&call(gw, "politie", Method::POST, "/v1/cases", Some(report)).await);
+    for oin in members {
+        let body = json!({"oin": oin, "reason": "betrokken bij de casus"});
+        no_content(&regisseur(gw, Method::POST, &format!("/v1/cases/{case}/members"), body).await);
+    }
+    let meeting = convene(gw, meeting_type, &case, attendees).await;
+    (case, meeting)
+}
+
+async fn convene(gw: &Gateway, meeting_type: &str, case: &str, attendees: &[&str]) -> String {
+    let body = json!({"type": meeting_type, "starts_at": at(-60), "ends_at": at(7200)});
+    let meeting = created(&regisseur(gw, Method::POST, "/v1/meetings", body).await);
+    let agenda = json!({"case_id": case});
+    no_content(&regisseur(gw, Method::POST, &format!("/v1/meetings/{meeting}/agenda"), agenda).await);
+    for oin in attendees {
+        let path = format!("/v1/meetings/{meeting}/attendees");
+        no_content(&regisseur(gw, Method::POST, &path, json!({"oin": oin})).await);
+    }
+    meeting
+}
+
+fn request(case: &str, meeting: &str, purpose: &str, categories: &[&str], addressees: &[&str]) -> Value {
+    json!({"case_id": case, "meeting_id": meeting, "purpose": purpose, "categories": categories,
+        "addressees": addressees, "due": at(86400)})
+}
+
+async fn records(gw: &Gateway, kind: Kind) -> Vec<Record> {
+    let filter = LogFilter {
+        kinds: vec![kind],
+        ..LogFilter::default()
+    };
+    gw.app().store.log_query(&filter, 0, false, 1000).await.unwrap()
+}
+
+async fn item_count(gw: &Gateway) -> i64 {
+    let pool = sqlx::AnyPool::connect(&gw.config().database_url).await.unwrap();
+    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM items")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+    n
+}
+
+fn sha256(text: &str) -> String {
+    hex::encode(ring::digest::digest(&ring::digest::SHA256, text.as_bytes()))
+}
+
+async fn the_story_from_report_to_purge_leaves_an_exact_subject_report(b: Backend) {
+    sqlx::any::install_default_drivers();
+    let gw = Gateway::start(b).await;
+    let (case, briefing) = scene(&gw, &[ZVH, GEMEENTE, RECLASSERING, WIJKTEAM], "briefing", &[]).await;
+
+    // Before the weighing the ZVH asks the municipality what it knows; life domains are not for a briefing.
+    let forbidden = request(&case, &briefing, "weging", &["leefgebieden"], &[GEMEENTE]);
+    let r = call(&gw, "zvh", Method::POST, "/v1/requests", Some(forbidden)).await;
+    r.assert_problem(403, "forbidden_category");
+    assert!(
+        r.body["detail"].as_str().unwrap().contains("leefgebieden"),
+        "{}",
+        r.text
+    );
+    let weighing = request(
+        &case,
+        &briefing,
+        "weging",
+        &["identificatie", "betrokkenheid"],
+        &[GEMEENTE],
+    );
+    let req = created(&call(&gw, "zvh", Method::POST, "/v1/requests", Some(weighing)).await);
+    let inbox = call(&gw, "gemeente", Method::GET, "/v1/inbox", None).await;
+    assert_eq!(inbox.body[0]["id"], req.as_str(), "{}", inbox.text);
+    assert_eq!(inbox.body[0]["addressees"][0]["status"], "open");
+    let waiting = call(&gw, "zvh", Method::GET, &format!("/v1/requests/{req}"), None).await;
+    assert_eq!(waiting.body["items"], json!([]), "{}", waiting.text);
+    assert!(
+        waiting.headers.get("doelpoort-log-record").is_none(),
+        "nothing released, nothing recorded"
+    );
+
+    let identity = json!({"naam": "J. Jansen", "geboortedatum": "1990-04-01"});
+    let answer = json!({"items": [
+        {"category": "identificatie", "content": identity},
+        {"category": "betrokkenheid", "content": "Schuldhulpverlening sinds maart; contact via het Zorgloket"},
+    ]});
+    let responses = format!("/v1/requests/{req}/responses");
+    no_content(&call(&gw, "gemeente", Method::POST, &responses, Some(answer.clone())).await);
+    call(&gw, "gemeente", Method::POST, &responses, Some(answer))
+        .await
+        .assert_problem(409, "invalid_state");
+    call(&gw, "politie", Method::GET, &format!("/v1/requests/{req}"), None)
+        .await
+        .assert_problem(404, "not_found");
+
+    let read = call(&gw, "zvh", Method::GET, &format!("/v1/requests/{req}"), None).await;
+    assert_eq!(read.status, 200, "{}", read.text);
+    assert_eq!(read.body["addressees"][0]["status"], "answered");
+    let items = read.body["items"].as_array().unwrap();
+    assert_eq!(items.len(), 2);
+    assert_eq!(items[0]["content"], identity);
+    assert_eq!(items[0]["source_oin"], GEMEENTE);
+    let seq: i64 = read.headers["doelpoort-log-record"].to_str().unwrap().parse().unwrap();
+    let disclosures = records(&gw, Kind::Disclosure).await;
+    let first = disclosures.iter().find(|r| r.seq == seq).unwrap();
+    assert_eq!(first.entry.source_oin.as_deref(), Some(GEMEENTE));
+    assert_eq!(first.entry.recipient_oin.as_deref(), Some(ZVH));
+    assert_eq!(first.entry.categories, ["betrokkenheid", "identificatie"]);
+    assert_eq!(first.entry.meeting_type.as_deref(), Some("briefing"));
+    assert_eq!(first.entry.purpose.as_deref(), Some("weging"));
+    assert_eq!(first.entry.covenant_version.as_deref(), Some("2026.1"));
+    assert!(first.entry.article.as_deref().is_some_and(|a| a.starts_with("art.")));
+    assert_eq!(items[0]["digest"].as_str().unwrap(), sha256(&identity.to_string()));
+    let digests: String = items
+        .iter()
+        .map(|i| format!("{}\n", i["digest"].as_str().unwrap()))
+        .collect();
+    assert_eq!(first.entry.content_digest.as_deref(), Some(sha256(&digests).as_str()));
+    assert!(!format!("{first:?}").contains("Jansen") && !format!("{first:?}").contains(BSN));
+
+    // The focus meeting: probation and police share; the neighbourhood team waits for consent.
+    let attendees = [POLITIE, GEMEENTE, RECLASSERING, WIJKTEAM];
+    let members = format!("/v1/cases/{case}/members");
+    no_content(&regisseur(&gw, Method::POST, &members, json!({"oin": OM, "reason": "vervolging"})).await);
+    let focus = convene(&gw, "focus", &case, &attendees).await;
+    let shares = format!("/v1/meetings/{focus}/shares");
+    let share =
+        |category: &str, content: &str| json!({"case_id": case, "items": [{"category": category, "content": content}]});
+    let r = call(
+        &gw,
+        "reclassering",
+        Method::POST,
+        &shares,
+        Some(share("justitieel_status", "Toezicht tot 2027")),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let r = call(
+        &gw,
+        "politie",
+        Method::POST,
+        &shares,
+        Some(share("politie_details", "Drie aanhoudingen")),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let leefgebieden = share("leefgebieden", "Huisvesting onzeker, schulden 12k");
+    call(&gw, "wijkteam", Method::POST, &shares, Some(leefgebieden.clone()))
+        .await
+        .assert_problem(403, "consent_required");
+    let consent = json!({"categories": ["leefgebieden"], "organisations": [GEMEENTE, ZVH], "until": at(86400)});
+    let r = call(
+        &gw,
+        "wijkteam",
+        Method::POST,
+        &format!("/v1/cases/{case}/consent"),
+        Some(consent),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let r = call(&gw, "wijkteam", Method::POST, &shares, Some(leefgebieden)).await;
+    assert_eq!(r.status, 201, "{}", r.text);
+
+    // Each attendee reads only what it may receive.
+    let read_shares = format!("{shares}?case_id={case}");
+    let gemeente = call(&gw, "gemeente", Method::GET, &read_shares, None).await;
+    assert_eq!(gemeente.status, 200, "{}", gemeente.text);
+    let got: BTreeSet<&str> = gemeente.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["category"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        got,
+        BTreeSet::from(["justitieel_status", "leefgebieden", "politie_details"])
+    );
+    let wijkteam = call(&gw, "wijkteam", Method::GET, &read_shares, None).await;
+    assert_eq!(wijkteam.body["items"], json!([]), "{}", wijkteam.text);
+    assert_eq!(wijkteam.body["withheld"].as_array().unwrap().len(), 2);
+    let politie = call(&gw, "politie", Method::GET, &read_shares, None).await;
+    let politie_got: Vec<&str> = politie.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["category"].as_str().unwrap())
+        .collect();
+    assert_eq!(politie_got, ["justitieel_status"], "{}", politie.text);
+    assert_eq!(politie.body["withheld"][0]["code"], "consent_required");
+    call(&gw, "om", Method::GET, &read_shares, None)
+        .await
+        .assert_problem(403, "not_attendee");
+
+    // Closure and purge; the log stays verifiable, the content is gone.
+    let close = format!("/v1/meetings/{focus}/close");
+    no_content(&regisseur(&gw, Method::POST, &close, json!({"reason": "plan vastgesteld"})).await);
+    let close = format!("/v1/cases/{case}/close");
+    no_content(&regisseur(&gw, Method::POST, &close, json!({"reason": "afgerond"})).await);
+    let app = gw.app();
+    let covenant = app.covenant();
+    let now = app.clock.now();
+    assert!(doelpoort::retention::purge_due(&app.store, &covenant, now, "test")
+        .await
+        .unwrap()
+        .is_empty());
+    let later = now
+        + time::Duration::days(i64::from(doelpoort::retention::retention_days(
+            &covenant,
+            &["briefing".into(), "focus".into()],
+        )));
+    let purged = doelpoort::retention::purge_due(&app.store, &covenant, later, "test")
+        .await
+        .unwrap();
+    assert_eq!(purged, std::slice::from_ref(&case));
+    call(&gw, "zvh", Method::GET, &format!("/v1/requests/{req}"), None)
+        .await
+        .assert_problem(410, "purged");
+    call(&gw, "gemeente", Method::GET, &read_shares, None)
+        .await
+        .assert_problem(410, "purged");
+    let row = app.store.case(&case).await.unwrap().unwrap();
+    assert!(row.data_key.is_none() && row.sealed_subject.is_none() && row.sealed_summary.is_none());
+    assert!(app
+        .store
+        .request_items(&req)
+        .await
+        .unwrap()
+        .iter()
+        .all(|i| i.sealed.is_none()));
+    doelpoort::log::verify::verify(&app.store, None, |_, _| {})
+        .await
+        .unwrap();
+
+    // The FG's subject report: exactly these organisations received exactly these categories.
+    let report = gw
+        .call(
+            &gw.org(HOST),
+            &["privacy_officer"],
+            Method::GET,
+            &format!("/v1/audit/subject-report?bsn={BSN}"),
+            None,
+        )
+        .await;
+    assert_eq!(report.status, 200, "{}", report.text);
+    let received: BTreeSet<(String, String, String)> = report.body["disclosures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["kind"] == "disclosure")
+        .flat_map(|d| {
+            let (to, from) = (d["recipient"]["oin"].clone(), d["source"]["oin"].clone());
+            d["categories"].as_array().unwrap().iter().map(move |c| {
+                (
+                    to.as_str().unwrap().to_owned(),
+                    from.as_str().unwrap().to_owned(),
+                    c.as_str().unwrap().to_owned(),
+                )
+            })
+        })
+        .collect();
+    let expected: BTreeSet<(String, String, String)> = [
+        (ZVH, GEMEENTE, "identificatie"),
+        (ZVH, GEMEENTE, "betrokkenheid"),
+        (GEMEENTE, RECLASSERING, "justitieel_status"),
+        (GEMEENTE, POLITIE, "politie_details"),
+        (GEMEENTE, WIJKTEAM, "leefgebieden"),
+        (POLITIE, RECLASSERING, "justitieel_status"),
+    ]
+    .iter()
+    .map(|(a, b, c)| ((*a).to_owned(), (*b).to_owned(), (*c).to_owned()))
+    .collect();
+    assert_eq!(received, expected);
+    gw.stop().await;
+}
+
+async fn every_content_route_releases_only_through_the_log(b: Backend) {
+    sqlx::any::install_default_drivers();
+    let gw = Gateway::start_with(b, |c| c.log.append_timeout_millis = 700).await;
+    let (case, focus) = scene(&gw, &[ZVH, GEMEENTE], "focus", &[GEMEENTE]).await;
+    let ask = request(&case, &focus, "integraal_plan", &["leefgebieden"], &[GEMEENTE]);
+    let req = created(&call(&gw, "zvh", Method::POST, "/v1/requests", Some(ask)).await);
+    let answer = json!({"items": [{"category": "leefgebieden", "content": "Geheim: woont bij zijn zus"}]});
+    no_content(
+        &call(
+            &gw,
+            "gemeente",
+            Method::POST,
+            &format!("/v1/requests/{req}/responses"),
+            Some(answer),
+        )
+        .await,
+    );
+    let share = json!({"case_id": case, "items": [{"category": "leefgebieden", "content": "Geheim: schulden"}]});
+    let r = call(
+        &gw,
+        "gemeente",
+        Method::POST,
+        &format!("/v1/meetings/{focus}/shares"),
+        Some(share),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+
+    let reads: [(&'static str, Method, String, Option<Value>); 3] = [
+        ("zvh", Method::GET, format!("/v1/requests/{req}"), None),
+        (
+            "zvh",
+            Method::GET,
+            format!("/v1/meetings/{focus}/shares?case_id={case}"),
+            None,
+        ),
+        (
+            "politie",
+            Method::POST,
+            "/v1/lookups".to_owned(),
+            Some(json!({"subject": {"bsn": BSN}, "purpose": "zsm_afdoening"})),
+        ),
+    ];
+    for (slug, method, path, body) in &reads {
+        assert_eq!(
+            call(&gw, slug, method.clone(), path, body.clone()).await.status,
+            200,
+            "{path}"
+        );
+    }
+
+    // Another session holds the chain head: no record can commit, so nothing may leave.
+    let blocker = sqlx::AnyPool::connect(&gw.config().database_url).await.unwrap();
+    let mut tx = blocker.begin().await.unwrap();
+    sqlx::query("UPDATE log_head SET locked_at = 'test' WHERE id = 1")
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    for (slug, method, path, body) in &reads {
+        let r = call(&gw, slug, method.clone(), path, body.clone()).await;
+        r.assert_problem(503, "audit_unavailable");
+        assert!(!r.text.contains("Geheim") && r.body.get("items").is_none() && r.body.get("known").is_none());
+    }
+    tx.rollback().await.unwrap();
+    blocker.close().await;
+    for (slug, method, path, body) in &reads {
+        let mut status = 0;
+        for _ in 0..50 {
+            status = call(&gw, slug, method.clone(), path, body.clone())
+                .await
+                .status
+                .as_u16();
+            if status == 200 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        assert_eq!(status, 200, "{path} recovers");
+    }
+    gw.stop().await;
+}
+
+async fn bad_requests_responses_and_shares_are_refused_and_store_nothing(b: Backend) {
+    sqlx::any::install_default_drivers();
+    let gw = Gateway::start_with(b, |c| {
+        c.content.max_items = 3;
+        c.content.max_item_bytes = 200;
+    })
+    .await;
+    let (case, focus) = scene(&gw, &[ZVH, GEMEENTE, WIJKTEAM], "focus", &[GEMEENTE]).await;
+    let post = |slug: &'static str, path: String, body: Value| {
+        let gw = &gw;
+        async move { call(gw, slug, Method::POST, &path, Some(body)).await }
+    };
+    let new = |f: &dyn Fn(&mut Value)| {
+        let mut v = request(&case, &focus, "integraal_plan", &["leefgebieden"], &[GEMEENTE]);
+        f(&mut v);
+        v
+    };
+    let requests = "/v1/requests".to_owned();
+
+    // Requests: bad input, not a member, an addressee that is not a member, meeting context.
+    post("zvh", requests.clone(), new(&|v| v["categories"] = json!([])))
+        .await
+        .assert_problem(422, "validation_failed");
+    post("zvh", requests.clone(), new(&|v| v["categories"] = json!(["roddel"])))
+        .await
+        .assert_problem(422, "validation_failed");
+    post("zvh", requests.clone(), new(&|v| v["addressees"] = json!(["gemeente"])))
+        .await
+        .assert_problem(422, "validation_failed");
+    post("zvh", requests.clone(), new(&|v| v["due"] = json!(at(-60))))
+        .await
+        .assert_problem(422, "validation_failed");
+    post("zvh", requests.clone(), new(&|v| v["purpose"] = json!("weging")))
+        .await
+        .assert_problem(422, "validation_failed");
+    post(
+        "zvh",
+        requests.clone(),
+        new(&|v| v["meeting_id"] = json!("meeting-none")),
+    )
+    .await
+    .assert_problem(422, "validation_failed");
+    post("reclassering", requests.clone(), new(&|_| {}))
+        .await
+        .assert_problem(404, "not_found");
+    post("zvh", requests.clone(), new(&|v| v["addressees"] = json!([OM])))
+        .await
+        .assert_problem(403, "not_member");
+    let elsewhere = {
+        let body = json!({"type": "focus", "starts_at": at(-60), "ends_at": at(3600)});
+        created(&regisseur(&gw, Method::POST, "/v1/meetings", body).await)
+    };
+    post("zvh", requests.clone(), new(&|v| v["meeting_id"] = json!(elsewhere)))
+        .await
+        .assert_problem(409, "not_on_agenda");
+    let refusals = records(&gw, Kind::Refusal).await.len();
+    assert_eq!(refusals, 2, "the decision point's refusals are recorded");
+
+    // Responses: unknown request, not an addressee, bad items, unrequested categories, limits.
+    let req = created(&post("zvh", requests.clone(), new(&|_| {})).await);
+    let responses = format!("/v1/requests/{req}/responses");
+    let items = |items: Value| json!({"items": items});
+    post(
+        "gemeente",
+        "/v1/requests/request-none/responses".into(),
+        items(json!([{"category": "leefgebieden", "content": "x"}])),
+    )
+    .await
+    .assert_problem(404, "not_found");
+    post(
+        "wijkteam",
+        responses.clone(),
+        items(json!([{"category": "leefgebieden", "content": "x"}])),
+    )
+    .await
+    .assert_problem(404, "not_found");
+    post("gemeente", responses.clone(), items(json!([])))
+        .await
+        .assert_problem(422, "validation_failed");
+    post(
+        "gemeente",
+        responses.clone(),
+        items(json!([{"category": "leefgebieden", "content": 42}])),
+    )
+    .await
+    .assert_problem(422, "validation_failed");
+    let r = post(
+        "gemeente",
+        responses.clone(),
+        items(json!([{"category": "identificatie", "content": "x"}])),
+    )
+    .await;
+    r.assert_problem(422, "validation_failed");
+    assert!(r.body["detail"].as_str().unwrap().contains("items[0]"));
+    let four = json!([1, 2, 3, 4].map(|n| json!({"category": "leefgebieden", "content": format!("deel {n}")})));
+    post("gemeente", responses.clone(), items(four))
+        .await
+        .assert_problem(413, "payload_too_large");
+    let big = "x".repeat(300);
+    let r = post(
+        "gemeente",
+        responses.clone(),
+        items(json!([{"category": "leefgebieden", "content": "ok"}, {"category": "leefgebieden", "content": big}])),
+    )
+    .await;
+    r.assert_problem(413, "payload_too_large");
+    assert!(r.body["detail"].as_str().unwrap().contains("items[1]"));
+    assert_eq!(item_count(&gw).await, 0, "no refused response stored anything");
+
+    // A declined request takes no answer; an answered one no second.
+    let declined = created(&post("zvh", requests.clone(), new(&|_| {})).await);
+    no_content(
+        &post(
+            "gemeente",
+            format!("/v1/requests/{declined}/decline"),
+            json!({"reason": "niet bekend"}),
+        )
+        .await,
+    );
+    post(
+        "gemeente",
+        format!("/v1/requests/{declined}/responses"),
+        items(json!([{"category": "leefgebieden", "content": "x"}])),
+    )
+    .await
+    .assert_problem(409, "invalid_state");
+    let inbox = call(&gw, "gemeente", Method::GET, "/v1/inbox", None).await;
+    let statuses: BTreeSet<&str> = inbox
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["addressees"][0]["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses, BTreeSet::from(["declined", "open"]));
+
+    // Shares: not an attendee, unknown case, a case not on the agenda, a closed meeting.
+    let shares = format!("/v1/meetings/{focus}/shares");
+    let share = |case: &str| json!({"case_id": case, "items": [{"category": "leefgebieden", "content": "x"}]});
+    post("wijkteam", shares.clone(), share(&case))
+        .await
+        .assert_problem(403, "not_attendee");
+    post("gemeente", shares.clone(), share("case-none"))
+        .await
+        .assert_problem(422, "validation_failed");
+    post("gemeente", "/v1/meetings/meeting-none/shares".into(), share(&case))
+        .await
+        .assert_problem(404, "not_found");
+    let other_case = created(
+        &call(
+            &gw,
+            "gemeente",
+            Method::POST,
+            "/v1/cases",
+            Some(json!({"subject": {"bsn": BSN}, "summary": "x"})),
+        )
+        .await,
+    );
+    post("gemeente", shares.clone(), share(&other_case))
+        .await
+        .assert_problem(409, "not_on_agenda");
+    no_content(
+        &regisseur(
+            &gw,
+            Method::POST,
+            &format!("/v1/meetings/{focus}/close"),
+            json!({"reason": "klaar"}),
+        )
+        .await,
+    );
+    post("gemeente", shares.clone(), share(&case))
+        .await
+        .assert_problem(409, "meeting_closed");
+    post("zvh", requests.clone(), new(&|_| {}))
+        .await
+        .assert_problem(409, "meeting_closed");
+    let r = call(&gw, "gemeente", Method::GET, &shares, None).await;
+    r.assert_problem(422, "validation_failed");
+    assert_eq!(item_count(&gw).await, 0, "no refused share stored anything");
+    gw.stop().await;
+}
+
+async fn a_master_key_rotation_rewraps_data_keys_and_content_still_opens(b: Backend) {
+    let gw = Gateway::start(b).await;
+    let (case, focus) = scene(&gw, &[ZVH, GEMEENTE], "focus", &[GEMEENTE]).await;
+    let ask = request(&case, &focus, "integraal_plan", &["leefgebieden"], &[GEMEENTE]);
+    let req = created(&call(&gw, "zvh", Method::POST, "/v1/requests", Some(ask)).await);
+    let answer = json!({"items": [{"category": "leefgebieden", "content": "Woont bij zijn zus"}]});
+    no_content(
+        &call(
+            &gw,
+            "gemeente",
+            Method::POST,
+            &format!("/v1/requests/{req}/responses"),
+            Some(answer),
+        )
+        .await,
+    );
+
+    let app = gw.app();
+    let old_path = app.config.content.master_key_file.clone().unwrap();
+    let old = MasterKey::new(&doelpoort::crypto::read_secret(&old_path).unwrap()).unwrap();
+    let old_id = old.id().to_owned();
+    let new_secret = rand_bytes::<32>();
+    let rotated = Keyring::new(MasterKey::new(&new_secret).unwrap(), vec![old]);
+    let n = doelpoort::retention::rewrap_all(&app.store, &rotated, app.clock.now(), "test")
+        .await
+        .unwrap();
+    assert_eq!(n, 1);
+    assert_eq!(
+        doelpoort::retention::rewrap_all(&app.store, &rotated, app.clock.now(), "test")
+            .await
+            .unwrap(),
+        0
+    );
+
+    // Only the new key is needed now, and the content (never re-encrypted) opens under the re-wrapped key.
+    let only_new = Keyring::new(MasterKey::new(&new_secret).unwrap(), vec![]);
+    let row = app.store.case(&case).await.unwrap().unwrap();
+    assert_ne!(row.master_key_id.as_deref(), Some(old_id.as_str()));
+    let wrapped = WrappedKey {
+        master_id: row.master_key_id.clone().unwrap(),
+        blob: row.data_key.clone().unwrap(),
+    };
+    let key = only_new.unwrap(&case, &wrapped).unwrap();
+    let item = &app.store.request_items(&req).await.unwrap()[0];
+    let text = key.open(&case, &item.id, item.sealed.as_ref().unwrap()).unwrap();
+    assert_eq!(String::from_utf8(text).unwrap(), "\"Woont bij zijn zus\"");
+    assert!(key.open(&case, "item-other", item.sealed.as_ref().unwrap()).is_err());
+    let actions: Vec<String> = records(&gw, Kind::Admin)
+        .await
+        .into_iter()
+        .filter_map(|r| r.entry.action)
+        .collect();
+    assert_eq!(actions.iter().filter(|a| *a == "content.rewrap").count(), 2);
+    gw.stop().await;
+}
