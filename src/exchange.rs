@@ -14,7 +14,7 @@ use crate::config::ContentConfig;
 use crate::covenant::Covenant;
 use crate::crypto::envelope::{DataKey, Keyring, SealError, WrappedKey};
 use crate::decision::Decision;
-use crate::facts::{Facts, FactsError, Flow, Setting};
+use crate::facts::{Facts, FactsError, Recorded, Setting};
 use crate::log::chain::{Entry, Kind};
 use crate::log::{Log, LogError, Released};
 use crate::registry::Snapshot;
@@ -203,8 +203,13 @@ impl Exchange<'_> {
         self.store.meeting(id).await?.ok_or(ExchangeError::NotFound("meeting"))
     }
 
-    async fn facts(&self, flow: Flow<'_>) -> Result<Facts, ExchangeError> {
-        Ok(Facts::gather(self.store, self.registry, self.covenant, self.now, &flow).await?)
+    /// What is recorded about the case in the meeting, now.
+    async fn recorded(&self, case: &CaseRow, meeting: &MeetingRow) -> Result<Recorded, ExchangeError> {
+        Ok(Recorded::load(self.store, case.clone(), meeting.clone(), self.now).await?)
+    }
+
+    fn flow(&self, recorded: &Recorded, source: &str, recipient: &str, setting: Setting) -> Facts {
+        recorded.flow(self.registry, self.covenant, source, recipient, setting)
     }
 
     /// A case whose content may still be offered: not purged, not closed.
@@ -367,16 +372,9 @@ impl Exchange<'_> {
                 new.purpose, meeting.meeting_type
             ));
         }
+        let recorded = self.recorded(&case, &meeting).await?;
         for addressee in &addressees {
-            let facts = self
-                .facts(Flow {
-                    case_id: &case.id,
-                    meeting_id: &meeting.id,
-                    source: addressee,
-                    recipient: actor.oin.as_str(),
-                    setting: Setting::Request,
-                })
-                .await?;
+            let facts = self.flow(&recorded, addressee, actor.oin.as_str(), Setting::Request);
             for category in &categories {
                 let decision = facts.decide(self.covenant, &new.purpose, category);
                 if decision.allowed() || decision.code() == "consent_required" {
@@ -508,15 +506,8 @@ impl Exchange<'_> {
         let case = self.case(&request.case_id).await?;
         Self::open_case(&case)?;
         let meeting = self.meeting(&request.meeting_id).await?;
-        let facts = self
-            .facts(Flow {
-                case_id: &case.id,
-                meeting_id: &meeting.id,
-                source: actor.oin.as_str(),
-                recipient: &request.requester_oin,
-                setting: Setting::Request,
-            })
-            .await?;
+        let recorded = self.recorded(&case, &meeting).await?;
+        let facts = self.flow(&recorded, actor.oin.as_str(), &request.requester_oin, Setting::Request);
         for (i, item) in response.items.iter().enumerate() {
             let decision = facts.decide(self.covenant, &request.purpose, &item.category);
             if !decision.allowed() {
@@ -644,17 +635,12 @@ impl Exchange<'_> {
             return invalid("case_id: no such case");
         };
         Self::open_case(&case)?;
-        let mut facts = Vec::new();
-        for a in attendees.iter().filter(|a| a.oin != actor.oin.as_str()) {
-            let flow = Flow {
-                case_id: &case.id,
-                meeting_id,
-                source: actor.oin.as_str(),
-                recipient: &a.oin,
-                setting: Setting::MeetingShare,
-            };
-            facts.push(self.facts(flow).await?);
-        }
+        let recorded = self.recorded(&case, &meeting).await?;
+        let facts: Vec<Facts> = attendees
+            .iter()
+            .filter(|a| a.oin != actor.oin.as_str())
+            .map(|a| self.flow(&recorded, actor.oin.as_str(), &a.oin, Setting::MeetingShare))
+            .collect();
         if facts.is_empty() {
             return Err(ExchangeError::Conflict(
                 "no other organisation attends the meeting".into(),
@@ -761,16 +747,10 @@ impl Exchange<'_> {
         let key = self.data_key(case)?;
         type Judged = Vec<(ItemRow, Decision)>;
         let mut by_source: BTreeMap<String, (Facts, Judged, Judged)> = BTreeMap::new();
+        let recorded = self.recorded(case, meeting).await?;
         for item in items {
             if !by_source.contains_key(&item.source_oin) {
-                let flow = Flow {
-                    case_id: &case.id,
-                    meeting_id: &meeting.id,
-                    source: &item.source_oin,
-                    recipient: actor.oin.as_str(),
-                    setting,
-                };
-                let facts = self.facts(flow).await?;
+                let facts = self.flow(&recorded, &item.source_oin, actor.oin.as_str(), setting);
                 by_source.insert(item.source_oin.clone(), (facts, Vec::new(), Vec::new()));
             }
             let Some((facts, allowed, denied)) = by_source.get_mut(&item.source_oin) else {

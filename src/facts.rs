@@ -9,7 +9,7 @@ use crate::covenant::Covenant;
 use crate::decision::{Decision, Party, Question};
 use crate::domain::OrgStatus;
 use crate::registry::Snapshot;
-use crate::store::{AttendeeRow, ConsentScope, Store, StoreError};
+use crate::store::{AttendeeRow, CaseRow, ConsentScope, MeetingRow, Store, StoreError};
 
 /// Where data flows: in answer to a request (membership counts, attendance does not) or as a share inside a
 /// meeting (the attendees of the open meeting only).
@@ -63,6 +63,103 @@ impl Side {
     }
 }
 
+/// What is recorded about a case in the context of a meeting at one instant; every flow between two of its
+/// organisations is judged from it, so a response or read with many items and sources reads the database once.
+#[derive(Debug, Clone)]
+pub struct Recorded {
+    case: CaseRow,
+    meeting: MeetingRow,
+    members: Vec<String>,
+    on_agenda: bool,
+    attendees: Vec<AttendeeRow>,
+    consents: Vec<ConsentScope>,
+    now: OffsetDateTime,
+}
+
+impl Recorded {
+    /// Reads the case and meeting, then the rest.
+    ///
+    /// # Errors
+    /// The case or meeting does not exist, or the database refused.
+    pub async fn read(
+        store: &Store,
+        case_id: &str,
+        meeting_id: &str,
+        now: OffsetDateTime,
+    ) -> Result<Recorded, FactsError> {
+        let case = store.case(case_id).await?.ok_or(FactsError::UnknownCase)?;
+        let meeting = store.meeting(meeting_id).await?.ok_or(FactsError::UnknownMeeting)?;
+        Ok(Recorded::load(store, case, meeting, now).await?)
+    }
+
+    /// Reads what is recorded about an already loaded case and meeting (two queries).
+    ///
+    /// # Errors
+    /// The database refused.
+    pub async fn load(
+        store: &Store,
+        case: CaseRow,
+        meeting: MeetingRow,
+        now: OffsetDateTime,
+    ) -> Result<Recorded, StoreError> {
+        let rows = store.case_in_meeting(&case.id, &meeting.id).await?;
+        Ok(Recorded {
+            consents: store.consent_scopes(&case.id, &rfc3339(now)).await?,
+            members: rows.members,
+            on_agenda: rows.on_agenda,
+            attendees: rows.attendees,
+            case,
+            meeting,
+            now,
+        })
+    }
+
+    pub fn case(&self) -> &CaseRow {
+        &self.case
+    }
+
+    pub fn meeting(&self) -> &MeetingRow {
+        &self.meeting
+    }
+
+    /// The facts of one flow from `source` to `recipient` (OINs).
+    pub fn flow(
+        &self,
+        registry: &Snapshot,
+        covenant: &Covenant,
+        source: &str,
+        recipient: &str,
+        setting: Setting,
+    ) -> Facts {
+        let side = |oin: &str| {
+            let attendee = self.attendees.iter().find(|a| a.oin == oin);
+            let org = registry.organisation(oin).filter(|o| o.status == OrgStatus::Active);
+            Side {
+                roles: org.map(|o| o.covenant_roles.clone()).unwrap_or_default(),
+                member: self.case.status == "open" && self.members.iter().any(|m| m == oin),
+                attends: setting == Setting::Request || attendee.is_some(),
+                signed: org.is_some_and(|o| o.signed_versions.contains(&covenant.version)),
+                declaration: attendee.is_some_and(|a| a.declaration_signed_by.is_some()),
+                case_holder: self.case.holder_oin == oin,
+            }
+        };
+        // Requests are prepared before a meeting; shares happen in it.
+        let meeting_open = match setting {
+            Setting::Request => crate::meetings::not_over(&self.meeting, self.now),
+            Setting::MeetingShare => crate::meetings::in_session(&self.meeting, self.now),
+        };
+        Facts {
+            meeting_type: self.meeting.meeting_type.clone(),
+            meeting_open,
+            on_agenda: self.on_agenda,
+            source: side(source),
+            recipient: side(recipient),
+            recipient_oin: recipient.to_owned(),
+            consents: self.consents.clone(),
+        }
+    }
+}
+
 /// Everything recorded about one flow at one instant.
 #[derive(Debug, Clone)]
 pub struct Facts {
@@ -87,35 +184,8 @@ impl Facts {
         now: OffsetDateTime,
         flow: &Flow<'_>,
     ) -> Result<Facts, FactsError> {
-        let case = store.case(flow.case_id).await?.ok_or(FactsError::UnknownCase)?;
-        let meeting = store
-            .meeting(flow.meeting_id)
-            .await?
-            .ok_or(FactsError::UnknownMeeting)?;
-        let members = store.case_members(flow.case_id).await?;
-        let agenda = store.meeting_agenda(flow.meeting_id).await?;
-        let attendees = store.meeting_attendees(flow.meeting_id).await?;
-        let side = |oin: &str| {
-            let attendee: Option<&AttendeeRow> = attendees.iter().find(|a| a.oin == oin);
-            let org = registry.organisation(oin).filter(|o| o.status == OrgStatus::Active);
-            Side {
-                roles: org.map(|o| o.covenant_roles.clone()).unwrap_or_default(),
-                member: case.status == "open" && members.iter().any(|m| m.oin == oin),
-                attends: flow.setting == Setting::Request || attendee.is_some(),
-                signed: org.is_some_and(|o| o.signed_versions.contains(&covenant.version)),
-                declaration: attendee.is_some_and(|a| a.declaration_signed_by.is_some()),
-                case_holder: case.holder_oin == oin,
-            }
-        };
-        Ok(Facts {
-            meeting_type: meeting.meeting_type.clone(),
-            meeting_open: crate::meetings::in_session(&meeting, now),
-            on_agenda: agenda.iter().any(|c| c == flow.case_id),
-            source: side(flow.source),
-            recipient: side(flow.recipient),
-            recipient_oin: flow.recipient.to_owned(),
-            consents: store.consent_scopes(flow.case_id, &rfc3339(now)).await?,
-        })
+        let recorded = Recorded::read(store, flow.case_id, flow.meeting_id, now).await?;
+        Ok(recorded.flow(registry, covenant, flow.source, flow.recipient, flow.setting))
     }
 
     /// May `category` flow for `purpose`, given these facts?

@@ -101,8 +101,9 @@ pub fn in_session(m: &MeetingRow, now: OffsetDateTime) -> bool {
     m.status == "open" && m.starts_at <= now && now < m.ends_at
 }
 
-/// Whether `m` may still change: not closed, and its window has not passed.
-fn changeable(m: &MeetingRow, now: OffsetDateTime) -> bool {
+/// Whether `m` is not over: not closed, and its window has not passed. It may still change, and requests may
+/// still be made for it.
+pub fn not_over(m: &MeetingRow, now: OffsetDateTime) -> bool {
     m.status == "open" && rfc3339(now) < m.ends_at
 }
 
@@ -165,7 +166,7 @@ async fn meeting(store: &Store, id: &str) -> Result<MeetingRow, MeetingError> {
 
 async fn changeable_meeting(store: &Store, id: &str, now: OffsetDateTime) -> Result<MeetingRow, MeetingError> {
     let m = meeting(store, id).await?;
-    if !changeable(&m, now) {
+    if !not_over(&m, now) {
         return Err(MeetingError::Closed);
     }
     Ok(m)

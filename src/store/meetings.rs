@@ -37,6 +37,15 @@ async fn still_open(tx: &mut Transaction<'_, Any>, meeting_id: &str) -> Result<b
     Ok(status.as_deref() == Some("open"))
 }
 
+/// The organisations a case and a meeting relate: members of the case, whether the case is on the meeting's
+/// agenda, and the meeting's attendees.
+#[derive(Debug, Clone, Default)]
+pub struct CaseInMeeting {
+    pub members: Vec<String>,
+    pub on_agenda: bool,
+    pub attendees: Vec<AttendeeRow>,
+}
+
 /// What a change to an open meeting came to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Change {
@@ -209,6 +218,39 @@ impl Store {
         }
         record(tx, entry, now).await?;
         Ok(Change::Done)
+    }
+
+    /// Members, agenda and attendees of a case in a meeting, in one query.
+    ///
+    /// # Errors
+    /// The database refused.
+    pub async fn case_in_meeting(&self, case_id: &str, meeting_id: &str) -> Result<CaseInMeeting, StoreError> {
+        type Row = (String, String, Option<String>, Option<String>, Option<String>);
+        let rows: Vec<Row> = sqlx::query_as(
+            "SELECT 'member', oin, since, NULL, NULL FROM case_members WHERE case_id = $1 \
+             UNION ALL SELECT 'agenda', case_id, added_at, NULL, NULL FROM meeting_agenda \
+             WHERE meeting_id = $2 AND case_id = $1 \
+             UNION ALL SELECT 'attendee', oin, added_at, declaration_signed_by, declaration_signed_at \
+             FROM meeting_attendees WHERE meeting_id = $2",
+        )
+        .bind(case_id)
+        .bind(meeting_id)
+        .fetch_all(self.pool())
+        .await?;
+        let mut out = CaseInMeeting::default();
+        for (what, oin, at, by, signed_at) in rows {
+            match what.as_str() {
+                "member" => out.members.push(oin),
+                "agenda" => out.on_agenda = true,
+                _ => out.attendees.push(AttendeeRow {
+                    oin,
+                    added_at: at.unwrap_or_default(),
+                    declaration_signed_by: by,
+                    declaration_signed_at: signed_at,
+                }),
+            }
+        }
+        Ok(out)
     }
 
     /// The open cases about `subject` (a pseudonym) with their holders, newest first: what a hit/no-hit sees.

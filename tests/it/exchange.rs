@@ -69,6 +69,16 @@ fn request(case: &str, meeting: &str, purpose: &str, categories: &[&str], addres
         "addressees": addressees, "due": at(86400)})
 }
 
+/// A request from the ZVH to the municipality for `leefgebieden`, answered with `content`.
+async fn answered_request(gw: &Gateway, case: &str, meeting: &str, content: &str) -> String {
+    let ask = request(case, meeting, "integraal_plan", &["leefgebieden"], &[GEMEENTE]);
+    let req = created(&call(gw, "zvh", Method::POST, "/v1/requests", Some(ask)).await);
+    let answer = json!({"items": [{"category": "leefgebieden", "content": content}]});
+    let path = format!("/v1/requests/{req}/responses");
+    no_content(&call(gw, "gemeente", Method::POST, &path, Some(answer)).await);
+    req
+}
+
 async fn records(gw: &Gateway, kind: Kind) -> Vec<Record> {
     let filter = LogFilter {
         kinds: vec![kind],
@@ -321,19 +331,7 @@ async fn every_content_route_releases_only_through_the_log(b: Backend) {
     sqlx::any::install_default_drivers();
     let gw = Gateway::start_with(b, |c| c.log.append_timeout_millis = 700).await;
     let (case, focus) = scene(&gw, &[ZVH, GEMEENTE], "focus", &[GEMEENTE]).await;
-    let ask = request(&case, &focus, "integraal_plan", &["leefgebieden"], &[GEMEENTE]);
-    let req = created(&call(&gw, "zvh", Method::POST, "/v1/requests", Some(ask)).await);
-    let answer = json!({"items": [{"category": "leefgebieden", "content": "Geheim: woont bij zijn zus"}]});
-    no_content(
-        &call(
-            &gw,
-            "gemeente",
-            Method::POST,
-            &format!("/v1/requests/{req}/responses"),
-            Some(answer),
-        )
-        .await,
-    );
+    let req = answered_request(&gw, &case, &focus, "Geheim: woont bij zijn zus").await;
     let share = json!({"case_id": case, "items": [{"category": "leefgebieden", "content": "Geheim: schulden"}]});
     let r = call(
         &gw,
@@ -584,19 +582,7 @@ async fn bad_requests_responses_and_shares_are_refused_and_store_nothing(b: Back
 async fn a_master_key_rotation_rewraps_data_keys_and_content_still_opens(b: Backend) {
     let gw = Gateway::start(b).await;
     let (case, focus) = scene(&gw, &[ZVH, GEMEENTE], "focus", &[GEMEENTE]).await;
-    let ask = request(&case, &focus, "integraal_plan", &["leefgebieden"], &[GEMEENTE]);
-    let req = created(&call(&gw, "zvh", Method::POST, "/v1/requests", Some(ask)).await);
-    let answer = json!({"items": [{"category": "leefgebieden", "content": "Woont bij zijn zus"}]});
-    no_content(
-        &call(
-            &gw,
-            "gemeente",
-            Method::POST,
-            &format!("/v1/requests/{req}/responses"),
-            Some(answer),
-        )
-        .await,
-    );
+    let req = answered_request(&gw, &case, &focus, "Woont bij zijn zus").await;
 
     let app = gw.app();
     let old_path = app.config.content.master_key_file.clone().unwrap();

@@ -339,12 +339,20 @@ async fn the_decision_point_reads_the_recorded_facts(b: Backend) {
     );
     let later = convene(&gw, "focus", 3600).await;
     ok(agenda(&gw, &later, &case).await);
-    let before_window = Flow {
+    // Before its window a meeting takes requests (they prepare it) but no shares.
+    let before_window = |setting| Flow {
         meeting_id: &later,
-        setting: Setting::Request,
+        setting,
         ..share(GEMEENTE, POLITIE)
     };
-    assert_eq!(decide(&gw, before_window, plan, "leefgebieden").await, "meeting_closed");
+    assert_eq!(
+        decide(&gw, before_window(Setting::MeetingShare), plan, "leefgebieden").await,
+        "meeting_closed"
+    );
+    assert_eq!(
+        decide(&gw, before_window(Setting::Request), plan, "leefgebieden").await,
+        "allow"
+    );
 
     // An organisation that has not signed the version in force takes part only with a declaration.
     onboard(&gw, UNSIGNED, "convenantpartner", &["zorgaanbieder"], false).await;
