@@ -499,13 +499,7 @@ async fn two_instances_append_to_one_chain(b: Backend) {
 }
 
 fn doelpoort(gw: &Gateway, args: &[&str]) -> std::process::Output {
-    std::process::Command::new(env!("CARGO_BIN_EXE_doelpoort"))
-        .args(args)
-        .arg("--config")
-        .arg(gw.config_path())
-        .env("DOELPOORT_DATABASE_URL", gw.config().database_url)
-        .output()
-        .unwrap()
+    gw.cli(args)
 }
 
 async fn export_writes_filtered_records_as_json_lines_and_csv(b: Backend) {

@@ -523,6 +523,22 @@ async fn bad_requests_responses_and_shares_are_refused_and_store_nothing(b: Back
     )
     .await
     .assert_problem(409, "invalid_state");
+    // Past its due date a request takes no answer and shows as expired.
+    let overdue = created(&post("zvh", requests.clone(), new(&|_| {})).await);
+    let pool = sqlx::AnyPool::connect(&gw.config().database_url).await.unwrap();
+    sqlx::query("UPDATE requests SET due = '2000-01-01T00:00:00.000000Z' WHERE id = $1")
+        .bind(&overdue)
+        .execute(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+    post(
+        "gemeente",
+        format!("/v1/requests/{overdue}/responses"),
+        items(json!([{"category": "leefgebieden", "content": "x"}])),
+    )
+    .await
+    .assert_problem(409, "invalid_state");
     let inbox = call(&gw, "gemeente", Method::GET, "/v1/inbox", None).await;
     let statuses: BTreeSet<&str> = inbox
         .body
@@ -531,7 +547,7 @@ async fn bad_requests_responses_and_shares_are_refused_and_store_nothing(b: Back
         .iter()
         .map(|r| r["addressees"][0]["status"].as_str().unwrap())
         .collect();
-    assert_eq!(statuses, BTreeSet::from(["declined", "open"]));
+    assert_eq!(statuses, BTreeSet::from(["declined", "expired", "open"]));
 
     // Shares: not an attendee, unknown case, a case not on the agenda, a closed meeting.
     let shares = format!("/v1/meetings/{focus}/shares");
@@ -620,5 +636,14 @@ async fn a_master_key_rotation_rewraps_data_keys_and_content_still_opens(b: Back
         .filter_map(|r| r.entry.action)
         .collect();
     assert_eq!(actions.iter().filter(|a| *a == "content.rewrap").count(), 2);
+
+    // The command line: nothing is due for a purge yet; with the configured key the rewrap has nothing to do
+    // but refuses the case whose key it cannot unwrap any more (wrapped under the new key), naming it.
+    let out = gw.cli(&["purge"]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("purged 0 case(s)"));
+    let out = gw.cli(&["content", "rewrap"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains(&case));
     gw.stop().await;
 }

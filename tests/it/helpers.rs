@@ -183,6 +183,17 @@ impl Gateway {
         self.call(&host, &["admin"], method, path, body).await
     }
 
+    /// Runs the `doelpoort` command line with `args` and `--config` of this gateway (its database included).
+    pub fn cli(&self, args: &[&str]) -> std::process::Output {
+        std::process::Command::new(env!("CARGO_BIN_EXE_doelpoort"))
+            .args(args)
+            .arg("--config")
+            .arg(self.config_path())
+            .env("DOELPOORT_DATABASE_URL", self.config().database_url)
+            .output()
+            .unwrap()
+    }
+
     /// Waits until the running server has picked up a change another process made in the database.
     pub async fn settle(&self) {
         let app = self.app();
