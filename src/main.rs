@@ -32,6 +32,10 @@ enum Command {
         dir: PathBuf,
         #[arg(long, default_value = "127.0.0.1:8443")]
         listen: SocketAddr,
+        /// Use this database instead of DIR/doelpoort.db (for example PostgreSQL); a later `serve --config
+        /// DIR/doelpoort.toml` needs DOELPOORT_DATABASE_URL set to the same.
+        #[arg(long)]
+        database_url: Option<String>,
     },
     /// Start the gateway with a production configuration.
     Serve(ConfigArg),
@@ -295,7 +299,11 @@ fn main() -> ExitCode {
 
 async fn run(command: Command) -> Result<(), Failure> {
     match command {
-        Command::Demo { dir, listen } => demo(&dir, listen).await,
+        Command::Demo {
+            dir,
+            listen,
+            database_url,
+        } => demo(&dir, listen, database_url.as_deref()).await,
         Command::Serve(c) => {
             let config = Config::load(&c.config)?;
             let signal = doelpoort::server::shutdown_signal()?;
@@ -384,8 +392,8 @@ async fn run(command: Command) -> Result<(), Failure> {
     }
 }
 
-async fn demo(dir: &Path, listen: SocketAddr) -> Result<(), Failure> {
-    let config = doelpoort::demo::prepare(dir, listen, None).await?;
+async fn demo(dir: &Path, listen: SocketAddr, database_url: Option<&str>) -> Result<(), Failure> {
+    let config = doelpoort::demo::prepare(dir, listen, database_url).await?;
     let signal = doelpoort::server::shutdown_signal()?;
     let server = doelpoort::server::start(config, Arc::new(SystemClock)).await?;
     let exe = std::env::current_exe().unwrap_or_else(|_| PathBuf::from("doelpoort"));

@@ -117,6 +117,14 @@ impl From<AuditError> for ApiError {
 
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> ApiError {
+        if e.is_unavailable() {
+            tracing::warn!(error = %e, "database unavailable");
+            return ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "audit_unavailable",
+                "the gateway's database cannot be reached now; nothing was released",
+            );
+        }
         ApiError::internal(&e)
     }
 }
@@ -124,6 +132,10 @@ impl From<StoreError> for ApiError {
 impl From<OnboardingError> for ApiError {
     fn from(e: OnboardingError) -> ApiError {
         use OnboardingError as E;
+        let e = match e {
+            E::Store(inner) => return inner.into(),
+            other => other,
+        };
         let (status, code) = match &e {
             E::InvalidOin => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_oin"),
             E::Validation(_) | E::Jwks(_) => (StatusCode::UNPROCESSABLE_ENTITY, "validation_failed"),

@@ -37,7 +37,7 @@ impl From<ExchangeError> for ApiError {
                 ApiError::new(status, code, detail)
             }
             ExchangeError::Log(inner) => inner.into(),
-            ExchangeError::Store(inner) => ApiError::internal(&inner),
+            ExchangeError::Store(inner) => inner.into(),
             ExchangeError::Seal(inner) => ApiError::internal(&inner),
         }
     }

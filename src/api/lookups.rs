@@ -23,7 +23,7 @@ impl From<LookupError> for ApiError {
                 ApiError::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", e.to_string())
             }
             LookupError::Log(inner) => inner.into(),
-            LookupError::Store(inner) => ApiError::internal(&inner),
+            LookupError::Store(inner) => inner.into(),
         }
     }
 }

@@ -20,7 +20,7 @@ impl From<MeetingError> for ApiError {
             MeetingError::Closed => ApiError::new(StatusCode::CONFLICT, "meeting_closed", e.to_string()),
             MeetingError::CaseClosed => ApiError::new(StatusCode::CONFLICT, "case_closed", e.to_string()),
             MeetingError::Conflict(_) => ApiError::new(StatusCode::CONFLICT, "invalid_state", e.to_string()),
-            MeetingError::Store(inner) => ApiError::internal(&inner),
+            MeetingError::Store(inner) => inner.into(),
         }
     }
 }

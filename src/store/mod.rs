@@ -41,6 +41,41 @@ pub enum StoreError {
     Corrupt(&'static str),
 }
 
+impl StoreError {
+    /// Whether the database could not be reached or could not write (down, restarting, disk full, read-only), as
+    /// opposed to a request or data problem: callers answer 503 and may succeed again later.
+    pub fn is_unavailable(&self) -> bool {
+        let StoreError::Database(e) = self else {
+            return false;
+        };
+        match e {
+            sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::Protocol(_)
+            | sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::WorkerCrashed => true,
+            sqlx::Error::Database(db) => unavailable_code(db.as_ref()),
+            _ => false,
+        }
+    }
+}
+
+/// PostgreSQL SQLSTATE classes 08 (connection), 53 (insufficient resources: disk full, out of memory) and 57
+/// (operator intervention: shutdown, restart), and 25006 (read-only transaction); SQLite's primary result codes
+/// BUSY, LOCKED, READONLY, IOERR, FULL and CANTOPEN (the low byte of an extended code).
+fn unavailable_code(db: &dyn sqlx::error::DatabaseError) -> bool {
+    let Some(code) = db.code() else {
+        return false;
+    };
+    if db.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some() {
+        return code
+            .parse::<u32>()
+            .is_ok_and(|n| matches!(n & 0xff, 5 | 6 | 8 | 10 | 13 | 14));
+    }
+    code.starts_with("08") || code.starts_with("53") || code.starts_with("57") || code == "25006"
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
     Sqlite,
@@ -57,6 +92,26 @@ impl Backend {
             Err(StoreError::UnsupportedUrl)
         }
     }
+}
+
+/// The pool settings both backends share.
+fn pool_options() -> AnyPoolOptions {
+    AnyPoolOptions::new()
+        .acquire_timeout(Duration::from_secs(5))
+        .after_release(|conn, _| Box::pin(async move { Ok(settled(conn)) }))
+}
+
+/// Whether a connection coming back to the pool may be used again: only when no transaction is open on it. After
+/// a failed transaction the driver's idea of the transaction state can be wrong (SQLite rolls a transaction back by
+/// itself on a full disk, so the driver's ROLLBACK fails and its depth counter stays up; the next "transaction"
+/// would then be a savepoint whose release commits nothing). Such a connection is closed, never reused.
+fn settled(conn: &sqlx::AnyConnection) -> bool {
+    use sqlx::Connection as _;
+    let clean = !conn.is_in_transaction();
+    if !clean {
+        tracing::warn!("closing a database connection left in a transaction");
+    }
+    clean
 }
 
 /// SQLite settings set on every connection and verified at start-up.
@@ -85,7 +140,7 @@ impl Store {
     pub async fn connect(url: &str) -> Result<Store, StoreError> {
         sqlx::any::install_default_drivers();
         let backend = Backend::of_url(url)?;
-        let options = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(5));
+        let options = pool_options();
         let pool = match backend {
             Backend::Sqlite => {
                 let url = if url.contains("mode=") {
@@ -173,5 +228,51 @@ impl Store {
 
     pub(crate) fn pool(&self) -> &AnyPool {
         &self.pool
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Regression (found by `benches/crash.py --fault disk-full`): SQLite rolls a transaction back by itself on
+    /// some errors (a full disk; here a trigger's `RAISE(ROLLBACK)`); the driver's ROLLBACK then fails and its
+    /// transaction depth stays up, so the connection's next `begin` is a savepoint. An ordinary error in that one
+    /// leaves the savepoint's transaction open, and a later commit releases only a nested savepoint: the caller
+    /// is told its write is durable while it is not. A connection left in a transaction is closed instead.
+    #[tokio::test]
+    async fn a_transaction_the_database_rolled_back_by_itself_does_not_swallow_later_commits() {
+        sqlx::any::install_default_drivers();
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("db.sqlite").display());
+        let pool = pool_options().max_connections(1).connect(&url).await.unwrap();
+        for ddl in [
+            "CREATE TABLE scratch (x TEXT NOT NULL)",
+            "CREATE TRIGGER scratch_rollback BEFORE INSERT ON scratch WHEN NEW.x = 'rollback' \
+             BEGIN SELECT RAISE(ROLLBACK, 'rolled back by the database'); END",
+        ] {
+            sqlx::query(ddl).execute(&pool).await.unwrap();
+        }
+        for value in ["'rollback'", "NULL"] {
+            let mut tx = pool.begin().await.unwrap();
+            let failed = sqlx::query(&format!("INSERT INTO scratch (x) VALUES ({value})"))
+                .execute(&mut *tx)
+                .await;
+            assert!(failed.is_err());
+        }
+        let mut tx = pool.begin().await.unwrap();
+        sqlx::query("INSERT INTO scratch (x) VALUES ('acknowledged')")
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        let other = sqlx::AnyPool::connect(&url).await.unwrap();
+        let seen: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM scratch")
+            .fetch_one(&other)
+            .await
+            .unwrap();
+        assert_eq!(seen, 1, "another connection sees the acknowledged write");
+        other.close().await;
+        pool.close().await;
     }
 }

@@ -1,0 +1,295 @@
+#!/usr/bin/env python3
+"""Crash safety and database faults on the disclosure path.
+
+Drives GET /v1/requests/{id} (a full disclosure) from several client threads while a fault strikes:
+  --fault kill       (default) the gateway is killed with SIGKILL at random moments and restarted;
+  --fault db-outage  (PostgreSQL) the database server is stopped for a few seconds and started again;
+  --fault disk-full  (SQLite) the database lives on a small tmpfs that fills up, then space is freed.
+For the two database faults it reports what the clients got during the outage and how long the gateway took to
+answer 200 again after the database returned. Then it checks:
+  * `doelpoort audit verify` passes (the chain and every checkpoint);
+  * every response the clients received with content has its disclosure record (matched by x-request-id);
+  * every disclosure record is for content that was committed (its content digest is the stored item's).
+Records for responses the clients never received (killed between commit and send) are allowed and counted: the
+log may over-report a release, never under-report one.
+
+    benches/crash.py [--backend sqlite|postgres] [--fault kill|db-outage|disk-full] [--kills N] [--threads N]
+
+PostgreSQL needs DOELPOORT_TEST_POSTGRES_URL (an admin URL, as scripts/test sets up); a fresh database is created
+and dropped. Exit 0 when every check passes.
+"""
+import argparse
+import hashlib
+import http.client
+import json
+import os
+import random
+import signal
+import ssl
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BIN = os.path.join(ROOT, "target", "release", "doelpoort")
+PORT = 18543
+
+
+class Gateway:
+    def __init__(self, demo, env, log):
+        self.demo, self.env, self.log, self.proc = demo, env, log, None
+
+    def start(self):
+        log = open(self.log, "a")
+        self.proc = subprocess.Popen(
+            [BIN, "serve", "--config", os.path.join(self.demo, "doelpoort.toml")],
+            env=self.env, stdout=log, stderr=log)
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                status, _, _ = call("zvh", self.demo, "GET", "/healthz")
+                if status == 200:
+                    return
+            except OSError:
+                pass
+            time.sleep(0.1)
+        raise SystemExit(f"the gateway did not come up; see {self.log}")
+
+    def kill(self):
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait()
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGTERM)
+        self.proc.wait(timeout=30)
+
+
+def context(demo, slug):
+    ctx = ssl.create_default_context(cafile=os.path.join(demo, "ca", "ca.pem"))
+    org = os.path.join(demo, "orgs", slug)
+    ctx.load_cert_chain(os.path.join(org, "cert.pem"), os.path.join(org, "key.pem"))
+    return ctx
+
+
+def call(slug, demo, method, path, token=None, body=None, conn=None, headers=None):
+    own = conn is None
+    conn = conn or http.client.HTTPSConnection("localhost", PORT, context=context(demo, slug), timeout=10)
+    h = dict(headers or {})
+    if token:
+        h["authorization"] = f"Bearer {token}"
+    data = None
+    if body is not None:
+        data = json.dumps(body)
+        h["content-type"] = "application/json"
+    try:
+        conn.request(method, path, body=data, headers=h)
+        r = conn.getresponse()
+        payload = r.read()
+        return r.status, r.headers, payload
+    finally:
+        if own:
+            conn.close()
+
+
+def token(demo, slug, roles):
+    out = subprocess.run([BIN, "token", "--dir", demo, "--org", slug, "--sub", f"crash-{slug}", "--roles", roles],
+                         check=True, capture_output=True, text=True)
+    return out.stdout.strip()
+
+
+def created(result):
+    status, _, payload = result
+    if status != 201:
+        raise SystemExit(f"setup failed: {status} {payload[:300]!r}")
+    return json.loads(payload)["id"]
+
+
+def prepare(demo):
+    oin = lambda slug: open(os.path.join(demo, "orgs", slug, "oin")).read().strip()
+    t_gem, t_reg, t_zvh = token(demo, "gemeente", "professional"), token(demo, "zvh", "procesregisseur"), \
+        token(demo, "zvh", "professional")
+    case = created(call("gemeente", demo, "POST", "/v1/cases", t_gem,
+                        {"subject": {"bsn": "123456782"}, "summary": "crash test"}))
+    assert call("zvh", demo, "POST", f"/v1/cases/{case}/members", t_reg,
+                {"oin": oin("zvh"), "reason": "crash test"})[0] == 204
+    now = time.time()
+    stamp = lambda t: time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
+    meeting = created(call("zvh", demo, "POST", "/v1/meetings", t_reg,
+                           {"type": "focus", "starts_at": stamp(now - 60), "ends_at": stamp(now + 4 * 3600)}))
+    assert call("zvh", demo, "POST", f"/v1/meetings/{meeting}/agenda", t_reg, {"case_id": case})[0] == 204
+    request = created(call("zvh", demo, "POST", "/v1/requests", t_zvh, {
+        "case_id": case, "meeting_id": meeting, "purpose": "integraal_plan", "categories": ["leefgebieden"],
+        "addressees": [oin("gemeente")], "due": stamp(now + 4 * 3600)}))
+    content = {"huisvesting": "x" * 500}
+    assert call("gemeente", demo, "POST", f"/v1/requests/{request}/responses", t_gem,
+                {"items": [{"category": "leefgebieden", "content": content}]})[0] == 204
+    item_digest = hashlib.sha256(json.dumps(content, separators=(",", ":")).encode()).hexdigest()
+    return request, t_zvh, hashlib.sha256(f"{item_digest}\n".encode()).hexdigest()
+
+
+def drive(demo, request, tok, received, timeline, stop):
+    conn = None
+    while not stop.is_set():
+        rid = uuid.uuid4().hex
+        try:
+            conn = conn or http.client.HTTPSConnection("localhost", PORT, context=context(demo, "zvh"), timeout=10)
+            status, _, payload = call("zvh", demo, "GET", f"/v1/requests/{request}", tok, conn=conn,
+                                      headers={"x-request-id": rid})
+            if status == 200 and json.loads(payload)["items"]:
+                received.append(rid)
+            timeline.append((time.time(), status))
+        except (OSError, http.client.HTTPException, ValueError):
+            timeline.append((time.time(), 0))
+            if conn:
+                conn.close()
+            conn = None
+            time.sleep(0.05)
+
+
+def outage_report(timeline, start, end):
+    during = [s for t, s in timeline if start <= t <= end]
+    after = sorted(t for t, s in timeline if t > end and s == 200)
+    # The outage ends when the database is asked to come back; the recovery includes its start-up.
+    counts = {}
+    for s in during:
+        counts[s] = counts.get(s, 0) + 1
+    recovery = f"{after[0] - end:.2f} s" if after else "never"
+    print(f"during the outage ({end - start:.1f} s): responses by status {counts} (0 = no connection); "
+          f"first 200 after the database returned: {recovery}", flush=True)
+    return bool(after) and counts.get(200, 0) == 0
+
+
+def pg_cluster():
+    version = sorted(os.listdir("/usr/lib/postgresql"), key=float)[-1]
+    return ["pg_ctlcluster", version, "main"]
+
+
+def fill(fs, free_bytes):
+    """Leaves about `free_bytes` free on the file system at `fs` with a ballast file."""
+    st = os.statvfs(fs)
+    size = max(0, st.f_bavail * st.f_frsize - free_bytes)
+    with open(os.path.join(fs, "ballast"), "wb") as f:
+        f.write(b"\0" * size)
+
+
+def disk_full(fs):
+    st = os.statvfs(fs)
+    return st.f_bavail * st.f_frsize < 64 * 1024
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--backend", choices=["sqlite", "postgres"], default="sqlite")
+    ap.add_argument("--fault", choices=["kill", "db-outage", "disk-full"], default="kill")
+    ap.add_argument("--kills", type=int, default=5)
+    ap.add_argument("--threads", type=int, default=16)
+    args = ap.parse_args()
+    if args.fault == "db-outage" and args.backend != "postgres":
+        raise SystemExit("--fault db-outage needs --backend postgres")
+    if args.fault == "disk-full" and args.backend != "sqlite":
+        raise SystemExit("--fault disk-full needs --backend sqlite")
+    subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=ROOT, check=True)
+    work = tempfile.mkdtemp(prefix="doelpoort-crash.")
+    demo = os.path.join(work, "demo")
+    fs = None
+    if args.fault == "disk-full":
+        fs = os.path.join(work, "fs")
+        os.makedirs(fs)
+        subprocess.run(["mount", "-t", "tmpfs", "-o", "size=48m", "tmpfs", fs], check=True)
+        demo = os.path.join(fs, "demo")
+    env = dict(os.environ, DOELPOORT_LOG="warn")
+    db_name = None
+    if args.backend == "postgres":
+        admin = os.environ.get("DOELPOORT_TEST_POSTGRES_URL")
+        if not admin:
+            raise SystemExit("--backend postgres needs DOELPOORT_TEST_POSTGRES_URL (scripts/postgres-up sets one up)")
+        db_name = f"doelpoort_crash_{uuid.uuid4().hex[:8]}"
+        subprocess.run(["psql", admin, "-qc", f"CREATE DATABASE {db_name}"], check=True)
+        env["DOELPOORT_DATABASE_URL"] = admin.rsplit("/", 1)[0] + "/" + db_name
+    prep = [BIN, "demo", "--dir", demo, "--listen", f"127.0.0.1:{PORT}"]
+    if db_name:
+        prep += ["--database-url", env["DOELPOORT_DATABASE_URL"]]
+    p = subprocess.Popen(prep, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    for line in p.stdout:
+        if line.startswith("Stop with Ctrl-C"):
+            break
+    request, tok, record_digest = prepare(demo)
+    p.send_signal(signal.SIGTERM)
+    p.wait()
+    if fs:
+        fill(fs, free_bytes=3 * 1024 * 1024)
+
+    gateway = Gateway(demo, env, os.path.join(work, "gateway.log"))
+    gateway.start()
+    received, timeline, stop = [], [], threading.Event()
+    threads = [threading.Thread(target=drive, args=(demo, request, tok, received, timeline, stop))
+               for _ in range(args.threads)]
+    for t in threads:
+        t.start()
+    fault_ok = True
+    if args.fault == "kill":
+        for k in range(args.kills):
+            time.sleep(random.uniform(0.5, 3.0))
+            gateway.kill()
+            print(f"kill {k + 1}: SIGKILL after {len(received)} disclosures received", flush=True)
+            time.sleep(random.uniform(0.0, 0.5))
+            gateway.start()
+    elif args.fault == "db-outage":
+        time.sleep(2.0)
+        subprocess.run(pg_cluster() + ["stop", "-m", "fast"], check=True)
+        start = time.time()
+        time.sleep(10.0)
+        end = time.time()
+        subprocess.run(pg_cluster() + ["start"], check=True)
+        print(f"PostgreSQL was down for {end - start:.1f} s and took {time.time() - end:.1f} s to start", flush=True)
+        time.sleep(8.0)
+        fault_ok = outage_report(timeline, start, end)
+    else:
+        time.sleep(1.0)
+        while not disk_full(fs):
+            time.sleep(0.2)
+        start = time.time()
+        time.sleep(3.0)
+        os.remove(os.path.join(fs, "ballast"))
+        end = time.time()
+        time.sleep(8.0)
+        fault_ok = outage_report(timeline, start, end)
+    time.sleep(1.0)
+    stop.set()
+    for t in threads:
+        t.join()
+    gateway.stop()
+    errors = [s for _, s in timeline if s != 200]
+
+    config = os.path.join(demo, "doelpoort.toml")
+    verify = subprocess.run([BIN, "audit", "verify", "--config", config], env=env, capture_output=True, text=True)
+    export = os.path.join(work, "disclosures.jsonl")
+    subprocess.run([BIN, "audit", "export", "--config", config, "--format", "jsonl", "--kind", "disclosure",
+                    "--out", export], env=env, check=True, capture_output=True)
+    records = [json.loads(line) for line in open(export)]
+    recorded = {r.get("request_id") for r in records}
+    missing = [rid for rid in received if rid not in recorded]
+    foreign = [r["seq"] for r in records if r.get("content_digest") != record_digest]
+    fault = f"{args.kills} kills" if args.fault == "kill" else args.fault
+    print(f"backend {args.backend}: {fault}, {len(received)} disclosures received by clients, "
+          f"{len(records)} disclosure records, {len(records) - len(set(received) & recorded)} records without a "
+          f"received response, {len(errors)} failed or refused requests")
+    print(f"audit verify: exit {verify.returncode}: {(verify.stdout + verify.stderr).strip()}")
+    print(f"received without a record: {len(missing)}; records for content never committed: {len(foreign)}")
+    if missing:
+        print("  for example: " + ", ".join(missing[:5]))
+    if db_name:
+        subprocess.run(["psql", os.environ["DOELPOORT_TEST_POSTGRES_URL"], "-qc",
+                        f"DROP DATABASE IF EXISTS {db_name} WITH (FORCE)"], check=False)
+    if fs and not os.environ.get("DOELPOORT_CRASH_KEEP"):
+        subprocess.run(["umount", "-l", fs], check=False)
+    ok = fault_ok and verify.returncode == 0 and not missing and not foreign and received
+    print("crash safety: " + ("PASS" if ok else "FAIL"))
+    sys.exit(0 if ok else 1)
+
+
+if __name__ == "__main__":
+    main()
