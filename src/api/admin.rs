@@ -1,11 +1,11 @@
 //! `/v1/admin/…`: onboarding and lifecycle of organisations, certificate revocation. Host `admin` role only.
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::api::error::{ApiError, Problem};
-use crate::api::json::Json;
+use crate::api::json::{Json, Query};
 use crate::app::AppState;
 use crate::domain::UserRole;
 use crate::edge::identity::Caller;
@@ -240,7 +240,7 @@ pub async fn revoke(
 
 /// The most recent administrative actions (who did what, when).
 #[utoipa::path(get, path = "/v1/admin/actions", tag = "admin", security(("bearer" = [])), params(ActionsQuery),
-    responses((status = 200, body = [AdminAction]), (status = 403, body = Problem)))]
+    responses((status = 200, body = [AdminAction]), (status = 403, body = Problem), (status = 422, body = Problem)))]
 pub async fn actions(
     State(app): State<AppState>,
     caller: Caller,

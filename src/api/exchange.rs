@@ -1,7 +1,6 @@
 //! `/v1/requests…`, `/v1/inbox` and `/v1/meetings/{id}/shares`: thin handlers over [`crate::exchange`]. Reads of
 //! content answer with the body the exchange released through the log, and nothing else.
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
@@ -9,7 +8,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::cases::{CaseCreated, Why};
 use super::error::{ApiError, Problem};
-use super::json::Json;
+use super::json::{Json, Query};
 use super::trace::RequestContext;
 use crate::app::AppState;
 use crate::domain::UserRole;
@@ -200,12 +199,9 @@ pub async fn read_shares(
     caller: Caller,
     ctx: RequestContext,
     Path(id): Path<String>,
-    query: Result<Query<ShareQuery>, QueryRejection>,
+    Query(query): Query<ShareQuery>,
 ) -> Result<Response, ApiError> {
     caller.require(UserRole::Professional)?;
-    let Ok(Query(query)) = query else {
-        return Err(ApiError::validation("case_id: the query needs exactly one case_id"));
-    };
     let (covenant, registry) = (app.covenant(), app.registry.current());
     let read = exchange(&app, &covenant, &registry)
         .read_shares(&ctx.actor(&caller), &id, &query.case_id)

@@ -1,6 +1,6 @@
-//! A JSON body extractor whose rejections are problem responses that never echo the body (serde messages can
-//! quote input values, which may be personal data).
-use axum::extract::rejection::JsonRejection;
+//! Body and query extractors whose rejections are problem responses that never echo the input (serde messages
+//! can quote input values, which may be personal data).
+use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::FromRequest;
 use axum::http::StatusCode;
 
@@ -9,6 +9,18 @@ use super::error::ApiError;
 #[derive(Debug, FromRequest)]
 #[from_request(via(axum::Json), rejection(ApiError))]
 pub struct Json<T>(pub T);
+
+#[derive(Debug, axum::extract::FromRequestParts)]
+#[from_request(via(axum::extract::Query), rejection(ApiError))]
+pub struct Query<T>(pub T);
+
+impl From<QueryRejection> for ApiError {
+    fn from(_: QueryRejection) -> ApiError {
+        ApiError::validation(
+            "the query string does not parse: a parameter is unknown, missing, repeated or of the wrong type",
+        )
+    }
+}
 
 impl From<JsonRejection> for ApiError {
     fn from(r: JsonRejection) -> ApiError {

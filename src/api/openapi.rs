@@ -31,7 +31,7 @@ use crate::onboarding;
         crate::exchange::NewResponse, crate::exchange::NewShare, crate::exchange::RequestView,
         crate::exchange::AddresseeView, crate::exchange::ItemView, crate::exchange::Withheld, crate::exchange::Items,
         crate::exchange::RequestRead, exchange::Shared)),
-    modifiers(&BearerAuth)
+    modifiers(&BearerAuth, &ProblemResponses)
 )]
 pub struct ApiDoc;
 
@@ -49,6 +49,79 @@ impl Modify for BearerAuth {
                         .build(),
                 ),
             );
+        }
+    }
+}
+
+/// Every error is an RFC 9457 problem document (`application/problem+json`), and every operation can meet the
+/// refusals that come before its handler: a missing or bad token, a missing role, a body that is too large, not
+/// JSON or not valid, a request that takes too long, a log that cannot be written. Said once here rather than on
+/// each handler.
+struct ProblemResponses;
+
+const PROBLEM: &str = "#/components/schemas/Problem";
+
+impl Modify for ProblemResponses {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::RefOr;
+        for item in openapi.paths.paths.values_mut() {
+            let operations = [&mut item.get, &mut item.put, &mut item.post, &mut item.delete];
+            for op in operations.into_iter().flatten() {
+                for response in op.responses.responses.values_mut() {
+                    if let RefOr::T(r) = response {
+                        relabel_problem(r);
+                    }
+                }
+                let mut common = vec![
+                    ("401", "no valid token bound to this connection's certificate"),
+                    ("403", "the caller's organisation or roles may not do this"),
+                    ("408", "the request took too long"),
+                    (
+                        "503",
+                        "the disclosure log or the database cannot be written now; nothing was released",
+                    ),
+                ];
+                if op.request_body.is_some() {
+                    common.push(("413", "the body is too large"));
+                    common.push(("415", "the body is not JSON"));
+                }
+                if op.request_body.is_some() || op.parameters.as_ref().is_some_and(|p| !p.is_empty()) {
+                    common.push(("422", "the input does not validate"));
+                }
+                if op.parameters.as_ref().is_some_and(|p| !p.is_empty()) {
+                    common.push(("404", "no such resource"));
+                }
+                for (status, why) in common {
+                    op.responses
+                        .responses
+                        .entry(status.to_owned())
+                        .or_insert_with(|| RefOr::T(problem(why)));
+                }
+            }
+        }
+    }
+}
+
+fn problem(description: &str) -> utoipa::openapi::Response {
+    let content = utoipa::openapi::ContentBuilder::new()
+        .schema(Some(utoipa::openapi::Ref::new(PROBLEM)))
+        .build();
+    utoipa::openapi::ResponseBuilder::new()
+        .description(description)
+        .content("application/problem+json", content)
+        .build()
+}
+
+/// A response documented with the `Problem` schema is served as `application/problem+json`.
+fn relabel_problem(response: &mut utoipa::openapi::Response) {
+    use utoipa::openapi::RefOr;
+    let is_problem = response
+        .content
+        .get("application/json")
+        .is_some_and(|c| matches!(&c.schema, Some(RefOr::Ref(r)) if r.ref_location == PROBLEM));
+    if is_problem {
+        if let Some(content) = response.content.shift_remove("application/json") {
+            response.content.insert("application/problem+json".to_owned(), content);
         }
     }
 }

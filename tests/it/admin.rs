@@ -87,6 +87,12 @@ async fn admin_input_is_validated(b: Backend) {
     post(with("oin", json!("0000009900000000004")))
         .await
         .assert_problem(422, "invalid_oin");
+    // Found by schemathesis: a query that does not parse was a plain-text 400, not a problem document.
+    for query in ["limit=9223372036854775808", "limit=many", "limit=1&limit=2&colour=red"] {
+        gw.admin(Method::GET, &format!("/v1/admin/actions?{query}"), None)
+            .await
+            .assert_problem(422, "validation_failed");
+    }
     post(with("oin", json!("0000009900000000004x")))
         .await
         .assert_problem(422, "invalid_oin");
