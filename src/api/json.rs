@@ -40,24 +40,33 @@ impl From<JsonRejection> for ApiError {
     }
 }
 
-/// Keeps serde's field path and the messages that name only fields; anything that may quote a value is replaced.
+/// Keeps serde's field path and the messages that name only our own fields; anything that may quote the input —
+/// a value, or the name of a field we do not know (a client may put anything in a key) — is left out.
 fn safe_message(r: &JsonRejection) -> String {
     let JsonRejection::JsonDataError(e) = r else {
         return "the request body is not valid JSON".into();
     };
     let text = e.body_text();
     let inner = text.split_once("target type: ").map_or(text.as_str(), |(_, rest)| rest);
-    let (path, message) = match inner.split_once(": ") {
+    let (mut path, message) = match inner.split_once(": ") {
         Some((p, m)) if !p.contains(' ') => (Some(p), m),
         _ => (None, inner),
     };
-    let safe = if message.starts_with("missing field") || message.starts_with("unknown field") {
-        message.split(" at line").next().unwrap_or(message).to_owned()
+    let message = message.split(" at line").next().unwrap_or(message);
+    let safe = if message.starts_with("missing field") {
+        message.to_owned()
+    } else if message.starts_with("unknown field") {
+        // The path ends in the unknown key itself.
+        path = path.and_then(|p| p.rfind(['.', '[']).map(|i| &p[..i]));
+        match message.split_once("`, ") {
+            Some((_, expected)) => format!("unknown field, {expected}"),
+            None => "unknown field".to_owned(),
+        }
     } else {
         "has the wrong type or value".to_owned()
     };
     match path {
-        Some(p) => format!("{p}: {safe}"),
-        None => format!("request body: {safe}"),
+        Some(p) if !p.is_empty() => format!("{p}: {safe}"),
+        _ => format!("request body: {safe}"),
     }
 }

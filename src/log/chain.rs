@@ -238,6 +238,94 @@ fn text(out: &mut Vec<u8>, value: Option<&str>) {
     }
 }
 
+/// Reads an encoding back into its sequence number, time and entry: the inverse of [`Record::encode`], and what
+/// an outside verifier needs to read the encoding. `None` unless `bytes` is exactly one version-1 encoding.
+pub fn decode(bytes: &[u8]) -> Option<(i64, String, Entry)> {
+    let mut r = Reader { bytes, pos: 0 };
+    if r.take(1)? != [ENCODING_VERSION] {
+        return None;
+    }
+    let seq = i64::from_be_bytes(r.take(8)?.try_into().ok()?);
+    let at = r.text()??;
+    let kind = Kind::parse(&r.text()??)?;
+    let mut parties: [Option<String>; 9] = Default::default();
+    for field in &mut parties {
+        *field = r.text()?;
+    }
+    let count = r.u32()? as usize;
+    let mut categories = Vec::with_capacity(count.min(64));
+    for _ in 0..count {
+        categories.push(r.text()??);
+    }
+    let mut refs: [Option<String>; 4] = Default::default();
+    for field in &mut refs {
+        *field = r.text()?;
+    }
+    let decision = r.text()??;
+    let mut rest: [Option<String>; 6] = Default::default();
+    for field in &mut rest {
+        *field = r.text()?;
+    }
+    if r.pos != bytes.len() {
+        return None;
+    }
+    let [source_oin, recipient_oin, actor_oin, actor_sub, case_id, subject, meeting_id, meeting_type, purpose] =
+        parties;
+    let [covenant_version, article, request_id, content_digest] = refs;
+    let [reason, action, target, detail, trace_id, span_id] = rest;
+    let entry = Entry {
+        kind,
+        source_oin,
+        recipient_oin,
+        actor_oin,
+        actor_sub,
+        case_id,
+        subject,
+        meeting_id,
+        meeting_type,
+        purpose,
+        categories,
+        covenant_version,
+        article,
+        request_id,
+        content_digest,
+        decision,
+        reason,
+        action,
+        target,
+        detail,
+        trace_id,
+        span_id,
+    };
+    Some((seq, at, entry))
+}
+
+struct Reader<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+}
+
+impl Reader<'_> {
+    fn take(&mut self, n: usize) -> Option<&[u8]> {
+        let end = self.pos.checked_add(n)?;
+        let part = self.bytes.get(self.pos..end)?;
+        self.pos = end;
+        Some(part)
+    }
+
+    fn u32(&mut self) -> Option<u32> {
+        Some(u32::from_be_bytes(self.take(4)?.try_into().ok()?))
+    }
+
+    /// `Some(None)` for an absent text, `None` when the bytes are not a text.
+    fn text(&mut self) -> Option<Option<String>> {
+        match self.u32()? {
+            u32::MAX => Some(None),
+            len => Some(Some(String::from_utf8(self.take(len as usize)?.to_vec()).ok()?)),
+        }
+    }
+}
+
 /// The message a checkpoint signs: prefix ‖ seq (i64 BE) ‖ head hash ‖ time (length-prefixed text).
 pub fn checkpoint_message(seq: i64, head_hash: &[u8; 32], at: &str) -> Vec<u8> {
     let mut out = CHECKPOINT_PREFIX.to_vec();
