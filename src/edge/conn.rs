@@ -1,16 +1,19 @@
 //! The TLS accept loop. Each accepted TCP connection gets its own task in which the handshake runs under a
-//! timeout, so one stalled client never blocks another; a semaphore caps open connections; HTTP/1.1 is served
-//! with a header-read timeout that also ends idle keep-alive connections.
+//! timeout, so one stalled client never blocks another; a semaphore caps open connections, and when every slot is
+//! taken the oldest connection still in its handshake is ended to make room (so connections that never start a
+//! handshake cannot keep partners out); HTTP/1.1 is served with a header-read timeout that also ends idle
+//! keep-alive connections.
 use axum::Router;
 use hyper::body::Incoming;
 use hyper::Request;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
+use std::collections::VecDeque;
 use std::future::Future;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::Semaphore;
+use tokio::sync::{oneshot, OwnedSemaphorePermit, Semaphore};
 use tower::ServiceExt as _;
 
 use crate::config::Limits;
@@ -40,6 +43,7 @@ pub async fn serve(
 ) {
     let graceful = GracefulShutdown::new();
     let slots = Arc::new(Semaphore::new(limits.max_connections));
+    let handshakes = Handshakes::new(limits.max_connections);
     let limits = Arc::new(limits);
     tokio::pin!(shutdown);
     loop {
@@ -55,18 +59,19 @@ pub async fn serve(
             },
             () = &mut shutdown => break,
         };
-        let Ok(slot) = slots.clone().try_acquire_owned() else {
+        let Some(slot) = slot(&slots, &handshakes).await else {
             metrics::counter!("doelpoort_tls_handshake_refused_total", "reason" => "connection_limit").increment(1);
             drop(tcp);
             continue;
         };
+        let evicted = handshakes.register();
         let watcher = graceful.watcher();
         let config = tls.current();
         let router = router.clone();
         let limits = limits.clone();
         tokio::spawn(async move {
             let _slot = slot;
-            let Some((stream, peer)) = handshake(tcp, config, &limits).await else {
+            let Some((stream, peer)) = handshake(tcp, config, &limits, evicted).await else {
                 return;
             };
             let service = hyper::service::service_fn(move |mut req: Request<Incoming>| {
@@ -87,17 +92,74 @@ pub async fn serve(
     let _ = tokio::time::timeout(drain, graceful.shutdown()).await;
 }
 
+/// A connection slot: a free one, or, when all are taken, the one the oldest unfinished handshake gives up.
+async fn slot(slots: &Arc<Semaphore>, handshakes: &Handshakes) -> Option<OwnedSemaphorePermit> {
+    if let Ok(slot) = slots.clone().try_acquire_owned() {
+        return Some(slot);
+    }
+    if !handshakes.evict_oldest() {
+        return None;
+    }
+    // The evicted task returns its slot as soon as it runs.
+    let freed = tokio::time::timeout(Duration::from_millis(100), slots.clone().acquire_owned()).await;
+    freed.ok()?.ok()
+}
+
+/// Connections still in their TLS handshake, oldest first, each with the means to end it.
+struct Handshakes {
+    queue: Mutex<VecDeque<oneshot::Sender<()>>>,
+    prune_above: usize,
+}
+
+impl Handshakes {
+    fn new(max_connections: usize) -> Handshakes {
+        Handshakes {
+            queue: Mutex::new(VecDeque::new()),
+            prune_above: max_connections.saturating_mul(2).max(64),
+        }
+    }
+
+    /// Registers a new connection; its handshake ends when the returned receiver fires.
+    fn register(&self) -> oneshot::Receiver<()> {
+        let (end, ended) = oneshot::channel();
+        let mut queue = self.queue.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if queue.len() > self.prune_above {
+            queue.retain(|s| !s.is_closed());
+        }
+        queue.push_back(end);
+        ended
+    }
+
+    /// Ends the oldest handshake still running; `false` when there is none.
+    fn evict_oldest(&self) -> bool {
+        let mut queue = self.queue.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        while let Some(end) = queue.pop_front() {
+            if end.send(()).is_ok() {
+                return true;
+            }
+        }
+        false
+    }
+}
+
 async fn handshake(
     tcp: TcpStream,
     config: Arc<rustls::ServerConfig>,
     limits: &Limits,
+    evicted: oneshot::Receiver<()>,
 ) -> Option<(tokio_rustls::server::TlsStream<TcpStream>, PeerCert)> {
     let _ = tcp.set_nodelay(true);
     let acceptor = tokio_rustls::TlsAcceptor::from(config);
     let timeout = Duration::from_secs(limits.handshake_timeout_secs);
-    let result = match tokio::time::timeout(timeout, acceptor.accept(tcp)).await {
-        Ok(r) => r,
-        Err(_) => Err(std::io::Error::new(std::io::ErrorKind::TimedOut, "handshake timed out")),
+    let result = tokio::select! {
+        r = tokio::time::timeout(timeout, acceptor.accept(tcp)) => match r {
+            Ok(r) => r,
+            Err(_) => Err(std::io::Error::new(std::io::ErrorKind::TimedOut, "handshake timed out")),
+        },
+        Ok(()) = evicted => {
+            metrics::counter!("doelpoort_tls_handshake_refused_total", "reason" => "evicted_at_capacity").increment(1);
+            return None;
+        }
     };
     let stream = match result {
         Ok(s) => s,

@@ -14,6 +14,7 @@ both!(
     metrics_count_requests_and_refused_handshakes,
     a_stalled_handshake_does_not_block_other_clients,
     the_connection_cap_refuses_connections_beyond_it,
+    connections_that_never_handshake_give_way_to_partners_at_the_cap,
     idle_connections_are_closed_after_the_header_timeout,
     oversized_headers_are_refused,
 );
@@ -157,6 +158,46 @@ async fn the_connection_cap_refuses_connections_beyond_it(b: Backend) {
     assert!(
         gets_http_response(&gw, Some(&p.identity)).await,
         "a freed slot is usable again"
+    );
+    gw.stop().await;
+}
+
+/// Found by `benches/flood.py`: idle TCP connections filling every slot kept partners out until the handshake
+/// timeout. At the cap the oldest connection still in its handshake now gives way.
+async fn connections_that_never_handshake_give_way_to_partners_at_the_cap(b: Backend) {
+    use tokio::io::AsyncReadExt as _;
+    let gw = Gateway::start_with(b, |c| c.limits.max_connections = 3).await;
+    let mut idle = Vec::new();
+    for _ in 0..3 {
+        idle.push(tokio::net::TcpStream::connect(gw.addr).await.unwrap());
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let p = gw.org("politie");
+    for _ in 0..3 {
+        assert!(
+            gets_http_response(&gw, Some(&p.identity)).await,
+            "a partner gets in at the cap"
+        );
+    }
+    // The idle connections it displaced were closed.
+    let mut closed = 0;
+    for mut s in idle {
+        let mut buf = [0u8; 1];
+        if let Ok(Ok(0) | Err(_)) = tokio::time::timeout(Duration::from_millis(500), s.read(&mut buf)).await {
+            closed += 1;
+        }
+    }
+    assert!(closed >= 1, "{closed}");
+    // An established connection is never displaced: it has finished its handshake.
+    let mut first = gw.connect(Some(&p.identity)).await.unwrap();
+    let mut second = gw.connect(Some(&p.identity)).await.unwrap();
+    let mut third = gw.connect(Some(&p.identity)).await.unwrap();
+    for c in [&mut first, &mut second, &mut third] {
+        assert_eq!(c.send(Method::GET, "/healthz", None, None).await.unwrap().status, 200);
+    }
+    assert!(
+        !gets_http_response(&gw, Some(&p.identity)).await,
+        "no slot when all are established"
     );
     gw.stop().await;
 }
