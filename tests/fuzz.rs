@@ -23,14 +23,21 @@ fn runtime() -> tokio::runtime::Runtime {
 }
 
 /// Runs `body` through the API's JSON extractor for `T`, as a handler would receive it.
-fn extract<T: serde::de::DeserializeOwned + Send + 'static>(rt: &tokio::runtime::Runtime, body: Vec<u8>) {
+fn parse<T: serde::de::DeserializeOwned + Send + 'static>(
+    rt: &tokio::runtime::Runtime,
+    body: Vec<u8>,
+) -> Result<Json<T>, doelpoort::api::error::ApiError> {
     let request = axum::http::Request::builder()
         .method("POST")
         .uri("/")
         .header("content-type", "application/json")
         .body(axum::body::Body::from(body))
         .unwrap();
-    let result = rt.block_on(Json::<T>::from_request(request, &()));
+    rt.block_on(Json::<T>::from_request(request, &()))
+}
+
+fn extract<T: serde::de::DeserializeOwned + Send + 'static>(rt: &tokio::runtime::Runtime, body: Vec<u8>) {
+    let result = parse::<T>(rt, body);
     if let Err(e) = result {
         assert!(e.status.is_client_error(), "{}", e.status);
         assert!(!e.detail.contains(MARKER), "the error echoes input: {}", e.detail);
@@ -291,15 +298,7 @@ fn the_fixture_token_verifies_so_the_refusals_above_mean_something() {
 fn an_unknown_key_is_not_echoed() {
     let rt = runtime();
     let body = br#"{"subject": {"bsn": "1"}, "summary": "x", "123456782": true}"#.to_vec();
-    let request = axum::http::Request::builder()
-        .method("POST")
-        .uri("/")
-        .header("content-type", "application/json")
-        .body(axum::body::Body::from(body))
-        .unwrap();
-    let e = rt
-        .block_on(Json::<doelpoort::cases::NewCase>::from_request(request, &()))
-        .unwrap_err();
+    let e = parse::<doelpoort::cases::NewCase>(&rt, body).unwrap_err();
     assert_eq!(e.status, 422);
     assert!(!e.detail.contains("123456782"), "{}", e.detail);
     assert!(e.detail.contains("expected `subject` or `summary`"), "{}", e.detail);
