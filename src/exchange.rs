@@ -14,7 +14,7 @@ use crate::config::ContentConfig;
 use crate::covenant::Covenant;
 use crate::crypto::envelope::{DataKey, Keyring, SealError, WrappedKey};
 use crate::decision::Decision;
-use crate::facts::{Facts, FactsError, Recorded, Setting};
+use crate::facts::{Facts, Recorded, Setting};
 use crate::log::chain::{Entry, Kind};
 use crate::log::{Log, LogError, Released};
 use crate::registry::Snapshot;
@@ -46,16 +46,6 @@ pub enum ExchangeError {
     Store(#[from] StoreError),
     #[error("stored content does not open")]
     Seal(#[from] SealError),
-}
-
-impl From<FactsError> for ExchangeError {
-    fn from(e: FactsError) -> Self {
-        match e {
-            FactsError::UnknownCase => ExchangeError::NotFound("case"),
-            FactsError::UnknownMeeting => ExchangeError::NotFound("meeting"),
-            FactsError::Store(s) => ExchangeError::Store(s),
-        }
-    }
 }
 
 fn invalid<T>(message: impl Into<String>) -> Result<T, ExchangeError> {
