@@ -5,16 +5,16 @@ use std::sync::Arc;
 use tokio::sync::Notify;
 
 use crate::clock::SharedClock;
-use crate::config::Config;
+use crate::config::{Config, ConfigError};
 use crate::covenant::{Covenant, CovenantError};
 use crate::crypto::envelope::Keyring;
-use crate::crypto::Pseudonymiser;
+use crate::crypto::{KeyError, Pseudonymiser};
 use crate::log::chain::Entry;
 use crate::log::Log;
 use crate::log::LogError;
 use crate::lookups::LookupLimiter;
 use crate::registry::Registry;
-use crate::store::Store;
+use crate::store::{Store, StoreError};
 use crate::token::TokenVerifier;
 
 pub struct App {
@@ -23,8 +23,8 @@ pub struct App {
     pub log: Log,
     /// Turns BSNs into the subject pseudonyms of records; signs paging cursors.
     pub pseudonyms: Pseudonymiser,
-    /// Wraps the data keys of cases (content at rest).
-    pub master_key: Keyring,
+    /// Wraps the data keys of cases (content at rest); replaced whole by [`App::reload_keys`].
+    keyring: ArcSwap<Keyring>,
     /// The Ed25519 key that signs checkpoints now (base64url).
     pub checkpoint_public_key: String,
     pub store: Store,
@@ -62,6 +62,31 @@ pub struct Parts {
 pub struct CovenantReload {
     pub before: String,
     pub after: String,
+}
+
+/// What a master-key reload put in force: key ids (fingerprints, not secrets).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeysReload {
+    pub current: String,
+    pub retired: Vec<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum KeysReloadError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Key(#[from] KeyError),
+    /// Dropping a key that still wraps data keys would make those cases' content unreadable.
+    #[error(
+        "master key {0} still wraps data keys: keep its file in content.retired_master_key_files until \
+         `doelpoort content rewrap` has run"
+    )]
+    StillInUse(String),
+    #[error("cannot check which master keys are in use: {0}")]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Log(#[from] LogError),
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -112,11 +137,58 @@ impl App {
         Ok(reload)
     }
 
+    /// The master keys in force now; a request holds the `Arc` for its whole read or write.
+    pub fn keyring(&self) -> Arc<Keyring> {
+        self.keyring.load_full()
+    }
+
+    /// Reads the master key files named in the configuration file again and puts them in force — after recording
+    /// the change — so a master-key rotation needs no restart: name the new key in `content.master_key_file` and
+    /// the old one in `content.retired_master_key_files`, reload, run `doelpoort content rewrap`, then drop the old
+    /// one and reload again. Only these two settings are taken from the file; everything else needs a restart. A
+    /// reload that would drop a key still wrapping data keys is refused, and the running keys stay in force.
+    ///
+    /// # Errors
+    /// The configuration or a key file does not read, a dropped key is still in use, or the log cannot be written.
+    pub async fn reload_keys(&self, actor_oin: Option<String>, actor_sub: &str) -> Result<KeysReload, KeysReloadError> {
+        let content = match &self.config.source {
+            Some(path) => Config::load(path)?.content,
+            None => self.config.content.clone(),
+        };
+        let next = Keyring::from_config(&content)?;
+        if let Some(id) = self
+            .store
+            .master_keys_in_use()
+            .await?
+            .into_iter()
+            .find(|id| !next.holds(id))
+        {
+            return Err(KeysReloadError::StillInUse(id));
+        }
+        let reload = KeysReload {
+            current: next.current().id().to_owned(),
+            retired: next.retired_ids().into_iter().map(str::to_owned).collect(),
+        };
+        let detail = serde_json::json!({"current": reload.current, "retired": reload.retired});
+        self.log
+            .append(Entry::admin(
+                actor_oin,
+                actor_sub,
+                "content.keys.reload",
+                &self.covenant().version,
+                detail.to_string(),
+            ))
+            .await?;
+        self.keyring.store(Arc::new(next));
+        tracing::info!(current = %reload.current, retired = reload.retired.len(), "master keys reloaded");
+        Ok(reload)
+    }
+
     pub fn new(p: Parts) -> App {
         App {
             log: p.log,
             pseudonyms: p.pseudonyms,
-            master_key: p.master_key,
+            keyring: ArcSwap::from_pointee(p.master_key),
             checkpoint_public_key: p.checkpoint_public_key,
             store: p.store,
             registry: p.registry,

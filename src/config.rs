@@ -46,6 +46,9 @@ pub struct Config {
     pub content: ContentConfig,
     #[serde(default)]
     pub limits: Limits,
+    /// The file this was read from; SIGHUP reads its master key files again (see [`crate::app::App::reload_keys`]).
+    #[serde(skip)]
+    pub source: Option<PathBuf>,
 }
 
 /// Encryption of case content at rest.
@@ -192,13 +195,15 @@ impl Config {
         })?;
         let vars: Vec<(String, String)> = std::env::vars().filter(|(k, _)| k.starts_with("DOELPOORT_")).collect();
         let base = path.parent().unwrap_or(Path::new("."));
-        Self::from_toml(&text, &vars, base).map_err(|e| match e {
+        let mut config = Self::from_toml(&text, &vars, base).map_err(|e| match e {
             ConfigError::Invalid { message, .. } => ConfigError::Invalid {
                 path: path.to_owned(),
                 message,
             },
             other => other,
-        })
+        })?;
+        config.source = Some(path.to_owned());
+        Ok(config)
     }
 
     /// Parses TOML text with the given `DOELPOORT_*` overrides; paths are resolved against `base`.

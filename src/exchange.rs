@@ -5,6 +5,7 @@
 use ring::digest;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use time::OffsetDateTime;
 use utoipa::ToSchema;
 
@@ -160,7 +161,8 @@ pub enum Read<T> {
 pub struct Exchange<'a> {
     pub store: &'a Store,
     pub log: &'a Log,
-    pub keys: &'a Keyring,
+    /// The master keys in force when the call started (a reload does not change them half-way).
+    pub keys: Arc<Keyring>,
     pub registry: &'a Snapshot,
     pub covenant: &'a Covenant,
     pub limits: &'a ContentConfig,

@@ -328,7 +328,7 @@ async fn run(command: Command) -> Result<(), Failure> {
         }
         Command::Content(ContentCommand::Rewrap(c)) => {
             let (config, store) = open(&c).await?;
-            let keys = doelpoort::server::keyring(&config)?;
+            let keys = doelpoort::crypto::envelope::Keyring::from_config(&config.content)?;
             let rewrapped =
                 doelpoort::retention::rewrap_all(&store, &keys, SystemClock.now(), &Actor::command_line().sub).await;
             store.close().await;

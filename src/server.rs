@@ -13,7 +13,7 @@ use crate::app::{App, AppState, Parts};
 use crate::clock::SharedClock;
 use crate::config::Config;
 use crate::covenant::{Covenant, CovenantError};
-use crate::crypto::envelope::{Keyring, MasterKey};
+use crate::crypto::envelope::Keyring;
 use crate::crypto::{read_secret, CheckpointSigner, KeyError, Pseudonymiser};
 use crate::edge::tls::{TlsError, TlsMaterial, TlsState};
 use crate::log::Log;
@@ -41,8 +41,6 @@ pub enum StartError {
     Key(#[from] KeyError),
     #[error("the configuration names no {0}; the gateway needs it")]
     MissingKey(&'static str),
-    #[error("the master key file must hold exactly 32 bytes (64 hex digits)")]
-    MasterKey,
 }
 
 /// The disclosure log's keys and the content master key, read at start.
@@ -52,28 +50,8 @@ struct LogKeys {
     master: Keyring,
 }
 
-/// The content master key in use and the retired ones, from the files the configuration names.
-///
-/// # Errors
-/// No master key is configured, or a key file is unreadable or not 32 bytes.
-pub fn keyring(config: &Config) -> Result<Keyring, StartError> {
-    let current = config
-        .content
-        .master_key_file
-        .as_deref()
-        .ok_or(StartError::MissingKey("content.master_key_file"))?;
-    let master_key = |path: &std::path::Path| MasterKey::new(&read_secret(path)?).map_err(|_| StartError::MasterKey);
-    let retired = config
-        .content
-        .retired_master_key_files
-        .iter()
-        .map(|p| master_key(p))
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(Keyring::new(master_key(current)?, retired))
-}
-
 fn load_keys(config: &Config) -> Result<LogKeys, StartError> {
-    let master = keyring(config)?;
+    let master = Keyring::from_config(&config.content)?;
     let config = &config.log;
     let pseudonym = config
         .pseudonym_key_file
@@ -133,6 +111,7 @@ pub async fn start(config: Config, clock: SharedClock) -> Result<RunningServer, 
     let material = TlsMaterial::load(&config.tls)?;
     let keys = load_keys(&config)?;
     let store = open_store(&config).await?;
+    warn_of_missing_master_keys(&store, &keys.master).await?;
     let registry = Arc::new(Registry::default());
     registry.reload(&store).await?;
     let tls = Arc::new(TlsState::new(
@@ -197,7 +176,7 @@ pub async fn start(config: Config, clock: SharedClock) -> Result<RunningServer, 
             }
         }),
         tokio::spawn(reloader(app.clone(), tls, stopped.clone())),
-        tokio::spawn(covenant_on_hangup(app.clone(), stopped.clone())),
+        tokio::spawn(reload_on_hangup(app.clone(), stopped.clone())),
         tokio::spawn(purge_periodically(app.clone(), stopped.clone())),
     ];
     // The last checkpoint is sealed after the listeners have drained, so it covers every record they wrote.
@@ -225,6 +204,17 @@ pub async fn run_until(server: RunningServer, signal: impl std::future::Future<O
     signal.await;
     tracing::info!("shutting down");
     server.shutdown().await;
+}
+
+/// A data key wrapped under a master key the configuration no longer names cannot be opened: its case's content
+/// stays sealed (reads fail) until the key file is named again, so the operator hears of it at start.
+async fn warn_of_missing_master_keys(store: &Store, keys: &Keyring) -> Result<(), StoreError> {
+    for id in store.master_keys_in_use().await? {
+        if !keys.holds(&id) {
+            tracing::error!(master_key = %id, "data keys are wrapped under a master key no configured file holds");
+        }
+    }
+    Ok(())
 }
 
 async fn bind(addr: SocketAddr) -> Result<TcpListener, StartError> {
@@ -289,15 +279,15 @@ async fn reloader(app: AppState, tls: Arc<TlsState>, mut stopped: watch::Receive
     }
 }
 
-/// SIGHUP puts the covenant files in force again (a new version, or a corrected one); files that do not check
-/// leave the running version in force.
+/// SIGHUP puts the covenant files in force again (a new version, or a corrected one) and reads the content
+/// master key files again (a rotation); each reload that fails leaves what runs in force.
 #[cfg(unix)]
-async fn covenant_on_hangup(app: AppState, mut stopped: watch::Receiver<bool>) {
+async fn reload_on_hangup(app: AppState, mut stopped: watch::Receiver<bool>) {
     use tokio::signal::unix::{signal, SignalKind};
     let mut hangup = match signal(SignalKind::hangup()) {
         Ok(s) => s,
         Err(e) => {
-            tracing::error!(error = %e, "cannot listen for SIGHUP; reload the covenant through the admin API");
+            tracing::error!(error = %e, "cannot listen for SIGHUP; reload the covenant and keys through the admin API");
             return;
         }
     };
@@ -308,6 +298,9 @@ async fn covenant_on_hangup(app: AppState, mut stopped: watch::Receiver<bool>) {
         }
         if let Err(e) = app.reload_covenant(None, "signal:SIGHUP").await {
             tracing::error!(error = %e, "covenant reload refused; the running version stays in force");
+        }
+        if let Err(e) = app.reload_keys(None, "signal:SIGHUP").await {
+            tracing::error!(error = %e, "master key reload refused; the running keys stay in force");
         }
     }
 }
@@ -328,7 +321,7 @@ async fn purge_periodically(app: AppState, mut stopped: watch::Receiver<bool>) {
 }
 
 #[cfg(not(unix))]
-async fn covenant_on_hangup(_app: AppState, _stopped: watch::Receiver<bool>) {}
+async fn reload_on_hangup(_app: AppState, _stopped: watch::Receiver<bool>) {}
 
 /// SIGTERM or SIGINT (Ctrl-C). The handlers are installed when this is called, not when it is first awaited,
 /// so a caller can install them before announcing that it is ready.

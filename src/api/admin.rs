@@ -307,3 +307,37 @@ pub async fn reload_covenant(
         )),
     }
 }
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct KeysReloaded {
+    /// Id (fingerprint, not the key) of the master key that wraps new data keys.
+    pub current: String,
+    /// Ids of the retired master keys still held to unwrap older data keys.
+    pub retired: Vec<String>,
+}
+
+/// Reads the content master key files named in the configuration file again (also done by SIGHUP), for a
+/// rotation without restart. Refused, with the running keys left in force, when a file does not read or when a
+/// key that still wraps data keys would be dropped.
+#[utoipa::path(post, path = "/v1/admin/keys/reload", tag = "admin", security(("bearer" = [])),
+    responses((status = 200, body = KeysReloaded), (status = 403, body = Problem),
+              (status = 409, body = Problem), (status = 422, body = Problem), (status = 503, body = Problem)))]
+pub async fn reload_keys(State(app): State<AppState>, caller: Caller) -> Result<axum::Json<KeysReloaded>, ApiError> {
+    use crate::app::KeysReloadError as E;
+    let actor = admin(&caller)?;
+    let kept = "; the running keys stay in force";
+    match app.reload_keys(actor.oin, &actor.sub).await {
+        Ok(r) => Ok(axum::Json(KeysReloaded {
+            current: r.current,
+            retired: r.retired,
+        })),
+        Err(E::Log(e)) => Err(e.into()),
+        Err(E::Store(e)) => Err(e.into()),
+        Err(e @ E::StillInUse(_)) => Err(ApiError::new(StatusCode::CONFLICT, "key_in_use", format!("{e}{kept}"))),
+        Err(e @ (E::Config(_) | E::Key(_))) => Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "keys_invalid",
+            format!("{e}{kept}"),
+        )),
+    }
+}

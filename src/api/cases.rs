@@ -59,7 +59,7 @@ pub async fn report(
     let id = cases::report(
         &app.store,
         &app.pseudonyms,
-        &app.master_key,
+        &app.keyring(),
         app.clock.now(),
         &ctx.actor(&caller),
         &body,

@@ -51,7 +51,7 @@ fn exchange<'a>(
     Exchange {
         store: &app.store,
         log: &app.log,
-        keys: &app.master_key,
+        keys: app.keyring(),
         registry,
         covenant,
         limits: &app.config.content,

@@ -70,6 +70,7 @@ pub fn router(app: AppState) -> Router {
         .route("/v1/admin/revocations", post(admin::revoke))
         .route("/v1/admin/actions", get(admin::actions))
         .route("/v1/admin/covenant/reload", post(admin::reload_covenant))
+        .route("/v1/admin/keys/reload", post(admin::reload_keys))
         .route("/v1/audit/disclosures", get(audit::disclosures))
         .route("/v1/audit/subject-report", get(audit::subject_report))
         .route("/v1/audit/checkpoints", get(audit::checkpoints))

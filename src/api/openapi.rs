@@ -11,7 +11,7 @@ use crate::onboarding;
         Every request needs a client certificate carrying the organisation's OIN (mutual TLS); every /v1 call except \
         this document needs a bearer token bound to that certificate (RFC 8705). Errors are RFC 9457 problem documents."),
     paths(system::whoami, system::healthz, admin::add, admin::list, admin::get_one, admin::sign, admin::rotate_keys,
-          admin::suspend, admin::reinstate, admin::offboard, admin::revoke, admin::actions, admin::reload_covenant,
+          admin::suspend, admin::reinstate, admin::offboard, admin::revoke, admin::actions, admin::reload_covenant, admin::reload_keys,
           audit::disclosures, audit::subject_report, audit::checkpoints, covenant::covenant,
           cases::report, cases::list, cases::get_one, cases::grant, cases::withdraw, cases::close,
           cases::consent, meetings::create, meetings::get_one, meetings::agenda, meetings::attendees,
@@ -19,7 +19,7 @@ use crate::onboarding;
           exchange::decline, exchange::read_request, exchange::share, exchange::read_shares),
     components(schemas(error::Problem, system::WhoAmI, system::WhoAmIOrg, system::WhoAmIUser, system::Health,
         onboarding::NewOrg, onboarding::OrgView, onboarding::Signature, admin::Reason, admin::KeysBody,
-        admin::Revocation, admin::Revoked, admin::Created, admin::AdminAction, admin::CovenantReloaded, crate::domain::UserRole,
+        admin::Revocation, admin::Revoked, admin::Created, admin::AdminAction, admin::CovenantReloaded, admin::KeysReloaded, crate::domain::UserRole,
         crate::audit::Page, crate::log::chain::Record, crate::log::chain::Kind, audit::SubjectReport,
         audit::SubjectDisclosure, audit::OrgRef, audit::Checkpoints, crate::store::Checkpoint, covenant::CovenantView,
         covenant::MeetingTypeView, covenant::PurposeView, covenant::CategoryView, cases::CaseCreated,

@@ -6,6 +6,10 @@
 use ring::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM, NONCE_LEN};
 use ring::digest;
 use ring::rand::{SecureRandom, SystemRandom};
+use std::path::Path;
+
+use super::{read_secret, KeyError};
+use crate::config::ContentConfig;
 
 /// First byte of every sealed item and wrapped key: the format version.
 const FORMAT: u8 = 1;
@@ -144,6 +148,39 @@ pub struct Keyring {
 impl Keyring {
     pub fn new(current: MasterKey, retired: Vec<MasterKey>) -> Keyring {
         Keyring { current, retired }
+    }
+
+    /// The keys in the files the configuration names: the current one and the retired ones.
+    ///
+    /// # Errors
+    /// No current key is configured, or a key file is unreadable or does not hold exactly 32 bytes.
+    pub fn from_config(config: &ContentConfig) -> Result<Keyring, KeyError> {
+        let current = config
+            .master_key_file
+            .as_deref()
+            .ok_or(KeyError::Missing("content.master_key_file"))?;
+        let read = |path: &Path| {
+            MasterKey::new(&read_secret(path)?).map_err(|_| KeyError::Invalid {
+                path: path.to_owned(),
+                problem: "must hold exactly 32 bytes (64 hex digits)",
+            })
+        };
+        let retired = config
+            .retired_master_key_files
+            .iter()
+            .map(|p| read(p))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Keyring::new(read(current)?, retired))
+    }
+
+    /// The ids of the retired keys.
+    pub fn retired_ids(&self) -> Vec<&str> {
+        self.retired.iter().map(MasterKey::id).collect()
+    }
+
+    /// Whether a key wrapped under master key `id` can be unwrapped.
+    pub fn holds(&self, id: &str) -> bool {
+        self.current.id == id || self.retired.iter().any(|k| k.id == id)
     }
 
     pub fn current(&self) -> &MasterKey {

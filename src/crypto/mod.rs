@@ -17,6 +17,8 @@ pub enum KeyError {
     Read { path: PathBuf, source: std::io::Error },
     #[error("the key file {path} {problem}")]
     Invalid { path: PathBuf, problem: &'static str },
+    #[error("the configuration names no {0}; the gateway needs it")]
+    Missing(&'static str),
 }
 
 /// Reads a symmetric secret: at least 32 bytes, given as 64+ hex digits (surrounding white space ignored).

@@ -64,6 +64,19 @@ impl Store {
         .await?)
     }
 
+    /// The ids of the master keys that wrapped at least one stored data key.
+    ///
+    /// # Errors
+    /// The database refused.
+    pub async fn master_keys_in_use(&self) -> Result<Vec<String>, StoreError> {
+        Ok(sqlx::query_scalar(
+            "SELECT DISTINCT master_key_id FROM cases WHERE data_key IS NOT NULL AND master_key_id IS NOT NULL \
+             ORDER BY master_key_id",
+        )
+        .fetch_all(self.pool())
+        .await?)
+    }
+
     /// Replaces a case's wrapped data key if it is still wrapped by `old_master_id`; `false` otherwise.
     ///
     /// # Errors

@@ -82,7 +82,7 @@ async fn a_reported_case_is_sealed_and_seen_by_members_only(b: Backend) {
     assert!(!String::from_utf8_lossy(&sealed).contains(BSN));
     assert!(!String::from_utf8_lossy(row.sealed_summary.as_ref().unwrap()).contains("woonsituatie"));
     let key = app
-        .master_key
+        .keyring()
         .unwrap(
             &id,
             &WrappedKey {

@@ -15,6 +15,7 @@ both!(
     every_content_route_releases_only_through_the_log,
     bad_requests_responses_and_shares_are_refused_and_store_nothing,
     a_master_key_rotation_rewraps_data_keys_and_content_still_opens,
+    a_master_key_rotation_needs_no_restart_and_never_drops_a_key_in_use,
 );
 
 const BSN: &str = "123456782";
@@ -645,5 +646,105 @@ async fn a_master_key_rotation_rewraps_data_keys_and_content_still_opens(b: Back
     let out = gw.cli(&["content", "rewrap"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains(&case));
+    gw.stop().await;
+}
+
+/// The `[content]` key settings of the gateway's configuration file set to `current` and `retired`.
+fn name_master_keys(gw: &Gateway, current: &str, retired: &[&str]) {
+    let path = gw.config_path();
+    let text = std::fs::read_to_string(&path).unwrap();
+    let retired: Vec<String> = retired.iter().map(|r| format!("{r:?}")).collect();
+    let lines: Vec<String> = text
+        .lines()
+        .filter(|l| !l.starts_with("retired_master_key_files"))
+        .map(|l| match l.starts_with("master_key_file") {
+            true => format!(
+                "master_key_file = {current:?}\nretired_master_key_files = [{}]",
+                retired.join(", ")
+            ),
+            false => l.to_owned(),
+        })
+        .collect();
+    std::fs::write(&path, lines.join("\n")).unwrap();
+}
+
+async fn a_master_key_rotation_needs_no_restart_and_never_drops_a_key_in_use(b: Backend) {
+    let gw = Gateway::start(b).await;
+    let (case, focus) = scene(&gw, &[ZVH, GEMEENTE], "focus", &[GEMEENTE]).await;
+    let req = answered_request(&gw, &case, &focus, "Woont bij zijn zus").await;
+    let read = format!("/v1/requests/{req}");
+    let opens = || async {
+        let r = call(&gw, "zvh", Method::GET, &read, None).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        assert_eq!(r.body["items"][0]["content"], "Woont bij zijn zus", "{}", r.text);
+    };
+    let reload = || gw.admin(Method::POST, "/v1/admin/keys/reload", None);
+    let old_id = gw.app().keyring().current().id().to_owned();
+    let gw_ref = &gw;
+    let case_key = |id: String| async move { gw_ref.app().store.case(&id).await.unwrap().unwrap().master_key_id };
+
+    // A new key named current, the old one retired: in force at once, old data keys still unwrap.
+    let new_key = gw.dir.path().join("keys/master-2.key");
+    let new_secret = rand_bytes::<32>();
+    std::fs::write(&new_key, hex::encode(new_secret)).unwrap();
+    let new_id = MasterKey::new(&new_secret).unwrap().id().to_owned();
+    name_master_keys(&gw, "keys/master-2.key", &["keys/master.key"]);
+    let r = reload().await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body, json!({"current": new_id, "retired": [old_id]}));
+    opens().await;
+    let report = json!({"subject": {"bsn": BSN}, "summary": "x"});
+    let later = created(&call(&gw, "politie", Method::POST, "/v1/cases", Some(report)).await);
+    assert_eq!(case_key(later).await.as_deref(), Some(new_id.as_str()));
+
+    // Dropping the old key before the rewrap is refused: it still wraps the first case's data key.
+    name_master_keys(&gw, "keys/master-2.key", &[]);
+    let r = reload().await;
+    r.assert_problem(409, "key_in_use");
+    assert!(r.text.contains(&old_id), "{}", r.text);
+    opens().await;
+
+    // A key file that does not read is refused too, naming the file; the running keys stay.
+    name_master_keys(&gw, "keys/missing.key", &["keys/master.key"]);
+    let r = reload().await;
+    r.assert_problem(422, "keys_invalid");
+    assert!(r.text.contains("missing.key"), "{}", r.text);
+    let r = gw
+        .call(
+            &gw.org(HOST),
+            &["professional"],
+            Method::POST,
+            "/v1/admin/keys/reload",
+            None,
+        )
+        .await;
+    r.assert_problem(403, "forbidden");
+    opens().await;
+
+    // After the rewrap (the command line, against the serving gateway's database) the old key can go.
+    name_master_keys(&gw, "keys/master-2.key", &["keys/master.key"]);
+    let out = gw.cli(&["content", "rewrap"]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(case_key(case.clone()).await.as_deref(), Some(new_id.as_str()));
+    name_master_keys(&gw, "keys/master-2.key", &[]);
+    let r = reload().await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body, json!({"current": new_id, "retired": []}));
+    opens().await;
+
+    let reloads: Vec<Value> = records(&gw, Kind::Admin)
+        .await
+        .into_iter()
+        .filter(|r| r.entry.action.as_deref() == Some("content.keys.reload"))
+        .map(|r| serde_json::from_str(r.entry.detail.as_deref().unwrap()).unwrap())
+        .collect();
+    assert_eq!(
+        reloads,
+        vec![
+            json!({"current": new_id, "retired": [old_id]}),
+            json!({"current": new_id, "retired": []})
+        ],
+        "only the reloads put in force are recorded"
+    );
     gw.stop().await;
 }
