@@ -469,12 +469,11 @@ impl Exchange<'_> {
 
     /// The request and, for an addressee, its answer still open and not past due.
     async fn open_request_for(&self, actor: &Actor, id: &str) -> Result<RequestRow, ExchangeError> {
-        let request = self
+        let (request, addressees) = self
             .store
             .request(id)
             .await?
             .ok_or(ExchangeError::NotFound("request"))?;
-        let addressees = self.store.request_addressees(id).await?;
         let Some(mine) = addressees.iter().find(|a| a.oin == actor.oin.as_str()) else {
             return Err(ExchangeError::NotFound("request"));
         };
@@ -571,7 +570,7 @@ impl Exchange<'_> {
     /// Unknown request or not the requester's (404), a purged case (410), or the log or database failed (nothing
     /// is released).
     pub async fn read_request(&self, actor: &Actor, id: &str) -> Result<Read<RequestRead>, ExchangeError> {
-        let request = self
+        let (request, addressees) = self
             .store
             .request(id)
             .await?
@@ -583,10 +582,7 @@ impl Exchange<'_> {
         let meeting = self.meeting(&request.meeting_id).await?;
         let items = self.store.request_items(id).await?;
         let now = self.now_text();
-        let addressees = self
-            .store
-            .request_addressees(id)
-            .await?
+        let addressees = addressees
             .into_iter()
             .map(|a| AddresseeView {
                 status: status(&a.status, &request.due, &now),

@@ -92,7 +92,7 @@ impl Recorded {
         Ok(Recorded::load(store, case, meeting, now).await?)
     }
 
-    /// Reads what is recorded about an already loaded case and meeting (two queries).
+    /// Reads what is recorded about an already loaded case and meeting (one query).
     ///
     /// # Errors
     /// The database refused.
@@ -102,9 +102,9 @@ impl Recorded {
         meeting: MeetingRow,
         now: OffsetDateTime,
     ) -> Result<Recorded, StoreError> {
-        let rows = store.case_in_meeting(&case.id, &meeting.id).await?;
+        let rows = store.case_in_meeting(&case.id, &meeting.id, &rfc3339(now)).await?;
         Ok(Recorded {
-            consents: store.consent_scopes(&case.id, &rfc3339(now)).await?,
+            consents: rows.consents,
             members: rows.members,
             on_agenda: rows.on_agenda,
             attendees: rows.attendees,

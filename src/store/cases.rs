@@ -236,14 +236,8 @@ impl Store {
                 .bind(now)
                 .fetch_all(self.pool())
                 .await?;
-        let parse = |t: &str| serde_json::from_str::<Vec<String>>(t).map_err(|_| StoreError::Corrupt("consent"));
         rows.iter()
-            .map(|(categories, organisations)| {
-                Ok(ConsentScope {
-                    categories: parse(categories)?,
-                    organisations: parse(organisations)?,
-                })
-            })
+            .map(|(categories, organisations)| ConsentScope::parse(categories, organisations))
             .collect()
     }
 
@@ -271,6 +265,18 @@ pub struct ConsentScope {
 }
 
 impl ConsentScope {
+    /// A scope from its stored columns (JSON arrays of category ids and OINs).
+    ///
+    /// # Errors
+    /// A column is not a JSON array of strings.
+    pub(crate) fn parse(categories: &str, organisations: &str) -> Result<ConsentScope, StoreError> {
+        let parse = |t: &str| serde_json::from_str::<Vec<String>>(t).map_err(|_| StoreError::Corrupt("consent"));
+        Ok(ConsentScope {
+            categories: parse(categories)?,
+            organisations: parse(organisations)?,
+        })
+    }
+
     pub fn covers(&self, category: &str, recipient_oin: &str) -> bool {
         self.categories.iter().any(|c| c == category) && self.organisations.iter().any(|o| o == recipient_oin)
     }

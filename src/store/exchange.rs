@@ -151,22 +151,22 @@ impl Store {
         record(tx, entry, &r.created_at).await
     }
 
-    pub async fn request(&self, id: &str) -> Result<Option<RequestRow>, StoreError> {
-        let row = sqlx::query(&format!("SELECT {REQUEST_COLUMNS} FROM requests r WHERE r.id = $1"))
-            .bind(id)
-            .fetch_optional(self.pool())
-            .await?;
-        row.as_ref().map(request_of).transpose()
-    }
-
-    pub async fn request_addressees(&self, id: &str) -> Result<Vec<AddresseeRow>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT oin, status, reason, changed_at FROM request_addressees WHERE request_id = $1 ORDER BY oin",
-        )
+    /// A request with its addressees, in one query (the request's columns repeat on each addressee's row; every
+    /// request has at least one addressee).
+    pub async fn request(&self, id: &str) -> Result<Option<(RequestRow, Vec<AddresseeRow>)>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {REQUEST_COLUMNS}, a.oin AS oin, a.status AS status, a.reason AS reason, \
+             a.changed_at AS changed_at FROM requests r JOIN request_addressees a ON a.request_id = r.id \
+             WHERE r.id = $1 ORDER BY a.oin"
+        ))
         .bind(id)
         .fetch_all(self.pool())
         .await?;
-        rows.iter().map(addressee_of).collect()
+        let Some(first) = rows.first() else {
+            return Ok(None);
+        };
+        let addressees = rows.iter().map(addressee_of).collect::<Result<_, _>>()?;
+        Ok(Some((request_of(first)?, addressees)))
     }
 
     /// Requests addressed to `oin`, newest first, with where its answer stands.

@@ -2,7 +2,7 @@
 use sqlx::{Any, Row, Transaction};
 
 use super::log::commit_with_record as record;
-use super::{Store, StoreError};
+use super::{ConsentScope, Store, StoreError};
 use crate::log::chain::Entry;
 
 /// A meeting as stored.
@@ -38,12 +38,13 @@ async fn still_open(tx: &mut Transaction<'_, Any>, meeting_id: &str) -> Result<b
 }
 
 /// The organisations a case and a meeting relate: members of the case, whether the case is on the meeting's
-/// agenda, and the meeting's attendees.
+/// agenda, the meeting's attendees, and the case's consents valid at the time asked.
 #[derive(Debug, Clone, Default)]
 pub struct CaseInMeeting {
     pub members: Vec<String>,
     pub on_agenda: bool,
     pub attendees: Vec<AttendeeRow>,
+    pub consents: Vec<ConsentScope>,
 }
 
 /// What a change to an open meeting came to.
@@ -220,31 +221,42 @@ impl Store {
         Ok(Change::Done)
     }
 
-    /// Members, agenda and attendees of a case in a meeting, in one query.
+    /// Members, agenda and attendees of a case in a meeting, and the case's consents valid at `now`, in one query.
     ///
     /// # Errors
     /// The database refused.
-    pub async fn case_in_meeting(&self, case_id: &str, meeting_id: &str) -> Result<CaseInMeeting, StoreError> {
+    pub async fn case_in_meeting(
+        &self,
+        case_id: &str,
+        meeting_id: &str,
+        now: &str,
+    ) -> Result<CaseInMeeting, StoreError> {
         type Row = (String, String, Option<String>, Option<String>, Option<String>);
         let rows: Vec<Row> = sqlx::query_as(
             "SELECT 'member', oin, since, NULL, NULL FROM case_members WHERE case_id = $1 \
              UNION ALL SELECT 'agenda', case_id, added_at, NULL, NULL FROM meeting_agenda \
              WHERE meeting_id = $2 AND case_id = $1 \
              UNION ALL SELECT 'attendee', oin, added_at, declaration_signed_by, declaration_signed_at \
-             FROM meeting_attendees WHERE meeting_id = $2",
+             FROM meeting_attendees WHERE meeting_id = $2 \
+             UNION ALL SELECT 'consent', categories, organisations, NULL, NULL FROM consents \
+             WHERE case_id = $1 AND valid_until > $3",
         )
         .bind(case_id)
         .bind(meeting_id)
+        .bind(now)
         .fetch_all(self.pool())
         .await?;
         let mut out = CaseInMeeting::default();
-        for (what, oin, at, by, signed_at) in rows {
+        for (what, first, second, by, signed_at) in rows {
             match what.as_str() {
-                "member" => out.members.push(oin),
+                "member" => out.members.push(first),
                 "agenda" => out.on_agenda = true,
+                "consent" => out
+                    .consents
+                    .push(ConsentScope::parse(&first, second.as_deref().unwrap_or_default())?),
                 _ => out.attendees.push(AttendeeRow {
-                    oin,
-                    added_at: at.unwrap_or_default(),
+                    oin: first,
+                    added_at: second.unwrap_or_default(),
                     declaration_signed_by: by,
                     declaration_signed_at: signed_at,
                 }),

@@ -150,8 +150,11 @@ impl Store {
                 } else {
                     format!("{url}?mode=rwc")
                 };
+                // An embedded connection cannot drop, so it is not pinged before each use: on SQLite a ping is a
+                // round trip to the connection's thread, as costly as the query it would precede.
                 options
                     .max_connections(8)
+                    .test_before_acquire(false)
                     .after_connect(|conn, _| {
                         Box::pin(async move {
                             for pragma in SQLITE_PRAGMAS {
