@@ -195,6 +195,18 @@ impl Exchange<'_> {
         self.store.meeting(id).await?.ok_or(ExchangeError::NotFound("meeting"))
     }
 
+    /// A request's case and meeting, in one query.
+    async fn case_and_meeting(&self, request: &RequestRow) -> Result<(CaseRow, MeetingRow), ExchangeError> {
+        let (case, meeting) = self
+            .store
+            .case_and_meeting(&request.case_id, &request.meeting_id)
+            .await?;
+        Ok((
+            case.ok_or(ExchangeError::NotFound("case"))?,
+            meeting.ok_or(ExchangeError::NotFound("meeting"))?,
+        ))
+    }
+
     /// What is recorded about the case in the meeting, now.
     async fn recorded(&self, case: &CaseRow, meeting: &MeetingRow) -> Result<Recorded, ExchangeError> {
         Ok(Recorded::load(self.store, case.clone(), meeting.clone(), self.now).await?)
@@ -494,9 +506,8 @@ impl Exchange<'_> {
     pub async fn respond(&self, actor: &Actor, id: &str, response: &NewResponse) -> Result<(), ExchangeError> {
         let request = self.open_request_for(actor, id).await?;
         let texts = self.check_items(&response.items, Some(&request.categories))?;
-        let case = self.case(&request.case_id).await?;
+        let (case, meeting) = self.case_and_meeting(&request).await?;
         Self::open_case(&case)?;
-        let meeting = self.meeting(&request.meeting_id).await?;
         let recorded = self.recorded(&case, &meeting).await?;
         let facts = self.flow(&recorded, actor.oin.as_str(), &request.requester_oin, Setting::Request);
         for (i, item) in response.items.iter().enumerate() {
@@ -578,8 +589,7 @@ impl Exchange<'_> {
         if request.requester_oin != actor.oin.as_str() {
             return Err(ExchangeError::NotFound("request"));
         }
-        let case = self.case(&request.case_id).await?;
-        let meeting = self.meeting(&request.meeting_id).await?;
+        let (case, meeting) = self.case_and_meeting(&request).await?;
         let items = self.store.request_items(id).await?;
         let now = self.now_text();
         let addressees = addressees

@@ -2,7 +2,7 @@
 use sqlx::Row;
 
 use super::log::commit_with_record as record;
-use super::{Store, StoreError};
+use super::{MeetingRow, Store, StoreError};
 use crate::log::chain::Entry;
 
 /// A case as stored (content sealed).
@@ -79,6 +79,34 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         record(tx, entry, &case.reported_at).await
+    }
+
+    /// A case and a meeting in one query; each `None` when there is no such row.
+    ///
+    /// # Errors
+    /// The database refused.
+    pub async fn case_and_meeting(
+        &self,
+        case_id: &str,
+        meeting_id: &str,
+    ) -> Result<(Option<CaseRow>, Option<MeetingRow>), StoreError> {
+        let case_columns = CASE_COLUMNS
+            .split(", ")
+            .map(|c| format!("c.{c} AS {c}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let row = sqlx::query(&format!(
+            "SELECT {case_columns}, {} FROM (SELECT 1 AS one) o LEFT JOIN cases c ON c.id = $1 \
+             LEFT JOIN meetings m ON m.id = $2",
+            super::meetings::meeting_columns()
+        ))
+        .bind(case_id)
+        .bind(meeting_id)
+        .fetch_one(self.pool())
+        .await?;
+        let id: Option<String> = row.try_get("id")?;
+        let case = id.map(|_| case_of(&row)).transpose()?;
+        Ok((case, super::meetings::optional_meeting_of(&row)?))
     }
 
     pub async fn case(&self, id: &str) -> Result<Option<CaseRow>, StoreError> {

@@ -1,4 +1,5 @@
 //! Meetings, their agendas and attendees. Every change commits together with its `admin` record.
+use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
 use super::log::commit_with_record as record;
@@ -57,6 +58,41 @@ pub enum Change {
     Closed,
 }
 
+const MEETING_COLUMNS: [&str; 8] = [
+    "id",
+    "meeting_type",
+    "starts_at",
+    "ends_at",
+    "status",
+    "created_by_oin",
+    "created_at",
+    "closed_at",
+];
+
+/// The meeting's columns of table alias `m`, named `m_…` so they can share a row with another table's.
+pub(super) fn meeting_columns() -> String {
+    MEETING_COLUMNS.map(|c| format!("m.{c} AS m_{c}")).join(", ")
+}
+
+/// A meeting from a row with [`meeting_columns`]; `None` when they are NULL (an outer join that found none).
+pub(super) fn optional_meeting_of(r: &AnyRow) -> Result<Option<MeetingRow>, StoreError> {
+    let id: Option<String> = r.try_get("m_id")?;
+    id.map(|_| meeting_of(r)).transpose()
+}
+
+fn meeting_of(r: &AnyRow) -> Result<MeetingRow, StoreError> {
+    Ok(MeetingRow {
+        id: r.try_get("m_id")?,
+        meeting_type: r.try_get("m_meeting_type")?,
+        starts_at: r.try_get("m_starts_at")?,
+        ends_at: r.try_get("m_ends_at")?,
+        status: r.try_get("m_status")?,
+        created_by_oin: r.try_get("m_created_by_oin")?,
+        created_at: r.try_get("m_created_at")?,
+        closed_at: r.try_get("m_closed_at")?,
+    })
+}
+
 impl Store {
     /// Stores a new meeting with its first attendee (the organisation that convenes it).
     ///
@@ -88,26 +124,11 @@ impl Store {
     }
 
     pub async fn meeting(&self, id: &str) -> Result<Option<MeetingRow>, StoreError> {
-        let row = sqlx::query(
-            "SELECT id, meeting_type, starts_at, ends_at, status, created_by_oin, created_at, closed_at \
-             FROM meetings WHERE id = $1",
-        )
-        .bind(id)
-        .fetch_optional(self.pool())
-        .await?;
-        row.map(|r| -> Result<MeetingRow, StoreError> {
-            Ok(MeetingRow {
-                id: r.try_get("id")?,
-                meeting_type: r.try_get("meeting_type")?,
-                starts_at: r.try_get("starts_at")?,
-                ends_at: r.try_get("ends_at")?,
-                status: r.try_get("status")?,
-                created_by_oin: r.try_get("created_by_oin")?,
-                created_at: r.try_get("created_at")?,
-                closed_at: r.try_get("closed_at")?,
-            })
-        })
-        .transpose()
+        let row = sqlx::query(&format!("SELECT {} FROM meetings m WHERE m.id = $1", meeting_columns()))
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await?;
+        row.as_ref().map(meeting_of).transpose()
     }
 
     /// The case ids on the meeting's agenda, in the order they were added.
