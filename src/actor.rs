@@ -10,16 +10,22 @@ pub struct Actor {
     pub trace: Option<(String, String)>,
 }
 
+/// `entry` marked with the request id and the (trace id, span id) of the request it belongs to: the one place
+/// where a record gets the ids that let a partner link it to its own processing log.
+pub fn stamp(entry: Entry, request_id: Option<&String>, trace: Option<&(String, String)>) -> Entry {
+    let (trace_id, span_id) = trace.cloned().unzip();
+    Entry {
+        request_id: request_id.cloned(),
+        trace_id,
+        span_id,
+        ..entry
+    }
+}
+
 impl Actor {
     /// Stamps `entry` with this actor's request and trace ids.
     pub fn stamp(&self, entry: Entry) -> Entry {
-        let (trace_id, span_id) = self.trace.clone().unzip();
-        Entry {
-            request_id: self.request_id.clone(),
-            trace_id,
-            span_id,
-            ..entry
-        }
+        stamp(entry, self.request_id.as_ref(), self.trace.as_ref())
     }
 
     /// The `admin` record of `action` on `target`; `detail` holds no personal data of a subject.

@@ -9,10 +9,10 @@ use crate::config::{Config, ConfigError};
 use crate::covenant::{Covenant, CovenantError};
 use crate::crypto::envelope::Keyring;
 use crate::crypto::{KeyError, Pseudonymiser};
-use crate::log::chain::Entry;
 use crate::log::Log;
 use crate::log::LogError;
 use crate::lookups::LookupLimiter;
+use crate::onboarding::Actor;
 use crate::registry::Registry;
 use crate::store::{Store, StoreError};
 use crate::token::TokenVerifier;
@@ -111,11 +111,7 @@ impl App {
     ///
     /// # Errors
     /// The files are inconsistent, or the log cannot be written.
-    pub async fn reload_covenant(
-        &self,
-        actor_oin: Option<String>,
-        actor_sub: &str,
-    ) -> Result<CovenantReload, ReloadError> {
+    pub async fn reload_covenant(&self, actor: &Actor) -> Result<CovenantReload, ReloadError> {
         let next = Covenant::load(&self.config.covenant_dir)?;
         let reload = CovenantReload {
             before: self.covenant().version.clone(),
@@ -124,13 +120,7 @@ impl App {
         let detail =
             serde_json::json!({"before": reload.before, "after": reload.after, "rules": next.rules.lines().len()});
         self.log
-            .append(Entry::admin(
-                actor_oin,
-                actor_sub,
-                "covenant.reload",
-                &next.version,
-                detail.to_string(),
-            ))
+            .append(actor.admin_entry("covenant.reload", &next.version, detail))
             .await?;
         self.covenant.store(Arc::new(next));
         tracing::info!(before = %reload.before, after = %reload.after, "covenant reloaded");
@@ -150,7 +140,7 @@ impl App {
     ///
     /// # Errors
     /// The configuration or a key file does not read, a dropped key is still in use, or the log cannot be written.
-    pub async fn reload_keys(&self, actor_oin: Option<String>, actor_sub: &str) -> Result<KeysReload, KeysReloadError> {
+    pub async fn reload_keys(&self, actor: &Actor) -> Result<KeysReload, KeysReloadError> {
         let content = match &self.config.source {
             Some(path) => Config::load(path)?.content,
             None => self.config.content.clone(),
@@ -171,13 +161,7 @@ impl App {
         };
         let detail = serde_json::json!({"current": reload.current, "retired": reload.retired});
         self.log
-            .append(Entry::admin(
-                actor_oin,
-                actor_sub,
-                "content.keys.reload",
-                &self.covenant().version,
-                detail.to_string(),
-            ))
+            .append(actor.admin_entry("content.keys.reload", &self.covenant().version, detail))
             .await?;
         self.keyring.store(Arc::new(next));
         tracing::info!(current = %reload.current, retired = reload.retired.len(), "master keys reloaded");

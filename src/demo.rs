@@ -146,10 +146,7 @@ pub async fn prepare(dir: &Path, listen: SocketAddr, database_url: Option<&str>)
         config.database_url = url.to_owned();
     }
     let store = crate::server::open_store(&config).await?;
-    let actor = Actor {
-        oin: None,
-        sub: "demo".into(),
-    };
+    let actor = Actor::operator("demo");
     let covenant = Covenant::load(&config.covenant_dir)?;
     for org in &ORGS {
         let org_dir = dir.join("orgs").join(org.slug);

@@ -8,6 +8,7 @@ use utoipa::ToSchema;
 use crate::clock::rfc3339;
 use crate::covenant::Covenant;
 use crate::domain::{Oin, OrgKind, OrgStatus};
+use crate::log::chain::Entry;
 use crate::pki::{CertificateAuthority, ClientCertSpec, IssuedCertificate, PkiError};
 use crate::store::{AdminActionRow, CertificateRow, KeyRow, NewOrganisation, OrgRow, SignatureRow, Store, StoreError};
 use crate::token::parse_jwks;
@@ -48,21 +49,40 @@ impl From<StoreError> for OnboardingError {
 
 type Result<T> = std::result::Result<T, OnboardingError>;
 
-/// Who performs an admin action: a professional of an organisation, or an operator at the command line.
+/// Who performs an admin action: a professional of an organisation (with the request and trace ids its records
+/// carry), or an operator on the gateway's host.
 #[derive(Debug, Clone)]
 pub struct Actor {
     pub oin: Option<String>,
     pub sub: String,
+    pub request_id: Option<String>,
+    pub trace: Option<(String, String)>,
 }
 
 impl Actor {
+    /// An operator on the gateway's host, named `sub` (`cli:USER`, `signal:SIGHUP`, `demo`).
+    pub fn operator(sub: &str) -> Actor {
+        Actor {
+            oin: None,
+            sub: sub.to_owned(),
+            request_id: None,
+            trace: None,
+        }
+    }
+
     /// An operator using the command line on the gateway's host.
     pub fn command_line() -> Actor {
         let user = std::env::var("USER").unwrap_or_else(|_| "unknown".into());
-        Actor {
-            oin: None,
-            sub: format!("cli:{user}"),
-        }
+        Actor::operator(&format!("cli:{user}"))
+    }
+
+    /// The `admin` record of `action` on `target`, stamped with the request's ids.
+    pub fn admin_entry(&self, action: &str, target: &str, detail: serde_json::Value) -> Entry {
+        crate::actor::stamp(
+            Entry::admin(self.oin.clone(), &self.sub, action, target, detail.to_string()),
+            self.request_id.as_ref(),
+            self.trace.as_ref(),
+        )
     }
 
     fn action(&self, now: OffsetDateTime, action: &str, target: &str, detail: serde_json::Value) -> AdminActionRow {
@@ -73,6 +93,8 @@ impl Actor {
             action: action.to_owned(),
             target: target.to_owned(),
             detail: detail.to_string(),
+            request_id: self.request_id.clone(),
+            trace: self.trace.clone(),
         }
     }
 }

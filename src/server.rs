@@ -296,10 +296,11 @@ async fn reload_on_hangup(app: AppState, mut stopped: watch::Receiver<bool>) {
             _ = hangup.recv() => {}
             _ = stopped.changed() => return,
         }
-        if let Err(e) = app.reload_covenant(None, "signal:SIGHUP").await {
+        let operator = crate::onboarding::Actor::operator("signal:SIGHUP");
+        if let Err(e) = app.reload_covenant(&operator).await {
             tracing::error!(error = %e, "covenant reload refused; the running version stays in force");
         }
-        if let Err(e) = app.reload_keys(None, "signal:SIGHUP").await {
+        if let Err(e) = app.reload_keys(&operator).await {
             tracing::error!(error = %e, "master key reload refused; the running keys stay in force");
         }
     }

@@ -1,11 +1,13 @@
 //! `/v1/admin/…`: onboarding and lifecycle of organisations, certificate revocation. Host `admin` role only.
-use axum::extract::{Path, State};
+use axum::extract::{FromRequestParts, Path, State};
+use axum::http::request::Parts;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::api::error::{ApiError, Problem};
 use crate::api::json::{Json, Query};
+use crate::api::trace::RequestContext;
 use crate::app::AppState;
 use crate::domain::UserRole;
 use crate::edge::identity::Caller;
@@ -70,12 +72,25 @@ pub struct ActionsQuery {
     pub limit: Option<i64>,
 }
 
-fn admin(caller: &Caller) -> Result<Actor, ApiError> {
-    caller.require(UserRole::Admin)?;
-    Ok(Actor {
-        oin: Some(caller.org.oin.to_string()),
-        sub: caller.user.sub.clone(),
-    })
+/// The host's administrator behind a request, with the request's ids for the records its actions write; refuses
+/// (403) anyone without the `admin` role.
+pub struct Admin(pub Actor);
+
+impl FromRequestParts<AppState> for Admin {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, app: &AppState) -> Result<Self, Self::Rejection> {
+        let caller = Caller::from_request_parts(parts, app).await?;
+        caller.require(UserRole::Admin)?;
+        let Ok(ctx) = RequestContext::from_request_parts(parts, app).await;
+        let actor = ctx.actor(&caller);
+        Ok(Admin(Actor {
+            oin: Some(actor.oin.to_string()),
+            sub: actor.sub,
+            request_id: actor.request_id,
+            trace: actor.trace,
+        }))
+    }
 }
 
 /// Onboard a new organisation.
@@ -84,10 +99,9 @@ fn admin(caller: &Caller) -> Result<Actor, ApiError> {
               (status = 403, body = Problem)))]
 pub async fn add(
     State(app): State<AppState>,
-    caller: Caller,
+    Admin(actor): Admin,
     Json(body): Json<NewOrg>,
 ) -> Result<(StatusCode, axum::Json<Created>), ApiError> {
-    let actor = admin(&caller)?;
     let org = onboarding::add(&app.store, &app.covenant(), app.clock.now(), &actor, &body).await?;
     app.registry_changed().await;
     Ok((
@@ -102,8 +116,7 @@ pub async fn add(
 /// Every onboarded organisation.
 #[utoipa::path(get, path = "/v1/admin/organisations", tag = "admin", security(("bearer" = [])),
     responses((status = 200, body = [OrgView]), (status = 403, body = Problem)))]
-pub async fn list(State(app): State<AppState>, caller: Caller) -> Result<axum::Json<Vec<OrgView>>, ApiError> {
-    admin(&caller)?;
+pub async fn list(State(app): State<AppState>, _: Admin) -> Result<axum::Json<Vec<OrgView>>, ApiError> {
     Ok(axum::Json(onboarding::list(&app.store).await?))
 }
 
@@ -112,10 +125,9 @@ pub async fn list(State(app): State<AppState>, caller: Caller) -> Result<axum::J
     params(("oin" = String, Path)), responses((status = 200, body = OrgView), (status = 404, body = Problem)))]
 pub async fn get_one(
     State(app): State<AppState>,
-    caller: Caller,
+    _: Admin,
     Path(oin): Path<String>,
 ) -> Result<axum::Json<OrgView>, ApiError> {
-    admin(&caller)?;
     Ok(axum::Json(onboarding::get(&app.store, &oin).await?))
 }
 
@@ -125,11 +137,10 @@ pub async fn get_one(
     responses((status = 201, body = OrgView), (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn sign(
     State(app): State<AppState>,
-    caller: Caller,
+    Admin(actor): Admin,
     Path(oin): Path<String>,
     Json(body): Json<Signature>,
 ) -> Result<(StatusCode, axum::Json<OrgView>), ApiError> {
-    let actor = admin(&caller)?;
     let org = onboarding::sign(&app.store, app.clock.now(), &actor, &oin, &body).await?;
     app.registry_changed().await;
     Ok((StatusCode::CREATED, axum::Json(org)))
@@ -141,11 +152,10 @@ pub async fn sign(
     responses((status = 200, body = OrgView), (status = 422, body = Problem)))]
 pub async fn rotate_keys(
     State(app): State<AppState>,
-    caller: Caller,
+    Admin(actor): Admin,
     Path(oin): Path<String>,
     Json(body): Json<KeysBody>,
 ) -> Result<axum::Json<OrgView>, ApiError> {
-    let actor = admin(&caller)?;
     let org = onboarding::rotate_keys(&app.store, app.clock.now(), &actor, &oin, &body.jwks).await?;
     app.registry_changed().await;
     Ok(axum::Json(org))
@@ -153,12 +163,11 @@ pub async fn rotate_keys(
 
 async fn step(
     app: AppState,
-    caller: Caller,
+    actor: Actor,
     oin: String,
     reason: Reason,
     step: Transition,
 ) -> Result<axum::Json<OrgView>, ApiError> {
-    let actor = admin(&caller)?;
     let org = onboarding::transition(
         &app.store,
         app.clock.now(),
@@ -178,11 +187,11 @@ async fn step(
     params(("oin" = String, Path)), request_body = Reason, responses((status = 200, body = OrgView), (status = 409, body = Problem)))]
 pub async fn suspend(
     State(app): State<AppState>,
-    caller: Caller,
+    Admin(actor): Admin,
     Path(oin): Path<String>,
     Json(body): Json<Reason>,
 ) -> Result<axum::Json<OrgView>, ApiError> {
-    step(app, caller, oin, body, Transition::Suspend).await
+    step(app, actor, oin, body, Transition::Suspend).await
 }
 
 /// Reinstate a suspended organisation.
@@ -190,11 +199,11 @@ pub async fn suspend(
     params(("oin" = String, Path)), request_body = Reason, responses((status = 200, body = OrgView), (status = 409, body = Problem)))]
 pub async fn reinstate(
     State(app): State<AppState>,
-    caller: Caller,
+    Admin(actor): Admin,
     Path(oin): Path<String>,
     Json(body): Json<Reason>,
 ) -> Result<axum::Json<OrgView>, ApiError> {
-    step(app, caller, oin, body, Transition::Reinstate).await
+    step(app, actor, oin, body, Transition::Reinstate).await
 }
 
 /// Offboard an organisation for good; the certificates the gateway issued to it are revoked.
@@ -202,11 +211,11 @@ pub async fn reinstate(
     params(("oin" = String, Path)), request_body = Reason, responses((status = 200, body = OrgView), (status = 409, body = Problem)))]
 pub async fn offboard(
     State(app): State<AppState>,
-    caller: Caller,
+    Admin(actor): Admin,
     Path(oin): Path<String>,
     Json(body): Json<Reason>,
 ) -> Result<axum::Json<OrgView>, ApiError> {
-    step(app, caller, oin, body, Transition::Offboard).await
+    step(app, actor, oin, body, Transition::Offboard).await
 }
 
 /// Revoke a client certificate by serial: new connections with it fail the handshake, open ones are refused at
@@ -215,10 +224,9 @@ pub async fn offboard(
     responses((status = 201, body = Revoked), (status = 200, body = Revoked), (status = 422, body = Problem)))]
 pub async fn revoke(
     State(app): State<AppState>,
-    caller: Caller,
+    Admin(actor): Admin,
     Json(body): Json<Revocation>,
 ) -> Result<(StatusCode, axum::Json<Revoked>), ApiError> {
-    let actor = admin(&caller)?;
     let serial = onboarding::normalise_serial(&body.serial)?;
     let newly_revoked =
         onboarding::revoke_certificate(&app.store, app.clock.now(), &actor, &serial, &body.reason).await?;
@@ -243,10 +251,9 @@ pub async fn revoke(
     responses((status = 200, body = [AdminAction]), (status = 403, body = Problem), (status = 422, body = Problem)))]
 pub async fn actions(
     State(app): State<AppState>,
-    caller: Caller,
+    _: Admin,
     Query(q): Query<ActionsQuery>,
 ) -> Result<axum::Json<Vec<AdminAction>>, ApiError> {
-    admin(&caller)?;
     let limit = q.limit.unwrap_or(100);
     if !(1..=1000).contains(&limit) {
         return Err(ApiError::validation("limit: must be 1–1000"));
@@ -291,10 +298,9 @@ pub struct CovenantReloaded {
               (status = 422, body = Problem), (status = 503, body = Problem)))]
 pub async fn reload_covenant(
     State(app): State<AppState>,
-    caller: Caller,
+    Admin(actor): Admin,
 ) -> Result<axum::Json<CovenantReloaded>, ApiError> {
-    let actor = admin(&caller)?;
-    match app.reload_covenant(actor.oin, &actor.sub).await {
+    match app.reload_covenant(&actor).await {
         Ok(r) => Ok(axum::Json(CovenantReloaded {
             before: r.before,
             after: r.after,
@@ -322,11 +328,13 @@ pub struct KeysReloaded {
 #[utoipa::path(post, path = "/v1/admin/keys/reload", tag = "admin", security(("bearer" = [])),
     responses((status = 200, body = KeysReloaded), (status = 403, body = Problem),
               (status = 409, body = Problem), (status = 422, body = Problem), (status = 503, body = Problem)))]
-pub async fn reload_keys(State(app): State<AppState>, caller: Caller) -> Result<axum::Json<KeysReloaded>, ApiError> {
+pub async fn reload_keys(
+    State(app): State<AppState>,
+    Admin(actor): Admin,
+) -> Result<axum::Json<KeysReloaded>, ApiError> {
     use crate::app::KeysReloadError as E;
-    let actor = admin(&caller)?;
     let kept = "; the running keys stay in force";
-    match app.reload_keys(actor.oin, &actor.sub).await {
+    match app.reload_keys(&actor).await {
         Ok(r) => Ok(axum::Json(KeysReloaded {
             current: r.current,
             retired: r.retired,

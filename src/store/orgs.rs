@@ -62,6 +62,9 @@ pub struct AdminActionRow {
     pub action: String,
     pub target: String,
     pub detail: String,
+    /// The request and (trace, span) ids of an action taken through the API.
+    pub request_id: Option<String>,
+    pub trace: Option<(String, String)>,
 }
 
 /// Everything needed to insert an organisation.
@@ -364,12 +367,16 @@ async fn insert_keys(tx: &mut Tx<'_>, keys: &[KeyRow], now: &str) -> Result<(), 
 /// Writes the admin action into the disclosure log, bumps the registry generation and commits: one place, so
 /// no change can skip either, and a change and its record commit together or not at all.
 async fn finish(mut tx: Tx<'_>, action: &AdminActionRow) -> Result<(), StoreError> {
-    let entry = Entry::admin(
-        action.actor_oin.clone(),
-        &action.actor_sub,
-        &action.action,
-        &action.target,
-        action.detail.clone(),
+    let entry = crate::actor::stamp(
+        Entry::admin(
+            action.actor_oin.clone(),
+            &action.actor_sub,
+            &action.action,
+            &action.target,
+            action.detail.clone(),
+        ),
+        action.request_id.as_ref(),
+        action.trace.as_ref(),
     );
     super::log::append_in_tx(&mut tx, vec![entry], &action.at).await?;
     sqlx::query("UPDATE registry_generation SET generation = generation + 1 WHERE id = 1")

@@ -7,6 +7,7 @@ use serde_json::{json, Value};
 
 both!(
     a_new_signatory_is_onboarded_and_can_call_in,
+    admin_records_carry_the_trace_and_request_id_of_their_request,
     admin_input_is_validated,
     only_the_hosts_admins_may_administer,
     lifecycle_rules_protect_the_host_and_refuse_impossible_steps,
@@ -318,5 +319,59 @@ async fn command_line_onboarding_reaches_the_running_gateway(b: Backend) {
         out.lines().any(|l| l.starts_with(NEW_OIN) && l.contains("suspended")),
         "{out}"
     );
+    gw.stop().await;
+}
+
+async fn admin_records_carry_the_trace_and_request_id_of_their_request(b: Backend) {
+    let gw = Gateway::start(b).await;
+    let host = gw.org(HOST);
+    let politie = gw.org("politie");
+    let token = token_for(&host, &["admin"]);
+    let sent_trace = "0af7651916cd43dd8448eb211c80319c";
+    let traceparent = format!("00-{sent_trace}-b7ad6b7169203331-01");
+    for (path, body) in [
+        (
+            format!("/v1/admin/organisations/{}/suspend", politie.oin),
+            json!({"reason": "onderzoek"}),
+        ),
+        ("/v1/admin/covenant/reload".to_owned(), json!({})),
+        ("/v1/admin/keys/reload".to_owned(), json!({})),
+    ] {
+        let mut client = gw.connect(Some(&host.identity)).await.unwrap();
+        let r = client
+            .send_with(
+                Method::POST,
+                &path,
+                Some(&token),
+                &[("traceparent", &traceparent), ("content-type", "application/json")],
+                serde_json::to_vec(&body).unwrap(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(r.status, 200, "{path}: {}", r.text);
+        let record = gw.newest_admin_record().await;
+        let span = r.headers["traceparent"]
+            .to_str()
+            .unwrap()
+            .split('-')
+            .nth(2)
+            .unwrap()
+            .to_owned();
+        assert_eq!(record.entry.actor_oin.as_deref(), Some(host.oin.as_str()), "{path}");
+        assert_eq!(record.entry.trace_id.as_deref(), Some(sent_trace), "{path}");
+        assert_eq!(record.entry.span_id.as_deref(), Some(span.as_str()), "{path}");
+        assert_eq!(
+            record.entry.request_id.as_deref(),
+            r.headers["x-request-id"].to_str().ok(),
+            "{path}"
+        );
+    }
+    // The command line has no request to link to.
+    let out = gw.cli(&["org", "reinstate", "--oin", &politie.oin, "--reason", "klaar"]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let record = gw.newest_admin_record().await;
+    let sub = record.entry.actor_sub.clone().unwrap_or_default();
+    assert!(sub.starts_with("cli:"), "{sub}");
+    assert_eq!((record.entry.trace_id, record.entry.request_id), (None, None));
     gw.stop().await;
 }

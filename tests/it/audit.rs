@@ -7,7 +7,6 @@ use doelpoort::clock::SystemClock;
 use doelpoort::domain::Bsn;
 use doelpoort::log::chain::{checkpoint_message, parse_hash, Entry, Kind};
 use doelpoort::log::verify::verify;
-use doelpoort::store::LogFilter;
 use hyper::Method;
 use serde_json::Value;
 use std::collections::BTreeSet;
@@ -77,19 +76,6 @@ fn seqs(r: &Response) -> Vec<i64> {
         .collect()
 }
 
-async fn newest_admin_record(gw: &Gateway) -> doelpoort::log::chain::Record {
-    let filter = LogFilter {
-        kinds: vec![Kind::Admin],
-        ..LogFilter::default()
-    };
-    gw.app()
-        .store
-        .log_query(&filter, i64::MAX, true, 1)
-        .await
-        .unwrap()
-        .remove(0)
-}
-
 async fn officers_read_records_by_filter_scoped_to_their_organisation(b: Backend) {
     let gw = Gateway::start(b).await;
     let s = seed(&gw).await;
@@ -123,7 +109,7 @@ async fn officers_read_records_by_filter_scoped_to_their_organisation(b: Backend
     assert_ne!(parts[2], "00f067aa0ba902b7", "the gateway's span is its own");
 
     // The read itself is a record, committed before the answer, carrying the trace and request id.
-    let read = newest_admin_record(&gw).await;
+    let read = gw.newest_admin_record().await;
     assert_eq!(
         r.headers["doelpoort-log-record"].to_str().unwrap(),
         read.seq.to_string()
@@ -318,7 +304,7 @@ async fn the_subject_report_names_every_recipient(b: Backend) {
     assert_eq!(rows[2]["purpose"], "plan_van_aanpak");
     assert_eq!(rows[2]["article"], "art. 7");
     assert_eq!(rows[2]["covenant_version"], "2026.1");
-    let read = newest_admin_record(&gw).await;
+    let read = gw.newest_admin_record().await;
     assert_eq!(read.entry.action.as_deref(), Some("audit.subject_report"));
     assert_eq!(read.entry.subject, Some(pseudonym(&gw, PERSON_A)));
 
@@ -527,7 +513,7 @@ async fn export_writes_filtered_records_as_json_lines_and_csv(b: Backend) {
     assert_eq!(rows[0]["categories"], serde_json::json!(["leefgebieden"]));
 
     // The export was recorded before it was written, with the subject as pseudonym.
-    let read = newest_admin_record(&gw).await;
+    let read = gw.newest_admin_record().await;
     assert_eq!(read.entry.action.as_deref(), Some("audit.export"));
     assert_eq!(read.entry.subject, Some(pseudonym(&gw, PERSON_A)));
 

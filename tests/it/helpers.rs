@@ -138,6 +138,20 @@ impl Gateway {
         &self.server.as_ref().unwrap().app
     }
 
+    /// The newest `admin` record of the disclosure log.
+    pub async fn newest_admin_record(&self) -> doelpoort::log::chain::Record {
+        let filter = doelpoort::store::LogFilter {
+            kinds: vec![doelpoort::log::chain::Kind::Admin],
+            ..doelpoort::store::LogFilter::default()
+        };
+        self.app()
+            .store
+            .log_query(&filter, i64::MAX, true, 1)
+            .await
+            .unwrap()
+            .remove(0)
+    }
+
     /// A demo organisation by its folder name.
     pub fn org(&self, slug: &'static str) -> Org {
         let d = self.dir.path().join("orgs").join(slug);
