@@ -232,11 +232,7 @@ pub(crate) async fn append_in_tx(
         prev = parse_hash(&record.hash).ok_or(StoreError::Corrupt("record hash"))?;
         records.push(record);
     }
-    let rpi: usize = std::env::var("RPI")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(ROWS_PER_INSERT);
-    for chunk in records.chunks(rpi) {
+    for chunk in records.chunks(ROWS_PER_INSERT) {
         insert_records(tx, backend, chunk).await?;
     }
     if let Some(last) = records.last() {
