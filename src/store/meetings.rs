@@ -171,25 +171,13 @@ impl Store {
         now: &str,
         entry: Entry,
     ) -> Result<Change, StoreError> {
-        let mut tx = self.pool().begin().await?;
-        if !still_open(&mut tx, meeting_id).await? {
-            return Ok(Change::Closed);
-        }
-        let added = sqlx::query(
+        let insert = sqlx::query(
             "INSERT INTO meeting_agenda (meeting_id, case_id, added_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
         )
         .bind(meeting_id)
         .bind(case_id)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected()
-            == 1;
-        if !added {
-            return Ok(Change::Duplicate);
-        }
-        record(tx, entry, now).await?;
-        Ok(Change::Done)
+        .bind(now);
+        self.add_to_open_meeting(meeting_id, insert, now, entry).await
     }
 
     /// Adds an attending organisation to an open meeting.
@@ -197,11 +185,7 @@ impl Store {
     /// # Errors
     /// The database refused; nothing was stored.
     pub async fn add_attendee(&self, meeting_id: &str, a: &AttendeeRow, entry: Entry) -> Result<Change, StoreError> {
-        let mut tx = self.pool().begin().await?;
-        if !still_open(&mut tx, meeting_id).await? {
-            return Ok(Change::Closed);
-        }
-        let added = sqlx::query(
+        let insert = sqlx::query(
             "INSERT INTO meeting_attendees (meeting_id, oin, added_at, declaration_signed_by, \
              declaration_signed_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
         )
@@ -209,15 +193,27 @@ impl Store {
         .bind(&a.oin)
         .bind(&a.added_at)
         .bind(a.declaration_signed_by.clone())
-        .bind(a.declaration_signed_at.clone())
-        .execute(&mut *tx)
-        .await?
-        .rows_affected()
-            == 1;
-        if !added {
+        .bind(a.declaration_signed_at.clone());
+        self.add_to_open_meeting(meeting_id, insert, &a.added_at, entry).await
+    }
+
+    /// Runs `insert` (an `INSERT … ON CONFLICT DO NOTHING`) and records `entry` in one transaction, if the meeting
+    /// is still open then.
+    async fn add_to_open_meeting<'q>(
+        &self,
+        meeting_id: &str,
+        insert: sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>>,
+        now: &str,
+        entry: Entry,
+    ) -> Result<Change, StoreError> {
+        let mut tx = self.pool().begin().await?;
+        if !still_open(&mut tx, meeting_id).await? {
+            return Ok(Change::Closed);
+        }
+        if insert.execute(&mut *tx).await?.rows_affected() != 1 {
             return Ok(Change::Duplicate);
         }
-        record(tx, entry, &a.added_at).await?;
+        record(tx, entry, now).await?;
         Ok(Change::Done)
     }
 
