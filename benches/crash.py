@@ -38,6 +38,29 @@ BIN = os.path.join(ROOT, "target", "release", "doelpoort")
 PORT = 18543
 
 
+def start_demo(demo, port, env, stderr, cpu=None, database_url=None):
+    """Starts `doelpoort demo` (which makes the demo directory on first use), pinned to `cpu` if given, and returns
+    the process once it serves."""
+    cmd = [BIN, "demo", "--dir", demo, "--listen", f"127.0.0.1:{port}"]
+    if database_url:
+        cmd += ["--database-url", database_url]
+    if cpu is not None:
+        cmd = ["taskset", "-c", str(cpu)] + cmd
+    p = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=stderr, text=True)
+    for line in p.stdout:
+        if line.startswith("Stop with Ctrl-C"):
+            return p
+    raise SystemExit("the demo gateway did not start")
+
+
+def rss_kib(pid):
+    """Resident memory of process `pid`, in KiB."""
+    for line in open(f"/proc/{pid}/status"):
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
 class Gateway:
     def __init__(self, demo, env, log):
         self.demo, self.env, self.log, self.proc = demo, env, log, None
@@ -209,13 +232,8 @@ def main():
         db_name = f"doelpoort_crash_{uuid.uuid4().hex[:8]}"
         subprocess.run(["psql", admin, "-qc", f"CREATE DATABASE {db_name}"], check=True)
         env["DOELPOORT_DATABASE_URL"] = admin.rsplit("/", 1)[0] + "/" + db_name
-    prep = [BIN, "demo", "--dir", demo, "--listen", f"127.0.0.1:{PORT}"]
-    if db_name:
-        prep += ["--database-url", env["DOELPOORT_DATABASE_URL"]]
-    p = subprocess.Popen(prep, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    for line in p.stdout:
-        if line.startswith("Stop with Ctrl-C"):
-            break
+    p = start_demo(demo, PORT, env, subprocess.DEVNULL,
+                   database_url=env["DOELPOORT_DATABASE_URL"] if db_name else None)
     request, tok, record_digest = prepare(demo)
     p.send_signal(signal.SIGTERM)
     p.wait()

@@ -24,11 +24,13 @@ import ssl
 import statistics
 import subprocess
 import tempfile
+import sys
 import threading
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BIN = os.path.join(ROOT, "target", "release", "doelpoort")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from crash import ROOT, rss_kib, start_demo  # noqa: E402  (the demo gateway's start and memory)
+
 PORT = 18743
 
 
@@ -37,13 +39,6 @@ def ctx(demo, slug="zvh"):
     org = os.path.join(demo, "orgs", slug)
     c.load_cert_chain(os.path.join(org, "cert.pem"), os.path.join(org, "key.pem"))
     return c
-
-
-def rss_kib(pid):
-    for line in open(f"/proc/{pid}/status"):
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
-    return 0
 
 
 class Prober:
@@ -196,11 +191,7 @@ def main():
     work = tempfile.mkdtemp(prefix="doelpoort-flood.")
     demo = os.path.join(work, "demo")
     log = open(os.path.join(work, "gateway.log"), "w")
-    gw = subprocess.Popen([BIN, "demo", "--dir", demo, "--listen", f"127.0.0.1:{PORT}"],
-                          stdout=subprocess.PIPE, stderr=log, text=True, env=dict(os.environ, DOELPOORT_LOG="warn"))
-    for line in gw.stdout:
-        if line.startswith("Stop with Ctrl-C"):
-            break
+    gw = start_demo(demo, PORT, dict(os.environ, DOELPOORT_LOG="warn"), log)
     pid = gw.pid
     prober = Prober(demo)
     thread = threading.Thread(target=prober.run)

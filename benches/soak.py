@@ -34,13 +34,6 @@ def oha(demo, url, token, seconds, extra):
     return r["summary"]["requestsPerSec"], r["latencyPercentiles"]["p99"] * 1000, r.get("statusCodeDistribution", {})
 
 
-def rss_mib(pid):
-    for line in open(f"/proc/{pid}/status"):
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
-
-
 def name_master_keys(config, current, retired):
     """Sets the configuration file's master key and retired keys (paths relative to the demo directory)."""
     lines = [l for l in open(config).read().splitlines() if not l.startswith("retired_master_key_files")]
@@ -72,12 +65,7 @@ def main():
     work = tempfile.mkdtemp(prefix="doelpoort-soak.")
     demo = os.path.join(work, "demo")
     env = dict(os.environ, DOELPOORT_LOG="warn")
-    gw = subprocess.Popen(["taskset", "-c", "0", BIN, "demo", "--dir", demo, "--listen", f"127.0.0.1:{crash.PORT}"],
-                          env=env, stdout=subprocess.PIPE, stderr=open(os.path.join(work, "gateway.log"), "w"),
-                          text=True)
-    for line in gw.stdout:
-        if line.startswith("Stop with Ctrl-C"):
-            break
+    gw = crash.start_demo(demo, crash.PORT, env, open(os.path.join(work, "gateway.log"), "w"), cpu=0)
     request, token, _ = crash.prepare(demo)
     url = f"https://localhost:{crash.PORT}/v1/requests/{request}"
     capacity, _, _ = oha(demo, url, token, 10, ["-c", "64"])
@@ -104,7 +92,7 @@ def main():
             event = "covenant reloaded (SIGHUP)"
         rps, p99, codes = oha(demo, url, token, 60, ["-c", "16", "-q", str(rate)])
         fds = len(os.listdir(f"/proc/{gw.pid}/fd"))
-        windows.append((rps, p99, rss_mib(gw.pid), fds, codes))
+        windows.append((rps, p99, crash.rss_kib(gw.pid) / 1024, fds, codes))
         print(f"minute {minute + 1}: {rps:.0f} req/s, p99 {p99:.2f} ms, memory {windows[-1][2]:.1f} MiB, "
               f"{fds} open files, status {codes}{'; ' + event if event else ''}", flush=True)
     gw.send_signal(signal.SIGTERM)
