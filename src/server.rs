@@ -39,8 +39,6 @@ pub enum StartError {
     Bind { addr: SocketAddr, source: std::io::Error },
     #[error(transparent)]
     Key(#[from] KeyError),
-    #[error("the configuration names no {0}; the gateway needs it")]
-    MissingKey(&'static str),
 }
 
 /// The disclosure log's keys and the content master key, read at start.
@@ -56,11 +54,11 @@ fn load_keys(config: &Config) -> Result<LogKeys, StartError> {
     let pseudonym = config
         .pseudonym_key_file
         .as_deref()
-        .ok_or(StartError::MissingKey("log.pseudonym_key_file"))?;
+        .ok_or(KeyError::Missing("log.pseudonym_key_file"))?;
     let checkpoint = config
         .checkpoint_key_file
         .as_deref()
-        .ok_or(StartError::MissingKey("log.checkpoint_key_file"))?;
+        .ok_or(KeyError::Missing("log.checkpoint_key_file"))?;
     Ok(LogKeys {
         pseudonyms: Pseudonymiser::new(&read_secret(pseudonym)?),
         signer: Arc::new(CheckpointSigner::from_file(checkpoint)?),
