@@ -19,7 +19,7 @@ use crate::facts::{Facts, Recorded, Setting};
 use crate::log::chain::{Entry, Kind};
 use crate::log::{Log, LogError, Released};
 use crate::registry::Snapshot;
-use crate::store::{CaseRow, ItemRow, MeetingRow, RequestRow, Store, StoreError};
+use crate::store::{CaseRow, ItemRow, MeetingRow, RequestRow, RequestRows, Store, StoreError};
 
 /// Longest reason for declining, in characters.
 const REASON_MAX: usize = 500;
@@ -193,18 +193,6 @@ impl Exchange<'_> {
 
     async fn meeting(&self, id: &str) -> Result<MeetingRow, ExchangeError> {
         self.store.meeting(id).await?.ok_or(ExchangeError::NotFound("meeting"))
-    }
-
-    /// A request's case and meeting, in one query.
-    async fn case_and_meeting(&self, request: &RequestRow) -> Result<(CaseRow, MeetingRow), ExchangeError> {
-        let (case, meeting) = self
-            .store
-            .case_and_meeting(&request.case_id, &request.meeting_id)
-            .await?;
-        Ok((
-            case.ok_or(ExchangeError::NotFound("case"))?,
-            meeting.ok_or(ExchangeError::NotFound("meeting"))?,
-        ))
     }
 
     /// What is recorded about the case in the meeting, now.
@@ -480,17 +468,17 @@ impl Exchange<'_> {
     }
 
     /// The request and, for an addressee, its answer still open and not past due.
-    async fn open_request_for(&self, actor: &Actor, id: &str) -> Result<RequestRow, ExchangeError> {
-        let (request, addressees) = self
+    async fn open_request_for(&self, actor: &Actor, id: &str) -> Result<RequestRows, ExchangeError> {
+        let rows = self
             .store
             .request(id)
             .await?
             .ok_or(ExchangeError::NotFound("request"))?;
-        let Some(mine) = addressees.iter().find(|a| a.oin == actor.oin.as_str()) else {
+        let Some(mine) = rows.addressees.iter().find(|a| a.oin == actor.oin.as_str()) else {
             return Err(ExchangeError::NotFound("request"));
         };
-        match status(&mine.status, &request.due, &self.now_text()).as_str() {
-            "open" => Ok(request),
+        match status(&mine.status, &rows.request.due, &self.now_text()).as_str() {
+            "open" => Ok(rows),
             other => Err(ExchangeError::Conflict(format!(
                 "the request is {other} for this organisation; it takes no further answer"
             ))),
@@ -504,9 +492,10 @@ impl Exchange<'_> {
     /// Unknown request or not an addressee (404), answered, declined or past due (409), bad items (413/422), a
     /// closed (409) or purged (410) case, a refusal (403/409), or the log or database failed.
     pub async fn respond(&self, actor: &Actor, id: &str, response: &NewResponse) -> Result<(), ExchangeError> {
-        let request = self.open_request_for(actor, id).await?;
+        let RequestRows {
+            request, case, meeting, ..
+        } = self.open_request_for(actor, id).await?;
         let texts = self.check_items(&response.items, Some(&request.categories))?;
-        let (case, meeting) = self.case_and_meeting(&request).await?;
         Self::open_case(&case)?;
         let recorded = self.recorded(&case, &meeting).await?;
         let facts = self.flow(&recorded, actor.oin.as_str(), &request.requester_oin, Setting::Request);
@@ -561,7 +550,7 @@ impl Exchange<'_> {
         if reason.is_empty() || reason.chars().count() > REASON_MAX {
             return invalid(format!("reason: must be 1–{REASON_MAX} characters"));
         }
-        let request = self.open_request_for(actor, id).await?;
+        let request = self.open_request_for(actor, id).await?.request;
         let detail = serde_json::json!({"request": id, "reason": reason});
         let entry = actor.case_entry("request.decline", &request.case_id, None, detail);
         let now = self.now_text();
@@ -581,7 +570,12 @@ impl Exchange<'_> {
     /// Unknown request or not the requester's (404), a purged case (410), or the log or database failed (nothing
     /// is released).
     pub async fn read_request(&self, actor: &Actor, id: &str) -> Result<Read<RequestRead>, ExchangeError> {
-        let (request, addressees) = self
+        let RequestRows {
+            request,
+            addressees,
+            case,
+            meeting,
+        } = self
             .store
             .request(id)
             .await?
@@ -589,7 +583,6 @@ impl Exchange<'_> {
         if request.requester_oin != actor.oin.as_str() {
             return Err(ExchangeError::NotFound("request"));
         }
-        let (case, meeting) = self.case_and_meeting(&request).await?;
         let items = self.store.request_items(id).await?;
         let now = self.now_text();
         let addressees = addressees

@@ -2,7 +2,7 @@
 use sqlx::Row;
 
 use super::log::commit_with_record as record;
-use super::{MeetingRow, Store, StoreError};
+use super::{Store, StoreError};
 use crate::log::chain::Entry;
 
 /// A case as stored (content sealed).
@@ -29,22 +29,39 @@ pub struct MemberRow {
     pub reason: String,
 }
 
-const CASE_COLUMNS: &str = "id, reported_at, reporter_oin, holder_oin, subject, status, closed_at, master_key_id, \
-                            data_key, sealed_subject, sealed_summary";
+const CASE_COLUMNS: [&str; 11] = [
+    "id",
+    "reported_at",
+    "reporter_oin",
+    "holder_oin",
+    "subject",
+    "status",
+    "closed_at",
+    "master_key_id",
+    "data_key",
+    "sealed_subject",
+    "sealed_summary",
+];
 
-fn case_of(row: &sqlx::any::AnyRow) -> Result<CaseRow, StoreError> {
+/// The case's columns of table alias `c`, named `c_…` so they can share a row with another table's.
+pub(super) fn case_columns() -> String {
+    CASE_COLUMNS.map(|c| format!("c.{c} AS c_{c}")).join(", ")
+}
+
+/// A case from a row with [`case_columns`].
+pub(super) fn case_of(row: &sqlx::any::AnyRow) -> Result<CaseRow, StoreError> {
     Ok(CaseRow {
-        id: row.try_get("id")?,
-        reported_at: row.try_get("reported_at")?,
-        reporter_oin: row.try_get("reporter_oin")?,
-        holder_oin: row.try_get("holder_oin")?,
-        subject: row.try_get("subject")?,
-        status: row.try_get("status")?,
-        closed_at: row.try_get("closed_at")?,
-        master_key_id: row.try_get("master_key_id")?,
-        data_key: row.try_get("data_key")?,
-        sealed_subject: row.try_get("sealed_subject")?,
-        sealed_summary: row.try_get("sealed_summary")?,
+        id: row.try_get("c_id")?,
+        reported_at: row.try_get("c_reported_at")?,
+        reporter_oin: row.try_get("c_reporter_oin")?,
+        holder_oin: row.try_get("c_holder_oin")?,
+        subject: row.try_get("c_subject")?,
+        status: row.try_get("c_status")?,
+        closed_at: row.try_get("c_closed_at")?,
+        master_key_id: row.try_get("c_master_key_id")?,
+        data_key: row.try_get("c_data_key")?,
+        sealed_subject: row.try_get("c_sealed_subject")?,
+        sealed_summary: row.try_get("c_sealed_summary")?,
     })
 }
 
@@ -56,7 +73,8 @@ impl Store {
     pub async fn insert_case(&self, case: &CaseRow, reason: &str, entry: Entry) -> Result<(), StoreError> {
         let mut tx = self.pool().begin().await?;
         sqlx::query(&format!(
-            "INSERT INTO cases ({CASE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+            "INSERT INTO cases ({}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+            CASE_COLUMNS.join(", ")
         ))
         .bind(&case.id)
         .bind(&case.reported_at)
@@ -81,36 +99,8 @@ impl Store {
         record(tx, entry, &case.reported_at).await
     }
 
-    /// A case and a meeting in one query; each `None` when there is no such row.
-    ///
-    /// # Errors
-    /// The database refused.
-    pub async fn case_and_meeting(
-        &self,
-        case_id: &str,
-        meeting_id: &str,
-    ) -> Result<(Option<CaseRow>, Option<MeetingRow>), StoreError> {
-        let case_columns = CASE_COLUMNS
-            .split(", ")
-            .map(|c| format!("c.{c} AS {c}"))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let row = sqlx::query(&format!(
-            "SELECT {case_columns}, {} FROM (SELECT 1 AS one) o LEFT JOIN cases c ON c.id = $1 \
-             LEFT JOIN meetings m ON m.id = $2",
-            super::meetings::meeting_columns()
-        ))
-        .bind(case_id)
-        .bind(meeting_id)
-        .fetch_one(self.pool())
-        .await?;
-        let id: Option<String> = row.try_get("id")?;
-        let case = id.map(|_| case_of(&row)).transpose()?;
-        Ok((case, super::meetings::optional_meeting_of(&row)?))
-    }
-
     pub async fn case(&self, id: &str) -> Result<Option<CaseRow>, StoreError> {
-        let row = sqlx::query(&format!("SELECT {CASE_COLUMNS} FROM cases WHERE id = $1"))
+        let row = sqlx::query(&format!("SELECT {} FROM cases c WHERE c.id = $1", case_columns()))
             .bind(id)
             .fetch_optional(self.pool())
             .await?;
@@ -122,11 +112,7 @@ impl Store {
         let rows = sqlx::query(&format!(
             "SELECT {} FROM cases c JOIN case_members m ON m.case_id = c.id WHERE m.oin = $1 \
              ORDER BY c.reported_at DESC, c.id",
-            CASE_COLUMNS
-                .split(", ")
-                .map(|c| format!("c.{c} AS {c}"))
-                .collect::<Vec<_>>()
-                .join(", ")
+            case_columns()
         ))
         .bind(oin)
         .fetch_all(self.pool())

@@ -3,7 +3,7 @@
 use sqlx::Row;
 
 use super::log::commit_with_record as record;
-use super::{Store, StoreError};
+use super::{CaseRow, MeetingRow, Store, StoreError};
 use crate::log::chain::Entry;
 
 /// A request as stored.
@@ -18,6 +18,15 @@ pub struct RequestRow {
     pub requester_sub: String,
     pub due: String,
     pub created_at: String,
+}
+
+/// A request with what every read of it or answer to it starts from.
+#[derive(Debug, Clone)]
+pub struct RequestRows {
+    pub request: RequestRow,
+    pub addressees: Vec<AddresseeRow>,
+    pub case: CaseRow,
+    pub meeting: MeetingRow,
 }
 
 /// One addressee of a request and where its answer stands.
@@ -151,13 +160,16 @@ impl Store {
         record(tx, entry, &r.created_at).await
     }
 
-    /// A request with its addressees, in one query (the request's columns repeat on each addressee's row; every
-    /// request has at least one addressee).
-    pub async fn request(&self, id: &str) -> Result<Option<(RequestRow, Vec<AddresseeRow>)>, StoreError> {
+    /// A request with its addressees, its case and its meeting, in one query (the request's, case's and
+    /// meeting's columns repeat on each addressee's row; every request has at least one addressee).
+    pub async fn request(&self, id: &str) -> Result<Option<RequestRows>, StoreError> {
         let rows = sqlx::query(&format!(
             "SELECT {REQUEST_COLUMNS}, a.oin AS oin, a.status AS status, a.reason AS reason, \
-             a.changed_at AS changed_at FROM requests r JOIN request_addressees a ON a.request_id = r.id \
-             WHERE r.id = $1 ORDER BY a.oin"
+             a.changed_at AS changed_at, {}, {} FROM requests r \
+             JOIN request_addressees a ON a.request_id = r.id JOIN cases c ON c.id = r.case_id \
+             JOIN meetings m ON m.id = r.meeting_id WHERE r.id = $1 ORDER BY a.oin",
+            super::cases::case_columns(),
+            super::meetings::meeting_columns()
         ))
         .bind(id)
         .fetch_all(self.pool())
@@ -165,8 +177,12 @@ impl Store {
         let Some(first) = rows.first() else {
             return Ok(None);
         };
-        let addressees = rows.iter().map(addressee_of).collect::<Result<_, _>>()?;
-        Ok(Some((request_of(first)?, addressees)))
+        Ok(Some(RequestRows {
+            request: request_of(first)?,
+            addressees: rows.iter().map(addressee_of).collect::<Result<_, _>>()?,
+            case: super::cases::case_of(first)?,
+            meeting: super::meetings::meeting_of(first)?,
+        }))
     }
 
     /// Requests addressed to `oin`, newest first, with where its answer stands.

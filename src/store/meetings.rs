@@ -74,13 +74,8 @@ pub(super) fn meeting_columns() -> String {
     MEETING_COLUMNS.map(|c| format!("m.{c} AS m_{c}")).join(", ")
 }
 
-/// A meeting from a row with [`meeting_columns`]; `None` when they are NULL (an outer join that found none).
-pub(super) fn optional_meeting_of(r: &AnyRow) -> Result<Option<MeetingRow>, StoreError> {
-    let id: Option<String> = r.try_get("m_id")?;
-    id.map(|_| meeting_of(r)).transpose()
-}
-
-fn meeting_of(r: &AnyRow) -> Result<MeetingRow, StoreError> {
+/// A meeting from a row with [`meeting_columns`].
+pub(super) fn meeting_of(r: &AnyRow) -> Result<MeetingRow, StoreError> {
     Ok(MeetingRow {
         id: r.try_get("m_id")?,
         meeting_type: r.try_get("m_meeting_type")?,

@@ -9,7 +9,7 @@ mod orgs;
 mod retention;
 
 pub use cases::{CaseRow, ConsentRow, ConsentScope, MemberRow};
-pub use exchange::{AddresseeRow, ItemRow, RequestRow};
+pub use exchange::{AddresseeRow, ItemRow, RequestRow, RequestRows};
 pub use log::{Checkpoint, LogFilter};
 pub use meetings::{AttendeeRow, Change, MeetingRow};
 
@@ -277,30 +277,5 @@ mod tests {
         assert_eq!(seen, 1, "another connection sees the acknowledged write");
         other.close().await;
         pool.close().await;
-    }
-
-    /// The one-query read of a case and a meeting tells a missing row from a present one on each side.
-    #[tokio::test]
-    async fn case_and_meeting_reports_each_missing_row() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::connect(&format!("sqlite://{}", dir.path().join("db.sqlite").display()))
-            .await
-            .unwrap();
-        store.migrate().await.unwrap();
-        let (case, meeting) = store.case_and_meeting("case-none", "meeting-none").await.unwrap();
-        assert!(case.is_none() && meeting.is_none());
-        let mut conn = store.pool().acquire().await.unwrap();
-        for sql in [
-            "PRAGMA foreign_keys = OFF", // the meeting's convener need not exist for this read
-            "INSERT INTO meetings (id, meeting_type, starts_at, ends_at, status, created_by_oin, created_at) \
-             VALUES ('meeting-1', 'focus', 'a', 'b', 'open', '00000099000000000001', 'c')",
-        ] {
-            sqlx::query(sql).execute(&mut *conn).await.unwrap();
-        }
-        drop(conn);
-        let (case, meeting) = store.case_and_meeting("case-none", "meeting-1").await.unwrap();
-        assert!(case.is_none());
-        assert_eq!(meeting.unwrap().meeting_type, "focus");
-        store.close().await;
     }
 }
