@@ -105,10 +105,15 @@ def idle_tcp(n, seconds, pid, peak):
     while time.time() < end:
         peak[0] = max(peak[0], rss_kib(pid))
         time.sleep(0.2)
+    return f"{len(socks)} opened, {hang_up(socks)} closed by the gateway within {seconds} s"
+
+
+def hang_up(socks):
+    """Closes the attack connections; returns how many the gateway had closed already."""
     closed = closed_by_server(socks)
     for s in socks:
         s.close()
-    return f"{len(socks)} opened, {closed} closed by the gateway within {seconds} s"
+    return closed
 
 
 def tls_socks(demo, n):
@@ -135,10 +140,7 @@ def drip(socks, first, then, seconds, pid, peak):
                 pass
         peak[0] = max(peak[0], rss_kib(pid))
         time.sleep(1.0)
-    closed = closed_by_server(socks)
-    for s in socks:
-        s.close()
-    return f"{len(socks)} connections, {closed} closed by the gateway within {seconds} s"
+    return f"{len(socks)} connections, {hang_up(socks)} closed by the gateway within {seconds} s"
 
 
 def handshakes(demo, seconds, pid, peak, threads=6):
