@@ -1,4 +1,5 @@
 //! The state every request handler shares: one `Arc`, read-mostly.
+use crate::read_cache::RequestCache;
 use arc_swap::ArcSwap;
 use metrics_exporter_prometheus::PrometheusHandle;
 use std::sync::Arc;
@@ -36,6 +37,8 @@ pub struct App {
     pub metrics: PrometheusHandle,
     /// Hit/no-hit allowance per user.
     pub lookup_limiter: LookupLimiter,
+    /// Requests read recently, checked against the facts generation at every release.
+    pub request_cache: RequestCache,
     /// Woken after an admin change so the registry and TLS configuration reload at once, not at the next poll.
     pub changed: Notify,
 }
@@ -181,6 +184,7 @@ impl App {
             clock: p.clock,
             metrics: p.metrics,
             lookup_limiter: LookupLimiter::new(p.config.limits.lookups_per_minute),
+            request_cache: RequestCache::default(),
             changed: Notify::new(),
             config: p.config,
         }

@@ -17,7 +17,8 @@ use crate::crypto::envelope::{DataKey, Keyring, SealError, WrappedKey};
 use crate::decision::Decision;
 use crate::facts::{Facts, Recorded, Setting};
 use crate::log::chain::{Entry, Kind};
-use crate::log::{Log, LogError, Released};
+use crate::log::{Appended, Log, LogError, Released};
+use crate::read_cache::{CachedRequest, RequestCache};
 use crate::registry::Snapshot;
 use crate::store::{CaseRow, ItemRow, MeetingRow, RequestRow, RequestRows, Store, StoreError};
 
@@ -136,7 +137,7 @@ pub struct Withheld {
 }
 
 /// What a reader gets: the items released to it, and those withheld.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Default, Serialize, ToSchema)]
 pub struct Items {
     pub items: Vec<ItemView>,
     pub withheld: Vec<Withheld>,
@@ -166,6 +167,7 @@ pub struct Exchange<'a> {
     pub registry: &'a Snapshot,
     pub covenant: &'a Covenant,
     pub limits: &'a ContentConfig,
+    pub cache: &'a RequestCache,
     pub now: OffsetDateTime,
 }
 
@@ -175,6 +177,32 @@ fn status(raw: &str, due: &str, now: &str) -> String {
         "expired".into()
     } else {
         raw.to_owned()
+    }
+}
+
+/// Whether there is content to judge: the case is not purged (410 otherwise) and there are items.
+fn releasable(case: &CaseRow, items: &[ItemRow]) -> Result<bool, ExchangeError> {
+    if case.status == "purged" {
+        return Err(ExchangeError::Purged);
+    }
+    Ok(!items.is_empty())
+}
+
+/// A request as its requester reads it, with the responses released to it.
+fn request_read(rows: RequestRows, responses: Items, now: &str) -> RequestRead {
+    let addressees = rows
+        .addressees
+        .into_iter()
+        .map(|a| AddresseeView {
+            status: status(&a.status, &rows.request.due, now),
+            oin: a.oin,
+            reason: a.reason,
+            changed_at: a.changed_at,
+        })
+        .collect();
+    RequestRead {
+        request: request_view(rows.request, addressees),
+        responses,
     }
 }
 
@@ -570,42 +598,71 @@ impl Exchange<'_> {
     /// Unknown request or not the requester's (404), a purged case (410), or the log or database failed (nothing
     /// is released).
     pub async fn read_request(&self, actor: &Actor, id: &str) -> Result<Read<RequestRead>, ExchangeError> {
-        let RequestRows {
-            request,
-            addressees,
-            case,
-            meeting,
-        } = self
+        if let Some(cached) = self.cache.get(id) {
+            // Only a commit decides on a cached entry; any other failure (a data key re-wrapped under a master key
+            // since retired, say) may be the entry's age, so the read starts over from the database.
+            match self.read_request_from(actor, &cached, Some(cached.generation)).await {
+                Ok(Some(read)) => {
+                    metrics::counter!("doelpoort_request_cache_total", "outcome" => "hit").increment(1);
+                    return Ok(read);
+                }
+                Err(e @ ExchangeError::Log(_)) => return Err(e),
+                Ok(None) | Err(_) => {
+                    metrics::counter!("doelpoort_request_cache_total", "outcome" => "stale").increment(1);
+                    self.cache.forget(id);
+                }
+            }
+        }
+        // The generation is read before the facts: a change in between makes the entry stale, never wrong.
+        let generation = self.store.facts_generation().await?;
+        let rows = self
             .store
             .request(id)
             .await?
             .ok_or(ExchangeError::NotFound("request"))?;
-        if request.requester_oin != actor.oin.as_str() {
+        if rows.request.requester_oin != actor.oin.as_str() {
             return Err(ExchangeError::NotFound("request"));
         }
         let items = self.store.request_items(id).await?;
+        if !releasable(&rows.case, &items)? {
+            return Ok(Read::Nothing(request_read(rows, Items::default(), &self.now_text())));
+        }
+        let recorded = self.recorded(&rows.case, &rows.meeting).await?;
+        let fresh = Arc::new(CachedRequest {
+            generation,
+            rows,
+            items,
+            recorded,
+        });
+        self.cache.put(id, fresh.clone());
+        self.read_request_from(actor, &fresh, None)
+            .await?
+            .ok_or(ExchangeError::Log(LogError::Unavailable))
+    }
+
+    /// Releases a request read earlier (with items to judge) to its requester. With a `basis`, the release
+    /// commits only if the facts are still those of that generation; `None` when they moved (nothing released).
+    async fn read_request_from(
+        &self,
+        actor: &Actor,
+        read: &CachedRequest,
+        basis: Option<i64>,
+    ) -> Result<Option<Read<RequestRead>>, ExchangeError> {
+        if read.rows.request.requester_oin != actor.oin.as_str() {
+            return Err(ExchangeError::NotFound("request"));
+        }
+        let recorded = read.recorded.at(self.now);
+        let Some(released) = self
+            .release(actor, &recorded, Setting::Request, read.items.clone(), basis)
+            .await?
+        else {
+            return Ok(None);
+        };
         let now = self.now_text();
-        let addressees = addressees
-            .into_iter()
-            .map(|a| AddresseeView {
-                status: status(&a.status, &request.due, &now),
-                oin: a.oin,
-                reason: a.reason,
-                changed_at: a.changed_at,
-            })
-            .collect();
-        let view = request_view(request, addressees);
-        let read = self.release(actor, &case, &meeting, Setting::Request, items).await?;
-        Ok(match read {
-            Read::Released(r) => Read::Released(r.map(|responses| RequestRead {
-                request: view,
-                responses,
-            })),
-            Read::Nothing(responses) => Read::Nothing(RequestRead {
-                request: view,
-                responses,
-            }),
-        })
+        Ok(Some(match released {
+            Read::Released(r) => Read::Released(r.map(|responses| request_read(read.rows.clone(), responses, &now))),
+            Read::Nothing(responses) => Read::Nothing(request_read(read.rows.clone(), responses, &now)),
+        }))
     }
 
     /// Shares items about a case on the agenda of an open meeting with its other attendees. An item that no
@@ -707,41 +764,39 @@ impl Exchange<'_> {
             return invalid("case_id: no such case");
         };
         let items = self.store.shared_items(meeting_id, case_id).await?;
-        let others = items
+        let others: Vec<ItemRow> = items
             .into_iter()
             .filter(|i| i.source_oin != actor.oin.as_str())
             .collect();
-        self.release(actor, &case, &meeting, Setting::MeetingShare, others)
-            .await
+        if !releasable(&case, &others)? {
+            return Ok(Read::Nothing(Items::default()));
+        }
+        let recorded = self.recorded(&case, &meeting).await?;
+        self.release(actor, &recorded, Setting::MeetingShare, others, None)
+            .await?
+            .ok_or(ExchangeError::Log(LogError::Unavailable))
     }
 
-    /// The one path by which content leaves: judges every item for the reader now, opens those allowed, and
-    /// commits one `disclosure` record per source organisation (and one `refusal` per source with withheld items)
-    /// before handing back the released body.
+    /// The one path by which content leaves: judges every item (of a [`releasable`] case) for the reader on what
+    /// is `recorded`, opens those allowed, and commits one `disclosure` record per source organisation (and one
+    /// `refusal` per source with withheld items) before handing back the released body. Every call commits at
+    /// least one record. With a `basis` (the facts generation `recorded` was read at), the records commit only if
+    /// that is still the generation; `None` when it moved, and nothing is released.
     async fn release(
         &self,
         actor: &Actor,
-        case: &CaseRow,
-        meeting: &MeetingRow,
+        recorded: &Recorded,
         setting: Setting,
         items: Vec<ItemRow>,
-    ) -> Result<Read<Items>, ExchangeError> {
-        if case.status == "purged" {
-            return Err(ExchangeError::Purged);
-        }
-        if items.is_empty() {
-            return Ok(Read::Nothing(Items {
-                items: Vec::new(),
-                withheld: Vec::new(),
-            }));
-        }
+        basis: Option<i64>,
+    ) -> Result<Option<Read<Items>>, ExchangeError> {
+        let (case, meeting) = (recorded.case(), recorded.meeting());
         let key = self.data_key(case)?;
         type Judged = Vec<(ItemRow, Decision)>;
         let mut by_source: BTreeMap<String, (Facts, Judged, Judged)> = BTreeMap::new();
-        let recorded = self.recorded(case, meeting).await?;
         for item in items {
             if !by_source.contains_key(&item.source_oin) {
-                let facts = self.flow(&recorded, &item.source_oin, actor.oin.as_str(), setting);
+                let facts = self.flow(recorded, &item.source_oin, actor.oin.as_str(), setting);
                 by_source.insert(item.source_oin.clone(), (facts, Vec::new(), Vec::new()));
             }
             let Some((facts, allowed, denied)) = by_source.get_mut(&item.source_oin) else {
@@ -797,15 +852,21 @@ impl Exchange<'_> {
             entries.push(self.disclosure(actor, case, meeting, &source, &allowed, &views));
             released.extend(views);
         }
-        let receipts = self.log.append_all(entries).await?;
+        let receipts = match basis {
+            None => self.log.append_all(entries).await?,
+            Some(generation) => match self.log.append_all_at(entries, generation).await? {
+                Appended::Committed(receipts) => receipts,
+                Appended::Stale => return Ok(None),
+            },
+        };
         let body = Items {
             items: released,
             withheld,
         };
-        match receipts.into_iter().last() {
-            Some(receipt) => Ok(Read::Released(receipt.release(body))),
-            None => Ok(Read::Nothing(body)),
-        }
+        Ok(Some(match receipts.into_iter().last() {
+            Some(receipt) => Read::Released(receipt.release(body)),
+            None => Read::Nothing(body),
+        }))
     }
 
     fn disclosure(

@@ -102,7 +102,7 @@ impl Recorded {
         meeting: MeetingRow,
         now: OffsetDateTime,
     ) -> Result<Recorded, StoreError> {
-        let rows = store.case_in_meeting(&case.id, &meeting.id, &rfc3339(now)).await?;
+        let rows = store.case_in_meeting(&case.id, &meeting.id).await?;
         Ok(Recorded {
             consents: rows.consents,
             members: rows.members,
@@ -112,6 +112,16 @@ impl Recorded {
             meeting,
             now,
         })
+    }
+
+    /// The same record judged at another instant (meeting windows and consents expire; nothing else moves).
+    pub fn at(&self, now: OffsetDateTime) -> Recorded {
+        Recorded { now, ..self.clone() }
+    }
+
+    fn consents_at(&self, now: OffsetDateTime) -> Vec<ConsentScope> {
+        let now = rfc3339(now);
+        self.consents.iter().filter(|c| c.valid_at(&now)).cloned().collect()
     }
 
     pub fn case(&self) -> &CaseRow {
@@ -155,7 +165,7 @@ impl Recorded {
             source: side(source),
             recipient: side(recipient),
             recipient_oin: recipient.to_owned(),
-            consents: self.consents.clone(),
+            consents: self.consents_at(self.now),
         }
     }
 }

@@ -28,6 +28,7 @@ pub mod meetings;
 pub mod metrics;
 pub mod onboarding;
 pub mod pki;
+pub mod read_cache;
 pub mod registry;
 pub mod retention;
 pub mod server;

@@ -55,6 +55,7 @@ fn exchange<'a>(
         registry,
         covenant,
         limits: &app.config.content,
+        cache: &app.request_cache,
         now: app.clock.now(),
     }
 }

@@ -14,8 +14,9 @@ use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::clock::{rfc3339, SharedClock};
+use crate::store::Batch;
 use crate::store::Store;
-use chain::Entry;
+use chain::{Entry, Record};
 
 /// Appends that may wait for the writer; beyond this callers are refused at once.
 const QUEUE: usize = 16_384;
@@ -74,8 +75,17 @@ impl<T> Released<T> {
 }
 
 struct Pending {
-    entries: Vec<Entry>,
-    reply: oneshot::Sender<Result<Vec<Receipt>, LogError>>,
+    batch: Batch,
+    reply: oneshot::Sender<Result<Appended, LogError>>,
+}
+
+/// The outcome of an append decided on facts of a known generation.
+#[derive(Debug)]
+pub enum Appended {
+    /// Committed, in order.
+    Committed(Vec<Receipt>),
+    /// The facts changed since the decision; nothing was appended, so nothing may be released.
+    Stale,
 }
 
 /// The handle every part of the gateway appends through; cheap to clone.
@@ -126,9 +136,29 @@ impl Log {
     /// # Errors
     /// [`LogError::Unavailable`] when they could not be committed.
     pub async fn append_all(&self, entries: Vec<Entry>) -> Result<Vec<Receipt>, LogError> {
+        match self.submit(Batch { basis: None, entries }).await? {
+            Appended::Committed(receipts) => Ok(receipts),
+            Appended::Stale => Err(LogError::Unavailable),
+        }
+    }
+
+    /// Appends records decided on facts read at facts generation `basis`, all or none, only if that is still the
+    /// generation when the batch locks the chain head.
+    ///
+    /// # Errors
+    /// [`LogError::Unavailable`] when they could not be committed.
+    pub async fn append_all_at(&self, entries: Vec<Entry>, basis: i64) -> Result<Appended, LogError> {
+        self.submit(Batch {
+            basis: Some(basis),
+            entries,
+        })
+        .await
+    }
+
+    async fn submit(&self, batch: Batch) -> Result<Appended, LogError> {
         let (reply, answer) = oneshot::channel();
         self.queue
-            .try_send(Pending { entries, reply })
+            .try_send(Pending { batch, reply })
             .map_err(|_| LogError::Unavailable)?;
         // The writer answers within `timeout` of taking the batch; the margin covers batches queued before it.
         match tokio::time::timeout(self.timeout * 2, answer).await {
@@ -168,12 +198,12 @@ async fn writer(
         // Callers answered by the last commit are waking up to append again; one yield lets them reach the queue
         // and join this batch instead of the next (otherwise batches alternate between one record and the rest).
         tokio::task::yield_now().await;
-        let mut count = first.entries.len();
+        let mut count = first.batch.entries.len();
         let mut batch = vec![first];
         while count < batch_max {
             match rx.try_recv() {
                 Ok(p) => {
-                    count += p.entries.len();
+                    count += p.batch.entries.len();
                     batch.push(p);
                 }
                 Err(_) => break,
@@ -184,25 +214,22 @@ async fn writer(
         if batch.is_empty() {
             continue;
         }
-        let entries: Vec<Entry> = batch.iter().flat_map(|p| p.entries.iter().cloned()).collect();
+        let batches: Vec<Batch> = batch.iter().map(|p| p.batch.clone()).collect();
         let started = std::time::Instant::now();
-        let result = match tokio::time::timeout(timeout, store.append_log(entries, &rfc3339(clock.now()))).await {
+        let now = rfc3339(clock.now());
+        let result = match tokio::time::timeout(timeout, store.append_batches(batches, &now)).await {
             Ok(result) => result.map_err(|e| e.to_string()),
             Err(_) => Err("the commit did not finish in time".to_owned()),
         };
         match result {
-            Ok(records) => {
+            Ok(outcomes) => {
                 set_available(&available, true);
-                metrics::counter!("doelpoort_log_records_total").increment(records.len() as u64);
-                metrics::histogram!("doelpoort_log_batch_records").record(records.len() as f64);
+                let records: usize = outcomes.iter().flatten().map(Vec::len).sum();
+                metrics::counter!("doelpoort_log_records_total").increment(records as u64);
+                metrics::histogram!("doelpoort_log_batch_records").record(records as f64);
                 metrics::histogram!("doelpoort_log_commit_seconds").record(started.elapsed().as_secs_f64());
-                let mut receipts = records.into_iter().map(|r| Receipt {
-                    seq: r.seq,
-                    hash: r.hash,
-                });
-                for p in batch {
-                    let mine: Vec<Receipt> = receipts.by_ref().take(p.entries.len()).collect();
-                    let _ = p.reply.send(Ok(mine));
+                for (p, outcome) in batch.into_iter().zip(outcomes) {
+                    let _ = p.reply.send(Ok(appended(outcome)));
                 }
             }
             Err(e) => {
@@ -214,6 +241,24 @@ async fn writer(
                     let _ = p.reply.send(Err(LogError::Unavailable));
                 }
             }
+        }
+    }
+}
+
+fn appended(outcome: Option<Vec<Record>>) -> Appended {
+    match outcome {
+        Some(records) => Appended::Committed(
+            records
+                .into_iter()
+                .map(|r| Receipt {
+                    seq: r.seq,
+                    hash: r.hash,
+                })
+                .collect(),
+        ),
+        None => {
+            metrics::counter!("doelpoort_log_stale_batches_total").increment(1);
+            Appended::Stale
         }
     }
 }

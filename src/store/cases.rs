@@ -239,19 +239,20 @@ impl Store {
         record(tx, entry, &c.recorded_at).await
     }
 
-    /// The scopes of the case's consents valid at `now`.
+    /// The scopes of the case's consents, expired ones included.
     ///
     /// # Errors
     /// The database refused, or holds a malformed consent.
-    pub async fn consent_scopes(&self, case_id: &str, now: &str) -> Result<Vec<ConsentScope>, StoreError> {
-        let rows: Vec<(String, String)> =
-            sqlx::query_as("SELECT categories, organisations FROM consents WHERE case_id = $1 AND valid_until > $2")
+    pub async fn consent_scopes(&self, case_id: &str) -> Result<Vec<ConsentScope>, StoreError> {
+        let rows: Vec<(String, String, String)> =
+            sqlx::query_as("SELECT categories, organisations, valid_until FROM consents WHERE case_id = $1")
                 .bind(case_id)
-                .bind(now)
                 .fetch_all(self.pool())
                 .await?;
-        rows.iter()
-            .map(|(categories, organisations)| ConsentScope::parse(categories, organisations))
+        rows.into_iter()
+            .map(|(categories, organisations, valid_until)| {
+                ConsentScope::parse(&categories, &organisations, valid_until)
+            })
             .collect()
     }
 
@@ -266,16 +267,19 @@ impl Store {
         recipient_oin: &str,
         now: &str,
     ) -> Result<bool, StoreError> {
-        let scopes = self.consent_scopes(case_id, now).await?;
-        Ok(scopes.iter().any(|s| s.covers(category, recipient_oin)))
+        let scopes = self.consent_scopes(case_id).await?;
+        Ok(scopes
+            .iter()
+            .any(|s| s.valid_at(now) && s.covers(category, recipient_oin)))
     }
 }
 
-/// What one consent lets through: these categories to these organisations.
+/// What one consent lets through: these categories to these organisations, until `valid_until` (RFC 3339).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConsentScope {
     pub categories: Vec<String>,
     pub organisations: Vec<String>,
+    pub valid_until: String,
 }
 
 impl ConsentScope {
@@ -283,12 +287,22 @@ impl ConsentScope {
     ///
     /// # Errors
     /// A column is not a JSON array of strings.
-    pub(crate) fn parse(categories: &str, organisations: &str) -> Result<ConsentScope, StoreError> {
+    pub(crate) fn parse(
+        categories: &str,
+        organisations: &str,
+        valid_until: String,
+    ) -> Result<ConsentScope, StoreError> {
         let parse = |t: &str| serde_json::from_str::<Vec<String>>(t).map_err(|_| StoreError::Corrupt("consent"));
         Ok(ConsentScope {
             categories: parse(categories)?,
             organisations: parse(organisations)?,
+            valid_until,
         })
+    }
+
+    /// Whether the consent still holds at `now` (RFC 3339, as stored): the one rule for expiry.
+    pub fn valid_at(&self, now: &str) -> bool {
+        self.valid_until.as_str() > now
     }
 
     pub fn covers(&self, category: &str, recipient_oin: &str) -> bool {

@@ -245,6 +245,18 @@ impl Store {
         record(tx, entry, now).await
     }
 
+    /// The facts generation (migration 0007): every change to what a release is judged on moves it.
+    ///
+    /// # Errors
+    /// The database refused.
+    pub async fn facts_generation(&self) -> Result<i64, StoreError> {
+        Ok(
+            sqlx::query_scalar("SELECT generation FROM facts_generation WHERE id = 1")
+                .fetch_one(self.pool())
+                .await?,
+        )
+    }
+
     /// The items answering a request, oldest first.
     pub async fn request_items(&self, request_id: &str) -> Result<Vec<ItemRow>, StoreError> {
         let rows = sqlx::query(&format!(

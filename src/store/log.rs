@@ -48,6 +48,29 @@ impl Store {
         Ok(records)
     }
 
+    /// Appends the batches whose basis is still current in one transaction; returns, per batch, its chained
+    /// records, or `None` when the facts generation moved past the batch's basis (nothing of it was appended).
+    ///
+    /// # Errors
+    /// The database refused; nothing was appended.
+    pub async fn append_batches(&self, batches: Vec<Batch>, now: &str) -> Result<Vec<Option<Vec<Record>>>, StoreError> {
+        let mut tx = self.pool().begin().await?;
+        let head = lock_head(&mut tx, now).await?;
+        let generation = head.generation;
+        let current = |b: &Batch| b.basis.is_none_or(|g| g == generation);
+        let accepted: Vec<Entry> = batches
+            .iter()
+            .filter(|b| current(b))
+            .flat_map(|b| b.entries.clone())
+            .collect();
+        let mut records = chain_after(&mut tx, head, accepted, now).await?.into_iter();
+        tx.commit().await?;
+        Ok(batches
+            .iter()
+            .map(|b| current(b).then(|| records.by_ref().take(b.entries.len()).collect()))
+            .collect())
+    }
+
     /// The chain head: last sequence number and its hash.
     pub async fn log_head(&self) -> Result<(i64, String), StoreError> {
         Ok(sqlx::query_as("SELECT seq, hash FROM log_head WHERE id = 1")
@@ -207,6 +230,35 @@ pub(super) async fn commit_with_record(
     Ok(())
 }
 
+/// Records appended together, decided on the facts of generation `basis` (`None`: read in the deciding request,
+/// so current enough).
+#[derive(Debug, Clone)]
+pub struct Batch {
+    pub basis: Option<i64>,
+    pub entries: Vec<Entry>,
+}
+
+/// The locked chain head and the facts generation it was locked at.
+struct Head {
+    seq: i64,
+    hash: String,
+    generation: i64,
+}
+
+/// Locks the head row and reads it with the facts generation: one statement, one round trip per batch. Every
+/// change to the facts moves the generation before its own record locks the head, so a generation read here is
+/// the one the batch commits under.
+async fn lock_head(tx: &mut Transaction<'_, Any>, now: &str) -> Result<Head, StoreError> {
+    let (seq, hash, generation): (i64, String, i64) = sqlx::query_as(
+        "UPDATE log_head SET locked_at = $1 WHERE id = 1 \
+         RETURNING seq, hash, (SELECT generation FROM facts_generation WHERE id = 1)",
+    )
+    .bind(now)
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok(Head { seq, hash, generation })
+}
+
 /// Locks the head row, chains `entries` after it, inserts them and moves the head — inside the caller's
 /// transaction, so an admin change and its record commit together.
 pub(crate) async fn append_in_tx(
@@ -214,13 +266,19 @@ pub(crate) async fn append_in_tx(
     entries: Vec<Entry>,
     now: &str,
 ) -> Result<Vec<Record>, StoreError> {
-    // Locking the head row and reading it is one statement: one round trip less per batch.
-    let (mut seq, head): (i64, String) =
-        sqlx::query_as("UPDATE log_head SET locked_at = $1 WHERE id = 1 RETURNING seq, hash")
-            .bind(now)
-            .fetch_one(&mut **tx)
-            .await?;
-    let mut prev = parse_hash(&head).ok_or(StoreError::Corrupt("log head hash"))?;
+    let head = lock_head(tx, now).await?;
+    chain_after(tx, head, entries, now).await
+}
+
+/// Chains `entries` after the locked `head`, inserts them and moves the head.
+async fn chain_after(
+    tx: &mut Transaction<'_, Any>,
+    head: Head,
+    entries: Vec<Entry>,
+    now: &str,
+) -> Result<Vec<Record>, StoreError> {
+    let mut seq = head.seq;
+    let mut prev = parse_hash(&head.hash).ok_or(StoreError::Corrupt("log head hash"))?;
     let backend = match tx.backend_name() {
         "PostgreSQL" => Backend::Postgres,
         _ => Backend::Sqlite,

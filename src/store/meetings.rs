@@ -39,7 +39,7 @@ async fn still_open(tx: &mut Transaction<'_, Any>, meeting_id: &str) -> Result<b
 }
 
 /// The organisations a case and a meeting relate: members of the case, whether the case is on the meeting's
-/// agenda, the meeting's attendees, and the case's consents valid at the time asked.
+/// agenda, the meeting's attendees, and the case's consents (with their expiry: the time asked decides).
 #[derive(Debug, Clone, Default)]
 pub struct CaseInMeeting {
     pub members: Vec<String>,
@@ -233,16 +233,11 @@ impl Store {
         Ok(Change::Done)
     }
 
-    /// Members, agenda and attendees of a case in a meeting, and the case's consents valid at `now`, in one query.
+    /// Members, agenda and attendees of a case in a meeting, and the case's consents, in one query.
     ///
     /// # Errors
     /// The database refused.
-    pub async fn case_in_meeting(
-        &self,
-        case_id: &str,
-        meeting_id: &str,
-        now: &str,
-    ) -> Result<CaseInMeeting, StoreError> {
+    pub async fn case_in_meeting(&self, case_id: &str, meeting_id: &str) -> Result<CaseInMeeting, StoreError> {
         type Row = (String, String, Option<String>, Option<String>, Option<String>);
         let rows: Vec<Row> = sqlx::query_as(
             "SELECT 'member', oin, since, NULL, NULL FROM case_members WHERE case_id = $1 \
@@ -250,12 +245,11 @@ impl Store {
              WHERE meeting_id = $2 AND case_id = $1 \
              UNION ALL SELECT 'attendee', oin, added_at, declaration_signed_by, declaration_signed_at \
              FROM meeting_attendees WHERE meeting_id = $2 \
-             UNION ALL SELECT 'consent', categories, organisations, NULL, NULL FROM consents \
-             WHERE case_id = $1 AND valid_until > $3",
+             UNION ALL SELECT 'consent', categories, organisations, valid_until, NULL FROM consents \
+             WHERE case_id = $1",
         )
         .bind(case_id)
         .bind(meeting_id)
-        .bind(now)
         .fetch_all(self.pool())
         .await?;
         let mut out = CaseInMeeting::default();
@@ -263,9 +257,11 @@ impl Store {
             match what.as_str() {
                 "member" => out.members.push(first),
                 "agenda" => out.on_agenda = true,
-                "consent" => out
-                    .consents
-                    .push(ConsentScope::parse(&first, second.as_deref().unwrap_or_default())?),
+                "consent" => out.consents.push(ConsentScope::parse(
+                    &first,
+                    second.as_deref().unwrap_or_default(),
+                    by.unwrap_or_default(),
+                )?),
                 _ => out.attendees.push(AttendeeRow {
                     oin: first,
                     added_at: second.unwrap_or_default(),

@@ -10,7 +10,7 @@ mod retention;
 
 pub use cases::{CaseRow, ConsentRow, ConsentScope, MemberRow};
 pub use exchange::{AddresseeRow, ItemRow, RequestRow, RequestRows};
-pub use log::{Checkpoint, LogFilter};
+pub use log::{Batch, Checkpoint, LogFilter};
 pub use meetings::{AttendeeRow, Change, MeetingRow};
 
 pub use orgs::{AdminActionRow, CertificateRow, KeyRow, NewOrganisation, OrgRow, RegistryRows, SignatureRow};

@@ -16,6 +16,7 @@ both!(
     bad_requests_responses_and_shares_are_refused_and_store_nothing,
     a_master_key_rotation_rewraps_data_keys_and_content_still_opens,
     a_master_key_rotation_needs_no_restart_and_never_drops_a_key_in_use,
+    a_cached_read_never_outlives_the_facts_it_was_judged_on,
 );
 
 const BSN: &str = "123456782";
@@ -86,6 +87,26 @@ async fn records(gw: &Gateway, kind: Kind) -> Vec<Record> {
         ..LogFilter::default()
     };
     gw.app().store.log_query(&filter, 0, false, 1000).await.unwrap()
+}
+
+/// Reads request `req` as its requester (the ZVH): status, released item contents and withheld codes.
+async fn read_as_zvh(gw: &Gateway, req: &str) -> (u16, Vec<String>, Vec<String>) {
+    let r = call(gw, "zvh", Method::GET, &format!("/v1/requests/{req}"), None).await;
+    let strings = |key: &str, field: &str| -> Vec<String> {
+        r.body[key]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|i| i[field].as_str().unwrap_or_default().to_owned())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    (
+        r.status.as_u16(),
+        strings("items", "content"),
+        strings("withheld", "code"),
+    )
 }
 
 async fn item_count(gw: &Gateway) -> i64 {
@@ -745,6 +766,98 @@ async fn a_master_key_rotation_needs_no_restart_and_never_drops_a_key_in_use(b: 
             json!({"current": new_id, "retired": []})
         ],
         "only the reloads put in force are recorded"
+    );
+    gw.stop().await;
+}
+
+/// A request read twice is judged the second time on the facts cached by the first, and that is safe only because
+/// the release commits under the facts generation the cache holds: a change written behind the gateway's back (a
+/// plain SQL statement, as another gateway or the command line would make) makes the cached judgement stale, and
+/// the read is judged again on fresh facts. Time still counts on a cached entry: a consent that expires between
+/// two reads withholds the item although nothing was written.
+async fn a_cached_read_never_outlives_the_facts_it_was_judged_on(b: Backend) {
+    sqlx::any::install_default_drivers();
+    let gw = Gateway::start(b).await;
+    let (case, focus) = scene(&gw, &[ZVH, GEMEENTE], "focus", &[GEMEENTE]).await;
+    let req = answered_request(&gw, &case, &focus, "woont bij zijn zus").await;
+    let cache = &gw.app().request_cache;
+
+    let released = (200, vec!["woont bij zijn zus".to_owned()], vec![]);
+    assert_eq!(read_as_zvh(&gw, &req).await, released);
+    let filled = cache.get(&req).expect("the first read fills the cache");
+    let disclosures = records(&gw, Kind::Disclosure).await.len();
+    assert_eq!(read_as_zvh(&gw, &req).await, released);
+    let kept = cache.get(&req).unwrap();
+    assert!(
+        std::sync::Arc::ptr_eq(&filled, &kept),
+        "the second read is judged on the cached entry"
+    );
+    assert_eq!(
+        records(&gw, Kind::Disclosure).await.len(),
+        disclosures + 1,
+        "a cached read is recorded too"
+    );
+
+    // The requester's membership ends behind the gateway's back.
+    let pool = sqlx::AnyPool::connect(&gw.config().database_url).await.unwrap();
+    sqlx::query("DELETE FROM case_members WHERE case_id = $1 AND oin = $2")
+        .bind(&case)
+        .bind(ZVH)
+        .execute(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+    let (status, items, withheld) = read_as_zvh(&gw, &req).await;
+    assert_eq!((status, items.len(), withheld.len()), (200, 0, 1), "{withheld:?}");
+    assert_eq!(
+        records(&gw, Kind::Disclosure).await.len(),
+        disclosures + 1,
+        "nothing released"
+    );
+    let refreshed = cache.get(&req).unwrap();
+    assert!(refreshed.generation > filled.generation, "judged again on fresh facts");
+
+    // A consent expires between two reads of a cached entry; nothing is written in between.
+    let (case, focus) = scene(&gw, &[ZVH, WIJKTEAM], "focus", &[WIJKTEAM]).await;
+    let until = time::OffsetDateTime::now_utc() + time::Duration::seconds(6);
+    let consent =
+        json!({"categories": ["leefgebieden"], "organisations": [ZVH], "until": doelpoort::clock::rfc3339(until)});
+    let r = call(
+        &gw,
+        "wijkteam",
+        Method::POST,
+        &format!("/v1/cases/{case}/consent"),
+        Some(consent),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let ask = request(&case, &focus, "integraal_plan", &["leefgebieden"], &[WIJKTEAM]);
+    let req = created(&call(&gw, "zvh", Method::POST, "/v1/requests", Some(ask)).await);
+    let answer = json!({"items": [{"category": "leefgebieden", "content": "schulden 12k"}]});
+    no_content(
+        &call(
+            &gw,
+            "wijkteam",
+            Method::POST,
+            &format!("/v1/requests/{req}/responses"),
+            Some(answer),
+        )
+        .await,
+    );
+    assert_eq!(
+        read_as_zvh(&gw, &req).await,
+        (200, vec!["schulden 12k".to_owned()], vec![])
+    );
+    let filled = cache.get(&req).unwrap();
+    let wait = until - time::OffsetDateTime::now_utc() + time::Duration::milliseconds(500);
+    tokio::time::sleep(wait.try_into().unwrap_or_default()).await;
+    assert_eq!(
+        read_as_zvh(&gw, &req).await,
+        (200, vec![], vec!["consent_required".to_owned()])
+    );
+    assert!(
+        std::sync::Arc::ptr_eq(&filled, &cache.get(&req).unwrap()),
+        "judged on the cached entry, at the new time"
     );
     gw.stop().await;
 }
