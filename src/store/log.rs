@@ -245,9 +245,9 @@ struct Head {
     generation: i64,
 }
 
-/// Locks the head row and reads it with the facts generation: one statement, one round trip per batch. Every
-/// change to the facts moves the generation before its own record locks the head, so a generation read here is
-/// the one the batch commits under.
+/// Locks the head row and reads it with the facts generation: one statement, one round trip per batch. A change
+/// to the facts committed before this statement began shows in the generation it reads; one that commits while the
+/// statement waits for the head was concurrent with the read it records, as it would be without a cache.
 async fn lock_head(tx: &mut Transaction<'_, Any>, now: &str) -> Result<Head, StoreError> {
     let (seq, hash, generation): (i64, String, i64) = sqlx::query_as(
         "UPDATE log_head SET locked_at = $1 WHERE id = 1 \
