@@ -188,6 +188,15 @@ fn releasable(case: &CaseRow, items: &[ItemRow]) -> Result<bool, ExchangeError> 
     Ok(!items.is_empty())
 }
 
+/// Only the requester reads a request; to anyone else it does not exist (the requester never changes).
+fn requested_by(rows: &RequestRows, actor: &Actor) -> Result<(), ExchangeError> {
+    if rows.request.requester_oin == actor.oin.as_str() {
+        Ok(())
+    } else {
+        Err(ExchangeError::NotFound("request"))
+    }
+}
+
 /// A request as its requester reads it, with the responses released to it.
 fn request_read(rows: RequestRows, responses: Items, now: &str) -> RequestRead {
     let addressees = rows
@@ -599,6 +608,7 @@ impl Exchange<'_> {
     /// is released).
     pub async fn read_request(&self, actor: &Actor, id: &str) -> Result<Read<RequestRead>, ExchangeError> {
         if let Some(cached) = self.cache.get(id) {
+            requested_by(&cached.rows, actor)?;
             // Only a commit decides on a cached entry; any other failure (a data key re-wrapped under a master key
             // since retired, say) may be the entry's age, so the read starts over from the database.
             match self.read_request_from(actor, &cached, Some(cached.generation)).await {
@@ -620,9 +630,7 @@ impl Exchange<'_> {
             .request(id)
             .await?
             .ok_or(ExchangeError::NotFound("request"))?;
-        if rows.request.requester_oin != actor.oin.as_str() {
-            return Err(ExchangeError::NotFound("request"));
-        }
+        requested_by(&rows, actor)?;
         let items = self.store.request_items(id).await?;
         if !releasable(&rows.case, &items)? {
             return Ok(Read::Nothing(request_read(rows, Items::default(), &self.now_text())));
@@ -648,9 +656,6 @@ impl Exchange<'_> {
         read: &CachedRequest,
         basis: Option<i64>,
     ) -> Result<Option<Read<RequestRead>>, ExchangeError> {
-        if read.rows.request.requester_oin != actor.oin.as_str() {
-            return Err(ExchangeError::NotFound("request"));
-        }
         let recorded = read.recorded.at(self.now);
         let Some(released) = self
             .release(actor, &recorded, Setting::Request, read.items.clone(), basis)

@@ -785,6 +785,9 @@ async fn a_cached_read_never_outlives_the_facts_it_was_judged_on(b: Backend) {
     let released = (200, vec!["woont bij zijn zus".to_owned()], vec![]);
     assert_eq!(read_as_zvh(&gw, &req).await, released);
     let filled = cache.get(&req).expect("the first read fills the cache");
+    call(&gw, "gemeente", Method::GET, &format!("/v1/requests/{req}"), None)
+        .await
+        .assert_problem(404, "not_found");
     let disclosures = records(&gw, Kind::Disclosure).await.len();
     assert_eq!(read_as_zvh(&gw, &req).await, released);
     let kept = cache.get(&req).unwrap();
