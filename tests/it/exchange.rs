@@ -89,6 +89,14 @@ async fn records(gw: &Gateway, kind: Kind) -> Vec<Record> {
     gw.app().store.log_query(&filter, 0, false, 1000).await.unwrap()
 }
 
+/// The neighbourhood team records the client's consent for `leefgebieden` to `organisations` until `until`.
+async fn wijkteam_consents(gw: &Gateway, case: &str, organisations: &[&str], until: &str) {
+    let consent = json!({"categories": ["leefgebieden"], "organisations": organisations, "until": until});
+    let path = format!("/v1/cases/{case}/consent");
+    let r = call(gw, "wijkteam", Method::POST, &path, Some(consent)).await;
+    assert_eq!(r.status, 201, "{}", r.text);
+}
+
 /// Reads request `req` as its requester (the ZVH): status, released item contents and withheld codes.
 async fn read_as_zvh(gw: &Gateway, req: &str) -> (u16, Vec<String>, Vec<String>) {
     let r = call(gw, "zvh", Method::GET, &format!("/v1/requests/{req}"), None).await;
@@ -224,16 +232,7 @@ async fn the_story_from_report_to_purge_leaves_an_exact_subject_report(b: Backen
     call(&gw, "wijkteam", Method::POST, &shares, Some(leefgebieden.clone()))
         .await
         .assert_problem(403, "consent_required");
-    let consent = json!({"categories": ["leefgebieden"], "organisations": [GEMEENTE, ZVH], "until": at(86400)});
-    let r = call(
-        &gw,
-        "wijkteam",
-        Method::POST,
-        &format!("/v1/cases/{case}/consent"),
-        Some(consent),
-    )
-    .await;
-    assert_eq!(r.status, 201, "{}", r.text);
+    wijkteam_consents(&gw, &case, &[GEMEENTE, ZVH], &at(86400)).await;
     let r = call(&gw, "wijkteam", Method::POST, &shares, Some(leefgebieden)).await;
     assert_eq!(r.status, 201, "{}", r.text);
 
@@ -823,17 +822,7 @@ async fn a_cached_read_never_outlives_the_facts_it_was_judged_on(b: Backend) {
     // A consent expires between two reads of a cached entry; nothing is written in between.
     let (case, focus) = scene(&gw, &[ZVH, WIJKTEAM], "focus", &[WIJKTEAM]).await;
     let until = time::OffsetDateTime::now_utc() + time::Duration::seconds(6);
-    let consent =
-        json!({"categories": ["leefgebieden"], "organisations": [ZVH], "until": doelpoort::clock::rfc3339(until)});
-    let r = call(
-        &gw,
-        "wijkteam",
-        Method::POST,
-        &format!("/v1/cases/{case}/consent"),
-        Some(consent),
-    )
-    .await;
-    assert_eq!(r.status, 201, "{}", r.text);
+    wijkteam_consents(&gw, &case, &[ZVH], &doelpoort::clock::rfc3339(until)).await;
     let ask = request(&case, &focus, "integraal_plan", &["leefgebieden"], &[WIJKTEAM]);
     let req = created(&call(&gw, "zvh", Method::POST, "/v1/requests", Some(ask)).await);
     let answer = json!({"items": [{"category": "leefgebieden", "content": "schulden 12k"}]});
