@@ -13,7 +13,7 @@ use crate::store::{ItemRow, RequestRows};
 
 /// Entries kept at most.
 const MAX_ENTRIES: usize = 4096;
-/// Sealed bytes kept at most, over all entries.
+/// Bytes kept at most over all entries (sealed content and the overhead below).
 const MAX_BYTES: usize = 32 * 1024 * 1024;
 /// Bytes counted for an entry beside its sealed content (rows, ids, facts).
 const ENTRY_OVERHEAD: usize = 2048;
@@ -27,7 +27,12 @@ pub struct CachedRequest {
     pub recorded: Recorded,
 }
 
-impl CachedRequest {
+/// What an entry counts against the byte budget.
+pub trait Weigh {
+    fn bytes(&self) -> usize;
+}
+
+impl Weigh for CachedRequest {
     fn bytes(&self) -> usize {
         ENTRY_OVERHEAD
             + self
@@ -38,33 +43,55 @@ impl CachedRequest {
     }
 }
 
-#[derive(Debug, Default)]
-struct Entries {
-    by_id: HashMap<String, Arc<CachedRequest>>,
+/// The cache of requests; cheap to share, safe to use from every request.
+pub type RequestCache = Bounded<CachedRequest>;
+
+/// A map bounded in entries and bytes that drops arbitrary entries to make room (a miss costs only a read).
+#[derive(Debug)]
+pub struct Bounded<V> {
+    entries: Mutex<Entries<V>>,
+    max_entries: usize,
+    max_bytes: usize,
+}
+
+#[derive(Debug)]
+struct Entries<V> {
+    by_id: HashMap<String, Arc<V>>,
     bytes: usize,
 }
 
-/// The cache; cheap to share, safe to use from every request.
-#[derive(Debug, Default)]
-pub struct RequestCache {
-    entries: Mutex<Entries>,
+impl<V: Weigh> Default for Bounded<V> {
+    fn default() -> Self {
+        Bounded::new(MAX_ENTRIES, MAX_BYTES)
+    }
 }
 
-impl RequestCache {
-    pub fn get(&self, id: &str) -> Option<Arc<CachedRequest>> {
+impl<V: Weigh> Bounded<V> {
+    pub fn new(max_entries: usize, max_bytes: usize) -> Self {
+        Bounded {
+            entries: Mutex::new(Entries {
+                by_id: HashMap::new(),
+                bytes: 0,
+            }),
+            max_entries,
+            max_bytes,
+        }
+    }
+
+    pub fn get(&self, id: &str) -> Option<Arc<V>> {
         self.lock().by_id.get(id).cloned()
     }
 
-    /// Keeps `entry` under `id`, making room by dropping other entries; an entry too large for the cache is not
-    /// kept.
-    pub fn put(&self, id: &str, entry: Arc<CachedRequest>) {
+    /// Keeps `entry` under `id`, making room by dropping other entries; an entry larger than a sixteenth of the
+    /// budget is not kept.
+    pub fn put(&self, id: &str, entry: Arc<V>) {
         let size = entry.bytes();
-        if size > MAX_BYTES / 16 {
+        if size > self.max_bytes / 16 {
             return;
         }
         let mut entries = self.lock();
         entries.remove(id);
-        while entries.by_id.len() >= MAX_ENTRIES || entries.bytes + size > MAX_BYTES {
+        while entries.by_id.len() >= self.max_entries || entries.bytes + size > self.max_bytes {
             let Some(victim) = entries.by_id.keys().next().cloned() else {
                 break;
             };
@@ -79,16 +106,72 @@ impl RequestCache {
         self.lock().remove(id);
     }
 
+    /// Entries and bytes held now.
+    pub fn size(&self) -> (usize, usize) {
+        let entries = self.lock();
+        (entries.by_id.len(), entries.bytes)
+    }
+
     /// A poisoned lock only means another request panicked while holding it; the map itself is always whole.
-    fn lock(&self) -> std::sync::MutexGuard<'_, Entries> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Entries<V>> {
         self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 
-impl Entries {
+impl<V: Weigh> Entries<V> {
     fn remove(&mut self, id: &str) {
         if let Some(old) = self.by_id.remove(id) {
             self.bytes -= old.bytes();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Blob(usize);
+
+    impl Weigh for Blob {
+        fn bytes(&self) -> usize {
+            self.0
+        }
+    }
+
+    #[test]
+    fn the_cache_stays_within_its_entries_and_bytes() {
+        let cache: Bounded<Blob> = Bounded::new(4, 1600);
+        for i in 0..10 {
+            cache.put(&format!("r{i}"), Arc::new(Blob(100)));
+        }
+        assert_eq!(cache.size(), (4, 400), "at most four entries");
+        cache.put("big", Arc::new(Blob(100)));
+        cache.put("r9", Arc::new(Blob(90)));
+        let (count, bytes) = cache.size();
+        assert!(count <= 4 && bytes <= 1600);
+        assert_eq!(
+            cache.get("r9").map(|b| b.0),
+            Some(90),
+            "a put replaces the entry of its id"
+        );
+        cache.put("huge", Arc::new(Blob(101)));
+        assert!(
+            cache.get("huge").is_none(),
+            "more than a sixteenth of the budget is not kept"
+        );
+        for id in ["r9", "big", "r0", "r1", "r2", "r3", "r4", "r5", "r6", "r7", "r8"] {
+            cache.forget(id);
+        }
+        assert_eq!(cache.size(), (0, 0), "forgetting returns every byte");
+    }
+
+    #[test]
+    fn the_byte_budget_drops_entries_to_make_room() {
+        let cache: Bounded<Blob> = Bounded::new(100, 1600);
+        for i in 0..20 {
+            cache.put(&format!("r{i}"), Arc::new(Blob(100)));
+        }
+        assert_eq!(cache.size(), (16, 1600));
+        assert!(cache.get("r19").is_some(), "the newest entry is kept");
     }
 }
