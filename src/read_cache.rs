@@ -4,7 +4,9 @@
 //! facts moved, nothing is released and the read starts over from the database.
 //!
 //! Entries hold what the database holds (content stays sealed). The cache is bounded in entries and bytes and is
-//! per gateway: several gateways on one database each keep their own, all checked against the one generation.
+//! per gateway: several gateways on one database each keep their own, all checked against the one generation. An
+//! entry behind the generation can never be used again; `serve` drops those at every poll, so that, say, the sealed
+//! content of a purged case does not stay in memory.
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
@@ -106,6 +108,20 @@ impl<V: Weigh> Bounded<V> {
         self.lock().remove(id);
     }
 
+    /// Keeps only the entries `keep` approves.
+    pub fn retain(&self, keep: impl Fn(&V) -> bool) {
+        let mut entries = self.lock();
+        let gone: Vec<String> = entries
+            .by_id
+            .iter()
+            .filter(|(_, v)| !keep(v))
+            .map(|(k, _)| k.clone())
+            .collect();
+        for id in gone {
+            entries.remove(&id);
+        }
+    }
+
     /// Entries and bytes held now.
     pub fn size(&self) -> (usize, usize) {
         let entries = self.lock();
@@ -173,5 +189,8 @@ mod tests {
         }
         assert_eq!(cache.size(), (16, 1600));
         assert!(cache.get("r19").is_some(), "the newest entry is kept");
+        cache.put("small", Arc::new(Blob(10)));
+        cache.retain(|b| b.0 < 100);
+        assert_eq!(cache.size(), (1, 10), "retain drops the rest and their bytes");
     }
 }

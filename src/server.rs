@@ -176,6 +176,7 @@ pub async fn start(config: Config, clock: SharedClock) -> Result<RunningServer, 
         tokio::spawn(reloader(app.clone(), tls, stopped.clone())),
         tokio::spawn(reload_on_hangup(app.clone(), stopped.clone())),
         tokio::spawn(purge_periodically(app.clone(), stopped.clone())),
+        tokio::spawn(forget_stale_reads(app.clone(), stopped.clone())),
     ];
     // The last checkpoint is sealed after the listeners have drained, so it covers every record they wrote.
     let (drained, drained_rx) = watch::channel(false);
@@ -300,6 +301,22 @@ async fn reload_on_hangup(app: AppState, mut stopped: watch::Receiver<bool>) {
         }
         if let Err(e) = app.reload_keys(&operator).await {
             tracing::error!(error = %e, "master key reload refused; the running keys stay in force");
+        }
+    }
+}
+
+/// Drops the cached reads whose facts changed since they were read, every `limits.registry_poll_millis`: they can
+/// never be used again, and what they hold (a purged case's sealed content, say) should not outlive the change.
+async fn forget_stale_reads(app: AppState, mut stopped: watch::Receiver<bool>) {
+    let poll = Duration::from_millis(app.config.limits.registry_poll_millis.max(50));
+    loop {
+        tokio::select! {
+            () = tokio::time::sleep(poll) => {}
+            _ = stopped.changed() => return,
+        }
+        match app.store.facts_generation().await {
+            Ok(now) => app.request_cache.retain(|read| read.generation >= now),
+            Err(e) => tracing::warn!(error = %e, "cannot read the facts generation; cached reads kept until next poll"),
         }
     }
 }

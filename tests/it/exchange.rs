@@ -17,6 +17,7 @@ both!(
     a_master_key_rotation_rewraps_data_keys_and_content_still_opens,
     a_master_key_rotation_needs_no_restart_and_never_drops_a_key_in_use,
     a_cached_read_never_outlives_the_facts_it_was_judged_on,
+    a_purged_case_leaves_the_cache_within_a_poll,
 );
 
 const BSN: &str = "123456782";
@@ -776,7 +777,8 @@ async fn a_master_key_rotation_needs_no_restart_and_never_drops_a_key_in_use(b: 
 /// two reads withholds the item although nothing was written.
 async fn a_cached_read_never_outlives_the_facts_it_was_judged_on(b: Backend) {
     sqlx::any::install_default_drivers();
-    let gw = Gateway::start(b).await;
+    // No sweep of stale entries during this test: the read itself must find out.
+    let gw = Gateway::start_with(b, |c| c.limits.registry_poll_millis = 3_600_000).await;
     let (case, focus) = scene(&gw, &[ZVH, GEMEENTE], "focus", &[GEMEENTE]).await;
     let req = answered_request(&gw, &case, &focus, "woont bij zijn zus").await;
     let cache = &gw.app().request_cache;
@@ -851,5 +853,44 @@ async fn a_cached_read_never_outlives_the_facts_it_was_judged_on(b: Backend) {
         std::sync::Arc::ptr_eq(&filled, &cache.get(&req).unwrap()),
         "judged on the cached entry, at the new time"
     );
+    gw.stop().await;
+}
+
+/// Cached reads whose facts changed are dropped by the gateway within a poll, without being read again: after a
+/// purge, its sealed content and wrapped data key do not stay in memory.
+async fn a_purged_case_leaves_the_cache_within_a_poll(b: Backend) {
+    let gw = Gateway::start_with(b, |c| c.limits.registry_poll_millis = 100).await;
+    let (case, focus) = scene(&gw, &[ZVH, GEMEENTE], "focus", &[GEMEENTE]).await;
+    let req = answered_request(&gw, &case, &focus, "woont bij zijn zus").await;
+    let other = answered_request(&gw, &case, &focus, "schulden").await;
+    assert_eq!(read_as_zvh(&gw, &req).await.0, 200);
+    let cache = &gw.app().request_cache;
+    assert!(cache.get(&req).is_some());
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert!(cache.get(&req).is_some(), "nothing changed: the entry stays");
+
+    // Closing the meeting and the case, then purging, as the periodic task or `doelpoort purge` would.
+    let close = format!("/v1/meetings/{focus}/close");
+    no_content(&regisseur(&gw, Method::POST, &close, json!({"reason": "klaar"})).await);
+    let close = format!("/v1/cases/{case}/close");
+    no_content(&regisseur(&gw, Method::POST, &close, json!({"reason": "afgerond"})).await);
+    let app = gw.app();
+    let later = app.clock.now() + time::Duration::days(3650);
+    let purged = doelpoort::retention::purge_due(&app.store, &app.covenant(), later, "test")
+        .await
+        .unwrap();
+    assert_eq!(purged, vec![case.clone()]);
+    let mut gone = false;
+    for _ in 0..100 {
+        gone = cache.get(&req).is_none();
+        if gone {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(gone, "the purged case's entry left the cache");
+    assert_eq!(cache.size(), (0, 0));
+    assert_eq!(read_as_zvh(&gw, &req).await.0, 410);
+    assert_eq!(read_as_zvh(&gw, &other).await.0, 410);
     gw.stop().await;
 }
