@@ -658,7 +658,7 @@ impl Exchange<'_> {
     ) -> Result<Option<Read<RequestRead>>, ExchangeError> {
         let recorded = read.recorded.at(self.now);
         let Some(released) = self
-            .release(actor, &recorded, Setting::Request, read.items.clone(), basis)
+            .release(actor, &recorded, Setting::Request, &read.items, basis)
             .await?
         else {
             return Ok(None);
@@ -777,7 +777,7 @@ impl Exchange<'_> {
             return Ok(Read::Nothing(Items::default()));
         }
         let recorded = self.recorded(&case, &meeting).await?;
-        self.release(actor, &recorded, Setting::MeetingShare, others, None)
+        self.release(actor, &recorded, Setting::MeetingShare, &others, None)
             .await?
             .ok_or(ExchangeError::Log(LogError::Unavailable))
     }
@@ -792,12 +792,12 @@ impl Exchange<'_> {
         actor: &Actor,
         recorded: &Recorded,
         setting: Setting,
-        items: Vec<ItemRow>,
+        items: &[ItemRow],
         basis: Option<i64>,
     ) -> Result<Option<Read<Items>>, ExchangeError> {
         let (case, meeting) = (recorded.case(), recorded.meeting());
         let key = self.data_key(case)?;
-        type Judged = Vec<(ItemRow, Decision)>;
+        type Judged<'i> = Vec<(&'i ItemRow, Decision)>;
         let mut by_source: BTreeMap<String, (Facts, Judged, Judged)> = BTreeMap::new();
         for item in items {
             if !by_source.contains_key(&item.source_oin) {
@@ -829,7 +829,7 @@ impl Exchange<'_> {
                     &first.category,
                     decision,
                 );
-                entry.categories = categories(denied.iter().map(|(i, _)| i));
+                entry.categories = categories(denied.iter().map(|(i, _)| *i));
                 entries.push(entry);
                 withheld.extend(denied.iter().map(|(i, d)| Withheld {
                     source_oin: source.clone(),
@@ -880,7 +880,7 @@ impl Exchange<'_> {
         case: &CaseRow,
         meeting: &MeetingRow,
         source: &str,
-        allowed: &[(ItemRow, Decision)],
+        allowed: &[(&ItemRow, Decision)],
         views: &[ItemView],
     ) -> Entry {
         let mut articles: Vec<String> = allowed.iter().flat_map(|(_, d)| d.articles.clone()).collect();
@@ -899,7 +899,7 @@ impl Exchange<'_> {
             meeting_id: Some(meeting.id.clone()),
             meeting_type: Some(meeting.meeting_type.clone()),
             purpose: Some(first.purpose.clone()),
-            categories: categories(allowed.iter().map(|(i, _)| i)),
+            categories: categories(allowed.iter().map(|(i, _)| *i)),
             covenant_version: Some(decision.covenant_version.clone()),
             article: Some(articles.join("; ")),
             content_digest: Some(sha256_hex(digests.as_bytes())),
