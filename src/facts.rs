@@ -119,8 +119,9 @@ impl Recorded {
         Recorded { now, ..self.clone() }
     }
 
-    fn consents_at(&self, now: OffsetDateTime) -> Vec<ConsentScope> {
-        let now = rfc3339(now);
+    /// The consents still valid at this record's instant.
+    fn valid_consents(&self) -> Vec<ConsentScope> {
+        let now = rfc3339(self.now);
         self.consents.iter().filter(|c| c.valid_at(&now)).cloned().collect()
     }
 
@@ -165,7 +166,7 @@ impl Recorded {
             source: side(source),
             recipient: side(recipient),
             recipient_oin: recipient.to_owned(),
-            consents: self.consents_at(self.now),
+            consents: self.valid_consents(),
         }
     }
 }
