@@ -3,8 +3,8 @@
 //! same rules, measured in the same run. Run: `cargo bench --bench decision`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use doelpoort::covenant::decision::{Party, Question};
 use doelpoort::covenant::{Category, Covenant, CovenantRole, Direction, MeetingType, PolicyLine, Purpose, RuleIndex};
-use doelpoort::decision::{Party, Question};
 use std::collections::{HashMap, HashSet};
 use std::hint::black_box;
 use std::time::{Duration, Instant};

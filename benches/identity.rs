@@ -4,12 +4,12 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use criterion::{black_box, criterion_group, Criterion};
+use doelpoort::crypto::pki::TokenKeyPair;
 use doelpoort::edge::conn::PeerCert;
 use doelpoort::edge::identity::identify;
-use doelpoort::pki::TokenKeyPair;
-use doelpoort::registry::Snapshot;
+use doelpoort::edge::token::{sign, TokenRequest, TokenVerifier};
+use doelpoort::orgs::registry::Snapshot;
 use doelpoort::store::{KeyRow, OrgRow, RegistryRows};
-use doelpoort::token::{sign, TokenRequest, TokenVerifier};
 use std::time::Instant;
 
 const HOST: &str = "00000099000000000001";

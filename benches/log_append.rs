@@ -6,10 +6,10 @@
 mod common;
 use common::BenchDb;
 
-use doelpoort::clock::{rfc3339, SystemClock};
 use doelpoort::log::chain::{Entry, Kind};
 use doelpoort::log::Log;
 use doelpoort::store::Store;
+use doelpoort::types::clock::{rfc3339, SystemClock};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 

@@ -7,10 +7,10 @@
 mod common;
 use common::BenchDb;
 
-use doelpoort::clock::rfc3339;
 use doelpoort::log::chain::{Entry, Kind, Record};
 use doelpoort::log::verify::verify;
 use doelpoort::store::Store;
+use doelpoort::types::clock::rfc3339;
 use std::time::Instant;
 
 fn entry(i: usize) -> Entry {

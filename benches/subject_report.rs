@@ -11,8 +11,8 @@
 
 mod common;
 use common::BenchDb;
-use doelpoort::audit::{subject_filter, SUBJECT_REPORT_MAX};
-use doelpoort::domain::Oin;
+use doelpoort::log::audit::{subject_filter, SUBJECT_REPORT_MAX};
+use doelpoort::types::Oin;
 use std::time::{Duration, Instant};
 
 const SUBJECTS: i64 = 1_000_000;

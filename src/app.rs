@@ -1,22 +1,22 @@
 //! The state every request handler shares: one `Arc`, read-mostly.
-use crate::read_cache::RequestCache;
+use crate::exchange::read_cache::RequestCache;
 use arc_swap::ArcSwap;
 use metrics_exporter_prometheus::PrometheusHandle;
 use std::sync::Arc;
 use tokio::sync::Notify;
 
-use crate::clock::SharedClock;
+use crate::cases::lookups::LookupLimiter;
 use crate::config::{Config, ConfigError};
 use crate::covenant::{Covenant, CovenantError};
 use crate::crypto::envelope::Keyring;
 use crate::crypto::{KeyError, Pseudonymiser};
+use crate::edge::token::TokenVerifier;
 use crate::log::Log;
 use crate::log::LogError;
-use crate::lookups::LookupLimiter;
-use crate::onboarding::Actor;
-use crate::registry::Registry;
+use crate::orgs::onboarding::Actor;
+use crate::orgs::registry::Registry;
 use crate::store::{Store, StoreError};
-use crate::token::TokenVerifier;
+use crate::types::clock::SharedClock;
 
 pub struct App {
     pub config: Config,

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
-use crate::domain::Oin;
+use crate::types::Oin;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {

@@ -7,30 +7,17 @@
 //! identity path reads without touching the database.
 #![forbid(unsafe_code)]
 
-pub mod actor;
 pub mod api;
 pub mod app;
-pub mod audit;
 pub mod cases;
-pub mod clock;
+pub mod cli;
 pub mod config;
 pub mod covenant;
 pub mod crypto;
-pub mod decision;
-pub mod demo;
-pub mod domain;
 pub mod edge;
 pub mod exchange;
-pub mod facts;
 pub mod log;
-pub mod lookups;
-pub mod meetings;
-pub mod metrics;
-pub mod onboarding;
-pub mod pki;
-pub mod read_cache;
-pub mod registry;
-pub mod retention;
+pub mod orgs;
 pub mod server;
 pub mod store;
-pub mod token;
+pub mod types;

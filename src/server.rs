@@ -1,8 +1,9 @@
 //! Composition: loads configuration, covenant, database and TLS material (refusing to start when any is
 //! missing), then runs the mutual-TLS API listener, the operators' plain listener, and the reloader that picks
 //! up onboarding and revocation changes and re-signs the gateway's revocation list.
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 use time::OffsetDateTime;
 use tokio::net::TcpListener;
@@ -10,16 +11,16 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::app::{App, AppState, Parts};
-use crate::clock::SharedClock;
 use crate::config::Config;
 use crate::covenant::{Covenant, CovenantError};
 use crate::crypto::envelope::Keyring;
 use crate::crypto::{read_secret, CheckpointSigner, KeyError, Pseudonymiser};
 use crate::edge::tls::{TlsError, TlsMaterial, TlsState};
+use crate::edge::token::TokenVerifier;
 use crate::log::Log;
-use crate::registry::Registry;
+use crate::orgs::registry::Registry;
 use crate::store::{Store, StoreError};
-use crate::token::TokenVerifier;
+use crate::types::clock::SharedClock;
 
 /// How often the TLS configuration is rebuilt even without changes: re-reads CRL files and re-signs the
 /// gateway's own CRL long before it expires.
@@ -149,7 +150,7 @@ pub async fn start(config: Config, clock: SharedClock) -> Result<RunningServer, 
         tokens,
         covenant,
         clock,
-        metrics: crate::metrics::handle(),
+        metrics: metrics_handle(),
     }));
     let (stop, stopped) = watch::channel(false);
     let tasks = vec![
@@ -295,7 +296,7 @@ async fn reload_on_hangup(app: AppState, mut stopped: watch::Receiver<bool>) {
             _ = hangup.recv() => {}
             _ = stopped.changed() => return,
         }
-        let operator = crate::onboarding::Actor::operator("signal:SIGHUP");
+        let operator = crate::orgs::onboarding::Actor::operator("signal:SIGHUP");
         if let Err(e) = app.reload_covenant(&operator).await {
             tracing::error!(error = %e, "covenant reload refused; the running version stays in force");
         }
@@ -326,7 +327,9 @@ async fn purge_periodically(app: AppState, mut stopped: watch::Receiver<bool>) {
     let every = Duration::from_secs(app.config.content.purge_interval_secs.max(1));
     loop {
         let covenant = app.covenant();
-        if let Err(e) = crate::retention::purge_due(&app.store, &covenant, app.clock.now(), "doelpoort:purge").await {
+        if let Err(e) =
+            crate::cases::retention::purge_due(&app.store, &covenant, app.clock.now(), "doelpoort:purge").await
+        {
             tracing::error!(error = %e, "purge failed; retrying at the next interval");
         }
         tokio::select! {
@@ -366,4 +369,41 @@ pub fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()
     Ok(async {
         let _ = tokio::signal::ctrl_c().await;
     })
+}
+
+/// How often recorded histogram samples are folded into their buckets. The recorder keeps every raw sample until
+/// then (or until a scrape), so without this the memory of an unscraped gateway grows with every request.
+const METRICS_UPKEEP: Duration = Duration::from_secs(5);
+
+const LATENCY_BUCKETS: [f64; 12] = [
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
+];
+
+/// Installs the process-wide Prometheus recorder on first use and returns its handle (one per process, shared by
+/// every server in it).
+pub fn metrics_handle() -> PrometheusHandle {
+    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+    HANDLE
+        .get_or_init(|| {
+            let builder = PrometheusBuilder::new()
+                .set_buckets_for_metric(Matcher::Suffix("_seconds".into()), &LATENCY_BUCKETS)
+                .unwrap_or_else(|_| PrometheusBuilder::new());
+            let recorder = builder.build_recorder();
+            let handle = recorder.handle();
+            if metrics::set_global_recorder(recorder).is_err() {
+                tracing::warn!("a metrics recorder was installed already");
+            }
+            let upkeep = handle.clone();
+            let spawned = std::thread::Builder::new()
+                .name("metrics-upkeep".into())
+                .spawn(move || loop {
+                    std::thread::sleep(METRICS_UPKEEP);
+                    upkeep.run_upkeep();
+                });
+            if let Err(e) = spawned {
+                tracing::error!(error = %e, "cannot start the metrics upkeep; memory grows until /metrics is scraped");
+            }
+            handle
+        })
+        .clone()
 }

@@ -4,8 +4,8 @@
 //! allowed flow turns it into a refusal; and `covenant check` names inconsistent files by line.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use doelpoort::covenant::decision::{Denial, Party, Question, Side};
 use doelpoort::covenant::{reference_enforcer, Covenant, Direction};
-use doelpoort::decision::{Denial, Party, Question, Side};
 use std::path::{Path, PathBuf};
 
 fn policies() -> PathBuf {

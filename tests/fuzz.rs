@@ -85,31 +85,31 @@ proptest! {
         let rt = runtime();
         extract::<doelpoort::cases::NewCase>(&rt, body.clone());
         extract::<doelpoort::cases::NewConsent>(&rt, body.clone());
-        extract::<doelpoort::meetings::NewMeeting>(&rt, body.clone());
-        extract::<doelpoort::meetings::NewAttendee>(&rt, body.clone());
-        extract::<doelpoort::meetings::AgendaItem>(&rt, body.clone());
-        extract::<doelpoort::lookups::LookupRequest>(&rt, body.clone());
+        extract::<doelpoort::cases::meetings::NewMeeting>(&rt, body.clone());
+        extract::<doelpoort::cases::meetings::NewAttendee>(&rt, body.clone());
+        extract::<doelpoort::cases::meetings::AgendaItem>(&rt, body.clone());
+        extract::<doelpoort::cases::lookups::LookupRequest>(&rt, body.clone());
         extract::<doelpoort::exchange::NewRequest>(&rt, body.clone());
         extract::<doelpoort::exchange::NewResponse>(&rt, body.clone());
         extract::<doelpoort::exchange::NewShare>(&rt, body.clone());
-        extract::<doelpoort::onboarding::NewOrg>(&rt, body.clone());
-        extract::<doelpoort::onboarding::Signature>(&rt, body);
+        extract::<doelpoort::orgs::onboarding::NewOrg>(&rt, body.clone());
+        extract::<doelpoort::orgs::onboarding::Signature>(&rt, body);
     }
 
     #[test]
     fn identifiers_from_outside_parse_or_are_refused(text in "\\PC{0,40}") {
-        let _ = text.parse::<doelpoort::domain::Bsn>();
-        let _ = text.parse::<doelpoort::domain::Oin>();
-        let _ = doelpoort::clock::parse_rfc3339(&text);
+        let _ = text.parse::<doelpoort::types::Bsn>();
+        let _ = text.parse::<doelpoort::types::Oin>();
+        let _ = doelpoort::types::clock::parse_rfc3339(&text);
         let _ = doelpoort::log::chain::parse_hash(&text);
     }
 }
 
 /// An organisation with one registered Ed25519 key, and a verifier.
 struct TokenFixture {
-    org: doelpoort::registry::Organisation,
-    key: doelpoort::pki::TokenKeyPair,
-    verifier: doelpoort::token::TokenVerifier,
+    org: doelpoort::orgs::registry::Organisation,
+    key: doelpoort::crypto::pki::TokenKeyPair,
+    verifier: doelpoort::edge::token::TokenVerifier,
 }
 
 const OIN: &str = "00000099000000000002";
@@ -117,30 +117,33 @@ const THUMBPRINT: &str = "fuzz-thumbprint";
 const NOW: i64 = 1_800_000_000;
 
 fn token_fixture() -> TokenFixture {
-    let key = doelpoort::pki::TokenKeyPair::generate().unwrap();
-    let accepted = doelpoort::token::parse_jwks(&key.jwks()).unwrap();
+    let key = doelpoort::crypto::pki::TokenKeyPair::generate().unwrap();
+    let accepted = doelpoort::edge::token::parse_jwks(&key.jwks()).unwrap();
     let mut keys = HashMap::new();
     for k in accepted {
-        keys.insert(k.kid.clone(), doelpoort::token::decoding_key(k.alg, &k.jwk).unwrap());
+        keys.insert(
+            k.kid.clone(),
+            doelpoort::edge::token::decoding_key(k.alg, &k.jwk).unwrap(),
+        );
     }
-    let org = doelpoort::registry::Organisation {
+    let org = doelpoort::orgs::registry::Organisation {
         oin: OIN.parse().unwrap(),
         name: "Fuzz".into(),
-        kind: doelpoort::domain::OrgKind::Ketenpartner,
+        kind: doelpoort::types::OrgKind::Ketenpartner,
         covenant_roles: vec!["politie".into()],
-        status: doelpoort::domain::OrgStatus::Active,
+        status: doelpoort::types::OrgStatus::Active,
         signed_versions: vec![],
         keys,
     };
-    let verifier = doelpoort::token::TokenVerifier::new("doelpoort", 30, "00000099000000000001", 0);
+    let verifier = doelpoort::edge::token::TokenVerifier::new("doelpoort", 30, "00000099000000000001", 0);
     TokenFixture { org, key, verifier }
 }
 
 fn signed(f: &TokenFixture) -> String {
     let roles = vec!["professional".to_owned()];
-    doelpoort::token::sign(
+    doelpoort::edge::token::sign(
         &f.key,
-        &doelpoort::token::TokenRequest {
+        &doelpoort::edge::token::TokenRequest {
             issuer: OIN,
             audience: "doelpoort",
             sub: "fuzz",

@@ -9,11 +9,11 @@ use crate::api::error::{ApiError, Problem};
 use crate::api::json::{Json, Query};
 use crate::api::trace::RequestContext;
 use crate::app::AppState;
-use crate::domain::UserRole;
 use crate::edge::identity::Caller;
 use crate::log::chain::Kind;
-use crate::onboarding::{self, Actor, NewOrg, OrgView, Signature, Transition};
+use crate::orgs::onboarding::{self, Actor, NewOrg, OrgView, Signature, Transition};
 use crate::store::LogFilter;
+use crate::types::UserRole;
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

@@ -8,13 +8,13 @@ use utoipa::{IntoParams, ToSchema};
 use super::error::ApiError;
 use super::trace::RequestContext;
 use crate::app::AppState;
-use crate::audit::{self, Filters, Page, SUBJECT_REPORT_MAX};
-use crate::domain::{Oin, UserRole};
 use crate::edge::identity::Caller;
+use crate::log::audit::{self, Filters, Page, SUBJECT_REPORT_MAX};
 use crate::log::chain::Record;
 use crate::log::Released;
-use crate::registry::Snapshot;
+use crate::orgs::registry::Snapshot;
 use crate::store::Checkpoint;
+use crate::types::{Oin, UserRole};
 
 /// A partner's officer sees its own organisation's records; the host's officer (the FG) sees all.
 fn officer_scope(app: &AppState, caller: &Caller) -> Result<Option<Oin>, ApiError> {

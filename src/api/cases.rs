@@ -10,8 +10,8 @@ use super::json::Json;
 use super::trace::RequestContext;
 use crate::app::AppState;
 use crate::cases::{self, CaseError, CaseView, NewCase};
-use crate::domain::UserRole;
 use crate::edge::identity::Caller;
+use crate::types::UserRole;
 
 impl From<CaseError> for ApiError {
     fn from(e: CaseError) -> ApiError {

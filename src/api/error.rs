@@ -6,11 +6,11 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::audit::AuditError;
+use crate::edge::token::TokenError;
+use crate::log::audit::AuditError;
 use crate::log::LogError;
-use crate::onboarding::OnboardingError;
+use crate::orgs::onboarding::OnboardingError;
 use crate::store::StoreError;
-use crate::token::TokenError;
 
 #[derive(Debug, Clone)]
 pub struct ApiError {

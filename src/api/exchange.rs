@@ -11,11 +11,11 @@ use super::error::{ApiError, Problem};
 use super::json::{Json, Query};
 use super::trace::RequestContext;
 use crate::app::AppState;
-use crate::domain::UserRole;
 use crate::edge::identity::Caller;
 use crate::exchange::{
     Exchange, ExchangeError, Items, NewRequest, NewResponse, NewShare, Read, RequestRead, RequestView,
 };
+use crate::types::UserRole;
 
 impl From<ExchangeError> for ApiError {
     fn from(e: ExchangeError) -> ApiError {
@@ -46,7 +46,7 @@ impl From<ExchangeError> for ApiError {
 fn exchange<'a>(
     app: &'a AppState,
     covenant: &'a crate::covenant::Covenant,
-    registry: &'a crate::registry::Snapshot,
+    registry: &'a crate::orgs::registry::Snapshot,
 ) -> Exchange<'a> {
     Exchange {
         store: &app.store,

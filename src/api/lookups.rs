@@ -8,9 +8,9 @@ use super::error::{ApiError, Problem};
 use super::json::Json;
 use super::trace::RequestContext;
 use crate::app::AppState;
-use crate::domain::UserRole;
+use crate::cases::lookups::{LookupAnswer, LookupError, LookupRequest, Lookups};
 use crate::edge::identity::Caller;
-use crate::lookups::{LookupAnswer, LookupError, LookupRequest, Lookups};
+use crate::types::UserRole;
 
 impl From<LookupError> for ApiError {
     fn from(e: LookupError) -> ApiError {

@@ -8,9 +8,9 @@ use super::error::{ApiError, Problem};
 use super::json::Json;
 use super::trace::RequestContext;
 use crate::app::AppState;
-use crate::domain::UserRole;
+use crate::cases::meetings::{self, AgendaItem, MeetingError, MeetingView, NewAttendee, NewMeeting};
 use crate::edge::identity::Caller;
-use crate::meetings::{self, AgendaItem, MeetingError, MeetingView, NewAttendee, NewMeeting};
+use crate::types::UserRole;
 
 impl From<MeetingError> for ApiError {
     fn from(e: MeetingError) -> ApiError {

@@ -3,7 +3,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use super::{admin, audit, cases, covenant, error, exchange, lookups, meetings, system};
-use crate::onboarding;
+use crate::orgs::onboarding;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -19,15 +19,15 @@ use crate::onboarding;
           exchange::decline, exchange::read_request, exchange::share, exchange::read_shares),
     components(schemas(error::Problem, system::WhoAmI, system::WhoAmIOrg, system::WhoAmIUser, system::Health,
         onboarding::NewOrg, onboarding::OrgView, onboarding::Signature, admin::Reason, admin::KeysBody,
-        admin::Revocation, admin::Revoked, admin::Created, admin::AdminAction, admin::CovenantReloaded, admin::KeysReloaded, crate::domain::UserRole,
-        crate::audit::Page, crate::log::chain::Record, crate::log::chain::Kind, audit::SubjectReport,
+        admin::Revocation, admin::Revoked, admin::Created, admin::AdminAction, admin::CovenantReloaded, admin::KeysReloaded, crate::types::UserRole,
+        crate::log::audit::Page, crate::log::chain::Record, crate::log::chain::Kind, audit::SubjectReport,
         audit::SubjectDisclosure, audit::OrgRef, audit::Checkpoints, crate::store::Checkpoint, covenant::CovenantView,
         covenant::MeetingTypeView, covenant::PurposeView, covenant::CategoryView, cases::CaseCreated,
         cases::NewMember, cases::Why, crate::cases::NewCase, crate::cases::Subject, crate::cases::CaseView,
-        crate::cases::Member, crate::cases::NewConsent, crate::meetings::NewMeeting, crate::meetings::NewAttendee,
-        crate::meetings::Declaration, crate::meetings::AgendaItem, crate::meetings::MeetingView,
-        crate::meetings::Attendee, crate::lookups::LookupRequest, crate::lookups::LookupAnswer,
-        crate::lookups::Contact, covenant::PurposeView, crate::exchange::NewRequest, crate::exchange::NewItem,
+        crate::cases::Member, crate::cases::NewConsent, crate::cases::meetings::NewMeeting, crate::cases::meetings::NewAttendee,
+        crate::cases::meetings::Declaration, crate::cases::meetings::AgendaItem, crate::cases::meetings::MeetingView,
+        crate::cases::meetings::Attendee, crate::cases::lookups::LookupRequest, crate::cases::lookups::LookupAnswer,
+        crate::cases::lookups::Contact, covenant::PurposeView, crate::exchange::NewRequest, crate::exchange::NewItem,
         crate::exchange::NewResponse, crate::exchange::NewShare, crate::exchange::RequestView,
         crate::exchange::AddresseeView, crate::exchange::ItemView, crate::exchange::Withheld, crate::exchange::Items,
         crate::exchange::RequestRead, exchange::Shared)),

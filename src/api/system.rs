@@ -6,8 +6,8 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::app::AppState;
-use crate::domain::UserRole;
 use crate::edge::identity::{peer_of, Caller};
+use crate::types::UserRole;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct WhoAmI {

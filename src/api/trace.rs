@@ -9,8 +9,8 @@ use axum::response::Response;
 use std::convert::Infallible;
 use tower_http::request_id::RequestId;
 
-use crate::actor::Actor;
 use crate::edge::identity::Caller;
+use crate::log::actor::Actor;
 use crate::log::chain::Entry;
 
 pub const TRACEPARENT: HeaderName = HeaderName::from_static("traceparent");

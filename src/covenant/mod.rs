@@ -3,6 +3,7 @@
 //! article). Loading checks the three files against each other and compiles the rules into an index that answers
 //! in constant time; casbin itself stays the reference (`explain`, and a test that the index agrees with it).
 pub mod check;
+pub mod decision;
 pub mod explain;
 pub mod rules;
 

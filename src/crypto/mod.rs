@@ -1,6 +1,7 @@
 //! Keys read from files, keyed pseudonyms of BSNs, Ed25519 signing of log checkpoints, and envelope encryption
 //! of content at rest ([`envelope`]) — all with ring.
 pub mod envelope;
+pub mod pki;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
@@ -9,7 +10,7 @@ use ring::signature::{Ed25519KeyPair, KeyPair as _, UnparsedPublicKey, ED25519};
 use rustls_pki_types::pem::PemObject;
 use std::path::{Path, PathBuf};
 
-use crate::domain::Bsn;
+use crate::types::Bsn;
 
 #[derive(Debug, thiserror::Error)]
 pub enum KeyError {

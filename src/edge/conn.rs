@@ -17,8 +17,8 @@ use tokio::sync::{oneshot, OwnedSemaphorePermit, Semaphore};
 use tower::ServiceExt as _;
 
 use crate::config::Limits;
+use crate::crypto::pki::cert_facts;
 use crate::edge::tls::{refusal_reason, TlsState};
-use crate::pki::cert_facts;
 
 /// The verified client certificate of a connection, attached to each of its requests.
 #[derive(Debug, Clone)]

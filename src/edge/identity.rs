@@ -8,10 +8,10 @@ use std::sync::Arc;
 
 use crate::api::error::ApiError;
 use crate::app::AppState;
-use crate::domain::{OrgStatus, UserRole};
 use crate::edge::conn::PeerCert;
-use crate::registry::{Organisation, Snapshot};
-use crate::token::{TokenVerifier, VerifiedToken};
+use crate::edge::token::{TokenVerifier, VerifiedToken};
+use crate::orgs::registry::{Organisation, Snapshot};
+use crate::types::{OrgStatus, UserRole};
 
 /// An identified organisation and professional.
 #[derive(Debug, Clone)]

@@ -3,3 +3,4 @@
 pub mod conn;
 pub mod identity;
 pub mod tls;
+pub mod token;

@@ -17,9 +17,9 @@ use time::{Duration, OffsetDateTime};
 use x509_parser::prelude::{CertificateRevocationList, FromDer, X509Certificate};
 
 use crate::config::TlsConfig;
-use crate::domain::Oin;
-use crate::pki::{cert_facts, CertificateAuthority};
-use crate::registry::Registry;
+use crate::crypto::pki::{cert_facts, CertificateAuthority};
+use crate::orgs::registry::Registry;
+use crate::types::Oin;
 
 /// Validity of the revocation list the gateway signs for its own CA; it is re-signed well before that.
 pub const OWN_CRL_VALIDITY: Duration = Duration::hours(24);
@@ -115,7 +115,7 @@ impl TlsMaterial {
             if next_update.is_some_and(|n| n < now) {
                 return Err(TlsError::ExpiredCrl {
                     path: path.clone(),
-                    next_update: next_update.map(crate::clock::rfc3339).unwrap_or_default(),
+                    next_update: next_update.map(crate::types::clock::rfc3339).unwrap_or_default(),
                 });
             }
             crl_issuers.push(issuer);
@@ -387,7 +387,7 @@ mod tests {
     fn handshake(
         server: Arc<ServerConfig>,
         ca_pem: &str,
-        client: &crate::pki::IssuedCertificate,
+        client: &crate::crypto::pki::IssuedCertificate,
     ) -> Result<(), rustls::Error> {
         let mut roots = RootCertStore::empty();
         roots
@@ -444,7 +444,7 @@ mod tests {
         let (material, ca) = own_ca_setup(dir.path());
         let now = OffsetDateTime::now_utc();
         let client = ca
-            .issue_client(&crate::pki::ClientCertSpec::new(
+            .issue_client(&crate::crypto::pki::ClientCertSpec::new(
                 "Politie",
                 "00000099000000000002",
                 now,
@@ -469,7 +469,7 @@ mod tests {
         let (material, ca) = own_ca_setup(dir.path());
         let now = OffsetDateTime::now_utc();
         let client = ca
-            .issue_client(&crate::pki::ClientCertSpec::new(
+            .issue_client(&crate::crypto::pki::ClientCertSpec::new(
                 "Politie",
                 "00000099000000000002",
                 now,
@@ -482,7 +482,7 @@ mod tests {
             ..Default::default()
         };
         let registry = Arc::new(Registry::default());
-        registry.set(crate::registry::Snapshot::from_rows(rows));
+        registry.set(crate::orgs::registry::Snapshot::from_rows(rows));
         let config = material.server_config(&[], registry, now).unwrap();
         assert_eq!(
             handshake(config, ca.cert_pem(), &client),

@@ -5,9 +5,9 @@ use std::time::Duration;
 use tokio::sync::watch;
 
 use super::chain::{checkpoint_message, parse_hash};
-use crate::clock::{rfc3339, SharedClock};
 use crate::crypto::CheckpointSigner;
 use crate::store::{Checkpoint, Store, StoreError};
+use crate::types::clock::{rfc3339, SharedClock};
 
 /// Signs the current head if it moved past the last checkpoint; returns the new checkpoint, if any.
 ///

@@ -4,6 +4,8 @@
 //! Appends go through a single writer task that gathers whatever is waiting into one transaction (group commit:
 //! one fsync serves many records). A caller gets a [`Receipt`] only after its records are durably committed, and
 //! data leaves the gateway only as [`Released`], which cannot be made without a receipt.
+pub mod actor;
+pub mod audit;
 pub mod chain;
 pub mod checkpoint;
 pub mod verify;
@@ -13,9 +15,9 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 
-use crate::clock::{rfc3339, SharedClock};
 use crate::store::Batch;
 use crate::store::Store;
+use crate::types::clock::{rfc3339, SharedClock};
 use chain::{Entry, Record};
 
 /// Appends that may wait for the writer; beyond this callers are refused at once.

@@ -367,7 +367,7 @@ async fn insert_keys(tx: &mut Tx<'_>, keys: &[KeyRow], now: &str) -> Result<(), 
 /// Writes the admin action into the disclosure log, bumps the registry generation and commits: one place, so
 /// no change can skip either, and a change and its record commit together or not at all.
 async fn finish(mut tx: Tx<'_>, action: &AdminActionRow) -> Result<(), StoreError> {
-    let entry = crate::actor::stamp(
+    let entry = crate::log::actor::stamp(
         Entry::admin(
             action.actor_oin.clone(),
             &action.actor_sub,

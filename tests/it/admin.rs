@@ -1,7 +1,7 @@
 //! Onboarding through the admin API and the command line, and every way admin input is refused.
 use crate::both;
 use crate::helpers::*;
-use doelpoort::pki::TokenKeyPair;
+use doelpoort::crypto::pki::TokenKeyPair;
 use hyper::Method;
 use serde_json::{json, Value};
 
@@ -291,7 +291,7 @@ async fn command_line_onboarding_reaches_the_running_gateway(b: Backend) {
 
     let cert_pem = std::fs::read_to_string(out_dir.join("cert.pem")).unwrap();
     let der = rustls_pki_types::pem::PemObject::from_pem_slice(cert_pem.as_bytes()).unwrap();
-    let facts = doelpoort::pki::cert_facts(&der).unwrap();
+    let facts = doelpoort::crypto::pki::cert_facts(&der).unwrap();
     let org = Org {
         slug: "new",
         oin: NEW_OIN.into(),

@@ -3,10 +3,10 @@
 //! cannot be written answering 503 and recovering by itself. Two gateway instances keep one chain.
 use crate::both;
 use crate::helpers::*;
-use doelpoort::clock::SystemClock;
-use doelpoort::domain::Bsn;
 use doelpoort::log::chain::{checkpoint_message, parse_hash, Entry, Kind};
 use doelpoort::log::verify::verify;
+use doelpoort::types::clock::SystemClock;
+use doelpoort::types::Bsn;
 use hyper::Method;
 use serde_json::Value;
 use std::collections::BTreeSet;
@@ -163,7 +163,7 @@ async fn officers_read_records_by_filter_scoped_to_their_organisation(b: Backend
     )
     .await;
     assert_eq!(seqs(&r), Vec::<i64>::new());
-    let ago = doelpoort::clock::rfc3339(time::OffsetDateTime::now_utc() - time::Duration::minutes(1));
+    let ago = doelpoort::types::clock::rfc3339(time::OffsetDateTime::now_utc() - time::Duration::minutes(1));
     let r = officer(&gw, HOST, &format!("/v1/audit/disclosures?kind=disclosure&from={ago}")).await;
     assert_eq!(seqs(&r), vec![s[2], s[1], s[0]]);
     gw.stop().await;

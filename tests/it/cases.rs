@@ -242,7 +242,7 @@ async fn consent_is_recorded_by_members_within_its_scope(b: Backend) {
     let gw = Gateway::start(b).await;
     let id = report(&gw, "gemeente").await;
     let path = format!("/v1/cases/{id}/consent");
-    let in_days = |d: i64| doelpoort::clock::rfc3339(time::OffsetDateTime::now_utc() + time::Duration::days(d));
+    let in_days = |d: i64| doelpoort::types::clock::rfc3339(time::OffsetDateTime::now_utc() + time::Duration::days(d));
     let consent = |categories: serde_json::Value, organisations: serde_json::Value, until: String| json!({"categories": categories, "organisations": organisations, "until": until});
     let good = consent(json!(["leefgebieden"]), json!([ZVH]), in_days(30));
     let as_org = |slug: &'static str, body: serde_json::Value| {
@@ -258,7 +258,7 @@ async fn consent_is_recorded_by_members_within_its_scope(b: Backend) {
     assert!(r.body["id"].as_str().unwrap().starts_with("consent-"));
 
     let store = &gw.app().store;
-    let now = doelpoort::clock::rfc3339(time::OffsetDateTime::now_utc());
+    let now = doelpoort::types::clock::rfc3339(time::OffsetDateTime::now_utc());
     assert!(store.consent_covers(&id, "leefgebieden", ZVH, &now).await.unwrap());
     assert!(
         !store.consent_covers(&id, "zorg_samenvatting", ZVH, &now).await.unwrap(),

@@ -39,9 +39,10 @@ async fn no_client_certificate_gets_no_http_response(b: Backend) {
 async fn a_certificate_from_an_unknown_ca_is_refused(b: Backend) {
     let gw = Gateway::start(b).await;
     let politie = gw.org("politie");
-    let stranger = doelpoort::pki::CertificateAuthority::generate("Other CA", OffsetDateTime::now_utc()).unwrap();
+    let stranger =
+        doelpoort::crypto::pki::CertificateAuthority::generate("Other CA", OffsetDateTime::now_utc()).unwrap();
     let cert = stranger
-        .issue_client(&doelpoort::pki::ClientCertSpec::new(
+        .issue_client(&doelpoort::crypto::pki::ClientCertSpec::new(
             "Politie",
             &politie.oin,
             OffsetDateTime::now_utc(),

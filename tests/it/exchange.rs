@@ -275,16 +275,18 @@ async fn the_story_from_report_to_purge_leaves_an_exact_subject_report(b: Backen
     let app = gw.app();
     let covenant = app.covenant();
     let now = app.clock.now();
-    assert!(doelpoort::retention::purge_due(&app.store, &covenant, now, "test")
-        .await
-        .unwrap()
-        .is_empty());
+    assert!(
+        doelpoort::cases::retention::purge_due(&app.store, &covenant, now, "test")
+            .await
+            .unwrap()
+            .is_empty()
+    );
     let later = now
-        + time::Duration::days(i64::from(doelpoort::retention::retention_days(
+        + time::Duration::days(i64::from(doelpoort::cases::retention::retention_days(
             &covenant,
             &["briefing".into(), "focus".into()],
         )));
-    let purged = doelpoort::retention::purge_due(&app.store, &covenant, later, "test")
+    let purged = doelpoort::cases::retention::purge_due(&app.store, &covenant, later, "test")
         .await
         .unwrap();
     assert_eq!(purged, std::slice::from_ref(&case));
@@ -628,12 +630,12 @@ async fn a_master_key_rotation_rewraps_data_keys_and_content_still_opens(b: Back
     let old_id = old.id().to_owned();
     let new_secret = rand_bytes::<32>();
     let rotated = Keyring::new(MasterKey::new(&new_secret).unwrap(), vec![old]);
-    let n = doelpoort::retention::rewrap_all(&app.store, &rotated, app.clock.now(), "test")
+    let n = doelpoort::cases::retention::rewrap_all(&app.store, &rotated, app.clock.now(), "test")
         .await
         .unwrap();
     assert_eq!(n, 1);
     assert_eq!(
-        doelpoort::retention::rewrap_all(&app.store, &rotated, app.clock.now(), "test")
+        doelpoort::cases::retention::rewrap_all(&app.store, &rotated, app.clock.now(), "test")
             .await
             .unwrap(),
         0
@@ -824,7 +826,7 @@ async fn a_cached_read_never_outlives_the_facts_it_was_judged_on(b: Backend) {
     // A consent expires between two reads of a cached entry; nothing is written in between.
     let (case, focus) = scene(&gw, &[ZVH, WIJKTEAM], "focus", &[WIJKTEAM]).await;
     let until = time::OffsetDateTime::now_utc() + time::Duration::seconds(6);
-    wijkteam_consents(&gw, &case, &[ZVH], &doelpoort::clock::rfc3339(until)).await;
+    wijkteam_consents(&gw, &case, &[ZVH], &doelpoort::types::clock::rfc3339(until)).await;
     let ask = request(&case, &focus, "integraal_plan", &["leefgebieden"], &[WIJKTEAM]);
     let req = created(&call(&gw, "zvh", Method::POST, "/v1/requests", Some(ask)).await);
     let answer = json!({"items": [{"category": "leefgebieden", "content": "schulden 12k"}]});
@@ -876,7 +878,7 @@ async fn a_purged_case_leaves_the_cache_within_a_poll(b: Backend) {
     no_content(&regisseur(&gw, Method::POST, &close, json!({"reason": "afgerond"})).await);
     let app = gw.app();
     let later = app.clock.now() + time::Duration::days(3650);
-    let purged = doelpoort::retention::purge_due(&app.store, &app.covenant(), later, "test")
+    let purged = doelpoort::cases::retention::purge_due(&app.store, &app.covenant(), later, "test")
         .await
         .unwrap();
     assert_eq!(purged, vec![case.clone()]);

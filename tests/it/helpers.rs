@@ -5,9 +5,9 @@
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use bytes::Bytes;
-use doelpoort::clock::SystemClock;
-use doelpoort::pki::{CertificateAuthority, ClientCertSpec, IssuedCertificate, TokenKeyPair};
+use doelpoort::crypto::pki::{CertificateAuthority, ClientCertSpec, IssuedCertificate, TokenKeyPair};
 use doelpoort::server::RunningServer;
+use doelpoort::types::clock::SystemClock;
 use http_body_util::{BodyExt, Full};
 use hyper::{Method, Request, StatusCode};
 use hyper_util::rt::TokioIo;
@@ -107,7 +107,7 @@ impl Gateway {
             }
         };
         let listen: SocketAddr = "127.0.0.1:0".parse().unwrap();
-        let mut config = doelpoort::demo::prepare(dir.path(), listen, url.as_deref())
+        let mut config = doelpoort::cli::demo::prepare(dir.path(), listen, url.as_deref())
             .await
             .unwrap();
         adjust(&mut config);
@@ -158,7 +158,7 @@ impl Gateway {
         let read = |n: &str| std::fs::read_to_string(d.join(n)).unwrap();
         let cert_pem = read("cert.pem");
         let der = CertificateDer::from_pem_slice(cert_pem.as_bytes()).unwrap();
-        let facts = doelpoort::pki::cert_facts(&der).unwrap();
+        let facts = doelpoort::crypto::pki::cert_facts(&der).unwrap();
         Org {
             slug,
             oin: read("oin").trim().to_owned(),
@@ -477,5 +477,5 @@ pub async fn onboard(gw: &Gateway, oin: &str, kind: &str, roles: &[&str], signed
 
 /// An RFC 3339 instant `seconds` from now.
 pub fn at(seconds: i64) -> String {
-    doelpoort::clock::rfc3339(OffsetDateTime::now_utc() + time::Duration::seconds(seconds))
+    doelpoort::types::clock::rfc3339(OffsetDateTime::now_utc() + time::Duration::seconds(seconds))
 }

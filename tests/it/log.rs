@@ -3,10 +3,10 @@
 //! be written refuses instead of acknowledging.
 use crate::both;
 use crate::helpers::*;
-use doelpoort::clock::SystemClock;
 use doelpoort::log::chain::{Entry, Kind};
 use doelpoort::log::verify::{verify, VerifyError};
 use doelpoort::log::{Log, LogError};
+use doelpoort::types::clock::SystemClock;
 use std::sync::Arc;
 
 both!(
@@ -153,11 +153,11 @@ async fn verification_names_altered_missing_reordered_and_inserted_records(b: Ba
 async fn checkpoints_are_signed_and_a_forged_one_is_named(b: Backend) {
     let gw = Gateway::start(b).await;
     let store = gw.app().store.clone();
-    let key = doelpoort::pki::TokenKeyPair::generate().unwrap();
+    let key = doelpoort::crypto::pki::TokenKeyPair::generate().unwrap();
     let path = gw.dir.path().join("checkpoint-key.pem");
     std::fs::write(&path, &key.private_pem).unwrap();
     let signer = doelpoort::crypto::CheckpointSigner::from_file(&path).unwrap();
-    let clock: doelpoort::clock::SharedClock = Arc::new(SystemClock);
+    let clock: doelpoort::types::clock::SharedClock = Arc::new(SystemClock);
     let sealed = doelpoort::log::checkpoint::seal(&store, &signer, &clock)
         .await
         .unwrap()
@@ -176,7 +176,7 @@ async fn checkpoints_are_signed_and_a_forged_one_is_named(b: Backend) {
         verify(&store, Some(&configured), |_, _| {}).await.unwrap().checkpoints,
         1
     );
-    let other = doelpoort::pki::TokenKeyPair::generate().unwrap();
+    let other = doelpoort::crypto::pki::TokenKeyPair::generate().unwrap();
     std::fs::write(&path, &other.private_pem).unwrap();
     let forger = doelpoort::crypto::CheckpointSigner::from_file(&path).unwrap();
     // A checkpoint that verifies under its own key, but not the configured one: a re-sealed chain.

@@ -3,7 +3,7 @@
 //! the facts these calls record.
 use crate::both;
 use crate::helpers::*;
-use doelpoort::facts::{Facts, Flow, Setting};
+use doelpoort::cases::facts::{Facts, Flow, Setting};
 use doelpoort::log::chain::Kind;
 use doelpoort::store::LogFilter;
 use hyper::Method;

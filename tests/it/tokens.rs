@@ -283,7 +283,7 @@ async fn a_cached_token_stops_working_when_keys_rotate(b: Backend) {
             .status,
         200
     );
-    let new_key = doelpoort::pki::TokenKeyPair::generate().unwrap();
+    let new_key = doelpoort::crypto::pki::TokenKeyPair::generate().unwrap();
     let path = format!("/v1/admin/organisations/{}/keys", p.oin);
     let r = gw
         .admin(Method::PUT, &path, Some(json!({"jwks": new_key.jwks()})))

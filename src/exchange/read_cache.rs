@@ -10,7 +10,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use crate::facts::Recorded;
+use crate::cases::facts::Recorded;
 use crate::store::{ItemRow, RequestRows};
 
 /// Entries kept at most.

@@ -6,11 +6,11 @@
 //! Also here: re-wrapping every data key under the current master key after a rotation.
 use time::{Duration, OffsetDateTime};
 
-use crate::clock::{parse_rfc3339, rfc3339};
 use crate::covenant::Covenant;
 use crate::crypto::envelope::{Keyring, SealError, WrappedKey};
 use crate::log::chain::Entry;
 use crate::store::{Store, StoreError};
+use crate::types::clock::{parse_rfc3339, rfc3339};
 
 #[derive(Debug, thiserror::Error)]
 pub enum RetentionError {

@@ -5,9 +5,9 @@ use arc_swap::ArcSwap;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use crate::domain::{Oin, OrgKind, OrgStatus};
+use crate::edge::token::{decoding_key, TokenKey};
 use crate::store::{RegistryRows, Store, StoreError};
-use crate::token::{decoding_key, TokenKey};
+use crate::types::{Oin, OrgKind, OrgStatus};
 
 #[derive(Debug)]
 pub struct Organisation {

@@ -1,6 +1,6 @@
 //! Who acts: the organisation and user behind a request, with the request and trace ids its log records carry.
-use crate::domain::Oin;
 use crate::log::chain::Entry;
+use crate::types::Oin;
 
 #[derive(Debug, Clone)]
 pub struct Actor {

@@ -2,16 +2,21 @@
 //! membership the host's procesregisseur grants and withdraws, and closed when done (which starts retention).
 //! The BSN is kept only as its keyed pseudonym and sealed under the case's data key; every change is an `admin`
 //! record in the disclosure log, committed with the change.
+pub mod facts;
+pub mod lookups;
+pub mod meetings;
+pub mod retention;
+
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-pub use crate::actor::Actor;
-use crate::clock::{parse_rfc3339, rfc3339};
 use crate::crypto::envelope::{DataKey, Keyring, SealError};
 use crate::crypto::Pseudonymiser;
-use crate::domain::{Bsn, Oin, OrgStatus};
-use crate::registry::Snapshot;
+pub use crate::log::actor::Actor;
+use crate::orgs::registry::Snapshot;
 use crate::store::{CaseRow, MemberRow, Store, StoreError};
+use crate::types::clock::{parse_rfc3339, rfc3339};
+use crate::types::{Bsn, Oin, OrgStatus};
 
 /// Longest summary of a report, in characters.
 pub const SUMMARY_MAX: usize = 4000;

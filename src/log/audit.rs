@@ -5,11 +5,11 @@ use ring::digest;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::clock::rfc3339;
 use crate::crypto::Pseudonymiser;
-use crate::domain::{Bsn, Oin};
 use crate::log::chain::{Entry, Kind, Record};
 use crate::store::LogFilter;
+use crate::types::clock::rfc3339;
+use crate::types::{Bsn, Oin};
 
 /// Records per page when the caller names no limit, and at most.
 pub const DEFAULT_PAGE: i64 = 100;

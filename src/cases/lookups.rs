@@ -9,15 +9,15 @@ use std::num::NonZeroU32;
 use std::time::Duration;
 use utoipa::ToSchema;
 
-use crate::actor::Actor;
 use crate::cases::Subject;
 use crate::covenant::Covenant;
 use crate::crypto::Pseudonymiser;
-use crate::domain::{Bsn, Oin};
+use crate::log::actor::Actor;
 use crate::log::chain::{Entry, Kind};
 use crate::log::{Log, LogError, Released};
-use crate::registry::Snapshot;
+use crate::orgs::registry::Snapshot;
 use crate::store::{Store, StoreError};
+use crate::types::{Bsn, Oin};
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

@@ -12,9 +12,9 @@ use serde::Deserialize;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use crate::domain::UserRole;
-use crate::pki::TokenKeyPair;
-use crate::registry::Organisation;
+use crate::crypto::pki::TokenKeyPair;
+use crate::orgs::registry::Organisation;
+use crate::types::UserRole;
 
 /// Longest lifetime (`exp - iat`) a token may have.
 pub const MAX_LIFETIME_SECS: i64 = 3600;
@@ -421,7 +421,7 @@ pub fn sign(key: &TokenKeyPair, req: &TokenRequest<'_>) -> Result<String, jsonwe
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{OrgKind, OrgStatus};
+    use crate::types::{OrgKind, OrgStatus};
 
     fn org_with(key: &TokenKeyPair, oin: &str) -> Organisation {
         let mut keys = HashMap::new();

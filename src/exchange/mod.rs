@@ -2,6 +2,8 @@
 //! open meeting. Every item is judged by the decision point ([`Facts::decide`]) when it is offered and again when
 //! it is read. Content is sealed under the case's data key; it leaves the gateway only from [`Exchange::release`],
 //! which commits one `disclosure` record per source organisation before it hands back a [`Released`] body.
+pub mod read_cache;
+
 use ring::digest;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -9,18 +11,18 @@ use std::sync::Arc;
 use time::OffsetDateTime;
 use utoipa::ToSchema;
 
-use crate::actor::Actor;
-use crate::clock::{parse_rfc3339, rfc3339};
+use crate::cases::facts::{Facts, Recorded, Setting};
 use crate::config::ContentConfig;
+use crate::covenant::decision::Decision;
 use crate::covenant::Covenant;
 use crate::crypto::envelope::{DataKey, Keyring, SealError, WrappedKey};
-use crate::decision::Decision;
-use crate::facts::{Facts, Recorded, Setting};
+use crate::exchange::read_cache::{CachedRequest, RequestCache};
+use crate::log::actor::Actor;
 use crate::log::chain::{Entry, Kind};
 use crate::log::{Appended, Log, LogError, Released};
-use crate::read_cache::{CachedRequest, RequestCache};
-use crate::registry::Snapshot;
+use crate::orgs::registry::Snapshot;
 use crate::store::{CaseRow, ItemRow, MeetingRow, RequestRow, RequestRows, Store, StoreError};
+use crate::types::clock::{parse_rfc3339, rfc3339};
 
 /// Longest reason for declining, in characters.
 const REASON_MAX: usize = 500;
@@ -462,7 +464,7 @@ impl Exchange<'_> {
         }
         let mut addressees: Vec<String> = Vec::new();
         for (i, a) in new.addressees.iter().enumerate() {
-            let oin: crate::domain::Oin = a
+            let oin: crate::types::Oin = a
                 .parse()
                 .map_err(|_| ExchangeError::Validation(format!("addressees[{i}]: an OIN is exactly 20 digits")))?;
             if oin == actor.oin {

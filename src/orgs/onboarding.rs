@@ -5,13 +5,13 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use utoipa::ToSchema;
 
-use crate::clock::rfc3339;
 use crate::covenant::Covenant;
-use crate::domain::{Oin, OrgKind, OrgStatus};
+use crate::crypto::pki::{CertificateAuthority, ClientCertSpec, IssuedCertificate, PkiError};
+use crate::edge::token::parse_jwks;
 use crate::log::chain::Entry;
-use crate::pki::{CertificateAuthority, ClientCertSpec, IssuedCertificate, PkiError};
 use crate::store::{AdminActionRow, CertificateRow, KeyRow, NewOrganisation, OrgRow, SignatureRow, Store, StoreError};
-use crate::token::parse_jwks;
+use crate::types::clock::rfc3339;
+use crate::types::{Oin, OrgKind, OrgStatus};
 
 #[derive(Debug, thiserror::Error)]
 pub enum OnboardingError {
@@ -78,7 +78,7 @@ impl Actor {
 
     /// The `admin` record of `action` on `target`, stamped with the request's ids.
     pub fn admin_entry(&self, action: &str, target: &str, detail: serde_json::Value) -> Entry {
-        crate::actor::stamp(
+        crate::log::actor::stamp(
             Entry::admin(self.oin.clone(), &self.sub, action, target, detail.to_string()),
             self.request_id.as_ref(),
             self.trace.as_ref(),
@@ -183,7 +183,7 @@ pub async fn add(
     let kind: OrgKind = new
         .kind
         .parse()
-        .map_err(|e: crate::domain::ParseError| OnboardingError::Validation(e.to_string()))?;
+        .map_err(|e: crate::types::ParseError| OnboardingError::Validation(e.to_string()))?;
     if new.covenant_roles.is_empty() {
         return Err(OnboardingError::Validation(
             "covenant_roles: at least one role is required".into(),

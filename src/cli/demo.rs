@@ -7,10 +7,11 @@ use std::path::{Path, PathBuf};
 use time::OffsetDateTime;
 use x509_parser::prelude::{FromDer, GeneralName, X509Certificate};
 
+use crate::cli::{say, Failure};
 use crate::config::Config;
 use crate::covenant::Covenant;
-use crate::onboarding::{self, Actor, NewOrg, Signature};
-use crate::pki::{CertificateAuthority, ClientCertSpec, TokenKeyPair};
+use crate::crypto::pki::{CertificateAuthority, ClientCertSpec, TokenKeyPair};
+use crate::orgs::onboarding::{self, Actor, NewOrg, Signature};
 
 /// The demo's host organisation (the ZVH).
 pub const HOST_OIN: &str = "00000099000000000001";
@@ -88,15 +89,15 @@ pub const ORGS: [DemoOrg; 8] = [
 const SAMPLE_COVENANT: [(&str, &str); 3] = [
     (
         crate::covenant::METADATA_FILE,
-        include_str!("../policies/covenant.toml"),
+        include_str!("../../policies/covenant.toml"),
     ),
     (
         crate::covenant::MODEL_FILE,
-        include_str!("../policies/covenant_model.conf"),
+        include_str!("../../policies/covenant_model.conf"),
     ),
     (
         crate::covenant::POLICY_FILE,
-        include_str!("../policies/covenant_policy.csv"),
+        include_str!("../../policies/covenant_policy.csv"),
     ),
 ];
 
@@ -109,7 +110,7 @@ pub enum DemoError {
     #[error("the system's random number generator failed")]
     Random,
     #[error(transparent)]
-    Pki(#[from] crate::pki::PkiError),
+    Pki(#[from] crate::crypto::pki::PkiError),
     #[error(transparent)]
     Covenant(#[from] crate::covenant::CovenantError),
     #[error(transparent)]
@@ -118,6 +119,34 @@ pub enum DemoError {
     Store(#[from] crate::store::StoreError),
     #[error(transparent)]
     Onboarding(#[from] onboarding::OnboardingError),
+}
+
+/// Create (or reuse) a demo directory with CA, certificates, keys and database, then serve.
+#[derive(Debug, clap::Args)]
+pub struct DemoArgs {
+    #[arg(long, default_value = "demo")]
+    pub dir: PathBuf,
+    #[arg(long, default_value = "127.0.0.1:8443")]
+    pub listen: SocketAddr,
+    /// Use this database instead of DIR/doelpoort.db (for example PostgreSQL); a later `serve --config
+    /// DIR/doelpoort.toml` needs DOELPOORT_DATABASE_URL set to the same.
+    #[arg(long)]
+    pub database_url: Option<String>,
+}
+
+/// `doelpoort demo`: prepares the directory, serves, and prints the lines to paste.
+///
+/// # Errors
+/// The directory cannot be prepared or the gateway cannot start.
+pub async fn run(args: DemoArgs) -> Result<(), Failure> {
+    let config = prepare(&args.dir, args.listen, args.database_url.as_deref()).await?;
+    let signal = crate::server::shutdown_signal()?;
+    let server = crate::server::start(config, std::sync::Arc::new(crate::types::clock::SystemClock)).await?;
+    let exe = std::env::current_exe().unwrap_or_else(|_| PathBuf::from("doelpoort"));
+    let dir = args.dir.canonicalize()?;
+    say!("{}", instructions(&dir, server.addr, server.metrics_addr, &exe));
+    crate::server::run_until(server, signal).await;
+    Ok(())
 }
 
 /// Creates (or reuses) the demo directory and returns the configuration to serve with. `database_url`

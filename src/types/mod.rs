@@ -1,5 +1,6 @@
 //! Newtypes that parse once at the edge; inside the gateway nothing re-validates them.
 mod bsn;
+pub mod clock;
 mod oin;
 mod org;
 mod role;

@@ -4,12 +4,12 @@
 //! so a response of many items reads the database once and every item is judged by the same facts.
 use time::OffsetDateTime;
 
-use crate::clock::rfc3339;
+use crate::covenant::decision::{Decision, Party, Question};
 use crate::covenant::Covenant;
-use crate::decision::{Decision, Party, Question};
-use crate::domain::OrgStatus;
-use crate::registry::Snapshot;
+use crate::orgs::registry::Snapshot;
 use crate::store::{AttendeeRow, CaseRow, ConsentScope, MeetingRow, Store, StoreError};
+use crate::types::clock::rfc3339;
+use crate::types::OrgStatus;
 
 /// Where data flows: in answer to a request (membership counts, attendance does not) or as a share inside a
 /// meeting (the attendees of the open meeting only).
@@ -156,8 +156,8 @@ impl Recorded {
         };
         // Requests are prepared before a meeting; shares happen in it.
         let meeting_open = match setting {
-            Setting::Request => crate::meetings::not_over(&self.meeting, self.now),
-            Setting::MeetingShare => crate::meetings::in_session(&self.meeting, self.now),
+            Setting::Request => crate::cases::meetings::not_over(&self.meeting, self.now),
+            Setting::MeetingShare => crate::cases::meetings::in_session(&self.meeting, self.now),
         };
         Facts {
             meeting_type: self.meeting.meeting_type.clone(),

@@ -6,12 +6,12 @@ use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime};
 use utoipa::ToSchema;
 
-use crate::actor::Actor;
-use crate::clock::{parse_rfc3339, rfc3339};
 use crate::covenant::Covenant;
-use crate::domain::{Oin, OrgKind, OrgStatus};
-use crate::registry::Snapshot;
+use crate::log::actor::Actor;
+use crate::orgs::registry::Snapshot;
 use crate::store::{AttendeeRow, Change, MeetingRow, Store, StoreError};
+use crate::types::clock::{parse_rfc3339, rfc3339};
+use crate::types::{Oin, OrgKind, OrgStatus};
 
 /// Longest window of one meeting.
 pub const MAX_WINDOW: Duration = Duration::days(31);

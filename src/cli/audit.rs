@@ -1,0 +1,82 @@
+//! `doelpoort audit verify` and `doelpoort audit export`.
+use super::{say, usage, ConfigArg, ExportArgs, ExportFormat, Failure};
+use crate::orgs::onboarding::Actor;
+use crate::types::clock::{Clock, SystemClock};
+
+pub async fn verify(c: &ConfigArg) -> Result<(), Failure> {
+    let (config, store) = super::open(c).await?;
+    let trusted = match &config.log.checkpoint_key_file {
+        Some(path) => {
+            let mut keys = vec![crate::crypto::CheckpointSigner::from_file(path)?.public_key()];
+            keys.extend(config.log.retired_checkpoint_keys.iter().cloned());
+            Some(keys)
+        }
+        None => {
+            eprintln!("note: no log.checkpoint_key_file is configured, so checkpoint keys are not compared with it");
+            None
+        }
+    };
+    let bar = indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::stderr());
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} records ({per_sec})")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let result = crate::log::verify::verify(&store, trusted.as_deref(), |done, total| {
+        bar.set_length(u64::try_from(total).unwrap_or(0));
+        bar.set_position(u64::try_from(done).unwrap_or(0));
+    })
+    .await;
+    bar.finish_and_clear();
+    store.close().await;
+    let report = result?;
+    say!(
+        "the disclosure log is intact: {} records, {} checkpoints, head {}",
+        report.records,
+        report.checkpoints,
+        report.head_hash
+    );
+    Ok(())
+}
+
+pub async fn export(a: ExportArgs) -> Result<(), Failure> {
+    let (config, store) = super::open(&a.c).await?;
+    let secret = match (&config.log.pseudonym_key_file, &a.bsn) {
+        (Some(path), _) => crate::crypto::read_secret(path)?,
+        (None, Some(_)) => return Err(usage("--bsn needs log.pseudonym_key_file in the configuration")),
+        // Without a BSN filter the key only signs cursors, which an export does not use.
+        (None, None) => vec![0u8; 32],
+    };
+    let pseudonyms = crate::crypto::Pseudonymiser::new(&secret);
+    let filters = crate::log::audit::Filters {
+        bsn: a.bsn,
+        case_id: a.case_id,
+        organisation: a.organisation,
+        kind: a.kind,
+        from: a.from,
+        to: a.to,
+        ..Default::default()
+    };
+    let query = filters.parse(&pseudonyms, None).map_err(|e| usage(e.to_string()))?;
+    let actor = Actor::command_line();
+    let entry = crate::log::audit::read_entry("audit.export", None, &actor.sub, &query.filter, None);
+    let now = crate::types::clock::rfc3339(SystemClock.now());
+    store.append_log(vec![entry], &now).await?;
+    let format = match a.format {
+        ExportFormat::Jsonl => crate::log::audit::Format::Jsonl,
+        ExportFormat::Csv => crate::log::audit::Format::Csv,
+    };
+    let count = match &a.out {
+        Some(path) => {
+            let file = std::fs::File::create(path)
+                .map_err(|e| Failure::from(format!("cannot create {}: {e}", path.display())))?;
+            crate::log::audit::export(&store, &query.filter, format, file).await
+        }
+        None => crate::log::audit::export(&store, &query.filter, format, std::io::stdout().lock()).await,
+    };
+    store.close().await;
+    let count = count?;
+    if a.out.is_some() {
+        say!("exported {count} records");
+    }
+    Ok(())
+}

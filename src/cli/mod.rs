@@ -1,0 +1,382 @@
+//! The command line's subcommands: each parses nothing itself (clap does) and calls the library. Errors become a
+//! [`Failure`] with the exit code `main` returns: 1 for a runtime failure, 2 for a usage error.
+pub mod audit;
+pub mod demo;
+pub mod org;
+pub mod token;
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use crate::config::Config;
+use crate::store::Store;
+use crate::types::clock::{Clock, SystemClock};
+
+#[derive(Parser)]
+#[command(
+    name = "doelpoort",
+    version,
+    about = "Secure information-exchange gateway for a Zorg- en Veiligheidshuis"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Create (or reuse) a demo directory with CA, certificates, keys and database, then serve.
+    Demo(demo::DemoArgs),
+    /// Start the gateway with a production configuration.
+    Serve(ConfigArg),
+    /// Apply database migrations.
+    Migrate(ConfigArg),
+    /// Onboard and manage organisations.
+    #[command(subcommand)]
+    Org(OrgCommand),
+    /// Client certificates from the gateway's own CA.
+    #[command(subcommand)]
+    Cert(CertCommand),
+    /// The disclosure log.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+    /// The covenant files: check them, or explain one decision.
+    #[command(subcommand)]
+    Covenant(CovenantCommand),
+    /// Purge the content of closed cases whose retention period has passed (`serve` also does this periodically).
+    Purge(ConfigArg),
+    /// Content encryption at rest.
+    #[command(subcommand)]
+    Content(ContentCommand),
+    /// Development helper: print a token signed with a demo organisation's key, bound to its demo certificate.
+    Token(token::TokenArgs),
+}
+
+#[derive(Args)]
+pub struct ConfigArg {
+    #[arg(long)]
+    pub config: PathBuf,
+}
+
+#[derive(Subcommand)]
+pub enum OrgCommand {
+    /// Onboard an organisation.
+    Add {
+        #[command(flatten)]
+        c: ConfigArg,
+        #[arg(long)]
+        oin: String,
+        #[arg(long)]
+        name: String,
+        /// ketenpartner, convenantpartner or incidenteel
+        #[arg(long)]
+        kind: String,
+        /// Covenant roles, comma separated.
+        #[arg(long, value_delimiter = ',')]
+        roles: Vec<String>,
+        /// File with the organisation's public token keys (JWKS).
+        #[arg(long)]
+        jwks: PathBuf,
+    },
+    /// List organisations.
+    List(ConfigArg),
+    /// Record a covenant signature.
+    Sign {
+        #[command(flatten)]
+        c: ConfigArg,
+        #[arg(long)]
+        oin: String,
+        #[arg(long = "covenant-version")]
+        version: String,
+        /// YYYY-MM-DD
+        #[arg(long)]
+        signed_on: String,
+        #[arg(long)]
+        signatory: String,
+    },
+    /// Replace the organisation's token keys.
+    RotateKeys {
+        #[command(flatten)]
+        c: ConfigArg,
+        #[arg(long)]
+        oin: String,
+        #[arg(long)]
+        jwks: PathBuf,
+    },
+    /// Suspend an organisation.
+    Suspend(Lifecycle),
+    /// Reinstate a suspended organisation.
+    Reinstate(Lifecycle),
+    /// Offboard an organisation (revokes the certificates the gateway issued to it).
+    Offboard(Lifecycle),
+}
+
+#[derive(Args)]
+pub struct Lifecycle {
+    #[command(flatten)]
+    pub c: ConfigArg,
+    #[arg(long)]
+    pub oin: String,
+    #[arg(long)]
+    pub reason: String,
+}
+
+#[derive(Subcommand)]
+pub enum ContentCommand {
+    /// Re-wrap every case's data key under the current master key (after a rotation: the new key in
+    /// `content.master_key_file`, the old one in `content.retired_master_key_files`). Content is not touched.
+    Rewrap(ConfigArg),
+}
+
+#[derive(Subcommand)]
+pub enum AuditCommand {
+    /// Verify the whole chain and every checkpoint signature; exit 1 naming the first bad record.
+    Verify(ConfigArg),
+    /// Export records (oldest first) to stdout or a file; the export itself is recorded in the log first.
+    Export(ExportArgs),
+}
+
+#[derive(Subcommand)]
+pub enum CovenantCommand {
+    /// Validate the covenant files (default `policies/`); every problem is named with its file and line.
+    Check {
+        #[arg(default_value = "policies")]
+        dir: PathBuf,
+    },
+    /// Explain whether role FROM may share CATEGORY with role TO in a meeting of type MEETING_TYPE for PURPOSE:
+    /// the rules and articles that decide it (casbin's answer and the gateway's compiled index, side by side).
+    Explain {
+        #[arg(long, default_value = "policies")]
+        dir: PathBuf,
+        #[arg(long)]
+        from: String,
+        #[arg(long)]
+        to: String,
+        #[arg(long)]
+        meeting_type: String,
+        #[arg(long)]
+        purpose: String,
+        #[arg(long)]
+        category: String,
+    },
+}
+
+#[derive(Args)]
+pub struct ExportArgs {
+    #[command(flatten)]
+    pub c: ConfigArg,
+    /// Records about this person (matched through the pseudonym; needs log.pseudonym_key_file).
+    #[arg(long)]
+    pub bsn: Option<String>,
+    #[arg(long)]
+    pub case_id: Option<String>,
+    /// OIN of an organisation that was source or recipient.
+    #[arg(long)]
+    pub organisation: Option<String>,
+    /// Comma-separated kinds: disclosure, refusal, lookup, admin.
+    #[arg(long)]
+    pub kind: Option<String>,
+    /// RFC 3339; records at or after.
+    #[arg(long)]
+    pub from: Option<String>,
+    /// RFC 3339; records before.
+    #[arg(long)]
+    pub to: Option<String>,
+    #[arg(long, value_enum)]
+    pub format: ExportFormat,
+    /// Write here instead of stdout.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub enum ExportFormat {
+    Jsonl,
+    Csv,
+}
+
+#[derive(Subcommand)]
+pub enum CertCommand {
+    /// Issue a client certificate for an OIN into DIR (cert.pem, key.pem).
+    Issue {
+        #[command(flatten)]
+        c: ConfigArg,
+        #[arg(long)]
+        oin: String,
+        #[arg(long)]
+        out: PathBuf,
+        /// Subject name; defaults to the organisation's name.
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long, default_value_t = 365)]
+        days: i64,
+    },
+    /// Revoke a certificate by serial number (hex); running gateways pick it up without a restart.
+    Revoke {
+        #[command(flatten)]
+        c: ConfigArg,
+        #[arg(long)]
+        serial: String,
+        #[arg(long, default_value = "revoked by an administrator")]
+        reason: String,
+    },
+}
+
+/// Prints a line to stdout; a closed stdout (say, `doelpoort demo | head`) must not bring the gateway down.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout().lock(), $($arg)*);
+    }};
+}
+pub(crate) use say;
+
+/// A failure with the exit code it maps to.
+#[derive(Debug)]
+pub struct Failure {
+    pub code: u8,
+    pub message: String,
+}
+
+impl<E: std::fmt::Display> From<E> for Failure {
+    fn from(e: E) -> Self {
+        Failure {
+            code: 1,
+            message: e.to_string(),
+        }
+    }
+}
+
+pub(crate) fn usage(message: impl Into<String>) -> Failure {
+    Failure {
+        code: 2,
+        message: message.into(),
+    }
+}
+
+/// Runs one subcommand.
+///
+/// # Errors
+/// The subcommand failed; the [`Failure`] says with which exit code.
+pub async fn run(command: Command) -> Result<(), Failure> {
+    match command {
+        Command::Demo(args) => demo::run(args).await,
+        Command::Serve(c) => serve(&c).await,
+        Command::Migrate(c) => {
+            open(&c).await?.1.close().await;
+            say!("migrations applied");
+            Ok(())
+        }
+        Command::Purge(c) => purge(&c).await,
+        Command::Content(ContentCommand::Rewrap(c)) => rewrap(&c).await,
+        Command::Org(o) => org::org(o).await,
+        Command::Cert(c) => org::cert(c).await,
+        Command::Audit(AuditCommand::Verify(c)) => audit::verify(&c).await,
+        Command::Audit(AuditCommand::Export(a)) => audit::export(a).await,
+        Command::Covenant(CovenantCommand::Check { dir }) => covenant_check(&dir),
+        Command::Covenant(CovenantCommand::Explain {
+            dir,
+            from,
+            to,
+            meeting_type,
+            purpose,
+            category,
+        }) => {
+            let question = crate::covenant::explain::Question {
+                from,
+                to,
+                meeting_type,
+                purpose,
+                category,
+            };
+            covenant_explain(&dir, &question).await
+        }
+        Command::Token(args) => {
+            say!("{}", token::demo_token(&args)?);
+            Ok(())
+        }
+    }
+}
+
+async fn serve(c: &ConfigArg) -> Result<(), Failure> {
+    let config = Config::load(&c.config)?;
+    let signal = crate::server::shutdown_signal()?;
+    let server = crate::server::start(config, Arc::new(SystemClock)).await?;
+    crate::server::run_until(server, signal).await;
+    Ok(())
+}
+
+/// The configuration and its database, migrated.
+pub(crate) async fn open(c: &ConfigArg) -> Result<(Config, Store), Failure> {
+    let config = Config::load(&c.config)?;
+    let store = crate::server::open_store(&config).await?;
+    Ok((config, store))
+}
+
+async fn purge(c: &ConfigArg) -> Result<(), Failure> {
+    let (config, store) = open(c).await?;
+    let covenant = crate::covenant::Covenant::load(&config.covenant_dir)?;
+    let actor = crate::orgs::onboarding::Actor::command_line();
+    let purged = crate::cases::retention::purge_due(&store, &covenant, SystemClock.now(), &actor.sub).await;
+    store.close().await;
+    say!("purged {} case(s) whose retention period has passed", purged?.len());
+    Ok(())
+}
+
+async fn rewrap(c: &ConfigArg) -> Result<(), Failure> {
+    let (config, store) = open(c).await?;
+    let keys = crate::crypto::envelope::Keyring::from_config(&config.content)?;
+    let actor = crate::orgs::onboarding::Actor::command_line();
+    let rewrapped = crate::cases::retention::rewrap_all(&store, &keys, SystemClock.now(), &actor.sub).await;
+    store.close().await;
+    say!(
+        "re-wrapped {} data key(s) under master key {}",
+        rewrapped?,
+        keys.current().id()
+    );
+    Ok(())
+}
+
+fn covenant_check(dir: &std::path::Path) -> Result<(), Failure> {
+    let c = crate::covenant::Covenant::load(dir)?;
+    say!(
+        "covenant {} is consistent: {} roles, {} meeting types, {} categories, {} rules",
+        c.version,
+        c.roles.len(),
+        c.meeting_types.len(),
+        c.categories.len(),
+        c.rules.lines().len()
+    );
+    Ok(())
+}
+
+async fn covenant_explain(dir: &std::path::Path, question: &crate::covenant::explain::Question) -> Result<(), Failure> {
+    let text = crate::covenant::explain::explain(dir, question)
+        .await
+        .map_err(|e| match e {
+            crate::covenant::explain::ExplainError::Unknown(m) => usage(m),
+            other => Failure::from(other),
+        })?;
+    say!("{text}");
+    Ok(())
+}
+
+/// Reads a text file for a subcommand.
+pub(crate) fn read_file(path: &std::path::Path) -> Result<String, Failure> {
+    std::fs::read_to_string(path).map_err(|e| Failure::from(format!("cannot read {}: {e}", path.display())))
+}
+
+/// Writes a private key (owner-readable only).
+pub(crate) fn write_private(path: &std::path::Path, content: &str) -> Result<(), Failure> {
+    use std::io::Write as _;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    options.open(path)?.write_all(content.as_bytes())?;
+    Ok(())
+}
