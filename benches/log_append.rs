@@ -42,10 +42,9 @@ async fn measure(writers: usize, grouped: bool, store: &Store, log: &Log) -> (f6
                     if grouped {
                         log.append(entry()).await.unwrap();
                     } else {
-                        store
-                            .append_log(vec![entry()], &rfc3339(time::OffsetDateTime::now_utc()))
-                            .await
-                            .unwrap();
+                        let tx = store.begin().await.unwrap();
+                        let now = rfc3339(time::OffsetDateTime::now_utc());
+                        doelpoort::log::commit_with(tx, entry(), &now).await.unwrap();
                     }
                     latencies.push(t.elapsed());
                 }

@@ -44,10 +44,10 @@ async fn fill(store: &Store, n: usize) -> Vec<Vec<u8>> {
     while i < n {
         let batch: Vec<Entry> = (i..(i + 20_000).min(n)).map(entry).collect();
         i += batch.len();
-        let records: Vec<Record> = store
-            .append_log(batch, &rfc3339(time::OffsetDateTime::now_utc()))
-            .await
-            .unwrap();
+        let mut tx = store.begin().await.unwrap();
+        let now = rfc3339(time::OffsetDateTime::now_utc());
+        let records: Vec<Record> = doelpoort::log::record_in(&mut tx, batch, &now).await.unwrap();
+        tx.commit().await.unwrap();
         encodings.extend(records.iter().map(Record::encode));
     }
     println!("  prepared {n} records in {:.1} s", started.elapsed().as_secs_f64());
@@ -72,7 +72,9 @@ async fn run(db: BenchDb, n: usize) {
     let bytes: usize = encodings.iter().map(Vec::len).sum();
     let plain = plain_hash_rate(&encodings);
     let started = Instant::now();
-    let report = verify(&store, None, |_, _| {}).await.unwrap();
+    let report = verify(&doelpoort::log::Records::new(store.clone()), None, |_, _| {})
+        .await
+        .unwrap();
     let verified = report.records as f64 / started.elapsed().as_secs_f64();
     assert_eq!(report.records as usize, n);
     println!(

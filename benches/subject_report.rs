@@ -106,6 +106,7 @@ fn percentile(sorted: &[Duration], p: usize) -> Duration {
 
 async fn run(db: BenchDb, n: i64) {
     let store = db.open().await;
+    let records = doelpoort::log::Records::new(store.clone());
     load(&db, n).await;
     let partner: Oin = "00000099000000000005".parse().unwrap();
     let report = |label: &str, mut times: Vec<Duration>, rows: usize| {
@@ -126,8 +127,8 @@ async fn run(db: BenchDb, n: i64) {
     for k in 0..SAMPLES {
         let subject = format!("{:064x}", (k as i64 * 7_919 + 13) % SUBJECTS);
         let t = Instant::now();
-        let rows = store
-            .log_query(
+        let rows = records
+            .query(
                 &subject_filter(subject.clone(), None),
                 i64::MAX,
                 true,
@@ -138,8 +139,8 @@ async fn run(db: BenchDb, n: i64) {
         fg.push(t.elapsed());
         fg_rows += rows.len();
         let t = Instant::now();
-        let rows = store
-            .log_query(
+        let rows = records
+            .query(
                 &subject_filter(subject, Some(&partner)),
                 i64::MAX,
                 true,
@@ -150,7 +151,11 @@ async fn run(db: BenchDb, n: i64) {
         scoped.push(t.elapsed());
         scoped_rows += rows.len();
         let t = Instant::now();
-        store.record_hash((k as i64 * 104_729) % n + 1).await.unwrap().unwrap();
+        records
+            .record_hash((k as i64 * 104_729) % n + 1)
+            .await
+            .unwrap()
+            .unwrap();
         by_key.push(t.elapsed());
     }
     assert!(fg_rows > 0, "the sampled subjects have records");

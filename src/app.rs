@@ -148,7 +148,7 @@ impl App {
             Some(path) => Config::load(path)?.content,
             None => self.config.content.clone(),
         };
-        let next = Keyring::from_config(&content)?;
+        let next = content.keyring()?;
         if let Some(id) = self
             .store
             .master_keys_in_use()

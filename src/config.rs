@@ -8,6 +8,10 @@ use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
+use crate::edge::tls::TlsConfig;
+use crate::edge::Limits;
+use crate::exchange::ContentConfig;
+use crate::log::LogConfig;
 use crate::types::Oin;
 
 #[derive(Debug, thiserror::Error)]
@@ -49,122 +53,6 @@ pub struct Config {
     /// The file this was read from; SIGHUP reads its master key files again (see [`crate::app::App::reload_keys`]).
     #[serde(skip)]
     pub source: Option<PathBuf>,
-}
-
-/// Encryption of case content at rest.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct ContentConfig {
-    /// The master key (64 hex digits) that wraps every case's data key; `serve` refuses to start without it.
-    pub master_key_file: Option<PathBuf>,
-    /// Earlier master keys, still needed to unwrap data keys until `doelpoort content rewrap` has re-wrapped them.
-    pub retired_master_key_files: Vec<PathBuf>,
-    /// Largest item of content (its JSON text), in bytes.
-    pub max_item_bytes: usize,
-    /// Most items in one response or share.
-    pub max_items: usize,
-    /// How often `serve` purges cases whose retention has ended.
-    pub purge_interval_secs: u64,
-}
-
-impl Default for ContentConfig {
-    fn default() -> Self {
-        ContentConfig {
-            master_key_file: None,
-            retired_master_key_files: Vec::new(),
-            max_item_bytes: 64 * 1024,
-            max_items: 100,
-            purge_interval_secs: 3600,
-        }
-    }
-}
-
-/// The disclosure log: its two keys (files; `serve` refuses to start without them) and its pace.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct LogConfig {
-    /// HMAC key (64+ hex digits) that turns a BSN into the subject pseudonym of records and signs paging cursors.
-    pub pseudonym_key_file: Option<PathBuf>,
-    /// Ed25519 key (PKCS#8 PEM) that signs checkpoints.
-    pub checkpoint_key_file: Option<PathBuf>,
-    /// Public keys (base64url) of earlier checkpoint keys whose checkpoints `audit verify` still accepts.
-    pub retired_checkpoint_keys: Vec<String>,
-    /// Seconds between checkpoints (one is also sealed at shutdown).
-    pub checkpoint_interval_secs: u64,
-    /// Records committed in one transaction at most.
-    pub batch_max: usize,
-    /// How long a request waits for its record to commit before it fails closed with 503.
-    pub append_timeout_millis: u64,
-}
-
-impl Default for LogConfig {
-    fn default() -> Self {
-        LogConfig {
-            pseudonym_key_file: None,
-            checkpoint_key_file: None,
-            retired_checkpoint_keys: Vec::new(),
-            checkpoint_interval_secs: 300,
-            batch_max: 1024,
-            append_timeout_millis: 10_000,
-        }
-    }
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TlsConfig {
-    /// Server certificate chain (PEM), leaf first.
-    pub cert_file: PathBuf,
-    /// Server private key (PEM, PKCS#8).
-    pub key_file: PathBuf,
-    /// Trust anchors for client certificates (PEM files, one or more certificates each).
-    pub client_ca_files: Vec<PathBuf>,
-    /// Revocation lists (PEM or DER) for every issuing CA whose key the gateway does not hold.
-    #[serde(default)]
-    pub crl_files: Vec<PathBuf>,
-    /// The gateway's own CA (development or private-CA deployments): certificate and key. With it the gateway
-    /// issues client certificates and signs its own revocation list.
-    #[serde(default)]
-    pub own_ca_cert_file: Option<PathBuf>,
-    #[serde(default)]
-    pub own_ca_key_file: Option<PathBuf>,
-}
-
-/// Limits on what one client may take.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct Limits {
-    pub body_bytes: usize,
-    pub handshake_timeout_secs: u64,
-    pub header_timeout_secs: u64,
-    pub request_timeout_secs: u64,
-    pub max_connections: usize,
-    pub max_header_bytes: usize,
-    /// Allowed clock skew when checking token times.
-    pub token_leeway_secs: u64,
-    /// Verified tokens kept in the cache at most.
-    pub token_cache_entries: usize,
-    /// How often the server looks for onboarding or revocation changes made by another process.
-    pub registry_poll_millis: u64,
-    /// Hit/no-hit lookups per user per minute (429 beyond).
-    pub lookups_per_minute: u32,
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Limits {
-            body_bytes: 1024 * 1024,
-            handshake_timeout_secs: 10,
-            header_timeout_secs: 10,
-            request_timeout_secs: 30,
-            max_connections: 1024,
-            max_header_bytes: 16 * 1024,
-            token_leeway_secs: 30,
-            token_cache_entries: 10_000,
-            registry_poll_millis: 1000,
-            lookups_per_minute: 30,
-        }
-    }
 }
 
 fn default_listen() -> SocketAddr {

@@ -50,7 +50,7 @@ struct LogKeys {
 }
 
 fn load_keys(config: &Config) -> Result<LogKeys, StartError> {
-    let master = Keyring::from_config(&config.content)?;
+    let master = config.content.keyring()?;
     let config = &config.log;
     let pseudonym = config
         .pseudonym_key_file
@@ -184,7 +184,14 @@ pub async fn start(config: Config, clock: SharedClock) -> Result<RunningServer, 
     let checkpoints = tokio::spawn({
         let (store, clock) = (app.store.clone(), app.clock.clone());
         async move {
-            crate::log::checkpoint::run(store, keys.signer, clock, checkpoint_interval, drained_rx).await;
+            crate::log::checkpoint::run(
+                crate::log::Records::new(store),
+                keys.signer,
+                clock,
+                checkpoint_interval,
+                drained_rx,
+            )
+            .await;
         }
     });
     tracing::info!(%addr, %metrics_addr, "doelpoort is serving");

@@ -118,12 +118,12 @@ const NOW: i64 = 1_800_000_000;
 
 fn token_fixture() -> TokenFixture {
     let key = doelpoort::crypto::pki::TokenKeyPair::generate().unwrap();
-    let accepted = doelpoort::edge::token::parse_jwks(&key.jwks()).unwrap();
+    let accepted = doelpoort::crypto::jwks::parse_jwks(&key.jwks()).unwrap();
     let mut keys = HashMap::new();
     for k in accepted {
         keys.insert(
             k.kid.clone(),
-            doelpoort::edge::token::decoding_key(k.alg, &k.jwk).unwrap(),
+            doelpoort::crypto::jwks::decoding_key(k.alg, &k.jwk).unwrap(),
         );
     }
     let org = doelpoort::orgs::registry::Organisation {

@@ -1,19 +1,16 @@
 //! `/v1/admin/…`: onboarding and lifecycle of organisations, certificate revocation. Host `admin` role only.
-use axum::extract::{FromRequestParts, Path, State};
-use axum::http::request::Parts;
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::api::error::{ApiError, Problem};
+use crate::api::extractors::Admin;
 use crate::api::json::{Json, Query};
-use crate::api::trace::RequestContext;
 use crate::app::AppState;
-use crate::edge::identity::Caller;
 use crate::log::chain::Kind;
+use crate::log::LogFilter;
 use crate::orgs::onboarding::{self, Actor, NewOrg, OrgView, Signature, Transition};
-use crate::store::LogFilter;
-use crate::types::UserRole;
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -70,27 +67,6 @@ pub struct AdminAction {
 pub struct ActionsQuery {
     /// How many of the most recent actions (1–1000, default 100).
     pub limit: Option<i64>,
-}
-
-/// The host's administrator behind a request, with the request's ids for the records its actions write; refuses
-/// (403) anyone without the `admin` role.
-pub struct Admin(pub Actor);
-
-impl FromRequestParts<AppState> for Admin {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, app: &AppState) -> Result<Self, Self::Rejection> {
-        let caller = Caller::from_request_parts(parts, app).await?;
-        caller.require(UserRole::Admin)?;
-        let Ok(ctx) = RequestContext::from_request_parts(parts, app).await;
-        let actor = ctx.actor(&caller);
-        Ok(Admin(Actor {
-            oin: Some(actor.oin.to_string()),
-            sub: actor.sub,
-            request_id: actor.request_id,
-            trace: actor.trace,
-        }))
-    }
 }
 
 /// Onboard a new organisation.
@@ -262,7 +238,7 @@ pub async fn actions(
         kinds: vec![Kind::Admin],
         ..LogFilter::default()
     };
-    let records = app.store.log_query(&filter, i64::MAX, true, limit).await?;
+    let records = app.log.records().query(&filter, i64::MAX, true, limit).await?;
     Ok(axum::Json(
         records
             .into_iter()

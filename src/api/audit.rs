@@ -11,9 +11,9 @@ use crate::app::AppState;
 use crate::edge::identity::Caller;
 use crate::log::audit::{self, Filters, Page, SUBJECT_REPORT_MAX};
 use crate::log::chain::Record;
+use crate::log::Checkpoint;
 use crate::log::Released;
 use crate::orgs::registry::Snapshot;
-use crate::store::Checkpoint;
 use crate::types::{Oin, UserRole};
 
 /// A partner's officer sees its own organisation's records; the host's officer (the FG) sees all.
@@ -40,7 +40,7 @@ pub async fn disclosures(
     let scope = officer_scope(&app, &caller)?;
     let filters = query(filters, "bsn, case_id, organisation, kind, from, to, cursor and limit")?;
     let q = filters.parse(&app.pseudonyms, scope.as_ref())?;
-    let records = app.store.log_query(&q.filter, q.before, true, q.limit).await?;
+    let records = app.log.records().query(&q.filter, q.before, true, q.limit).await?;
     let page = Page::new(&app.pseudonyms, &q, records);
     let entry = audit::read_entry(
         "audit.disclosures",
@@ -107,8 +107,9 @@ pub async fn subject_report(
     let subject = audit::subject_of(&app.pseudonyms, &query(q, "bsn")?.bsn)?;
     let filter = audit::subject_filter(subject, scope.as_ref());
     let mut records = app
-        .store
-        .log_query(&filter, i64::MAX, true, SUBJECT_REPORT_MAX + 1)
+        .log
+        .records()
+        .query(&filter, i64::MAX, true, SUBJECT_REPORT_MAX + 1)
         .await?;
     let truncated = records.len() as i64 > SUBJECT_REPORT_MAX;
     records.truncate(SUBJECT_REPORT_MAX as usize);
@@ -193,6 +194,6 @@ pub async fn checkpoints(
     }
     Ok(axum::Json(Checkpoints {
         public_key: app.checkpoint_public_key.clone(),
-        checkpoints: app.store.checkpoints(after, limit).await?,
+        checkpoints: app.log.records().checkpoints(after, limit).await?,
     }))
 }

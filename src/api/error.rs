@@ -6,6 +6,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::edge::identity::{IdentityError, MissingRole};
 use crate::edge::token::TokenError;
 use crate::log::audit::AuditError;
 use crate::log::LogError;
@@ -97,6 +98,26 @@ impl From<TokenError> for ApiError {
             TokenError::NotBound => ApiError::new(StatusCode::UNAUTHORIZED, "token_not_bound", e.to_string()),
             TokenError::RoleNotAllowed => ApiError::new(StatusCode::FORBIDDEN, "role_not_allowed", e.to_string()),
         }
+    }
+}
+
+impl From<IdentityError> for ApiError {
+    fn from(e: IdentityError) -> ApiError {
+        let (status, code) = match &e {
+            IdentityError::Token(t) => return t.clone().into(),
+            IdentityError::NoToken => (StatusCode::UNAUTHORIZED, "token_invalid"),
+            IdentityError::CertificateRevoked => (StatusCode::FORBIDDEN, "certificate_revoked"),
+            IdentityError::UnknownOrganisation => (StatusCode::FORBIDDEN, "unknown_organisation"),
+            IdentityError::Suspended => (StatusCode::FORBIDDEN, "organisation_suspended"),
+            IdentityError::Offboarded => (StatusCode::FORBIDDEN, "organisation_offboarded"),
+        };
+        ApiError::new(status, code, e.to_string())
+    }
+}
+
+impl From<MissingRole> for ApiError {
+    fn from(e: MissingRole) -> ApiError {
+        ApiError::forbidden(e.to_string())
     }
 }
 

@@ -5,6 +5,7 @@ pub mod cases;
 pub mod covenant;
 pub mod error;
 pub mod exchange;
+pub mod extractors;
 pub mod json;
 pub mod lookups;
 pub mod meetings;

@@ -21,7 +21,7 @@ use crate::orgs::onboarding;
         onboarding::NewOrg, onboarding::OrgView, onboarding::Signature, admin::Reason, admin::KeysBody,
         admin::Revocation, admin::Revoked, admin::Created, admin::AdminAction, admin::CovenantReloaded, admin::KeysReloaded, crate::types::UserRole,
         crate::log::audit::Page, crate::log::chain::Record, crate::log::chain::Kind, audit::SubjectReport,
-        audit::SubjectDisclosure, audit::OrgRef, audit::Checkpoints, crate::store::Checkpoint, covenant::CovenantView,
+        audit::SubjectDisclosure, audit::OrgRef, audit::Checkpoints, crate::log::Checkpoint, covenant::CovenantView,
         covenant::MeetingTypeView, covenant::PurposeView, covenant::CategoryView, cases::CaseCreated,
         cases::NewMember, cases::Why, crate::cases::NewCase, crate::cases::Subject, crate::cases::CaseView,
         crate::cases::Member, crate::cases::NewConsent, crate::cases::meetings::NewMeeting, crate::cases::meetings::NewAttendee,

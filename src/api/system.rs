@@ -5,8 +5,9 @@ use axum::response::IntoResponse;
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::api::extractors::peer_of;
 use crate::app::AppState;
-use crate::edge::identity::{peer_of, Caller};
+use crate::edge::identity::Caller;
 use crate::types::UserRole;
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -7,6 +7,7 @@ use time::{Duration, OffsetDateTime};
 use utoipa::ToSchema;
 
 use crate::covenant::Covenant;
+use crate::log;
 use crate::log::actor::Actor;
 use crate::orgs::registry::Snapshot;
 use crate::store::{AttendeeRow, Change, MeetingRow, Store, StoreError};
@@ -148,7 +149,9 @@ pub async fn create(
         "covenant_version": covenant.version,
     });
     let entry = meeting_entry(actor, "meeting.create", &row, detail);
-    store.insert_meeting(&row, entry).await?;
+    let mut tx = store.begin().await?;
+    tx.insert_meeting(&row).await?;
+    log::commit_with(tx, entry, &row.created_at).await?;
     Ok(row.id)
 }
 
@@ -172,7 +175,15 @@ async fn changeable_meeting(store: &Store, id: &str, now: OffsetDateTime) -> Res
     Ok(m)
 }
 
-fn applied(change: Change, duplicate: &'static str) -> Result<(), MeetingError> {
+/// Commits a change to a meeting with its record when it was made, and otherwise rolls back and says why not.
+async fn applied(
+    tx: crate::store::Tx,
+    change: Change,
+    entry: log::chain::Entry,
+    at: &str,
+    duplicate: &'static str,
+) -> Result<(), MeetingError> {
+    log::commit_if(tx, change == Change::Done, entry, at).await?;
     match change {
         Change::Done => Ok(()),
         Change::Duplicate => Err(MeetingError::Conflict(duplicate)),
@@ -241,8 +252,10 @@ pub async fn add_to_agenda(
         case_id: Some(case.id.clone()),
         ..meeting_entry(actor, "meeting.agenda.add", &m, serde_json::json!({"case_id": case.id}))
     };
-    let change = store.add_agenda_case(id, &case.id, &rfc3339(now), entry).await?;
-    applied(change, "the case is on the agenda already")
+    let now = rfc3339(now);
+    let mut tx = store.begin().await?;
+    let change = tx.add_agenda_case(id, &case.id, &now).await?;
+    applied(tx, change, entry, &now, "the case is on the agenda already").await
 }
 
 /// Adds an attending organisation. An incidental organisation needs a confidentiality declaration, signed
@@ -281,10 +294,9 @@ pub async fn add_attendee(
     };
     let detail = serde_json::json!({"oin": row.oin, "confidentiality_declaration": declaration});
     let entry = meeting_entry(actor, "meeting.attendee.add", &m, detail);
-    applied(
-        store.add_attendee(id, &row, entry).await?,
-        "the organisation attends already",
-    )
+    let mut tx = store.begin().await?;
+    let change = tx.add_attendee(id, &row).await?;
+    applied(tx, change, entry, &row.added_at, "the organisation attends already").await
 }
 
 fn declaration(d: &Declaration, now: OffsetDateTime) -> Result<Declaration, MeetingError> {
@@ -326,5 +338,8 @@ pub async fn close(
         return Err(MeetingError::Closed);
     }
     let entry = meeting_entry(actor, "meeting.close", &m, serde_json::json!({"reason": reason}));
-    applied(store.close_meeting(id, &rfc3339(now), entry).await?, "")
+    let now = rfc3339(now);
+    let mut tx = store.begin().await?;
+    let change = tx.close_meeting(id, &now).await?;
+    applied(tx, change, entry, &now, "").await
 }

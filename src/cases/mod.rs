@@ -12,6 +12,7 @@ use utoipa::ToSchema;
 
 use crate::crypto::envelope::{DataKey, Keyring, SealError};
 use crate::crypto::Pseudonymiser;
+use crate::log;
 pub use crate::log::actor::Actor;
 use crate::orgs::registry::Snapshot;
 use crate::store::{CaseRow, MemberRow, Store, StoreError};
@@ -120,7 +121,9 @@ pub async fn report(
         Some(subject),
         serde_json::json!({"holder": case.holder_oin}),
     );
-    store.insert_case(&case, "reporter", entry).await?;
+    let mut tx = store.begin().await?;
+    tx.insert_case(&case, "reporter").await?;
+    log::commit_with(tx, entry, &case.reported_at).await?;
     Ok(id)
 }
 
@@ -215,7 +218,9 @@ pub async fn grant(
         since: rfc3339(now),
         reason,
     };
-    if !store.add_case_member(id, &member, entry).await? {
+    let mut tx = store.begin().await?;
+    let added = tx.add_case_member(id, &member).await?;
+    if !log::commit_if(tx, added, entry, &member.since).await? {
         return Err(CaseError::Conflict("the organisation is already a member of the case"));
     }
     Ok(())
@@ -244,7 +249,9 @@ pub async fn withdraw(
         None,
         serde_json::json!({"oin": oin, "reason": reason}),
     );
-    if !store.remove_case_member(id, oin, entry, &rfc3339(now)).await? {
+    let mut tx = store.begin().await?;
+    let removed = tx.remove_case_member(id, oin).await?;
+    if !log::commit_if(tx, removed, entry, &rfc3339(now)).await? {
         return Err(CaseError::NotFound);
     }
     Ok(())
@@ -264,7 +271,10 @@ pub async fn close(
     let reason = text("reason", reason, REASON_MAX)?;
     open_case(store, id).await?;
     let entry = actor.case_entry("case.close", id, None, serde_json::json!({"reason": reason}));
-    if !store.close_case(id, entry, &rfc3339(now)).await? {
+    let now = rfc3339(now);
+    let mut tx = store.begin().await?;
+    let closed = tx.close_case(id, &now).await?;
+    if !log::commit_if(tx, closed, entry, &now).await? {
         return Err(CaseError::Closed);
     }
     Ok(())
@@ -329,8 +339,8 @@ pub async fn record_consent(
     let detail = serde_json::json!({
         "consent": row.id, "categories": row.categories, "organisations": row.organisations, "until": row.valid_until,
     });
-    store
-        .insert_consent(&row, actor.case_entry("case.consent", id, None, detail))
-        .await?;
+    let mut tx = store.begin().await?;
+    tx.insert_consent(&row).await?;
+    log::commit_with(tx, actor.case_entry("case.consent", id, None, detail), &row.recorded_at).await?;
     Ok(row.id)
 }

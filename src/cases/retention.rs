@@ -8,7 +8,7 @@ use time::{Duration, OffsetDateTime};
 
 use crate::covenant::Covenant;
 use crate::crypto::envelope::{Keyring, SealError, WrappedKey};
-use crate::log::chain::Entry;
+use crate::log::{self, chain::Entry};
 use crate::store::{Store, StoreError};
 use crate::types::clock::{parse_rfc3339, rfc3339};
 
@@ -56,7 +56,10 @@ pub async fn purge_due(
             case_id: Some(case_id.clone()),
             ..Entry::admin(None, actor_sub, "case.purge", &case_id, detail.to_string())
         };
-        if store.purge_case(&case_id, &rfc3339(now), entry).await? {
+        let at = rfc3339(now);
+        let mut tx = store.begin().await?;
+        let done = tx.purge_case(&case_id, &at).await?;
+        if log::commit_if(tx, done, entry, &at).await? {
             tracing::info!(case = %case_id, retention_days = days, "purged a case at the end of its retention");
             purged.push(case_id);
         }
@@ -64,8 +67,8 @@ pub async fn purge_due(
     Ok(purged)
 }
 
-/// Re-wraps every data key not wrapped under the current master key; returns how many were re-wrapped. Content
-/// is not touched. The run is recorded in the disclosure log.
+/// Re-wraps every data key not wrapped under the current master key, in one transaction with its record in the
+/// disclosure log; returns how many were re-wrapped. Content is not touched.
 ///
 /// # Errors
 /// A data key unwraps under no configured key (left as it is), or the database refused.
@@ -76,7 +79,9 @@ pub async fn rewrap_all(
     actor_sub: &str,
 ) -> Result<usize, RetentionError> {
     let mut rewrapped = 0;
-    for (case_id, master_id, blob) in store.wrapped_keys().await? {
+    let wrapped_keys = store.wrapped_keys().await?;
+    let mut tx = store.begin().await?;
+    for (case_id, master_id, blob) in wrapped_keys {
         let wrapped = WrappedKey { master_id, blob };
         let new = match keys.rewrap(&case_id, &wrapped) {
             Ok(Some(new)) => new,
@@ -85,7 +90,7 @@ pub async fn rewrap_all(
                 return Err(RetentionError::Unwrap(case_id));
             }
         };
-        if store
+        if tx
             .replace_wrapped_key(&case_id, &wrapped.master_id, &new.master_id, &new.blob)
             .await?
         {
@@ -100,6 +105,6 @@ pub async fn rewrap_all(
         keys.current().id(),
         detail.to_string(),
     );
-    store.append_log(vec![entry], &rfc3339(now)).await?;
+    log::commit_with(tx, entry, &rfc3339(now)).await?;
     Ok(rewrapped)
 }

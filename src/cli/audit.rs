@@ -21,10 +21,14 @@ pub async fn verify(c: &ConfigArg) -> Result<(), Failure> {
         indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} records ({per_sec})")
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
-    let result = crate::log::verify::verify(&store, trusted.as_deref(), |done, total| {
-        bar.set_length(u64::try_from(total).unwrap_or(0));
-        bar.set_position(u64::try_from(done).unwrap_or(0));
-    })
+    let result = crate::log::verify::verify(
+        &crate::log::Records::new(store.clone()),
+        trusted.as_deref(),
+        |done, total| {
+            bar.set_length(u64::try_from(total).unwrap_or(0));
+            bar.set_position(u64::try_from(done).unwrap_or(0));
+        },
+    )
     .await;
     bar.finish_and_clear();
     store.close().await;
@@ -60,7 +64,7 @@ pub async fn export(a: ExportArgs) -> Result<(), Failure> {
     let actor = Actor::command_line();
     let entry = crate::log::audit::read_entry("audit.export", None, &actor.sub, &query.filter, None);
     let now = crate::types::clock::rfc3339(SystemClock.now());
-    store.append_log(vec![entry], &now).await?;
+    crate::log::commit_with(store.begin().await?, entry, &now).await?;
     let format = match a.format {
         ExportFormat::Jsonl => crate::log::audit::Format::Jsonl,
         ExportFormat::Csv => crate::log::audit::Format::Csv,
@@ -69,9 +73,17 @@ pub async fn export(a: ExportArgs) -> Result<(), Failure> {
         Some(path) => {
             let file = std::fs::File::create(path)
                 .map_err(|e| Failure::from(format!("cannot create {}: {e}", path.display())))?;
-            crate::log::audit::export(&store, &query.filter, format, file).await
+            crate::log::audit::export(&crate::log::Records::new(store.clone()), &query.filter, format, file).await
         }
-        None => crate::log::audit::export(&store, &query.filter, format, std::io::stdout().lock()).await,
+        None => {
+            crate::log::audit::export(
+                &crate::log::Records::new(store.clone()),
+                &query.filter,
+                format,
+                std::io::stdout().lock(),
+            )
+            .await
+        }
     };
     store.close().await;
     let count = count?;

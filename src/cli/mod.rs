@@ -326,7 +326,7 @@ async fn purge(c: &ConfigArg) -> Result<(), Failure> {
 
 async fn rewrap(c: &ConfigArg) -> Result<(), Failure> {
     let (config, store) = open(c).await?;
-    let keys = crate::crypto::envelope::Keyring::from_config(&config.content)?;
+    let keys = config.content.keyring()?;
     let actor = crate::orgs::onboarding::Actor::command_line();
     let rewrapped = crate::cases::retention::rewrap_all(&store, &keys, SystemClock.now(), &actor.sub).await;
     store.close().await;

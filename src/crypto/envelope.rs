@@ -9,7 +9,6 @@ use ring::rand::{SecureRandom, SystemRandom};
 use std::path::Path;
 
 use super::{read_secret, KeyError};
-use crate::config::ContentConfig;
 
 /// First byte of every sealed item and wrapped key: the format version.
 const FORMAT: u8 = 1;
@@ -150,26 +149,19 @@ impl Keyring {
         Keyring { current, retired }
     }
 
-    /// The keys in the files the configuration names: the current one and the retired ones.
+    /// The keys in the files `content.master_key_file` (`current`) and `content.retired_master_key_files` name.
     ///
     /// # Errors
     /// No current key is configured, or a key file is unreadable or does not hold exactly 32 bytes.
-    pub fn from_config(config: &ContentConfig) -> Result<Keyring, KeyError> {
-        let current = config
-            .master_key_file
-            .as_deref()
-            .ok_or(KeyError::Missing("content.master_key_file"))?;
+    pub fn from_files(current: Option<&Path>, retired: &[std::path::PathBuf]) -> Result<Keyring, KeyError> {
+        let current = current.ok_or(KeyError::Missing("content.master_key_file"))?;
         let read = |path: &Path| {
             MasterKey::new(&read_secret(path)?).map_err(|_| KeyError::Invalid {
                 path: path.to_owned(),
                 problem: "must hold exactly 32 bytes (64 hex digits)",
             })
         };
-        let retired = config
-            .retired_master_key_files
-            .iter()
-            .map(|p| read(p))
-            .collect::<Result<Vec<_>, _>>()?;
+        let retired = retired.iter().map(|p| read(p)).collect::<Result<Vec<_>, _>>()?;
         Ok(Keyring::new(read(current)?, retired))
     }
 

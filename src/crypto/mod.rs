@@ -1,6 +1,7 @@
 //! Keys read from files, keyed pseudonyms of BSNs, Ed25519 signing of log checkpoints, and envelope encryption
 //! of content at rest ([`envelope`]) — all with ring.
 pub mod envelope;
+pub mod jwks;
 pub mod pki;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;

@@ -16,9 +16,9 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{oneshot, OwnedSemaphorePermit, Semaphore};
 use tower::ServiceExt as _;
 
-use crate::config::Limits;
 use crate::crypto::pki::cert_facts;
 use crate::edge::tls::{refusal_reason, TlsState};
+use crate::edge::Limits;
 
 /// The verified client certificate of a connection, attached to each of its requests.
 #[derive(Debug, Clone)]

@@ -2,5 +2,8 @@
 //! the caller (organisation from the certificate, professional from the bound token).
 pub mod conn;
 pub mod identity;
+pub mod limits;
 pub mod tls;
 pub mod token;
+
+pub use limits::Limits;

@@ -16,7 +16,6 @@ use std::sync::Arc;
 use time::{Duration, OffsetDateTime};
 use x509_parser::prelude::{CertificateRevocationList, FromDer, X509Certificate};
 
-use crate::config::TlsConfig;
 use crate::crypto::pki::{cert_facts, CertificateAuthority};
 use crate::orgs::registry::Registry;
 use crate::types::Oin;
@@ -42,6 +41,27 @@ pub enum TlsError {
     OwnCa(String),
     #[error("TLS configuration refused: {0}")]
     Rustls(String),
+}
+
+/// `[tls]` of the configuration: where the certificates, keys and revocation lists are.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsConfig {
+    /// Server certificate chain (PEM), leaf first.
+    pub cert_file: PathBuf,
+    /// Server private key (PEM, PKCS#8).
+    pub key_file: PathBuf,
+    /// Trust anchors for client certificates (PEM files, one or more certificates each).
+    pub client_ca_files: Vec<PathBuf>,
+    /// Revocation lists (PEM or DER) for every issuing CA whose key the gateway does not hold.
+    #[serde(default)]
+    pub crl_files: Vec<PathBuf>,
+    /// The gateway's own CA (development or private-CA deployments): certificate and key. With it the gateway
+    /// issues client certificates and signs its own revocation list.
+    #[serde(default)]
+    pub own_ca_cert_file: Option<PathBuf>,
+    #[serde(default)]
+    pub own_ca_key_file: Option<PathBuf>,
 }
 
 /// Everything read from files that the TLS configuration is built from.

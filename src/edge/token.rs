@@ -1,13 +1,10 @@
-//! Certificate-bound bearer tokens (contract, "Identity"): the registered JWKS of an organisation, verification
-//! of a professional's token against it, a cache of verified tokens, and signing for the development helper.
+//! Certificate-bound bearer tokens (contract, "Identity"): verification of a professional's token against the
+//! organisation's registered keys, a cache of verified tokens, and signing for the development helper.
 //!
 //! The algorithm comes from the registered key, never from the token header; `exp`, `nbf` and `iat` are typed
 //! integers checked against the gateway's clock with an explicit leeway; `jku`, `x5u` and embedded keys are
 //! refused, never fetched.
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine as _;
-use jsonwebtoken::jwk::Jwk;
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use jsonwebtoken::{Algorithm, EncodingKey, Header, Validation};
 use serde::Deserialize;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -20,114 +17,6 @@ use crate::types::UserRole;
 pub const MAX_LIFETIME_SECS: i64 = 3600;
 /// Tokens longer than this are refused before parsing.
 const MAX_TOKEN_BYTES: usize = 8 * 1024;
-
-/// A registered verification key.
-#[derive(Clone)]
-pub struct TokenKey {
-    pub alg: Algorithm,
-    pub key: DecodingKey,
-}
-
-impl std::fmt::Debug for TokenKey {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TokenKey")
-            .field("alg", &self.alg)
-            .finish_non_exhaustive()
-    }
-}
-
-/// Why a JWKS was refused at onboarding.
-#[derive(Debug, thiserror::Error)]
-#[error("jwks: {0}")]
-pub struct JwksError(pub String);
-
-/// A key accepted from a JWKS: its id, algorithm name and canonical public JWK.
-#[derive(Debug, Clone)]
-pub struct AcceptedKey {
-    pub kid: String,
-    pub alg: &'static str,
-    pub jwk: String,
-}
-
-/// Checks a JWKS document: 1–10 public EdDSA (Ed25519) or ES256 (P-256) signing keys with unique, well-formed
-/// `kid`s. Private key material (`d`) is refused outright.
-///
-/// # Errors
-/// The document names the first problem it finds.
-pub fn parse_jwks(jwks: &serde_json::Value) -> Result<Vec<AcceptedKey>, JwksError> {
-    let err = |m: String| JwksError(m);
-    let keys = jwks
-        .get("keys")
-        .and_then(|k| k.as_array())
-        .ok_or_else(|| err("must be an object with a `keys` array".into()))?;
-    if keys.is_empty() || keys.len() > 10 {
-        return Err(err("must hold between 1 and 10 keys".into()));
-    }
-    let mut accepted: Vec<AcceptedKey> = Vec::new();
-    for (i, key) in keys.iter().enumerate() {
-        let k = accept_key(key).map_err(|m| err(format!("key {i}: {m}")))?;
-        if accepted.iter().any(|a| a.kid == k.kid) {
-            return Err(err(format!("key {i}: kid is used twice")));
-        }
-        accepted.push(k);
-    }
-    Ok(accepted)
-}
-
-fn accept_key(key: &serde_json::Value) -> Result<AcceptedKey, String> {
-    let obj = key.as_object().ok_or("must be a JSON object")?;
-    if obj.contains_key("d") {
-        return Err("holds private key material; register only the public key".into());
-    }
-    let field = |name: &str| obj.get(name).and_then(|v| v.as_str());
-    let kid = field("kid").ok_or("needs a `kid`")?;
-    if kid.is_empty() || kid.len() > 128 || !kid.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b)) {
-        return Err("`kid` must be 1–128 characters of A–Z, a–z, 0–9, '-', '_', '.'".into());
-    }
-    if let Some(u) = field("use") {
-        if u != "sig" {
-            return Err("`use` must be `sig`".into());
-        }
-    }
-    let (alg, coord_fields): (&'static str, &[&str]) = match (field("kty"), field("crv")) {
-        (Some("OKP"), Some("Ed25519")) => ("EdDSA", &["x"]),
-        (Some("EC"), Some("P-256")) => ("ES256", &["x", "y"]),
-        _ => return Err("only OKP/Ed25519 (EdDSA) and EC/P-256 (ES256) keys are accepted".into()),
-    };
-    if let Some(a) = field("alg") {
-        if a != alg {
-            return Err(format!("`alg` must be {alg} for this key type"));
-        }
-    }
-    for c in coord_fields {
-        let raw = field(c).and_then(|v| URL_SAFE_NO_PAD.decode(v).ok());
-        if raw.map(|r| r.len()) != Some(32) {
-            return Err(format!("`{c}` must be a base64url 32-byte coordinate"));
-        }
-    }
-    let jwk = serde_json::to_string(key).map_err(|_| "cannot be serialised")?;
-    decoding_key(alg, &jwk).map_err(|_| "is not a usable public key".to_owned())?;
-    Ok(AcceptedKey {
-        kid: kid.to_owned(),
-        alg,
-        jwk,
-    })
-}
-
-/// The verification key of a stored JWK.
-///
-/// # Errors
-/// The JWK or algorithm name is not one we accept.
-pub fn decoding_key(alg: &str, jwk: &str) -> Result<TokenKey, JwksError> {
-    let alg = match alg {
-        "EdDSA" => Algorithm::EdDSA,
-        "ES256" => Algorithm::ES256,
-        _ => return Err(JwksError("unsupported algorithm".into())),
-    };
-    let jwk: Jwk = serde_json::from_str(jwk).map_err(|_| JwksError("not a JWK".into()))?;
-    let key = DecodingKey::from_jwk(&jwk).map_err(|_| JwksError("not a usable key".into()))?;
-    Ok(TokenKey { alg, key })
-}
 
 /// Why a token was refused. The messages are fixed texts: a refusal never echoes the token.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -421,6 +310,7 @@ pub fn sign(key: &TokenKeyPair, req: &TokenRequest<'_>) -> Result<String, jsonwe
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::crypto::jwks::decoding_key;
     use crate::types::{OrgKind, OrgStatus};
 
     fn org_with(key: &TokenKeyPair, oin: &str) -> Organisation {
@@ -484,18 +374,5 @@ mod tests {
             v.verify(&token, &org, "thumb", 1_000_100, 2).is_err(),
             "new generation: key is gone"
         );
-    }
-
-    #[test]
-    fn jwks_refuses_private_keys_and_unknown_types() {
-        let key = TokenKeyPair::generate().unwrap();
-        assert_eq!(parse_jwks(&key.jwks()).unwrap().len(), 1);
-        let mut private = key.public_jwk.clone();
-        private["d"] = serde_json::json!("AAAA");
-        assert!(parse_jwks(&serde_json::json!({"keys": [private]})).is_err());
-        let rsa = serde_json::json!({"keys": [{"kty": "RSA", "kid": "r", "n": "AQAB", "e": "AQAB"}]});
-        assert!(parse_jwks(&rsa).is_err());
-        assert!(parse_jwks(&serde_json::json!({"keys": []})).is_err());
-        assert!(parse_jwks(&serde_json::json!([1, 2])).is_err());
     }
 }

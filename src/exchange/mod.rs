@@ -7,22 +7,60 @@ pub mod read_cache;
 use ring::digest;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 use std::sync::Arc;
 use time::OffsetDateTime;
 use utoipa::ToSchema;
 
 use crate::cases::facts::{Facts, Recorded, Setting};
-use crate::config::ContentConfig;
 use crate::covenant::decision::Decision;
 use crate::covenant::Covenant;
 use crate::crypto::envelope::{DataKey, Keyring, SealError, WrappedKey};
 use crate::exchange::read_cache::{CachedRequest, RequestCache};
 use crate::log::actor::Actor;
 use crate::log::chain::{Entry, Kind};
-use crate::log::{Appended, Log, LogError, Released};
+use crate::log::{self, Appended, Log, LogError, Released};
 use crate::orgs::registry::Snapshot;
 use crate::store::{CaseRow, ItemRow, MeetingRow, RequestRow, RequestRows, Store, StoreError};
 use crate::types::clock::{parse_rfc3339, rfc3339};
+
+/// Encryption of case content at rest.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ContentConfig {
+    /// The master key (64 hex digits) that wraps every case's data key; `serve` refuses to start without it.
+    pub master_key_file: Option<PathBuf>,
+    /// Earlier master keys, still needed to unwrap data keys until `doelpoort content rewrap` has re-wrapped them.
+    pub retired_master_key_files: Vec<PathBuf>,
+    /// Largest item of content (its JSON text), in bytes.
+    pub max_item_bytes: usize,
+    /// Most items in one response or share.
+    pub max_items: usize,
+    /// How often `serve` purges cases whose retention has ended.
+    pub purge_interval_secs: u64,
+}
+
+impl ContentConfig {
+    /// The master keys these settings name.
+    ///
+    /// # Errors
+    /// As [`Keyring::from_files`].
+    pub fn keyring(&self) -> Result<Keyring, crate::crypto::KeyError> {
+        Keyring::from_files(self.master_key_file.as_deref(), &self.retired_master_key_files)
+    }
+}
+
+impl Default for ContentConfig {
+    fn default() -> Self {
+        ContentConfig {
+            master_key_file: None,
+            retired_master_key_files: Vec::new(),
+            max_item_bytes: 64 * 1024,
+            max_items: 100,
+            purge_interval_secs: 3600,
+        }
+    }
+}
 
 /// Longest reason for declining, in characters.
 const REASON_MAX: usize = 500;
@@ -441,7 +479,9 @@ impl Exchange<'_> {
             "addressees": addressees, "due": row.due,
         });
         let entry = actor.case_entry("request.create", &case.id, Some(case.subject.clone()), detail);
-        self.store.insert_request(&row, &addressees, entry).await?;
+        let mut tx = self.store.begin().await?;
+        tx.insert_request(&row, &addressees).await?;
+        log::commit_with(tx, entry, &row.created_at).await?;
         Ok(row.id)
     }
 
@@ -569,15 +609,7 @@ impl Exchange<'_> {
             "categories": rows.iter().map(|r| r.category.as_str()).collect::<Vec<_>>(),
         });
         let entry = actor.case_entry("request.respond", &case.id, None, detail);
-        let now = self.now_text();
-        if !self
-            .store
-            .settle_request(id, actor.oin.as_str(), ("answered", None), &rows, &now, entry)
-            .await?
-        {
-            return Err(ExchangeError::Conflict("the request was answered meanwhile".into()));
-        }
-        Ok(())
+        self.settle(id, actor, ("answered", None), &rows, entry).await
     }
 
     /// Declines a request with a reason.
@@ -592,12 +624,22 @@ impl Exchange<'_> {
         let request = self.open_request_for(actor, id).await?.request;
         let detail = serde_json::json!({"request": id, "reason": reason});
         let entry = actor.case_entry("request.decline", &request.case_id, None, detail);
+        self.settle(id, actor, ("declined", Some(reason)), &[], entry).await
+    }
+
+    /// Records the addressee's answer or refusal with its record, unless another answer came first.
+    async fn settle(
+        &self,
+        id: &str,
+        actor: &Actor,
+        outcome: (&str, Option<&str>),
+        items: &[ItemRow],
+        entry: Entry,
+    ) -> Result<(), ExchangeError> {
         let now = self.now_text();
-        if !self
-            .store
-            .settle_request(id, actor.oin.as_str(), ("declined", Some(reason)), &[], &now, entry)
-            .await?
-        {
+        let mut tx = self.store.begin().await?;
+        let settled = tx.settle_request(id, actor.oin.as_str(), outcome, items, &now).await?;
+        if !log::commit_if(tx, settled, entry, &now).await? {
             return Err(ExchangeError::Conflict("the request was answered meanwhile".into()));
         }
         Ok(())
@@ -726,7 +768,9 @@ impl Exchange<'_> {
             meeting_type: Some(meeting.meeting_type.clone()),
             ..actor.case_entry("meeting.share", &case.id, None, detail)
         };
-        self.store.insert_share(&rows, &self.now_text(), entry).await?;
+        let mut tx = self.store.begin().await?;
+        tx.insert_share(&rows).await?;
+        log::commit_with(tx, entry, &self.now_text()).await?;
         Ok(ids)
     }
 

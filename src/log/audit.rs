@@ -5,9 +5,9 @@ use ring::digest;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use super::sql::{LogFilter, Records};
 use crate::crypto::Pseudonymiser;
 use crate::log::chain::{Entry, Kind, Record};
-use crate::store::LogFilter;
 use crate::types::clock::rfc3339;
 use crate::types::{Bsn, Oin};
 
@@ -255,7 +255,7 @@ fn csv_row(r: &Record) -> Vec<String> {
 /// # Errors
 /// The database could not be read or the output not written.
 pub async fn export<W: std::io::Write>(
-    store: &crate::store::Store,
+    records: &Records,
     filter: &LogFilter,
     format: Format,
     out: W,
@@ -275,7 +275,7 @@ pub async fn export<W: std::io::Write>(
     };
     let (mut after, mut count) = (0i64, 0u64);
     loop {
-        let page = store.log_query(filter, after, false, MAX_PAGE).await?;
+        let page = records.query(filter, after, false, MAX_PAGE).await?;
         let Some(last) = page.last() else { break };
         after = last.seq;
         for r in &page {

@@ -5,8 +5,9 @@ use std::time::Duration;
 use tokio::sync::watch;
 
 use super::chain::{checkpoint_message, parse_hash};
+use super::sql::{Checkpoint, Records};
 use crate::crypto::CheckpointSigner;
-use crate::store::{Checkpoint, Store, StoreError};
+use crate::store::StoreError;
 use crate::types::clock::{rfc3339, SharedClock};
 
 /// Signs the current head if it moved past the last checkpoint; returns the new checkpoint, if any.
@@ -14,15 +15,15 @@ use crate::types::clock::{rfc3339, SharedClock};
 /// # Errors
 /// The database could not be read or written.
 pub async fn seal(
-    store: &Store,
+    records: &Records,
     signer: &CheckpointSigner,
     clock: &SharedClock,
 ) -> Result<Option<Checkpoint>, StoreError> {
-    let (seq, hash) = store.log_head().await?;
+    let (seq, hash) = records.head().await?;
     if seq == 0 {
         return Ok(None);
     }
-    let last = store.latest_checkpoint_seq().await?;
+    let last = records.latest_checkpoint_seq().await?;
     if last >= seq {
         return Ok(None);
     }
@@ -35,13 +36,13 @@ pub async fn seal(
         head_hash: hash,
         public_key: signer.public_key(),
     };
-    store.insert_checkpoint(&checkpoint).await?;
+    records.insert_checkpoint(&checkpoint).await?;
     Ok(Some(checkpoint))
 }
 
 /// Seals every `interval` until `stopped`, then once more.
 pub async fn run(
-    store: Store,
+    records: Records,
     signer: Arc<CheckpointSigner>,
     clock: SharedClock,
     interval: Duration,
@@ -52,11 +53,11 @@ pub async fn run(
             () = tokio::time::sleep(interval) => {}
             _ = stopped.changed() => break,
         }
-        if let Err(e) = seal(&store, &signer, &clock).await {
+        if let Err(e) = seal(&records, &signer, &clock).await {
             tracing::warn!(error = %e, "checkpoint failed; will retry");
         }
     }
-    if let Err(e) = seal(&store, &signer, &clock).await {
+    if let Err(e) = seal(&records, &signer, &clock).await {
         tracing::warn!(error = %e, "checkpoint at shutdown failed");
     }
 }

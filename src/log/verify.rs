@@ -1,8 +1,9 @@
 //! Verification of the whole chain and every checkpoint, as `doelpoort audit verify` runs it. Altered, missing,
 //! inserted and reordered records are all detected; the first bad one is named.
 use super::chain::{checkpoint_message, parse_hash, GENESIS};
+use super::sql::Records;
 use crate::crypto::verify_signature;
-use crate::store::{Store, StoreError};
+use crate::store::StoreError;
 
 /// Records read per query.
 const PAGE: i64 = 10_000;
@@ -39,17 +40,17 @@ fn broken(seq: i64, problem: impl Into<String>) -> VerifyError {
 /// # Errors
 /// The first bad record or checkpoint, or a database error.
 pub async fn verify(
-    store: &Store,
+    records: &Records,
     trusted: Option<&[String]>,
     mut progress: impl FnMut(i64, i64),
 ) -> Result<Report, VerifyError> {
-    let (head_seq, head_hash) = store.log_head().await?;
+    let (head_seq, head_hash) = records.head().await?;
     let mut prev = GENESIS;
     let mut expected = 1i64;
     // The next page is read while this one is hashed.
     let fetch = |after: i64| {
-        let store = store.clone();
-        tokio::spawn(async move { store.log_page(after, PAGE).await })
+        let records = records.clone();
+        tokio::spawn(async move { records.page(after, PAGE).await })
     };
     let mut next = fetch(0);
     loop {
@@ -88,7 +89,7 @@ pub async fn verify(
     if last > 0 && parse_hash(&head_hash) != Some(prev) {
         return Err(broken(last, "does not match the head's hash"));
     }
-    let checkpoints = verify_checkpoints(store, trusted).await?;
+    let checkpoints = verify_checkpoints(records, trusted).await?;
     Ok(Report {
         records: last,
         checkpoints,
@@ -96,11 +97,11 @@ pub async fn verify(
     })
 }
 
-async fn verify_checkpoints(store: &Store, trusted: Option<&[String]>) -> Result<usize, VerifyError> {
+async fn verify_checkpoints(records: &Records, trusted: Option<&[String]>) -> Result<usize, VerifyError> {
     let mut after = 0;
     let mut count = 0;
     loop {
-        let page = store.checkpoints(after, 1000).await?;
+        let page = records.checkpoints(after, 1000).await?;
         if page.is_empty() {
             return Ok(count);
         }
@@ -116,7 +117,7 @@ async fn verify_checkpoints(store: &Store, trusted: Option<&[String]>) -> Result
             if !verify_signature(&c.public_key, &checkpoint_message(c.seq, &head, &c.at), &c.signature) {
                 return Err(bad("its signature does not verify"));
             }
-            if store.record_hash(c.seq).await?.as_deref() != Some(c.head_hash.as_str()) {
+            if records.record_hash(c.seq).await?.as_deref() != Some(c.head_hash.as_str()) {
                 return Err(bad("the chain no longer has the sealed record"));
             }
             after = c.seq;

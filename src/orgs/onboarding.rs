@@ -6,10 +6,11 @@ use time::OffsetDateTime;
 use utoipa::ToSchema;
 
 use crate::covenant::Covenant;
+use crate::crypto::jwks::parse_jwks;
 use crate::crypto::pki::{CertificateAuthority, ClientCertSpec, IssuedCertificate, PkiError};
-use crate::edge::token::parse_jwks;
+use crate::log;
 use crate::log::chain::Entry;
-use crate::store::{AdminActionRow, CertificateRow, KeyRow, NewOrganisation, OrgRow, SignatureRow, Store, StoreError};
+use crate::store::{CertificateRow, KeyRow, NewOrganisation, OrgRow, SignatureRow, Store, StoreError, Tx};
 use crate::types::clock::rfc3339;
 use crate::types::{Oin, OrgKind, OrgStatus};
 
@@ -84,19 +85,14 @@ impl Actor {
             self.trace.as_ref(),
         )
     }
+}
 
-    fn action(&self, now: OffsetDateTime, action: &str, target: &str, detail: serde_json::Value) -> AdminActionRow {
-        AdminActionRow {
-            at: rfc3339(now),
-            actor_oin: self.oin.clone(),
-            actor_sub: self.sub.clone(),
-            action: action.to_owned(),
-            target: target.to_owned(),
-            detail: detail.to_string(),
-            request_id: self.request_id.clone(),
-            trace: self.trace.clone(),
-        }
-    }
+/// Commits a change to the registry with its `admin` record, moving the registry generation so running gateways
+/// reload: one place, so no change can skip either.
+async fn finish(mut tx: Tx, entry: Entry, at: &str) -> Result<()> {
+    tx.registry_changed().await?;
+    log::commit_with(tx, entry, at).await?;
+    Ok(())
 }
 
 /// A new signatory.
@@ -212,8 +208,10 @@ pub async fn add(
     };
     let detail = serde_json::json!({"kind": row.kind, "covenant_roles": new.covenant_roles,
         "kids": row.keys.iter().map(|k| k.kid.as_str()).collect::<Vec<_>>()});
-    let action = actor.action(now, "organisation.add", oin.as_str(), detail);
-    store.insert_organisation(&row, &action.at, &action).await?;
+    let at = rfc3339(now);
+    let mut tx = store.begin().await?;
+    tx.insert_organisation(&row, &at).await?;
+    finish(tx, actor.admin_entry("organisation.add", oin.as_str(), detail), &at).await?;
     get(store, oin.as_str()).await
 }
 
@@ -282,15 +280,17 @@ pub async fn sign(
         return Err(OnboardingError::Validation("signed_on: lies in the future".into()));
     }
     let detail = serde_json::json!({"version": version, "signed_on": date.to_string()});
-    let action = actor.action(now, "organisation.sign", oin.as_str(), detail);
+    let at = rfc3339(now);
     let row = SignatureRow {
         oin: oin.to_string(),
         version,
         signed_on: date.to_string(),
         signatory,
-        recorded_at: action.at.clone(),
+        recorded_at: at.clone(),
     };
-    store.insert_signature(&row, &action).await?;
+    let mut tx = store.begin().await?;
+    tx.insert_signature(&row).await?;
+    finish(tx, actor.admin_entry("organisation.sign", oin.as_str(), detail), &at).await?;
     get(store, oin.as_str()).await
 }
 
@@ -308,8 +308,15 @@ pub async fn rotate_keys(
     let oin = oin(oin_text)?;
     let keys = key_rows(&oin, jwks)?;
     let detail = serde_json::json!({"kids": keys.iter().map(|k| k.kid.as_str()).collect::<Vec<_>>()});
-    let action = actor.action(now, "organisation.rotate_keys", oin.as_str(), detail);
-    store.replace_keys(oin.as_str(), &keys, &action.at, &action).await?;
+    let at = rfc3339(now);
+    let mut tx = store.begin().await?;
+    tx.replace_keys(oin.as_str(), &keys, &at).await?;
+    finish(
+        tx,
+        actor.admin_entry("organisation.rotate_keys", oin.as_str(), detail),
+        &at,
+    )
+    .await?;
     get(store, oin.as_str()).await
 }
 
@@ -359,16 +366,18 @@ pub async fn transition(
         return Err(OnboardingError::HostProtected);
     }
     let (from, to) = step.rule();
-    let action = actor.action(
-        now,
+    let entry = actor.admin_entry(
         &format!("organisation.{}", step.name()),
         oin.as_str(),
         serde_json::json!({"reason": reason}),
     );
-    let previous = store
-        .set_status(oin.as_str(), from, to.as_str(), &action.at, &action)
-        .await?;
-    if !from.contains(&previous.as_str()) {
+    let at = rfc3339(now);
+    let mut tx = store.begin().await?;
+    let previous = tx.set_status(oin.as_str(), from, to.as_str(), &at).await?;
+    if from.contains(&previous.as_str()) {
+        finish(tx, entry, &at).await?;
+    } else {
+        tx.rollback().await?;
         return Err(OnboardingError::InvalidState {
             action: step.name(),
             status: previous,
@@ -391,13 +400,16 @@ pub async fn revoke_certificate(
 ) -> Result<bool> {
     let serial = normalise_serial(serial)?;
     let reason = text("reason", reason, 500)?;
-    let action = actor.action(
-        now,
-        "certificate.revoke",
-        &serial,
-        serde_json::json!({"reason": reason}),
-    );
-    Ok(store.revoke(&serial, &reason, &action.at, &action).await?)
+    let entry = actor.admin_entry("certificate.revoke", &serial, serde_json::json!({"reason": reason}));
+    let at = rfc3339(now);
+    let mut tx = store.begin().await?;
+    let revoked = tx.revoke(&serial, &reason, &at).await?;
+    if revoked {
+        finish(tx, entry, &at).await?;
+    } else {
+        tx.rollback().await?;
+    }
+    Ok(revoked)
 }
 
 /// Lowercase hex without separators or leading zero bytes, as the gateway compares serials.
@@ -460,20 +472,22 @@ pub async fn record_certificate(
     oin: &str,
     issued: &IssuedCertificate,
 ) -> Result<()> {
-    let action = actor.action(
-        now,
+    let entry = actor.admin_entry(
         "certificate.issue",
         &issued.serial,
         serde_json::json!({"oin": oin, "not_after": rfc3339(issued.not_after)}),
     );
+    let at = rfc3339(now);
     let row = CertificateRow {
         serial: issued.serial.clone(),
         oin: oin.to_owned(),
         thumbprint: issued.thumbprint.clone(),
         not_after: rfc3339(issued.not_after),
-        issued_at: action.at.clone(),
+        issued_at: at.clone(),
     };
-    store.insert_certificate(&row, &action).await?;
+    let mut tx = store.begin().await?;
+    tx.insert_certificate(&row).await?;
+    finish(tx, entry, &at).await?;
     Ok(())
 }
 

@@ -5,7 +5,7 @@ use arc_swap::ArcSwap;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use crate::edge::token::{decoding_key, TokenKey};
+use crate::crypto::jwks::{decoding_key, TokenKey};
 use crate::store::{RegistryRows, Store, StoreError};
 use crate::types::{Oin, OrgKind, OrgStatus};
 

@@ -1,9 +1,7 @@
-//! Cases and their members. Every change commits together with its `admin` record in the disclosure log.
+//! Cases, their members and consents.
 use sqlx::Row;
 
-use super::log::commit_with_record as record;
-use super::{Store, StoreError};
-use crate::log::chain::Entry;
+use super::{Store, StoreError, Tx};
 
 /// A case as stored (content sealed).
 #[derive(Debug, Clone)]
@@ -65,13 +63,12 @@ pub(super) fn case_of(row: &sqlx::any::AnyRow) -> Result<CaseRow, StoreError> {
     })
 }
 
-impl Store {
+impl Tx {
     /// Stores a new case with its reporter as first member.
     ///
     /// # Errors
-    /// The database refused; nothing was stored.
-    pub async fn insert_case(&self, case: &CaseRow, reason: &str, entry: Entry) -> Result<(), StoreError> {
-        let mut tx = self.pool().begin().await?;
+    /// The database refused.
+    pub async fn insert_case(&mut self, case: &CaseRow, reason: &str) -> Result<(), StoreError> {
         sqlx::query(&format!(
             "INSERT INTO cases ({}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
             CASE_COLUMNS.join(", ")
@@ -87,18 +84,91 @@ impl Store {
         .bind(case.data_key.clone())
         .bind(case.sealed_subject.clone())
         .bind(case.sealed_summary.clone())
-        .execute(&mut *tx)
+        .execute(self.conn())
         .await?;
         sqlx::query("INSERT INTO case_members (case_id, oin, since, reason) VALUES ($1, $2, $3, $4)")
             .bind(&case.id)
             .bind(&case.reporter_oin)
             .bind(&case.reported_at)
             .bind(reason)
-            .execute(&mut *tx)
+            .execute(self.conn())
             .await?;
-        record(tx, entry, &case.reported_at).await
+        Ok(())
     }
 
+    /// Grants `oin` access to the case; `false` when it already had access.
+    ///
+    /// # Errors
+    /// The database refused.
+    pub async fn add_case_member(&mut self, case_id: &str, member: &MemberRow) -> Result<bool, StoreError> {
+        Ok(sqlx::query(
+            "INSERT INTO case_members (case_id, oin, since, reason) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+        )
+        .bind(case_id)
+        .bind(&member.oin)
+        .bind(&member.since)
+        .bind(&member.reason)
+        .execute(self.conn())
+        .await?
+        .rows_affected()
+            == 1)
+    }
+
+    /// Withdraws `oin`'s access; `false` when it had none.
+    ///
+    /// # Errors
+    /// The database refused.
+    pub async fn remove_case_member(&mut self, case_id: &str, oin: &str) -> Result<bool, StoreError> {
+        Ok(sqlx::query("DELETE FROM case_members WHERE case_id = $1 AND oin = $2")
+            .bind(case_id)
+            .bind(oin)
+            .execute(self.conn())
+            .await?
+            .rows_affected()
+            == 1)
+    }
+
+    /// Closes an open case; `false` when it was not open.
+    ///
+    /// # Errors
+    /// The database refused.
+    pub async fn close_case(&mut self, case_id: &str, now: &str) -> Result<bool, StoreError> {
+        Ok(
+            sqlx::query("UPDATE cases SET status = 'closed', closed_at = $1 WHERE id = $2 AND status = 'open'")
+                .bind(now)
+                .bind(case_id)
+                .execute(self.conn())
+                .await?
+                .rows_affected()
+                == 1,
+        )
+    }
+
+    /// Stores a consent.
+    ///
+    /// # Errors
+    /// The database refused.
+    pub async fn insert_consent(&mut self, c: &ConsentRow) -> Result<(), StoreError> {
+        let json = |v: &Vec<String>| serde_json::to_string(v).unwrap_or_else(|_| "[]".into());
+        sqlx::query(
+            "INSERT INTO consents (id, case_id, categories, organisations, valid_until, recorded_by_oin, \
+             recorded_by_sub, recorded_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(&c.id)
+        .bind(&c.case_id)
+        .bind(json(&c.categories))
+        .bind(json(&c.organisations))
+        .bind(&c.valid_until)
+        .bind(&c.recorded_by_oin)
+        .bind(&c.recorded_by_sub)
+        .bind(&c.recorded_at)
+        .execute(self.conn())
+        .await?;
+        Ok(())
+    }
+}
+
+impl Store {
     pub async fn case(&self, id: &str) -> Result<Option<CaseRow>, StoreError> {
         let row = sqlx::query(&format!("SELECT {} FROM cases c WHERE c.id = $1", case_columns()))
             .bind(id)
@@ -131,74 +201,6 @@ impl Store {
             .map(|(oin, since, reason)| MemberRow { oin, since, reason })
             .collect())
     }
-
-    /// Grants `oin` access to the case; `false` when it already had access.
-    ///
-    /// # Errors
-    /// The database refused.
-    pub async fn add_case_member(&self, case_id: &str, member: &MemberRow, entry: Entry) -> Result<bool, StoreError> {
-        let mut tx = self.pool().begin().await?;
-        let added = sqlx::query(
-            "INSERT INTO case_members (case_id, oin, since, reason) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
-        )
-        .bind(case_id)
-        .bind(&member.oin)
-        .bind(&member.since)
-        .bind(&member.reason)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected()
-            == 1;
-        if added {
-            record(tx, entry, &member.since).await?;
-        }
-        Ok(added)
-    }
-
-    /// Withdraws `oin`'s access; `false` when it had none.
-    ///
-    /// # Errors
-    /// The database refused.
-    pub async fn remove_case_member(
-        &self,
-        case_id: &str,
-        oin: &str,
-        entry: Entry,
-        now: &str,
-    ) -> Result<bool, StoreError> {
-        let mut tx = self.pool().begin().await?;
-        let removed = sqlx::query("DELETE FROM case_members WHERE case_id = $1 AND oin = $2")
-            .bind(case_id)
-            .bind(oin)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected()
-            == 1;
-        if removed {
-            record(tx, entry, now).await?;
-        }
-        Ok(removed)
-    }
-
-    /// Closes an open case; `false` when it was not open.
-    ///
-    /// # Errors
-    /// The database refused.
-    pub async fn close_case(&self, case_id: &str, entry: Entry, now: &str) -> Result<bool, StoreError> {
-        let mut tx = self.pool().begin().await?;
-        let closed =
-            sqlx::query("UPDATE cases SET status = 'closed', closed_at = $1 WHERE id = $2 AND status = 'open'")
-                .bind(now)
-                .bind(case_id)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected()
-                == 1;
-        if closed {
-            record(tx, entry, now).await?;
-        }
-        Ok(closed)
-    }
 }
 
 /// A consent as stored (categories and organisations as JSON arrays).
@@ -212,66 +214,6 @@ pub struct ConsentRow {
     pub recorded_by_oin: String,
     pub recorded_by_sub: String,
     pub recorded_at: String,
-}
-
-impl Store {
-    /// Stores a consent with its record.
-    ///
-    /// # Errors
-    /// The database refused; nothing was stored.
-    pub async fn insert_consent(&self, c: &ConsentRow, entry: Entry) -> Result<(), StoreError> {
-        let json = |v: &Vec<String>| serde_json::to_string(v).unwrap_or_else(|_| "[]".into());
-        let mut tx = self.pool().begin().await?;
-        sqlx::query(
-            "INSERT INTO consents (id, case_id, categories, organisations, valid_until, recorded_by_oin, \
-             recorded_by_sub, recorded_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        )
-        .bind(&c.id)
-        .bind(&c.case_id)
-        .bind(json(&c.categories))
-        .bind(json(&c.organisations))
-        .bind(&c.valid_until)
-        .bind(&c.recorded_by_oin)
-        .bind(&c.recorded_by_sub)
-        .bind(&c.recorded_at)
-        .execute(&mut *tx)
-        .await?;
-        record(tx, entry, &c.recorded_at).await
-    }
-
-    /// The scopes of the case's consents, expired ones included.
-    ///
-    /// # Errors
-    /// The database refused, or holds a malformed consent.
-    pub async fn consent_scopes(&self, case_id: &str) -> Result<Vec<ConsentScope>, StoreError> {
-        let rows: Vec<(String, String, String)> =
-            sqlx::query_as("SELECT categories, organisations, valid_until FROM consents WHERE case_id = $1")
-                .bind(case_id)
-                .fetch_all(self.pool())
-                .await?;
-        rows.into_iter()
-            .map(|(categories, organisations, valid_until)| {
-                ConsentScope::parse(&categories, &organisations, valid_until)
-            })
-            .collect()
-    }
-
-    /// Whether a consent of the case, valid at `now`, covers `category` going to `recipient_oin`.
-    ///
-    /// # Errors
-    /// The database refused, or holds a malformed consent.
-    pub async fn consent_covers(
-        &self,
-        case_id: &str,
-        category: &str,
-        recipient_oin: &str,
-        now: &str,
-    ) -> Result<bool, StoreError> {
-        let scopes = self.consent_scopes(case_id).await?;
-        Ok(scopes
-            .iter()
-            .any(|s| s.valid_at(now) && s.covers(category, recipient_oin)))
-    }
 }
 
 /// What one consent lets through: these categories to these organisations, until `valid_until` (RFC 3339).

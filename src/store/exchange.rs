@@ -1,10 +1,7 @@
-//! Information requests, their addressees, and items of content (responses and meeting shares, sealed). A
-//! response's items and the addressee's new status commit together with the `admin` record, or not at all.
+//! Information requests, their addressees, and items of content (responses and meeting shares, sealed).
 use sqlx::Row;
 
-use super::log::commit_with_record as record;
-use super::{CaseRow, MeetingRow, Store, StoreError};
-use crate::log::chain::Entry;
+use super::{CaseRow, MeetingRow, Store, StoreError, Tx};
 
 /// A request as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -105,7 +102,7 @@ fn item_of(row: &sqlx::any::AnyRow) -> Result<ItemRow, StoreError> {
     })
 }
 
-async fn insert_items(tx: &mut sqlx::Transaction<'_, sqlx::Any>, items: &[ItemRow]) -> Result<(), StoreError> {
+async fn insert_items(tx: &mut Tx, items: &[ItemRow]) -> Result<(), StoreError> {
     for i in items {
         sqlx::query(&format!(
             "INSERT INTO items ({ITEM_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
@@ -122,19 +119,18 @@ async fn insert_items(tx: &mut sqlx::Transaction<'_, sqlx::Any>, items: &[ItemRo
         .bind(&i.digest)
         .bind(i.sealed.clone())
         .bind(&i.created_at)
-        .execute(&mut **tx)
+        .execute(tx.conn())
         .await?;
     }
     Ok(())
 }
 
-impl Store {
+impl Tx {
     /// Stores a request with its addressees (all `open`).
     ///
     /// # Errors
-    /// The database refused; nothing was stored.
-    pub async fn insert_request(&self, r: &RequestRow, addressees: &[String], entry: Entry) -> Result<(), StoreError> {
-        let mut tx = self.pool().begin().await?;
+    /// The database refused.
+    pub async fn insert_request(&mut self, r: &RequestRow, addressees: &[String]) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO requests (id, case_id, meeting_id, purpose, categories, requester_oin, requester_sub, due, \
              created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
@@ -148,18 +144,61 @@ impl Store {
         .bind(&r.requester_sub)
         .bind(&r.due)
         .bind(&r.created_at)
-        .execute(&mut *tx)
+        .execute(self.conn())
         .await?;
         for oin in addressees {
             sqlx::query("INSERT INTO request_addressees (request_id, oin, status) VALUES ($1, $2, 'open')")
                 .bind(&r.id)
                 .bind(oin)
-                .execute(&mut *tx)
+                .execute(self.conn())
                 .await?;
         }
-        record(tx, entry, &r.created_at).await
+        Ok(())
     }
 
+    /// Answers (with `items`) or declines (`items` empty, `reason` set) for addressee `oin`, if its answer is
+    /// still open; `false` when it was not (nothing written).
+    ///
+    /// # Errors
+    /// The database refused.
+    pub async fn settle_request(
+        &mut self,
+        request_id: &str,
+        oin: &str,
+        outcome: (&str, Option<&str>),
+        items: &[ItemRow],
+        now: &str,
+    ) -> Result<bool, StoreError> {
+        let (status, reason) = outcome;
+        let updated = sqlx::query(
+            "UPDATE request_addressees SET status = $1, reason = $2, changed_at = $3 \
+             WHERE request_id = $4 AND oin = $5 AND status = 'open'",
+        )
+        .bind(status)
+        .bind(reason.map(str::to_owned))
+        .bind(now)
+        .bind(request_id)
+        .bind(oin)
+        .execute(self.conn())
+        .await?
+        .rows_affected()
+            == 1;
+        if updated {
+            insert_items(self, items).await?;
+        }
+        Ok(updated)
+    }
+
+    /// Stores the items of one meeting share.
+    ///
+    /// # Errors
+    /// The database refused.
+    pub async fn insert_share(&mut self, items: &[ItemRow]) -> Result<(), StoreError> {
+        insert_items(self, items).await
+    }
+}
+
+impl Store {
     /// A request with its addressees, its case and its meeting, in one query (the request's, case's and
     /// meeting's columns repeat on each addressee's row; every request has at least one addressee).
     pub async fn request(&self, id: &str) -> Result<Option<RequestRows>, StoreError> {
@@ -196,53 +235,6 @@ impl Store {
         .fetch_all(self.pool())
         .await?;
         rows.iter().map(|r| Ok((request_of(r)?, addressee_of(r)?))).collect()
-    }
-
-    /// Answers (with `items`) or declines (`items` empty, `reason` set) for addressee `oin`, if its answer is
-    /// still open; `false` when it was not.
-    ///
-    /// # Errors
-    /// The database refused; nothing was stored.
-    pub async fn settle_request(
-        &self,
-        request_id: &str,
-        oin: &str,
-        outcome: (&str, Option<&str>),
-        items: &[ItemRow],
-        now: &str,
-        entry: Entry,
-    ) -> Result<bool, StoreError> {
-        let (status, reason) = outcome;
-        let mut tx = self.pool().begin().await?;
-        let updated = sqlx::query(
-            "UPDATE request_addressees SET status = $1, reason = $2, changed_at = $3 \
-             WHERE request_id = $4 AND oin = $5 AND status = 'open'",
-        )
-        .bind(status)
-        .bind(reason.map(str::to_owned))
-        .bind(now)
-        .bind(request_id)
-        .bind(oin)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected()
-            == 1;
-        if !updated {
-            return Ok(false);
-        }
-        insert_items(&mut tx, items).await?;
-        record(tx, entry, now).await?;
-        Ok(true)
-    }
-
-    /// Stores the items of one meeting share.
-    ///
-    /// # Errors
-    /// The database refused; nothing was stored.
-    pub async fn insert_share(&self, items: &[ItemRow], now: &str, entry: Entry) -> Result<(), StoreError> {
-        let mut tx = self.pool().begin().await?;
-        insert_items(&mut tx, items).await?;
-        record(tx, entry, now).await
     }
 
     /// The facts generation (migration 0007): every change to what a release is judged on moves it.

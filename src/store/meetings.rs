@@ -1,10 +1,8 @@
-//! Meetings, their agendas and attendees. Every change commits together with its `admin` record.
+//! Meetings, their agendas and attendees.
 use sqlx::any::AnyRow;
-use sqlx::{Any, Row, Transaction};
+use sqlx::Row;
 
-use super::log::commit_with_record as record;
-use super::{ConsentScope, Store, StoreError};
-use crate::log::chain::Entry;
+use super::{ConsentScope, Store, StoreError, Tx};
 
 /// A meeting as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,15 +27,6 @@ pub struct AttendeeRow {
     pub declaration_signed_at: Option<String>,
 }
 
-/// Whether the meeting is still open; checked inside the change's transaction, so a concurrent close wins.
-async fn still_open(tx: &mut Transaction<'_, Any>, meeting_id: &str) -> Result<bool, StoreError> {
-    let status: Option<String> = sqlx::query_scalar("SELECT status FROM meetings WHERE id = $1")
-        .bind(meeting_id)
-        .fetch_optional(&mut **tx)
-        .await?;
-    Ok(status.as_deref() == Some("open"))
-}
-
 /// The organisations a case and a meeting relate: members of the case, whether the case is on the meeting's
 /// agenda, the meeting's attendees, and the case's consents (with their expiry: the time asked decides).
 #[derive(Debug, Clone, Default)]
@@ -56,6 +45,17 @@ pub enum Change {
     Duplicate,
     /// The meeting was closed meanwhile.
     Closed,
+}
+
+impl Change {
+    /// The outcome of an `INSERT … ON CONFLICT DO NOTHING` that affected `rows`.
+    fn of(rows: u64) -> Change {
+        if rows == 1 {
+            Change::Done
+        } else {
+            Change::Duplicate
+        }
+    }
 }
 
 const MEETING_COLUMNS: [&str; 8] = [
@@ -88,13 +88,12 @@ pub(super) fn meeting_of(r: &AnyRow) -> Result<MeetingRow, StoreError> {
     })
 }
 
-impl Store {
+impl Tx {
     /// Stores a new meeting with its first attendee (the organisation that convenes it).
     ///
     /// # Errors
-    /// The database refused; nothing was stored.
-    pub async fn insert_meeting(&self, m: &MeetingRow, entry: Entry) -> Result<(), StoreError> {
-        let mut tx = self.pool().begin().await?;
+    /// The database refused.
+    pub async fn insert_meeting(&mut self, m: &MeetingRow) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO meetings (id, meeting_type, starts_at, ends_at, status, created_by_oin, created_at, \
              closed_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -107,17 +106,86 @@ impl Store {
         .bind(&m.created_by_oin)
         .bind(&m.created_at)
         .bind(m.closed_at.clone())
-        .execute(&mut *tx)
+        .execute(self.conn())
         .await?;
         sqlx::query("INSERT INTO meeting_attendees (meeting_id, oin, added_at) VALUES ($1, $2, $3)")
             .bind(&m.id)
             .bind(&m.created_by_oin)
             .bind(&m.created_at)
-            .execute(&mut *tx)
+            .execute(self.conn())
             .await?;
-        record(tx, entry, &m.created_at).await
+        Ok(())
     }
 
+    /// Whether the meeting is still open; read inside the change's transaction, so a concurrent close wins.
+    async fn still_open(&mut self, meeting_id: &str) -> Result<bool, StoreError> {
+        let status: Option<String> = sqlx::query_scalar("SELECT status FROM meetings WHERE id = $1")
+            .bind(meeting_id)
+            .fetch_optional(self.conn())
+            .await?;
+        Ok(status.as_deref() == Some("open"))
+    }
+
+    /// Puts a case on the agenda of a meeting that is still open.
+    ///
+    /// # Errors
+    /// The database refused.
+    pub async fn add_agenda_case(&mut self, meeting_id: &str, case_id: &str, now: &str) -> Result<Change, StoreError> {
+        if !self.still_open(meeting_id).await? {
+            return Ok(Change::Closed);
+        }
+        let inserted = sqlx::query(
+            "INSERT INTO meeting_agenda (meeting_id, case_id, added_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+        )
+        .bind(meeting_id)
+        .bind(case_id)
+        .bind(now)
+        .execute(self.conn())
+        .await?
+        .rows_affected();
+        Ok(Change::of(inserted))
+    }
+
+    /// Adds an attending organisation to a meeting that is still open.
+    ///
+    /// # Errors
+    /// The database refused.
+    pub async fn add_attendee(&mut self, meeting_id: &str, a: &AttendeeRow) -> Result<Change, StoreError> {
+        if !self.still_open(meeting_id).await? {
+            return Ok(Change::Closed);
+        }
+        let inserted = sqlx::query(
+            "INSERT INTO meeting_attendees (meeting_id, oin, added_at, declaration_signed_by, \
+             declaration_signed_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+        )
+        .bind(meeting_id)
+        .bind(&a.oin)
+        .bind(&a.added_at)
+        .bind(a.declaration_signed_by.clone())
+        .bind(a.declaration_signed_at.clone())
+        .execute(self.conn())
+        .await?
+        .rows_affected();
+        Ok(Change::of(inserted))
+    }
+
+    /// Closes an open meeting; `Closed` when it was closed already.
+    ///
+    /// # Errors
+    /// The database refused.
+    pub async fn close_meeting(&mut self, meeting_id: &str, now: &str) -> Result<Change, StoreError> {
+        let closed =
+            sqlx::query("UPDATE meetings SET status = 'closed', closed_at = $1 WHERE id = $2 AND status = 'open'")
+                .bind(now)
+                .bind(meeting_id)
+                .execute(self.conn())
+                .await?
+                .rows_affected();
+        Ok(if closed == 1 { Change::Done } else { Change::Closed })
+    }
+}
+
+impl Store {
     pub async fn meeting(&self, id: &str) -> Result<Option<MeetingRow>, StoreError> {
         let row = sqlx::query(&format!("SELECT {} FROM meetings m WHERE m.id = $1", meeting_columns()))
             .bind(id)
@@ -153,84 +221,6 @@ impl Store {
                 declaration_signed_at: at,
             })
             .collect())
-    }
-
-    /// Puts a case on the agenda of an open meeting.
-    ///
-    /// # Errors
-    /// The database refused; nothing was stored.
-    pub async fn add_agenda_case(
-        &self,
-        meeting_id: &str,
-        case_id: &str,
-        now: &str,
-        entry: Entry,
-    ) -> Result<Change, StoreError> {
-        let insert = sqlx::query(
-            "INSERT INTO meeting_agenda (meeting_id, case_id, added_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
-        )
-        .bind(meeting_id)
-        .bind(case_id)
-        .bind(now);
-        self.add_to_open_meeting(meeting_id, insert, now, entry).await
-    }
-
-    /// Adds an attending organisation to an open meeting.
-    ///
-    /// # Errors
-    /// The database refused; nothing was stored.
-    pub async fn add_attendee(&self, meeting_id: &str, a: &AttendeeRow, entry: Entry) -> Result<Change, StoreError> {
-        let insert = sqlx::query(
-            "INSERT INTO meeting_attendees (meeting_id, oin, added_at, declaration_signed_by, \
-             declaration_signed_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
-        )
-        .bind(meeting_id)
-        .bind(&a.oin)
-        .bind(&a.added_at)
-        .bind(a.declaration_signed_by.clone())
-        .bind(a.declaration_signed_at.clone());
-        self.add_to_open_meeting(meeting_id, insert, &a.added_at, entry).await
-    }
-
-    /// Runs `insert` (an `INSERT … ON CONFLICT DO NOTHING`) and records `entry` in one transaction, if the meeting
-    /// is still open then.
-    async fn add_to_open_meeting<'q>(
-        &self,
-        meeting_id: &str,
-        insert: sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>>,
-        now: &str,
-        entry: Entry,
-    ) -> Result<Change, StoreError> {
-        let mut tx = self.pool().begin().await?;
-        if !still_open(&mut tx, meeting_id).await? {
-            return Ok(Change::Closed);
-        }
-        if insert.execute(&mut *tx).await?.rows_affected() != 1 {
-            return Ok(Change::Duplicate);
-        }
-        record(tx, entry, now).await?;
-        Ok(Change::Done)
-    }
-
-    /// Closes an open meeting; `Closed` when it was closed already.
-    ///
-    /// # Errors
-    /// The database refused.
-    pub async fn close_meeting(&self, meeting_id: &str, now: &str, entry: Entry) -> Result<Change, StoreError> {
-        let mut tx = self.pool().begin().await?;
-        let closed =
-            sqlx::query("UPDATE meetings SET status = 'closed', closed_at = $1 WHERE id = $2 AND status = 'open'")
-                .bind(now)
-                .bind(meeting_id)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected()
-                == 1;
-        if !closed {
-            return Ok(Change::Closed);
-        }
-        record(tx, entry, now).await?;
-        Ok(Change::Done)
     }
 
     /// Members, agenda and attendees of a case in a meeting, and the case's consents, in one query.

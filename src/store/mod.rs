@@ -1,19 +1,21 @@
-//! The one repository layer. Both backends run the same SQL through sqlx's `Any` driver (placeholders `$1…`,
-//! portable types only); what differs per backend — connection pragmas and migrations — stays in this module.
-//! It knows no HTTP.
+//! The repository layer over SQLite and PostgreSQL: the pool, migrations, and one file per group of tables. Both
+//! backends run the same SQL through sqlx's `Any` driver (placeholders `$1…`, portable types only); what differs
+//! per backend — connection pragmas and migrations — stays in this module.
+//!
+//! Reads are methods of [`Store`]; writes are methods of a [`Tx`], so that the caller decides what commits
+//! together — a change and its record in the disclosure log, which the log writes into the same transaction. The
+//! store knows no HTTP and no log types; it may use only `types`.
 mod cases;
 mod exchange;
-mod log;
 mod meetings;
 mod orgs;
 mod retention;
 
 pub use cases::{CaseRow, ConsentRow, ConsentScope, MemberRow};
 pub use exchange::{AddresseeRow, ItemRow, RequestRow, RequestRows};
-pub use log::{Batch, Checkpoint, LogFilter};
 pub use meetings::{AttendeeRow, Change, MeetingRow};
 
-pub use orgs::{AdminActionRow, CertificateRow, KeyRow, NewOrganisation, OrgRow, RegistryRows, SignatureRow};
+pub use orgs::{CertificateRow, KeyRow, NewOrganisation, OrgRow, RegistryRows, SignatureRow};
 
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Executor, Row};
@@ -231,6 +233,52 @@ impl Store {
 
     pub(crate) fn pool(&self) -> &AnyPool {
         &self.pool
+    }
+
+    /// Starts a write transaction.
+    ///
+    /// # Errors
+    /// The database cannot be reached.
+    pub async fn begin(&self) -> Result<Tx, StoreError> {
+        Ok(Tx {
+            tx: self.pool.begin().await?,
+            backend: self.backend,
+        })
+    }
+}
+
+/// A write transaction: what is written through it commits together, or not at all (dropping it rolls back).
+pub struct Tx {
+    tx: sqlx::Transaction<'static, sqlx::Any>,
+    backend: Backend,
+}
+
+impl Tx {
+    /// Commits everything written through this transaction.
+    ///
+    /// # Errors
+    /// The database refused; nothing was written.
+    pub async fn commit(self) -> Result<(), StoreError> {
+        self.tx.commit().await?;
+        Ok(())
+    }
+
+    /// Rolls back everything written through this transaction.
+    ///
+    /// # Errors
+    /// The database could not be told (it rolls back by itself when the connection closes).
+    pub async fn rollback(self) -> Result<(), StoreError> {
+        self.tx.rollback().await?;
+        Ok(())
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// The connection, for the SQL of the table groups (and the log's own).
+    pub(crate) fn conn(&mut self) -> &mut sqlx::AnyConnection {
+        &mut self.tx
     }
 }
 

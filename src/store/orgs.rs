@@ -1,7 +1,6 @@
-//! Organisations, token keys, signatures, certificates, revocations and the admin-action record.
-use super::{Store, StoreError};
-use crate::log::chain::Entry;
-use sqlx::{Any, Transaction};
+//! Organisations, token keys, signatures, certificates and revocations: the registry's tables. Every write moves
+//! the registry generation ([`Tx::registry_changed`]), which running gateways poll.
+use super::{Store, StoreError, Tx};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct OrgRow {
@@ -52,21 +51,6 @@ pub struct CertificateRow {
     pub issued_at: String,
 }
 
-/// Who did what to which target, when; `detail` is JSON without personal data. Becomes an `admin` record of the
-/// disclosure log.
-#[derive(Debug, Clone)]
-pub struct AdminActionRow {
-    pub at: String,
-    pub actor_oin: Option<String>,
-    pub actor_sub: String,
-    pub action: String,
-    pub target: String,
-    pub detail: String,
-    /// The request and (trace, span) ids of an action taken through the API.
-    pub request_id: Option<String>,
-    pub trace: Option<(String, String)>,
-}
-
 /// Everything needed to insert an organisation.
 #[derive(Debug, Clone)]
 pub struct NewOrganisation {
@@ -86,8 +70,6 @@ pub struct RegistryRows {
     pub signatures: Vec<SignatureRow>,
     pub revoked: Vec<String>,
 }
-
-type Tx<'a> = Transaction<'a, Any>;
 
 impl Store {
     pub async fn registry_generation(&self) -> Result<i64, StoreError> {
@@ -160,20 +142,24 @@ impl Store {
         )
     }
 
-    /// Inserts an organisation with its keys.
+    /// Revoked serials with their revocation time, for the CRL of the gateway's own CA.
+    pub async fn revocations(&self) -> Result<Vec<(String, String)>, StoreError> {
+        let rows: Vec<(String, String)> = sqlx::query_as("SELECT serial, revoked_at FROM revocations ORDER BY serial")
+            .fetch_all(self.pool())
+            .await?;
+        Ok(rows)
+    }
+}
+
+impl Tx {
+    /// Inserts an organisation (status `active`) with its keys.
     ///
     /// # Errors
     /// [`StoreError::Exists`] when the OIN is onboarded already.
-    pub async fn insert_organisation(
-        &self,
-        org: &NewOrganisation,
-        now: &str,
-        action: &AdminActionRow,
-    ) -> Result<(), StoreError> {
-        let mut tx = self.pool().begin().await?;
+    pub async fn insert_organisation(&mut self, org: &NewOrganisation, now: &str) -> Result<(), StoreError> {
         let exists: Option<String> = sqlx::query_scalar("SELECT oin FROM organisations WHERE oin = $1")
             .bind(&org.oin)
-            .fetch_optional(&mut *tx)
+            .fetch_optional(self.conn())
             .await?;
         if exists.is_some() {
             return Err(StoreError::Exists("organisation"));
@@ -187,25 +173,20 @@ impl Store {
         .bind(&org.kind)
         .bind(&org.roles)
         .bind(now)
-        .execute(&mut *tx)
+        .execute(self.conn())
         .await?;
-        insert_keys(&mut tx, &org.keys, now).await?;
-        finish(tx, action).await
+        self.insert_keys(&org.keys, now).await
     }
 
-    /// Sets the status of an organisation if its current status is one of `from`; returns the previous status.
-    pub async fn set_status(
-        &self,
-        oin: &str,
-        from: &[&str],
-        to: &str,
-        now: &str,
-        action: &AdminActionRow,
-    ) -> Result<String, StoreError> {
-        let mut tx = self.pool().begin().await?;
+    /// Sets the status of an organisation if its current status is one of `from` (offboarding also revokes the
+    /// certificates the gateway issued to it); returns the previous status.
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`] for an unknown OIN.
+    pub async fn set_status(&mut self, oin: &str, from: &[&str], to: &str, now: &str) -> Result<String, StoreError> {
         let current: String = sqlx::query_scalar("SELECT status FROM organisations WHERE oin = $1")
             .bind(oin)
-            .fetch_optional(&mut *tx)
+            .fetch_optional(self.conn())
             .await?
             .ok_or(StoreError::NotFound("organisation"))?;
         if !from.contains(&current.as_str()) {
@@ -215,7 +196,7 @@ impl Store {
             .bind(to)
             .bind(now)
             .bind(oin)
-            .execute(&mut *tx)
+            .execute(self.conn())
             .await?;
         if to == "offboarded" {
             sqlx::query(
@@ -225,26 +206,21 @@ impl Store {
             )
             .bind(now)
             .bind(oin)
-            .execute(&mut *tx)
+            .execute(self.conn())
             .await?;
         }
-        finish(tx, action).await?;
         Ok(current)
     }
 
     /// Retires every current key of the organisation and registers `keys` instead.
-    pub async fn replace_keys(
-        &self,
-        oin: &str,
-        keys: &[KeyRow],
-        now: &str,
-        action: &AdminActionRow,
-    ) -> Result<(), StoreError> {
-        let mut tx = self.pool().begin().await?;
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`] for an unknown OIN.
+    pub async fn replace_keys(&mut self, oin: &str, keys: &[KeyRow], now: &str) -> Result<(), StoreError> {
         let updated = sqlx::query("UPDATE organisations SET updated_at = $1 WHERE oin = $2")
             .bind(now)
             .bind(oin)
-            .execute(&mut *tx)
+            .execute(self.conn())
             .await?;
         if updated.rows_affected() == 0 {
             return Err(StoreError::NotFound("organisation"));
@@ -252,26 +228,27 @@ impl Store {
         sqlx::query("UPDATE token_keys SET retired_at = $1 WHERE oin = $2 AND retired_at IS NULL")
             .bind(now)
             .bind(oin)
-            .execute(&mut *tx)
+            .execute(self.conn())
             .await?;
         // A key id may come back in a later rotation: the retired row with that id makes way for it.
         for key in keys {
             sqlx::query("DELETE FROM token_keys WHERE oin = $1 AND kid = $2")
                 .bind(oin)
                 .bind(&key.kid)
-                .execute(&mut *tx)
+                .execute(self.conn())
                 .await?;
         }
-        insert_keys(&mut tx, keys, now).await?;
-        finish(tx, action).await
+        self.insert_keys(keys, now).await
     }
 
     /// Records that an organisation signed a covenant version.
-    pub async fn insert_signature(&self, sig: &SignatureRow, action: &AdminActionRow) -> Result<(), StoreError> {
-        let mut tx = self.pool().begin().await?;
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`] for an unknown OIN, [`StoreError::Exists`] when this version is signed already.
+    pub async fn insert_signature(&mut self, sig: &SignatureRow) -> Result<(), StoreError> {
         let org: Option<String> = sqlx::query_scalar("SELECT oin FROM organisations WHERE oin = $1")
             .bind(&sig.oin)
-            .fetch_optional(&mut *tx)
+            .fetch_optional(self.conn())
             .await?;
         if org.is_none() {
             return Err(StoreError::NotFound("organisation"));
@@ -280,7 +257,7 @@ impl Store {
             sqlx::query_scalar("SELECT oin FROM covenant_signatures WHERE oin = $1 AND version = $2")
                 .bind(&sig.oin)
                 .bind(&sig.version)
-                .fetch_optional(&mut *tx)
+                .fetch_optional(self.conn())
                 .await?;
         if exists.is_some() {
             return Err(StoreError::Exists("signature of this covenant version"));
@@ -294,14 +271,16 @@ impl Store {
         .bind(&sig.signed_on)
         .bind(&sig.signatory)
         .bind(&sig.recorded_at)
-        .execute(&mut *tx)
+        .execute(self.conn())
         .await?;
-        finish(tx, action).await
+        Ok(())
     }
 
     /// Remembers a certificate the gateway's own CA issued (so offboarding can revoke it).
-    pub async fn insert_certificate(&self, cert: &CertificateRow, action: &AdminActionRow) -> Result<(), StoreError> {
-        let mut tx = self.pool().begin().await?;
+    ///
+    /// # Errors
+    /// The database refused.
+    pub async fn insert_certificate(&mut self, cert: &CertificateRow) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO certificates (serial, oin, thumbprint, not_after, issued_at) VALUES ($1, $2, $3, $4, $5)",
         )
@@ -310,23 +289,19 @@ impl Store {
         .bind(&cert.thumbprint)
         .bind(&cert.not_after)
         .bind(&cert.issued_at)
-        .execute(&mut *tx)
+        .execute(self.conn())
         .await?;
-        finish(tx, action).await
+        Ok(())
     }
 
-    /// Revokes a certificate by serial (lowercase hex); returns false when it was revoked already.
-    pub async fn revoke(
-        &self,
-        serial: &str,
-        reason: &str,
-        now: &str,
-        action: &AdminActionRow,
-    ) -> Result<bool, StoreError> {
-        let mut tx = self.pool().begin().await?;
+    /// Revokes a certificate by serial (lowercase hex); `false` when it was revoked already.
+    ///
+    /// # Errors
+    /// The database refused.
+    pub async fn revoke(&mut self, serial: &str, reason: &str, now: &str) -> Result<bool, StoreError> {
         let exists: Option<String> = sqlx::query_scalar("SELECT serial FROM revocations WHERE serial = $1")
             .bind(serial)
-            .fetch_optional(&mut *tx)
+            .fetch_optional(self.conn())
             .await?;
         if exists.is_some() {
             return Ok(false);
@@ -335,53 +310,33 @@ impl Store {
             .bind(serial)
             .bind(now)
             .bind(reason)
-            .execute(&mut *tx)
+            .execute(self.conn())
             .await?;
-        finish(tx, action).await?;
         Ok(true)
     }
 
-    /// Revoked serials with their revocation time, for the CRL of the gateway's own CA.
-    pub async fn revocations(&self) -> Result<Vec<(String, String)>, StoreError> {
-        let rows: Vec<(String, String)> = sqlx::query_as("SELECT serial, revoked_at FROM revocations ORDER BY serial")
-            .fetch_all(self.pool())
+    /// Moves the registry generation, so running gateways reload their view of the registry.
+    ///
+    /// # Errors
+    /// The database refused.
+    pub async fn registry_changed(&mut self) -> Result<(), StoreError> {
+        sqlx::query("UPDATE registry_generation SET generation = generation + 1 WHERE id = 1")
+            .execute(self.conn())
             .await?;
-        Ok(rows)
+        Ok(())
     }
-}
 
-async fn insert_keys(tx: &mut Tx<'_>, keys: &[KeyRow], now: &str) -> Result<(), StoreError> {
-    for key in keys {
-        sqlx::query("INSERT INTO token_keys (oin, kid, alg, jwk, added_at) VALUES ($1, $2, $3, $4, $5)")
-            .bind(&key.oin)
-            .bind(&key.kid)
-            .bind(&key.alg)
-            .bind(&key.jwk)
-            .bind(now)
-            .execute(&mut **tx)
-            .await?;
+    async fn insert_keys(&mut self, keys: &[KeyRow], now: &str) -> Result<(), StoreError> {
+        for key in keys {
+            sqlx::query("INSERT INTO token_keys (oin, kid, alg, jwk, added_at) VALUES ($1, $2, $3, $4, $5)")
+                .bind(&key.oin)
+                .bind(&key.kid)
+                .bind(&key.alg)
+                .bind(&key.jwk)
+                .bind(now)
+                .execute(self.conn())
+                .await?;
+        }
+        Ok(())
     }
-    Ok(())
-}
-
-/// Writes the admin action into the disclosure log, bumps the registry generation and commits: one place, so
-/// no change can skip either, and a change and its record commit together or not at all.
-async fn finish(mut tx: Tx<'_>, action: &AdminActionRow) -> Result<(), StoreError> {
-    let entry = crate::log::actor::stamp(
-        Entry::admin(
-            action.actor_oin.clone(),
-            &action.actor_sub,
-            &action.action,
-            &action.target,
-            action.detail.clone(),
-        ),
-        action.request_id.as_ref(),
-        action.trace.as_ref(),
-    );
-    super::log::append_in_tx(&mut tx, vec![entry], &action.at).await?;
-    sqlx::query("UPDATE registry_generation SET generation = generation + 1 WHERE id = 1")
-        .execute(&mut *tx)
-        .await?;
-    tx.commit().await?;
-    Ok(())
 }

@@ -1,8 +1,6 @@
 //! Retention and key management at rest: finding closed cases, purging their content and data key, and
 //! re-wrapping data keys under a new master key.
-use super::log::commit_with_record as record;
-use super::{Store, StoreError};
-use crate::log::chain::Entry;
+use super::{Store, StoreError, Tx};
 
 impl Store {
     /// Closed cases not purged yet: id and closing time.
@@ -25,35 +23,36 @@ impl Store {
         .fetch_all(self.pool())
         .await?)
     }
+}
 
-    /// Destroys a closed case's data key, sealed subject and summary and its items' content, with the record;
-    /// `false` when it is not closed (or purged already).
+impl Tx {
+    /// Destroys a closed case's data key, sealed subject and summary and its items' content; `false` when it is not
+    /// closed (or purged already).
     ///
     /// # Errors
-    /// The database refused; nothing changed.
-    pub async fn purge_case(&self, case_id: &str, now: &str, entry: Entry) -> Result<bool, StoreError> {
-        let mut tx = self.pool().begin().await?;
+    /// The database refused.
+    pub async fn purge_case(&mut self, case_id: &str, now: &str) -> Result<bool, StoreError> {
         let purged = sqlx::query(
             "UPDATE cases SET status = 'purged', purged_at = $1, data_key = NULL, master_key_id = NULL, \
              sealed_subject = NULL, sealed_summary = NULL WHERE id = $2 AND status = 'closed'",
         )
         .bind(now)
         .bind(case_id)
-        .execute(&mut *tx)
+        .execute(self.conn())
         .await?
         .rows_affected()
             == 1;
-        if !purged {
-            return Ok(false);
+        if purged {
+            sqlx::query("UPDATE items SET sealed = NULL WHERE case_id = $1")
+                .bind(case_id)
+                .execute(self.conn())
+                .await?;
         }
-        sqlx::query("UPDATE items SET sealed = NULL WHERE case_id = $1")
-            .bind(case_id)
-            .execute(&mut *tx)
-            .await?;
-        record(tx, entry, now).await?;
-        Ok(true)
+        Ok(purged)
     }
+}
 
+impl Store {
     /// Every stored data key: case id, the id of the master key that wrapped it, and the wrapped bytes.
     pub async fn wrapped_keys(&self) -> Result<Vec<(String, String, Vec<u8>)>, StoreError> {
         Ok(sqlx::query_as(
@@ -76,13 +75,15 @@ impl Store {
         .fetch_all(self.pool())
         .await?)
     }
+}
 
+impl Tx {
     /// Replaces a case's wrapped data key if it is still wrapped by `old_master_id`; `false` otherwise.
     ///
     /// # Errors
     /// The database refused.
     pub async fn replace_wrapped_key(
-        &self,
+        &mut self,
         case_id: &str,
         old_master_id: &str,
         new_master_id: &str,
@@ -96,7 +97,7 @@ impl Store {
         .bind(blob.to_vec())
         .bind(case_id)
         .bind(old_master_id)
-        .execute(self.pool())
+        .execute(self.conn())
         .await?
         .rows_affected()
             == 1)

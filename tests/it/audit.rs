@@ -220,7 +220,7 @@ async fn paging_follows_sealed_cursors_bound_to_their_query(b: Backend) {
 
 async fn bad_filters_and_missing_roles_are_refused(b: Backend) {
     let gw = Gateway::start(b).await;
-    let (head, _) = gw.app().store.log_head().await.unwrap();
+    let (head, _) = gw.app().log.records().head().await.unwrap();
     let r = officer(&gw, HOST, "/v1/audit/disclosures?bsn=123456789").await;
     r.assert_problem(422, "invalid_bsn");
     assert!(!r.text.contains("123456789"), "no error echoes personal data");
@@ -266,7 +266,7 @@ async fn bad_filters_and_missing_roles_are_refused(b: Backend) {
             .await;
         assert_eq!(r.unwrap().status, 401);
     }
-    let (after, _) = gw.app().store.log_head().await.unwrap();
+    let (after, _) = gw.app().log.records().head().await.unwrap();
     assert_eq!(after, head, "refused reads release nothing and record nothing");
     gw.stop().await;
 }
@@ -348,7 +348,7 @@ async fn checkpoints_are_served_and_sealed_at_shutdown(b: Backend) {
         c["signature"].as_str().unwrap()
     ));
     // Fetching checkpoints records nothing (the head would move at every poll).
-    assert_eq!(gw.app().store.log_head().await.unwrap().0, 24);
+    assert_eq!(gw.app().log.records().head().await.unwrap().0, 24);
 
     // A record written just before shutdown is sealed by the shutdown checkpoint.
     let receipt = gw
@@ -362,7 +362,8 @@ async fn checkpoints_are_served_and_sealed_at_shutdown(b: Backend) {
     drop(store);
     gw.stop_server().await;
     let store = doelpoort::store::Store::connect(&url).await.unwrap();
-    assert_eq!(store.latest_checkpoint_seq().await.unwrap(), receipt.seq());
+    let records = doelpoort::log::Records::new(store.clone());
+    assert_eq!(records.latest_checkpoint_seq().await.unwrap(), receipt.seq());
     store.close().await;
     gw.stop().await;
 }
@@ -381,7 +382,7 @@ async fn an_unwritable_log_answers_503_releases_nothing_and_recovers(b: Backend)
         .execute(&mut *tx)
         .await
         .unwrap();
-    let (head, _) = gw.app().store.log_head().await.unwrap();
+    let (head, _) = gw.app().log.records().head().await.unwrap();
     let r = officer(&gw, HOST, &path).await;
     r.assert_problem(503, "audit_unavailable");
     assert!(r.body.get("records").is_none() && !r.text.contains(&pseudonym(&gw, PERSON_A)));
@@ -412,10 +413,10 @@ async fn an_unwritable_log_answers_503_releases_nothing_and_recovers(b: Backend)
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert!(recovered, "the gateway did not recover within 5 s");
-    let (after, _) = gw.app().store.log_head().await.unwrap();
+    let (after, _) = gw.app().log.records().head().await.unwrap();
     assert_eq!(after, head + 1, "only the successful read is recorded");
     assert!(reqwest_metrics(&gw).await.contains("doelpoort_log_available 1"));
-    verify(&gw.app().store, None, |_, _| {}).await.unwrap();
+    verify(gw.app().log.records(), None, |_, _| {}).await.unwrap();
     gw.stop().await;
 }
 
@@ -437,7 +438,7 @@ async fn two_instances_append_to_one_chain(b: Backend) {
     config.listen = "127.0.0.1:0".parse().unwrap();
     config.metrics_listen = "127.0.0.1:0".parse().unwrap();
     let second = doelpoort::server::start(config, Arc::new(SystemClock)).await.unwrap();
-    let (head, _) = gw.app().store.log_head().await.unwrap();
+    let (head, _) = gw.app().log.records().head().await.unwrap();
 
     // Both instances write at once: officers' reads through each, and direct appends on each writer.
     let host = gw.org(HOST);
@@ -472,13 +473,13 @@ async fn two_instances_append_to_one_chain(b: Backend) {
         t.await.unwrap();
     }
     second.shutdown().await;
-    let report = verify(&gw.app().store, None, |_, _| {}).await.unwrap();
+    let report = verify(gw.app().log.records(), None, |_, _| {}).await.unwrap();
     assert_eq!(
         report.records,
         head + 8 * 5 + 8 * 10,
         "one contiguous chain holds every record"
     );
-    let all = gw.app().store.log_page(head, 1000).await.unwrap();
+    let all = gw.app().log.records().page(head, 1000).await.unwrap();
     let distinct: BTreeSet<i64> = all.iter().map(|r| r.seq).collect();
     assert_eq!(distinct.len(), 120);
     gw.stop().await;

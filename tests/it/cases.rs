@@ -5,7 +5,7 @@ use crate::both;
 use crate::helpers::*;
 use doelpoort::crypto::envelope::WrappedKey;
 use doelpoort::log::chain::Kind;
-use doelpoort::store::LogFilter;
+use doelpoort::log::LogFilter;
 use hyper::Method;
 use serde_json::json;
 
@@ -46,7 +46,7 @@ async fn admin_actions(gw: &Gateway) -> Vec<doelpoort::log::chain::Record> {
         kinds: vec![Kind::Admin],
         ..LogFilter::default()
     };
-    gw.app().store.log_query(&filter, i64::MAX, true, 20).await.unwrap()
+    gw.app().log.records().query(&filter, i64::MAX, true, 20).await.unwrap()
 }
 
 async fn a_reported_case_is_sealed_and_seen_by_members_only(b: Backend) {
@@ -107,7 +107,7 @@ async fn a_reported_case_is_sealed_and_seen_by_members_only(b: Backend) {
 
 async fn bad_reports_are_refused_and_nothing_is_stored(b: Backend) {
     let gw = Gateway::start(b).await;
-    let (head, _) = gw.app().store.log_head().await.unwrap();
+    let (head, _) = gw.app().log.records().head().await.unwrap();
     let gemeente = gw.org("gemeente");
     let post = |body: serde_json::Value, roles: &'static [&'static str]| {
         let gemeente = gemeente.clone();
@@ -136,7 +136,7 @@ async fn bad_reports_are_refused_and_nothing_is_stored(b: Backend) {
         .await
         .assert_problem(403, "forbidden");
     assert_eq!(get(&gw, "gemeente", "/v1/cases").await.body, json!([]));
-    assert_eq!(gw.app().store.log_head().await.unwrap().0, head, "nothing recorded");
+    assert_eq!(gw.app().log.records().head().await.unwrap().0, head, "nothing recorded");
     gw.stop().await;
 }
 
@@ -257,24 +257,21 @@ async fn consent_is_recorded_by_members_within_its_scope(b: Backend) {
     assert_eq!(r.status, 201, "{}", r.text);
     assert!(r.body["id"].as_str().unwrap().starts_with("consent-"));
 
-    let store = &gw.app().store;
+    // The consents as the decision point reads them, with the case's other facts.
+    let consents = gw
+        .app()
+        .store
+        .case_in_meeting(&id, "no-meeting")
+        .await
+        .unwrap()
+        .consents;
+    let covers =
+        |category: &str, oin: &str, at: &str| consents.iter().any(|c| c.valid_at(at) && c.covers(category, oin));
     let now = doelpoort::types::clock::rfc3339(time::OffsetDateTime::now_utc());
-    assert!(store.consent_covers(&id, "leefgebieden", ZVH, &now).await.unwrap());
-    assert!(
-        !store.consent_covers(&id, "zorg_samenvatting", ZVH, &now).await.unwrap(),
-        "another category"
-    );
-    assert!(
-        !store.consent_covers(&id, "leefgebieden", POLITIE, &now).await.unwrap(),
-        "another recipient"
-    );
-    assert!(
-        !store
-            .consent_covers(&id, "leefgebieden", ZVH, &in_days(31))
-            .await
-            .unwrap(),
-        "after its end"
-    );
+    assert!(covers("leefgebieden", ZVH, &now));
+    assert!(!covers("zorg_samenvatting", ZVH, &now), "another category");
+    assert!(!covers("leefgebieden", POLITIE, &now), "another recipient");
+    assert!(!covers("leefgebieden", ZVH, &in_days(31)), "after its end");
     let record = &admin_actions(&gw).await[0];
     assert_eq!(record.entry.action.as_deref(), Some("case.consent"));
     assert!(record.entry.detail.as_deref().unwrap().contains("leefgebieden"));

@@ -5,7 +5,7 @@ use crate::both;
 use crate::helpers::*;
 use doelpoort::crypto::envelope::{Keyring, MasterKey, WrappedKey};
 use doelpoort::log::chain::{Kind, Record};
-use doelpoort::store::LogFilter;
+use doelpoort::log::LogFilter;
 use hyper::Method;
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
@@ -87,7 +87,7 @@ async fn records(gw: &Gateway, kind: Kind) -> Vec<Record> {
         kinds: vec![kind],
         ..LogFilter::default()
     };
-    gw.app().store.log_query(&filter, 0, false, 1000).await.unwrap()
+    gw.app().log.records().query(&filter, 0, false, 1000).await.unwrap()
 }
 
 /// The neighbourhood team records the client's consent for `leefgebieden` to `organisations` until `until`.
@@ -305,7 +305,7 @@ async fn the_story_from_report_to_purge_leaves_an_exact_subject_report(b: Backen
         .unwrap()
         .iter()
         .all(|i| i.sealed.is_none()));
-    doelpoort::log::verify::verify(&app.store, None, |_, _| {})
+    doelpoort::log::verify::verify(app.log.records(), None, |_, _| {})
         .await
         .unwrap();
 

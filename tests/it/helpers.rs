@@ -140,13 +140,14 @@ impl Gateway {
 
     /// The newest `admin` record of the disclosure log.
     pub async fn newest_admin_record(&self) -> doelpoort::log::chain::Record {
-        let filter = doelpoort::store::LogFilter {
+        let filter = doelpoort::log::LogFilter {
             kinds: vec![doelpoort::log::chain::Kind::Admin],
-            ..doelpoort::store::LogFilter::default()
+            ..doelpoort::log::LogFilter::default()
         };
         self.app()
-            .store
-            .log_query(&filter, i64::MAX, true, 1)
+            .log
+            .records()
+            .query(&filter, i64::MAX, true, 1)
             .await
             .unwrap()
             .remove(0)

@@ -45,11 +45,11 @@ fn broken_at(e: VerifyError) -> (i64, String) {
 
 async fn admin_actions_are_chain_records_and_the_chain_verifies(b: Backend) {
     let gw = Gateway::start(b).await;
-    let store = &gw.app().store;
-    let (head, _) = store.log_head().await.unwrap();
+    let records = gw.app().log.records();
+    let (head, _) = records.head().await.unwrap();
     // The demo onboarded eight organisations: add, sign and certificate each.
     assert_eq!(head, 24);
-    let report = verify(store, None, |_, _| {}).await.unwrap();
+    let report = verify(records, None, |_, _| {}).await.unwrap();
     assert_eq!(report.records, 24);
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_doelpoort"))
         .args(["audit", "verify", "--config"])
@@ -87,9 +87,9 @@ async fn concurrent_appends_are_group_committed_into_one_chain(b: Backend) {
         (25..225).collect::<Vec<i64>>(),
         "every record has its own place, no gaps"
     );
-    let report = verify(&store, None, |_, _| {}).await.unwrap();
+    let report = verify(log.records(), None, |_, _| {}).await.unwrap();
     assert_eq!(report.records, 224);
-    let records = store.log_page(24, 1000).await.unwrap();
+    let records = log.records().page(24, 1000).await.unwrap();
     let mut commit_times: Vec<&str> = records.iter().map(|r| r.at.as_str()).collect();
     commit_times.dedup();
     assert!(
@@ -105,7 +105,11 @@ async fn verification_names_altered_missing_reordered_and_inserted_records(b: Ba
     let store = gw.app().store.clone();
     // Each kind of tampering gets a fresh gateway (and so an intact chain of 24 records). Altered:
     raw(&gw, "UPDATE log_records SET target = 'x' WHERE seq = 5").await;
-    let (seq, problem) = broken_at(verify(&store, None, |_, _| {}).await.unwrap_err());
+    let (seq, problem) = broken_at(
+        verify(&doelpoort::log::Records::new(store.clone()), None, |_, _| {})
+            .await
+            .unwrap_err(),
+    );
     assert_eq!(seq, 5);
     assert!(problem.contains("altered"), "{problem}");
     gw.stop().await;
@@ -113,7 +117,11 @@ async fn verification_names_altered_missing_reordered_and_inserted_records(b: Ba
     let gw = Gateway::start(b).await;
     let store = gw.app().store.clone();
     raw(&gw, "DELETE FROM log_records WHERE seq = 7").await;
-    let (seq, problem) = broken_at(verify(&store, None, |_, _| {}).await.unwrap_err());
+    let (seq, problem) = broken_at(
+        verify(&doelpoort::log::Records::new(store.clone()), None, |_, _| {})
+            .await
+            .unwrap_err(),
+    );
     assert_eq!(seq, 7);
     assert!(problem.contains("missing"), "{problem}");
     gw.stop().await;
@@ -121,7 +129,11 @@ async fn verification_names_altered_missing_reordered_and_inserted_records(b: Ba
     let gw = Gateway::start(b).await;
     let store = gw.app().store.clone();
     raw(&gw, "DELETE FROM log_records WHERE seq = 24").await;
-    let (seq, problem) = broken_at(verify(&store, None, |_, _| {}).await.unwrap_err());
+    let (seq, problem) = broken_at(
+        verify(&doelpoort::log::Records::new(store.clone()), None, |_, _| {})
+            .await
+            .unwrap_err(),
+    );
     assert_eq!((seq, problem.contains("head names")), (24, true), "{problem}");
     gw.stop().await;
 
@@ -130,7 +142,11 @@ async fn verification_names_altered_missing_reordered_and_inserted_records(b: Ba
     raw(&gw, "UPDATE log_records SET seq = -3 WHERE seq = 3").await;
     raw(&gw, "UPDATE log_records SET seq = 3 WHERE seq = 4").await;
     raw(&gw, "UPDATE log_records SET seq = 4 WHERE seq = -3").await;
-    let (seq, problem) = broken_at(verify(&store, None, |_, _| {}).await.unwrap_err());
+    let (seq, problem) = broken_at(
+        verify(&doelpoort::log::Records::new(store.clone()), None, |_, _| {})
+            .await
+            .unwrap_err(),
+    );
     assert_eq!(seq, 3);
     assert!(problem.contains("does not follow"), "{problem}");
     gw.stop().await;
@@ -145,7 +161,11 @@ async fn verification_names_altered_missing_reordered_and_inserted_records(b: Ba
          FROM log_records WHERE seq = 24",
     )
     .await;
-    let (seq, _) = broken_at(verify(&store, None, |_, _| {}).await.unwrap_err());
+    let (seq, _) = broken_at(
+        verify(&doelpoort::log::Records::new(store.clone()), None, |_, _| {})
+            .await
+            .unwrap_err(),
+    );
     assert_eq!(seq, 25, "a record appended behind the head's back");
     gw.stop().await;
 }
@@ -158,31 +178,48 @@ async fn checkpoints_are_signed_and_a_forged_one_is_named(b: Backend) {
     std::fs::write(&path, &key.private_pem).unwrap();
     let signer = doelpoort::crypto::CheckpointSigner::from_file(&path).unwrap();
     let clock: doelpoort::types::clock::SharedClock = Arc::new(SystemClock);
-    let sealed = doelpoort::log::checkpoint::seal(&store, &signer, &clock)
+    let sealed = doelpoort::log::checkpoint::seal(&doelpoort::log::Records::new(store.clone()), &signer, &clock)
         .await
         .unwrap()
         .unwrap();
     assert_eq!(sealed.seq, 24);
     assert!(
-        doelpoort::log::checkpoint::seal(&store, &signer, &clock)
+        doelpoort::log::checkpoint::seal(&doelpoort::log::Records::new(store.clone()), &signer, &clock)
             .await
             .unwrap()
             .is_none(),
         "nothing new to seal"
     );
-    assert_eq!(verify(&store, None, |_, _| {}).await.unwrap().checkpoints, 1);
+    assert_eq!(
+        verify(&doelpoort::log::Records::new(store.clone()), None, |_, _| {})
+            .await
+            .unwrap()
+            .checkpoints,
+        1
+    );
     let configured = [signer.public_key()];
     assert_eq!(
-        verify(&store, Some(&configured), |_, _| {}).await.unwrap().checkpoints,
+        verify(
+            &doelpoort::log::Records::new(store.clone()),
+            Some(&configured),
+            |_, _| {}
+        )
+        .await
+        .unwrap()
+        .checkpoints,
         1
     );
     let other = doelpoort::crypto::pki::TokenKeyPair::generate().unwrap();
     std::fs::write(&path, &other.private_pem).unwrap();
     let forger = doelpoort::crypto::CheckpointSigner::from_file(&path).unwrap();
     // A checkpoint that verifies under its own key, but not the configured one: a re-sealed chain.
-    match verify(&store, Some(&[forger.public_key()]), |_, _| {})
-        .await
-        .unwrap_err()
+    match verify(
+        &doelpoort::log::Records::new(store.clone()),
+        Some(&[forger.public_key()]),
+        |_, _| {},
+    )
+    .await
+    .unwrap_err()
     {
         VerifyError::Checkpoint { seq, problem } => {
             assert_eq!(seq, 24);
@@ -198,7 +235,10 @@ async fn checkpoints_are_signed_and_a_forged_one_is_named(b: Backend) {
         ),
     )
     .await;
-    match verify(&store, None, |_, _| {}).await.unwrap_err() {
+    match verify(&doelpoort::log::Records::new(store.clone()), None, |_, _| {})
+        .await
+        .unwrap_err()
+    {
         VerifyError::Checkpoint { seq, problem } => {
             assert_eq!(seq, 24);
             assert!(problem.contains("signature"), "{problem}");
@@ -224,7 +264,7 @@ async fn an_unwritable_log_refuses_instead_of_acknowledging(b: Backend) {
     store.close().await;
     assert!(matches!(log.append(disclosure(2)).await, Err(LogError::Unavailable)));
     assert!(!log.healthy().await);
-    let (head, _) = gw.app().store.log_head().await.unwrap();
+    let (head, _) = gw.app().log.records().head().await.unwrap();
     assert_eq!(head, 25, "the refused record is not in the chain");
     gw.stop().await;
 }

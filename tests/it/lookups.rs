@@ -4,7 +4,7 @@
 use crate::both;
 use crate::helpers::*;
 use doelpoort::log::chain::{Kind, Record};
-use doelpoort::store::LogFilter;
+use doelpoort::log::LogFilter;
 use hyper::Method;
 use serde_json::{json, Value};
 
@@ -37,7 +37,7 @@ async fn records(gw: &Gateway, kind: Kind) -> Vec<Record> {
         kinds: vec![kind],
         ..LogFilter::default()
     };
-    gw.app().store.log_query(&filter, 0, false, 100).await.unwrap()
+    gw.app().log.records().query(&filter, 0, false, 100).await.unwrap()
 }
 
 async fn hit_no_hit_answers_known_and_whom_to_contact_only(b: Backend) {
@@ -113,7 +113,7 @@ async fn hit_no_hit_answers_known_and_whom_to_contact_only(b: Backend) {
 
 async fn lookups_are_refused_for_other_roles_bad_input_and_floods(b: Backend) {
     let gw = Gateway::start_with(b, |c| c.limits.lookups_per_minute = 4).await;
-    let (head, _) = gw.app().store.log_head().await.unwrap();
+    let (head, _) = gw.app().log.records().head().await.unwrap();
 
     // Bad input: 422, the BSN never echoed, nothing recorded.
     let r = lookup(&gw, "politie", ask("123456789")).await;
@@ -130,7 +130,7 @@ async fn lookups_are_refused_for_other_roles_bad_input_and_floods(b: Backend) {
     lookup(&gw, "politie", json!({"subject": {"bsn": BSN}}))
         .await
         .assert_problem(422, "validation_failed");
-    assert_eq!(gw.app().store.log_head().await.unwrap().0, head);
+    assert_eq!(gw.app().log.records().head().await.unwrap().0, head);
 
     // The municipality is not a ZSM partner: refused, and the refusal is recorded.
     let r = lookup(&gw, "gemeente", ask(BSN)).await;

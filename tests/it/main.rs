@@ -5,6 +5,7 @@
 mod helpers;
 
 mod admin;
+mod architecture;
 mod audit;
 mod cases;
 mod certificates;

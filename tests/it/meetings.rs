@@ -5,7 +5,7 @@ use crate::both;
 use crate::helpers::*;
 use doelpoort::cases::facts::{Facts, Flow, Setting};
 use doelpoort::log::chain::Kind;
-use doelpoort::store::LogFilter;
+use doelpoort::log::LogFilter;
 use hyper::Method;
 use serde_json::{json, Value};
 
@@ -63,7 +63,7 @@ async fn admin_actions(gw: &Gateway) -> Vec<String> {
         kinds: vec![Kind::Admin],
         ..LogFilter::default()
     };
-    let records = gw.app().store.log_query(&filter, 0, false, 1000).await.unwrap();
+    let records = gw.app().log.records().query(&filter, 0, false, 1000).await.unwrap();
     records.into_iter().filter_map(|r| r.entry.action).collect()
 }
 
@@ -154,7 +154,7 @@ async fn bad_meeting_input_is_refused_and_nothing_is_recorded(b: Backend) {
     let gw = Gateway::start(b).await;
     let case = report(&gw, "gemeente").await;
     let meeting = convene(&gw, "briefing", 0).await;
-    let (head, _) = gw.app().store.log_head().await.unwrap();
+    let (head, _) = gw.app().log.records().head().await.unwrap();
     let create = |body: Value| regisseur(&gw, Method::POST, "/v1/meetings", Some(body));
 
     let r = create(json!({"type": "koffie", "starts_at": at(0), "ends_at": at(60)})).await;
@@ -224,7 +224,7 @@ async fn bad_meeting_input_is_refused_and_nothing_is_recorded(b: Backend) {
         .await
         .assert_problem(422, "validation_failed");
     assert_eq!(
-        gw.app().store.log_head().await.unwrap().0,
+        gw.app().log.records().head().await.unwrap().0,
         head,
         "refusals record nothing"
     );

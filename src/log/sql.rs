@@ -1,11 +1,13 @@
-//! The disclosure log's tables: appending a batch to the chain, paging through it, and checkpoints.
+//! The disclosure log's own tables and SQL: appending to the chain (the group-commit writer's batches and records
+//! written inside another change's transaction), paging through it, queries for privacy officers, and checkpoints.
+//! Nothing outside `log` writes these tables.
 use serde::Serialize;
 use sqlx::any::AnyRow;
-use sqlx::{Any, Row, Transaction};
+use sqlx::{Any, AnyConnection, Row};
 use utoipa::ToSchema;
 
-use super::{Backend, Store, StoreError};
-use crate::log::chain::{parse_hash, Entry, Kind, Record, FIELDS as COLUMNS};
+use super::chain::{parse_hash, Entry, Kind, Record, FIELDS as COLUMNS};
+use crate::store::{Backend, Store, StoreError, Tx};
 
 /// Rows per INSERT statement (one JSON parameter each).
 const ROWS_PER_INSERT: usize = 1000;
@@ -36,16 +38,23 @@ pub struct Checkpoint {
     pub signature: String,
 }
 
-impl Store {
-    /// Appends `entries` in one transaction and returns them as chained records.
-    ///
-    /// # Errors
-    /// The database refused; nothing was appended.
-    pub async fn append_log(&self, entries: Vec<Entry>, now: &str) -> Result<Vec<Record>, StoreError> {
-        let mut tx = self.pool().begin().await?;
-        let records = append_in_tx(&mut tx, entries, now).await?;
-        tx.commit().await?;
-        Ok(records)
+/// The log's tables in a database; cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Records {
+    store: Store,
+}
+
+impl Records {
+    pub fn new(store: Store) -> Records {
+        Records { store }
+    }
+
+    fn pool(&self) -> &sqlx::AnyPool {
+        self.store.pool()
+    }
+
+    fn backend(&self) -> Backend {
+        self.store.backend()
     }
 
     /// Appends the batches whose basis is still current in one transaction; returns, per batch, its chained
@@ -53,9 +62,13 @@ impl Store {
     ///
     /// # Errors
     /// The database refused; nothing was appended.
-    pub async fn append_batches(&self, batches: Vec<Batch>, now: &str) -> Result<Vec<Option<Vec<Record>>>, StoreError> {
-        let mut tx = self.pool().begin().await?;
-        let head = lock_head(&mut tx, now).await?;
+    pub(super) async fn append_batches(
+        &self,
+        batches: Vec<Batch>,
+        now: &str,
+    ) -> Result<Vec<Option<Vec<Record>>>, StoreError> {
+        let mut tx = self.store.begin().await?;
+        let head = lock_head(tx.conn(), now).await?;
         let generation = head.generation;
         let current = |b: &Batch| b.basis.is_none_or(|g| g == generation);
         let accepted: Vec<Entry> = batches
@@ -72,7 +85,7 @@ impl Store {
     }
 
     /// The chain head: last sequence number and its hash.
-    pub async fn log_head(&self) -> Result<(i64, String), StoreError> {
+    pub async fn head(&self) -> Result<(i64, String), StoreError> {
         Ok(sqlx::query_as("SELECT seq, hash FROM log_head WHERE id = 1")
             .fetch_one(self.pool())
             .await?)
@@ -80,7 +93,7 @@ impl Store {
 
     /// Records with `seq > after`, in order, at most `limit` — the page `audit verify` reads. SQLite packs the
     /// page into one JSON text (one value for the driver to carry instead of 26 per record: 3× faster).
-    pub async fn log_page(&self, after: i64, limit: i64) -> Result<Vec<Record>, StoreError> {
+    pub async fn page(&self, after: i64, limit: i64) -> Result<Vec<Record>, StoreError> {
         if self.backend() == Backend::Postgres {
             // PostgreSQL builds JSON more slowly than its driver carries rows (measured by `log_verify`).
             let rows = sqlx::query("SELECT * FROM log_records WHERE seq > $1 ORDER BY seq LIMIT $2")
@@ -106,7 +119,7 @@ impl Store {
     }
 
     /// Records matching `filter` with `seq > after` (ascending) or `seq < before` (descending), at most `limit`.
-    pub async fn log_query(
+    pub async fn query(
         &self,
         filter: &LogFilter,
         after: i64,
@@ -207,27 +220,15 @@ impl Store {
     }
 
     /// Whether a write transaction can commit now (the log's health probe).
-    pub async fn probe_log_write(&self, now: &str) -> Result<(), StoreError> {
-        let mut tx = self.pool().begin().await?;
+    pub(super) async fn probe_write(&self, now: &str) -> Result<(), StoreError> {
+        let mut tx = self.store.begin().await?;
         sqlx::query("UPDATE log_head SET locked_at = $1 WHERE id = 1")
             .bind(now)
-            .execute(&mut *tx)
+            .execute(tx.conn())
             .await?;
         tx.commit().await?;
         Ok(())
     }
-}
-
-/// Appends the `admin` record of a change in the change's own transaction and commits both: the change and its
-/// record exist together or not at all.
-pub(super) async fn commit_with_record(
-    mut tx: sqlx::Transaction<'_, sqlx::Any>,
-    entry: Entry,
-    now: &str,
-) -> Result<(), StoreError> {
-    append_in_tx(&mut tx, vec![entry], now).await?;
-    tx.commit().await?;
-    Ok(())
 }
 
 /// Records appended together, decided on the facts of generation `basis` (`None`: read in the deciding request,
@@ -248,41 +249,29 @@ struct Head {
 /// Locks the head row and reads it with the facts generation: one statement, one round trip per batch. A change
 /// to the facts committed before this statement began shows in the generation it reads; one that commits while the
 /// statement waits for the head was concurrent with the read it records, as it would be without a cache.
-async fn lock_head(tx: &mut Transaction<'_, Any>, now: &str) -> Result<Head, StoreError> {
+async fn lock_head(conn: &mut AnyConnection, now: &str) -> Result<Head, StoreError> {
     let (seq, hash, generation): (i64, String, i64) = sqlx::query_as(
         "UPDATE log_head SET locked_at = $1 WHERE id = 1 \
          RETURNING seq, hash, (SELECT generation FROM facts_generation WHERE id = 1)",
     )
     .bind(now)
-    .fetch_one(&mut **tx)
+    .fetch_one(conn)
     .await?;
     Ok(Head { seq, hash, generation })
 }
 
 /// Locks the head row, chains `entries` after it, inserts them and moves the head — inside the caller's
-/// transaction, so an admin change and its record commit together.
-pub(crate) async fn append_in_tx(
-    tx: &mut Transaction<'_, Any>,
-    entries: Vec<Entry>,
-    now: &str,
-) -> Result<Vec<Record>, StoreError> {
-    let head = lock_head(tx, now).await?;
+/// transaction.
+pub(super) async fn append_in(tx: &mut Tx, entries: Vec<Entry>, now: &str) -> Result<Vec<Record>, StoreError> {
+    let head = lock_head(tx.conn(), now).await?;
     chain_after(tx, head, entries, now).await
 }
 
 /// Chains `entries` after the locked `head`, inserts them and moves the head.
-async fn chain_after(
-    tx: &mut Transaction<'_, Any>,
-    head: Head,
-    entries: Vec<Entry>,
-    now: &str,
-) -> Result<Vec<Record>, StoreError> {
+async fn chain_after(tx: &mut Tx, head: Head, entries: Vec<Entry>, now: &str) -> Result<Vec<Record>, StoreError> {
     let mut seq = head.seq;
     let mut prev = parse_hash(&head.hash).ok_or(StoreError::Corrupt("log head hash"))?;
-    let backend = match tx.backend_name() {
-        "PostgreSQL" => Backend::Postgres,
-        _ => Backend::Sqlite,
-    };
+    let backend = tx.backend();
     let mut records = Vec::with_capacity(entries.len());
     for entry in entries {
         seq += 1;
@@ -291,13 +280,13 @@ async fn chain_after(
         records.push(record);
     }
     for chunk in records.chunks(ROWS_PER_INSERT) {
-        insert_records(tx, backend, chunk).await?;
+        insert_records(tx.conn(), backend, chunk).await?;
     }
     if let Some(last) = records.last() {
         sqlx::query("UPDATE log_head SET seq = $1, hash = $2 WHERE id = 1")
             .bind(last.seq)
             .bind(&last.hash)
-            .execute(&mut **tx)
+            .execute(tx.conn())
             .await?;
     }
     Ok(records)
@@ -426,9 +415,9 @@ impl PackedRow {
     }
 }
 
-async fn insert_records(tx: &mut Transaction<'_, Any>, backend: Backend, records: &[Record]) -> Result<(), StoreError> {
+async fn insert_records(conn: &mut AnyConnection, backend: Backend, records: &[Record]) -> Result<(), StoreError> {
     let rows = serde_json::Value::Array(records.iter().map(row_json).collect()).to_string();
-    sqlx::query(insert_sql(backend)).bind(rows).execute(&mut **tx).await?;
+    sqlx::query(insert_sql(backend)).bind(rows).execute(conn).await?;
     Ok(())
 }
 
