@@ -49,8 +49,7 @@ pub async fn disclosures(
         &q.filter,
         Some(page.records.len()),
     );
-    let receipt = app.log.append(ctx.stamp(entry)).await?;
-    Ok(receipt.release(axum::Json(page)))
+    Ok(app.log.release(axum::Json(page), vec![ctx.stamp(entry)]).await?)
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -125,8 +124,7 @@ pub async fn subject_report(
         disclosures: records.into_iter().map(|r| disclosure_of(&snapshot, r)).collect(),
         truncated,
     };
-    let receipt = app.log.append(ctx.stamp(entry)).await?;
-    Ok(receipt.release(axum::Json(report)))
+    Ok(app.log.release(axum::Json(report), vec![ctx.stamp(entry)]).await?)
 }
 
 /// One release as the report shows it, with organisation names from the registry snapshot.

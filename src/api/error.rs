@@ -123,7 +123,10 @@ impl From<MissingRole> for ApiError {
 
 impl From<LogError> for ApiError {
     fn from(e: LogError) -> ApiError {
-        ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "audit_unavailable", e.to_string())
+        match e {
+            LogError::Unavailable => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "audit_unavailable", e.to_string()),
+            LogError::Uncovered => ApiError::internal(&e),
+        }
     }
 }
 

@@ -114,13 +114,14 @@ fn span_for(req: &Request) -> tracing::Span {
     tracing::info_span!("request", method = %req.method(), route, request_id, trace_id)
 }
 
-/// Data whose log record is committed becomes a response; the record's sequence number goes with it, so the
-/// recipient can cite it.
+/// Data whose log records are committed becomes a response that names them (`SEQ[,SEQ…]`), so the recipient
+/// can cite them.
 impl<T: IntoResponse> IntoResponse for Released<T> {
     fn into_response(self) -> Response {
-        let (receipt, body) = self.into_parts();
+        let (records, body) = self.into_parts();
         let mut response = body.into_response();
-        if let Ok(v) = axum::http::HeaderValue::from_str(&receipt.seq().to_string()) {
+        let cited: Vec<String> = records.iter().map(i64::to_string).collect();
+        if let Ok(v) = axum::http::HeaderValue::from_str(&cited.join(",")) {
             response.headers_mut().insert(LOG_RECORD, v);
         }
         response

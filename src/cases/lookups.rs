@@ -157,11 +157,11 @@ impl Lookups<'_> {
             }),
             ..self.entry(actor, &subject, &request.purpose)
         };
-        let receipt = self.log.append(entry).await?;
-        Ok(receipt.release(LookupAnswer {
+        let answer = LookupAnswer {
             known: contact.is_some(),
             contact,
-        }))
+        };
+        Ok(self.log.release(answer, vec![entry]).await?)
     }
 
     fn entry(&self, actor: &Actor, subject: &str, purpose: &str) -> Entry {

@@ -903,21 +903,26 @@ impl Exchange<'_> {
             entries.push(self.disclosure(actor, case, meeting, &source, &allowed, &views));
             released.extend(views);
         }
-        let receipts = match basis {
-            None => self.log.append_all(entries).await?,
-            Some(generation) => match self.log.append_all_at(entries, generation).await? {
-                Appended::Committed(receipts) => receipts,
-                Appended::Stale => return Ok(None),
-            },
-        };
         let body = Items {
             items: released,
             withheld,
         };
-        Ok(Some(match receipts.into_iter().last() {
-            Some(receipt) => Read::Released(receipt.release(body)),
-            None => Read::Nothing(body),
-        }))
+        // Only withheld items: the refusals are recorded, and nothing is released.
+        if body.items.is_empty() {
+            let committed = match basis {
+                None => self.log.append_all(entries).await.map(|_| true)?,
+                Some(generation) => matches!(
+                    self.log.append_all_at(entries, generation).await?,
+                    Appended::Committed(_)
+                ),
+            };
+            return Ok(committed.then_some(Read::Nothing(body)));
+        }
+        Ok(match basis {
+            None => Some(self.log.release(body, entries).await?),
+            Some(generation) => self.log.release_at(body, entries, generation).await?,
+        }
+        .map(Read::Released))
     }
 
     fn disclosure(

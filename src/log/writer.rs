@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 
-use super::chain::{Entry, Record};
+use super::chain::{Entry, Kind, Record};
 use super::sql::{Batch, Records};
 use crate::store::Store;
 use crate::types::clock::{rfc3339, SharedClock};
@@ -17,53 +17,55 @@ const QUEUE: usize = 16_384;
 pub enum LogError {
     #[error("the disclosure log cannot be written")]
     Unavailable,
+    /// A release was asked for with no record that covers it (a batch of refusals only); nothing was written.
+    #[error("a release needs a record that covers it")]
+    Uncovered,
 }
 
-/// Proof that a record is durably in the chain. Only this module makes one.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Proof that one record is durably in the chain. Only this module makes one, and it cannot be copied.
+#[derive(Debug, PartialEq, Eq)]
 pub struct Receipt {
     seq: i64,
-    hash: String,
+    kind: Kind,
 }
 
 impl Receipt {
     pub fn seq(&self) -> i64 {
         self.seq
     }
-
-    pub fn hash(&self) -> &str {
-        &self.hash
-    }
-
-    /// Wraps data for release; the only way to make a [`Released`].
-    pub fn release<T>(self, body: T) -> Released<T> {
-        Released { receipt: self, body }
-    }
 }
 
-/// Data that may leave the gateway because its record is committed. The API turns it into a response.
+/// Data that may leave the gateway. Only [`Log::release`] makes one, after committing the records that cover it,
+/// and it names exactly those: every record of its batch that is not a refusal (refusals say what was withheld,
+/// so they cover nothing that leaves). The API turns it into a response that cites them.
 #[derive(Debug)]
 pub struct Released<T> {
-    receipt: Receipt,
+    records: Vec<i64>,
     body: T,
 }
 
 impl<T> Released<T> {
-    pub fn receipt(&self) -> &Receipt {
-        &self.receipt
+    /// The sequence numbers of the records this release was made under, in chain order.
+    pub fn records(&self) -> &[i64] {
+        &self.records
     }
 
-    pub fn into_parts(self) -> (Receipt, T) {
-        (self.receipt, self.body)
+    pub fn into_parts(self) -> (Vec<i64>, T) {
+        (self.records, self.body)
     }
 
-    /// The same release in another form (the record covers the data, not its wrapping).
+    /// The same release in another form (the records cover the data, not its wrapping).
     pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Released<U> {
         Released {
-            receipt: self.receipt,
+            records: self.records,
             body: f(self.body),
         }
     }
+}
+
+/// Whether a record covers a release (see [`Released`]).
+fn covers(kind: Kind) -> bool {
+    kind != Kind::Refusal
 }
 
 struct Pending {
@@ -146,6 +148,47 @@ impl Log {
             entries,
         })
         .await
+    }
+
+    /// Commits `entries` together and releases `body` under those of them that cover it.
+    ///
+    /// # Errors
+    /// [`LogError::Unavailable`] when they could not be committed, [`LogError::Uncovered`] when none covers a
+    /// release; then nothing may be released.
+    pub async fn release<T>(&self, body: T, entries: Vec<Entry>) -> Result<Released<T>, LogError> {
+        self.release_on(body, entries, None).await?.ok_or(LogError::Unavailable)
+    }
+
+    /// As [`Log::release`] for records decided on facts read at facts generation `basis`: committed only if that is
+    /// still the generation when the batch locks the chain head, `None` (nothing written or released) otherwise.
+    ///
+    /// # Errors
+    /// As [`Log::release`].
+    pub async fn release_at<T>(
+        &self,
+        body: T,
+        entries: Vec<Entry>,
+        basis: i64,
+    ) -> Result<Option<Released<T>>, LogError> {
+        self.release_on(body, entries, Some(basis)).await
+    }
+
+    async fn release_on<T>(
+        &self,
+        body: T,
+        entries: Vec<Entry>,
+        basis: Option<i64>,
+    ) -> Result<Option<Released<T>>, LogError> {
+        if !entries.iter().any(|e| covers(e.kind)) {
+            return Err(LogError::Uncovered);
+        }
+        match self.submit(Batch { basis, entries }).await? {
+            Appended::Committed(receipts) => Ok(Some(Released {
+                records: receipts.iter().filter(|r| covers(r.kind)).map(Receipt::seq).collect(),
+                body,
+            })),
+            Appended::Stale => Ok(None),
+        }
     }
 
     async fn submit(&self, batch: Batch) -> Result<Appended, LogError> {
@@ -250,7 +293,7 @@ fn appended(outcome: Option<Vec<Record>>) -> Appended {
                 .into_iter()
                 .map(|r| Receipt {
                     seq: r.seq,
-                    hash: r.hash,
+                    kind: r.entry.kind,
                 })
                 .collect(),
         ),

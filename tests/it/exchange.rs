@@ -18,6 +18,7 @@ both!(
     a_master_key_rotation_needs_no_restart_and_never_drops_a_key_in_use,
     a_cached_read_never_outlives_the_facts_it_was_judged_on,
     a_purged_case_leaves_the_cache_within_a_poll,
+    a_release_cites_every_disclosure_it_was_released_under_and_no_refusal,
 );
 
 const BSN: &str = "123456782";
@@ -894,5 +895,77 @@ async fn a_purged_case_leaves_the_cache_within_a_poll(b: Backend) {
     assert_eq!(cache.size(), (0, 0));
     assert_eq!(read_as_zvh(&gw, &req).await.0, 410);
     assert_eq!(read_as_zvh(&gw, &other).await.0, 410);
+    gw.stop().await;
+}
+
+/// The sequence numbers in a response's `doelpoort-log-record` header.
+fn cited(r: &Response) -> Vec<i64> {
+    r.headers
+        .get("doelpoort-log-record")
+        .map(|v| {
+            v.to_str()
+                .unwrap()
+                .split(',')
+                .map(|s| s.trim().parse().unwrap())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Regression: a read released items of two sources but cited only the last source's record — a refusal record
+/// when that source's items were all withheld. Every disclosure record of the release is cited, and nothing else.
+async fn a_release_cites_every_disclosure_it_was_released_under_and_no_refusal(b: Backend) {
+    let gw = Gateway::start(b).await;
+    let (case, focus) = scene(&gw, &[ZVH, GEMEENTE, WIJKTEAM], "focus", &[GEMEENTE, WIJKTEAM]).await;
+    wijkteam_consents(&gw, &case, &[ZVH], &at(86400)).await;
+    let ask = request(
+        &case,
+        &focus,
+        "integraal_plan",
+        &["leefgebieden"],
+        &[GEMEENTE, WIJKTEAM],
+    );
+    let req = created(&call(&gw, "zvh", Method::POST, "/v1/requests", Some(ask)).await);
+    for (slug, content) in [("gemeente", "schulden"), ("wijkteam", "zorgen om de kinderen")] {
+        let answer = json!({"items": [{"category": "leefgebieden", "content": content}]});
+        let path = format!("/v1/requests/{req}/responses");
+        no_content(&call(&gw, slug, Method::POST, &path, Some(answer)).await);
+    }
+    let disclosures = |records: Vec<Record>| -> Vec<(i64, String)> {
+        records
+            .into_iter()
+            .map(|r| (r.seq, r.entry.source_oin.unwrap_or_default()))
+            .collect()
+    };
+
+    // Two sources released: both disclosure records are cited, in order.
+    let path = format!("/v1/requests/{req}");
+    let r = call(&gw, "zvh", Method::GET, &path, None).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["items"].as_array().unwrap().len(), 2);
+    let released = disclosures(records(&gw, Kind::Disclosure).await);
+    let both: Vec<i64> = released.iter().map(|(seq, _)| *seq).collect();
+    assert_eq!(cited(&r), both, "both disclosures are cited");
+
+    // The last source (by OIN) is withheld whole: only the municipality's disclosure is cited, not the refusal.
+    let withdraw = format!("/v1/cases/{case}/members/{WIJKTEAM}");
+    no_content(&regisseur(&gw, Method::DELETE, &withdraw, json!({"reason": "niet meer betrokken"})).await);
+    let r = call(&gw, "zvh", Method::GET, &path, None).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["items"].as_array().unwrap().len(), 1);
+    assert_eq!(r.body["withheld"][0]["source_oin"], WIJKTEAM);
+    let released = disclosures(records(&gw, Kind::Disclosure).await);
+    let newest = released.last().unwrap().clone();
+    assert_eq!(newest.1, GEMEENTE);
+    assert_eq!(
+        cited(&r),
+        vec![newest.0],
+        "the municipality's disclosure, and only that"
+    );
+    let refusal = records(&gw, Kind::Refusal).await.pop().unwrap();
+    assert!(
+        !cited(&r).contains(&refusal.seq),
+        "a refusal record never covers released content"
+    );
     gw.stop().await;
 }
