@@ -133,6 +133,7 @@ fn main() {
             category: &cat,
             meeting_open: true,
             on_agenda: true,
+            case_open: true,
             consent: true,
         };
         allowed += usize::from(black_box(covenant.decide(&q)).allowed());

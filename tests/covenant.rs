@@ -204,6 +204,7 @@ fn removing_any_precondition_turns_an_allow_into_a_deny() {
                         category,
                         meeting_open: true,
                         on_agenda: true,
+                        case_open: true,
                         consent: true,
                     };
                     let decision = covenant.decide(&q);
@@ -220,6 +221,7 @@ fn removing_any_precondition_turns_an_allow_into_a_deny() {
                     };
                     refused(&|q| q.meeting_open = false, Denial::MeetingClosed);
                     refused(&|q| q.on_agenda = false, Denial::NotOnAgenda);
+                    refused(&|q| q.case_open = false, Denial::CaseClosed);
                     refused(&|q| q.source.member = false, Denial::NotMember(Side::Source));
                     refused(&|q| q.recipient.member = false, Denial::NotMember(Side::Recipient));
                     refused(&|q| q.source.attends = false, Denial::NotAttendee(Side::Source));
@@ -260,6 +262,7 @@ fn the_case_holder_shares_the_plan_and_consent_binds_the_wijkteam() {
             category,
             meeting_open: true,
             on_agenda: true,
+            case_open: true,
             consent,
         })
     };
@@ -435,4 +438,32 @@ fn the_command_line_checks_and_explains() {
     let (code, _, err) = explain("gemeente", "wijkteam", "roddel");
     assert_eq!(code, 2);
     assert!(err.contains("no category `roddel`"), "{err}");
+}
+
+#[test]
+fn hit_no_hit_and_attendance_are_decided_by_the_decision_point() {
+    let covenant = Covenant::load(&policies()).unwrap();
+    let roles = |r: &str| vec![r.to_owned()];
+    for zsm in ["politie", "om", "reclassering"] {
+        let d = covenant.decide_lookup(&roles(zsm), true);
+        assert!(d.allowed(), "{zsm}");
+        assert_eq!(d.articles, [covenant.lookup_article.clone()]);
+        assert_eq!(
+            covenant.decide_lookup(&roles(zsm), false).denial,
+            Some(Denial::NotSigned(Side::Recipient)),
+            "{zsm} unsigned"
+        );
+    }
+    for other in ["gemeente", "wijkteam", "zvh"] {
+        assert_eq!(
+            covenant.decide_lookup(&roles(other), true).denial,
+            Some(Denial::LookupNotAllowed),
+            "{other}"
+        );
+    }
+    assert!(covenant.decide_attendance(Side::Source, true).allowed());
+    assert_eq!(
+        covenant.decide_attendance(Side::Recipient, false).denial,
+        Some(Denial::NotAttendee(Side::Recipient))
+    );
 }

@@ -6,6 +6,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::covenant::decision::{Denial, Refusal};
 use crate::edge::identity::{IdentityError, MissingRole};
 use crate::edge::token::TokenError;
 use crate::log::audit::AuditError;
@@ -112,6 +113,24 @@ impl From<IdentityError> for ApiError {
             IdentityError::Offboarded => (StatusCode::FORBIDDEN, "organisation_offboarded"),
         };
         ApiError::new(status, code, e.to_string())
+    }
+}
+
+impl From<Refusal> for ApiError {
+    fn from(r: Refusal) -> ApiError {
+        let status = match r.denial {
+            Denial::MeetingClosed | Denial::NotOnAgenda | Denial::CaseClosed => StatusCode::CONFLICT,
+            Denial::UnknownMeetingType | Denial::UnknownPurpose | Denial::UnknownCategory => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
+            Denial::NotMember(_)
+            | Denial::NotAttendee(_)
+            | Denial::NotSigned(_)
+            | Denial::NoRule(_)
+            | Denial::ConsentRequired
+            | Denial::LookupNotAllowed => StatusCode::FORBIDDEN,
+        };
+        ApiError::new(status, r.denial.code(), r.detail)
     }
 }
 

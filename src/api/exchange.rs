@@ -27,14 +27,7 @@ impl From<ExchangeError> for ApiError {
             ExchangeError::Purged => ApiError::new(StatusCode::GONE, "purged", detail),
             ExchangeError::CaseClosed => ApiError::new(StatusCode::CONFLICT, "case_closed", detail),
             ExchangeError::Conflict(_) => ApiError::new(StatusCode::CONFLICT, "invalid_state", detail),
-            ExchangeError::Refused { code, .. } => {
-                let status = match code {
-                    "meeting_closed" | "not_on_agenda" => StatusCode::CONFLICT,
-                    "validation_failed" => StatusCode::UNPROCESSABLE_ENTITY,
-                    _ => StatusCode::FORBIDDEN,
-                };
-                ApiError::new(status, code, detail)
-            }
+            ExchangeError::Refused(refusal) => refusal.into(),
             ExchangeError::Log(inner) => inner.into(),
             ExchangeError::Store(inner) => inner.into(),
             ExchangeError::Seal(inner) => ApiError::internal(&inner),

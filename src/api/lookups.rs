@@ -17,8 +17,7 @@ impl From<LookupError> for ApiError {
         match e {
             LookupError::InvalidBsn => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_bsn", e.to_string()),
             LookupError::Validation(_) => ApiError::validation(e.to_string()),
-            LookupError::NotAllowed => ApiError::new(StatusCode::FORBIDDEN, "lookup_not_allowed", e.to_string()),
-            LookupError::NotSigned => ApiError::new(StatusCode::FORBIDDEN, "covenant_not_signed", e.to_string()),
+            LookupError::Refused(refusal) => refusal.into(),
             LookupError::RateLimited { .. } => {
                 ApiError::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", e.to_string())
             }

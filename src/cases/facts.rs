@@ -147,7 +147,7 @@ impl Recorded {
             let org = registry.organisation(oin).filter(|o| o.status == OrgStatus::Active);
             Side {
                 roles: org.map(|o| o.covenant_roles.clone()).unwrap_or_default(),
-                member: self.case.status == "open" && self.members.iter().any(|m| m == oin),
+                member: self.members.iter().any(|m| m == oin),
                 attends: setting == Setting::Request || attendee.is_some(),
                 signed: org.is_some_and(|o| o.signed_versions.contains(&covenant.version)),
                 declaration: attendee.is_some_and(|a| a.declaration_signed_by.is_some()),
@@ -163,6 +163,7 @@ impl Recorded {
             meeting_type: self.meeting.meeting_type.clone(),
             meeting_open,
             on_agenda: self.on_agenda,
+            case_open: self.case.status == "open",
             source: side(source),
             recipient: side(recipient),
             recipient_oin: recipient.to_owned(),
@@ -177,6 +178,7 @@ pub struct Facts {
     meeting_type: String,
     meeting_open: bool,
     on_agenda: bool,
+    case_open: bool,
     source: Side,
     recipient: Side,
     recipient_oin: String,
@@ -209,6 +211,7 @@ impl Facts {
             category,
             meeting_open: self.meeting_open,
             on_agenda: self.on_agenda,
+            case_open: self.case_open,
             consent: self.consents.iter().any(|c| c.covers(category, &self.recipient_oin)),
         })
     }

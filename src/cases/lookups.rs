@@ -10,6 +10,7 @@ use std::time::Duration;
 use utoipa::ToSchema;
 
 use crate::cases::Subject;
+use crate::covenant::decision::Refusal;
 use crate::covenant::Covenant;
 use crate::crypto::Pseudonymiser;
 use crate::log::actor::Actor;
@@ -45,10 +46,9 @@ pub enum LookupError {
     InvalidBsn,
     #[error("{0}")]
     Validation(String),
-    #[error("the covenant does not allow this organisation's roles to ask hit/no-hit")]
-    NotAllowed,
-    #[error("the organisation has not signed the covenant version in force")]
-    NotSigned,
+    /// The decision point refused (recorded).
+    #[error(transparent)]
+    Refused(Refusal),
     #[error("too many lookups; try again later")]
     RateLimited { retry_after: Duration },
     #[error(transparent)]
@@ -122,22 +122,20 @@ impl Lookups<'_> {
             )));
         }
         let subject = self.pseudonyms.pseudonym(&bsn);
-        let refused = if !self.covenant.may_look_up(roles) {
-            Some(LookupError::NotAllowed)
-        } else if !signed_versions.contains(&self.covenant.version) {
-            Some(LookupError::NotSigned)
-        } else {
-            None
-        };
-        if let Some(e) = refused {
+        let signed = signed_versions.contains(&self.covenant.version);
+        let decision = self.covenant.decide_lookup(roles, signed);
+        if let Some(denial) = decision.denial.clone() {
             let entry = Entry {
                 kind: Kind::Refusal,
                 decision: "deny".into(),
-                reason: Some(e.to_string()),
+                reason: Some(format!("{}: {}", decision.code(), decision.reason)),
                 ..self.entry(actor, &subject, &request.purpose)
             };
             self.log.append(entry).await?;
-            return Err(e);
+            return Err(LookupError::Refused(Refusal {
+                denial,
+                detail: decision.reason,
+            }));
         }
         let newest = self.store.open_cases_about(&subject).await?.into_iter().next();
         let contact = newest.as_ref().map(|(_, holder)| Contact {

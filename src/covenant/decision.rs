@@ -1,8 +1,10 @@
-//! The one decision point: may organisation A share category C with organisation B about a case, in a meeting of
-//! type M, for purpose P? It combines the covenant's rules with the recorded facts (membership, open meeting,
-//! attendance, signature or confidentiality declaration, consent) and answers allow or deny with the reason, the
-//! article and the covenant version. Every part of the gateway that lets data flow asks here; nothing else
-//! decides. It is pure: callers gather the facts, so the rules can be tested exhaustively.
+//! The one decision point. May organisation A share category C with organisation B about a case, in a meeting of
+//! type M, for purpose P ([`Covenant::decide`])? May an organisation ask hit/no-hit ([`Covenant::decide_lookup`])?
+//! May it take part in a meeting's exchange ([`Covenant::decide_attendance`])? Each combines the covenant's rules
+//! with recorded facts (an open case, membership, an open meeting, attendance, a signature or confidentiality
+//! declaration, consent) and answers allow or deny with the reason, the article and the covenant version; a denial
+//! is a [`Denial`], which the exchange and lookups record as a refusal and the API maps to a status. It is pure:
+//! callers gather the facts, so the rules can be tested exhaustively.
 use crate::covenant::{Covenant, Direction, PolicyLine};
 
 /// One side of a flow, with the facts that concern it.
@@ -35,6 +37,8 @@ pub struct Question<'a> {
     pub on_agenda: bool,
     /// Recorded consent covers this category and recipient, valid now.
     pub consent: bool,
+    /// The case is open (not closed or purged).
+    pub case_open: bool,
 }
 
 /// Why a flow is refused; `code` is the API's problem code.
@@ -45,6 +49,9 @@ pub enum Denial {
     UnknownCategory,
     MeetingClosed,
     NotOnAgenda,
+    CaseClosed,
+    /// The covenant does not let any of the organisation's roles ask hit/no-hit.
+    LookupNotAllowed,
     NotMember(Side),
     NotAttendee(Side),
     NotSigned(Side),
@@ -59,7 +66,7 @@ pub enum Side {
 }
 
 impl Side {
-    fn name(self) -> &'static str {
+    pub fn name(self) -> &'static str {
         match self {
             Side::Source => "the sharing organisation",
             Side::Recipient => "the receiving organisation",
@@ -73,6 +80,8 @@ impl Denial {
             Denial::UnknownMeetingType | Denial::UnknownPurpose | Denial::UnknownCategory => "validation_failed",
             Denial::MeetingClosed => "meeting_closed",
             Denial::NotOnAgenda => "not_on_agenda",
+            Denial::CaseClosed => "case_closed",
+            Denial::LookupNotAllowed => "lookup_not_allowed",
             Denial::NotMember(_) => "not_member",
             Denial::NotAttendee(_) => "not_attendee",
             Denial::NotSigned(_) => "covenant_not_signed",
@@ -81,19 +90,31 @@ impl Denial {
         }
     }
 
-    fn reason(&self, q: &Question<'_>) -> String {
+    /// Why, for the denials whose reason needs nothing but the denial itself.
+    fn text(&self) -> String {
         match self {
-            Denial::UnknownMeetingType => format!("unknown meeting type `{}`", q.meeting_type),
-            Denial::UnknownPurpose => format!("`{}` is not a purpose of meeting type `{}`", q.purpose, q.meeting_type),
-            Denial::UnknownCategory => format!("unknown category `{}`", q.category),
             Denial::MeetingClosed => "the meeting is closed or outside its time window".into(),
             Denial::NotOnAgenda => "the case is not on the meeting's agenda".into(),
+            Denial::CaseClosed => "the case is closed".into(),
+            Denial::LookupNotAllowed => {
+                "the covenant does not allow this organisation's roles to ask hit/no-hit".into()
+            }
             Denial::NotMember(s) => format!("{} is not a member of the case", s.name()),
             Denial::NotAttendee(s) => format!("{} does not attend the meeting", s.name()),
             Denial::NotSigned(s) => format!(
                 "{} has not signed the covenant version in force and holds no confidentiality declaration",
                 s.name()
             ),
+            other => other.code().to_owned(),
+        }
+    }
+
+    /// Why, in the words of the question asked.
+    fn reason(&self, q: &Question<'_>) -> String {
+        match self {
+            Denial::UnknownMeetingType => format!("unknown meeting type `{}`", q.meeting_type),
+            Denial::UnknownPurpose => format!("`{}` is not a purpose of meeting type `{}`", q.purpose, q.meeting_type),
+            Denial::UnknownCategory => format!("unknown category `{}`", q.category),
             Denial::NoRule(Side::Source) => format!(
                 "no covenant rule lets the sharing organisation share `{}` in `{}` meetings for `{}`",
                 q.category, q.meeting_type, q.purpose
@@ -106,6 +127,7 @@ impl Denial {
                 "sharing `{}` by this organisation needs the client's recorded consent, and none covers it",
                 q.category
             ),
+            other => other.text(),
         }
     }
 }
@@ -120,9 +142,26 @@ pub struct Decision {
     pub covenant_version: String,
 }
 
+/// What the decision point refused, said about the thing refused (an item, a category from an organisation): the
+/// caller's error. The API answers with the status of its [`Denial`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{detail}")]
+pub struct Refusal {
+    pub denial: Denial,
+    pub detail: String,
+}
+
 impl Decision {
     pub fn allowed(&self) -> bool {
         self.denial.is_none()
+    }
+
+    /// The refusal of `what` this decision makes, if it denies.
+    pub fn refusal(&self, what: &str) -> Option<Refusal> {
+        self.denial.clone().map(|denial| Refusal {
+            denial,
+            detail: format!("{what}: {}", self.reason),
+        })
     }
 
     pub fn code(&self) -> &'static str {
@@ -145,14 +184,53 @@ impl Covenant {
             .find_map(|r| self.rules.find(direction, r, meeting_type, purpose, category))
     }
 
-    /// Decides `q` under this covenant.
-    pub fn decide(&self, q: &Question<'_>) -> Decision {
-        let deny = |d: Denial| Decision {
-            reason: d.reason(q),
+    fn deny(&self, d: Denial, reason: String) -> Decision {
+        Decision {
+            reason,
             denial: Some(d),
             articles: Vec::new(),
             covenant_version: self.version.clone(),
-        };
+        }
+    }
+
+    /// May an organisation holding `roles` ask hit/no-hit, having `signed` the version in force or not?
+    pub fn decide_lookup(&self, roles: &[String], signed: bool) -> Decision {
+        if !roles.iter().any(|r| self.lookup_roles.contains(r)) {
+            return self.deny(Denial::LookupNotAllowed, Denial::LookupNotAllowed.text());
+        }
+        if !signed {
+            let denial = Denial::NotSigned(Side::Recipient);
+            return self.deny(
+                denial,
+                "the organisation has not signed the covenant version in force".into(),
+            );
+        }
+        Decision {
+            denial: None,
+            reason: format!("allowed by {}", self.lookup_article),
+            articles: vec![self.lookup_article.clone()],
+            covenant_version: self.version.clone(),
+        }
+    }
+
+    /// May an organisation take part in a meeting's exchange — share in it (`side` source) or read what was shared
+    /// in it (recipient)? Only its attendees; what flows is then decided item by item.
+    pub fn decide_attendance(&self, side: Side, attends: bool) -> Decision {
+        if !attends {
+            let denial = Denial::NotAttendee(side);
+            return self.deny(denial.clone(), denial.text());
+        }
+        Decision {
+            denial: None,
+            reason: format!("{} attends the meeting", side.name()),
+            articles: Vec::new(),
+            covenant_version: self.version.clone(),
+        }
+    }
+
+    /// Decides `q` under this covenant.
+    pub fn decide(&self, q: &Question<'_>) -> Decision {
+        let deny = |d: Denial| self.deny(d.clone(), d.reason(q));
         let Some(meeting_type) = self.meeting_type(q.meeting_type) else {
             return deny(Denial::UnknownMeetingType);
         };
@@ -167,6 +245,9 @@ impl Covenant {
         }
         if !q.on_agenda {
             return deny(Denial::NotOnAgenda);
+        }
+        if !q.case_open {
+            return deny(Denial::CaseClosed);
         }
         for (side, party) in [(Side::Source, &q.source), (Side::Recipient, &q.recipient)] {
             if !party.member {

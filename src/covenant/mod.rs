@@ -160,11 +160,6 @@ impl Covenant {
         self.meeting_types.iter().find(|m| m.id == id)
     }
 
-    /// Whether an organisation with `roles` may ask hit/no-hit.
-    pub fn may_look_up(&self, roles: &[String]) -> bool {
-        roles.iter().any(|r| self.lookup_roles.contains(r))
-    }
-
     pub fn category(&self, id: &str) -> Option<&Category> {
         self.categories.iter().find(|c| c.id == id)
     }

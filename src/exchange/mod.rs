@@ -13,7 +13,7 @@ use time::OffsetDateTime;
 use utoipa::ToSchema;
 
 use crate::cases::facts::{Facts, Recorded, Setting};
-use crate::covenant::decision::Decision;
+use crate::covenant::decision::{Decision, Denial, Refusal, Side};
 use crate::covenant::Covenant;
 use crate::crypto::envelope::{DataKey, Keyring, SealError, WrappedKey};
 use crate::exchange::read_cache::{CachedRequest, RequestCache};
@@ -21,7 +21,7 @@ use crate::log::actor::Actor;
 use crate::log::chain::{Entry, Kind};
 use crate::log::{self, Appended, Log, LogError, Released};
 use crate::orgs::registry::Snapshot;
-use crate::store::{CaseRow, ItemRow, MeetingRow, RequestRow, RequestRows, Store, StoreError};
+use crate::store::{AttendeeRow, CaseRow, ItemRow, MeetingRow, RequestRow, RequestRows, Store, StoreError};
 use crate::types::clock::{parse_rfc3339, rfc3339};
 
 /// Encryption of case content at rest.
@@ -79,9 +79,9 @@ pub enum ExchangeError {
     CaseClosed,
     #[error("{0}")]
     Conflict(String),
-    /// The decision point refused; `code` is its problem code, `detail` names the item and the rule.
-    #[error("{detail}")]
-    Refused { code: &'static str, detail: String },
+    /// The decision point refused (recorded); the refusal names the item and the rule.
+    #[error(transparent)]
+    Refused(#[from] Refusal),
     #[error(transparent)]
     Log(#[from] LogError),
     #[error(transparent)]
@@ -335,10 +335,50 @@ impl Exchange<'_> {
         if let Err(e) = self.log.append(entry).await {
             return e.into();
         }
-        ExchangeError::Refused {
-            code: decision.code(),
-            detail: format!("{what}: {}", decision.reason),
+        match decision.refusal(&what) {
+            Some(refusal) => refusal.into(),
+            None => ExchangeError::Log(LogError::Uncovered),
         }
+    }
+
+    /// The meeting's attendees, if the actor is one of them: only they share (`side` source) or read (recipient)
+    /// in it. Anyone else is refused, and the refusal recorded with the case named in the call when it exists.
+    async fn attending(
+        &self,
+        actor: &Actor,
+        meeting: &MeetingRow,
+        case_id: &str,
+        side: Side,
+    ) -> Result<Vec<AttendeeRow>, ExchangeError> {
+        let attendees = self.store.meeting_attendees(&meeting.id).await?;
+        let decision = self
+            .covenant
+            .decide_attendance(side, attendees.iter().any(|a| a.oin == actor.oin.as_str()));
+        if decision.allowed() {
+            return Ok(attendees);
+        }
+        let case = self.store.case(case_id).await?;
+        let me = Some(actor.oin.to_string());
+        let (source_oin, recipient_oin) = match side {
+            Side::Source => (me, None),
+            Side::Recipient => (None, me),
+        };
+        let entry = actor.stamp(Entry {
+            kind: Kind::Refusal,
+            source_oin,
+            recipient_oin,
+            actor_oin: Some(actor.oin.to_string()),
+            actor_sub: Some(actor.sub.clone()),
+            case_id: case.as_ref().map(|c| c.id.clone()),
+            subject: case.map(|c| c.subject),
+            meeting_id: Some(meeting.id.clone()),
+            meeting_type: Some(meeting.meeting_type.clone()),
+            covenant_version: Some(decision.covenant_version.clone()),
+            decision: "deny".into(),
+            reason: Some(format!("{}: {}", decision.code(), decision.reason)),
+            ..Entry::default()
+        });
+        Err(self.refuse(entry, "meeting".into(), &decision).await)
     }
 
     /// Checks the shape of offered items: count, size, content type and category.
@@ -446,7 +486,7 @@ impl Exchange<'_> {
             let facts = self.flow(&recorded, addressee, actor.oin.as_str(), Setting::Request);
             for category in &categories {
                 let decision = facts.decide(self.covenant, &new.purpose, category);
-                if decision.allowed() || decision.code() == "consent_required" {
+                if decision.allowed() || decision.denial == Some(Denial::ConsentRequired) {
                     continue;
                 }
                 let entry = self.refusal(
@@ -722,10 +762,7 @@ impl Exchange<'_> {
     /// (409) or purged (410) case, no other attendee (409), a refusal (403/409), or the log or database failed.
     pub async fn share(&self, actor: &Actor, meeting_id: &str, share: &NewShare) -> Result<Vec<String>, ExchangeError> {
         let meeting = self.meeting(meeting_id).await?;
-        let attendees = self.store.meeting_attendees(meeting_id).await?;
-        if !attendees.iter().any(|a| a.oin == actor.oin.as_str()) {
-            return Err(not_attendee());
-        }
+        let attendees = self.attending(actor, &meeting, &share.case_id, Side::Source).await?;
         let purpose = self.share_purpose(&meeting, share.purpose.as_deref())?;
         let texts = self.check_items(&share.items, None)?;
         let Some(case) = self.store.case(&share.case_id).await? else {
@@ -807,10 +844,7 @@ impl Exchange<'_> {
         case_id: &str,
     ) -> Result<Read<Items>, ExchangeError> {
         let meeting = self.meeting(meeting_id).await?;
-        let attendees = self.store.meeting_attendees(meeting_id).await?;
-        if !attendees.iter().any(|a| a.oin == actor.oin.as_str()) {
-            return Err(not_attendee());
-        }
+        self.attending(actor, &meeting, case_id, Side::Recipient).await?;
         let Some(case) = self.store.case(case_id).await? else {
             return invalid("case_id: no such case");
         };
@@ -967,13 +1001,6 @@ fn categories<'a>(items: impl Iterator<Item = &'a ItemRow>) -> Vec<String> {
     c.sort();
     c.dedup();
     c
-}
-
-fn not_attendee() -> ExchangeError {
-    ExchangeError::Refused {
-        code: "not_attendee",
-        detail: "only the meeting's attendees share and read in it".into(),
-    }
 }
 
 fn request_view(r: RequestRow, addressees: Vec<AddresseeView>) -> RequestView {

@@ -267,6 +267,13 @@ async fn the_story_from_report_to_purge_leaves_an_exact_subject_report(b: Backen
     call(&gw, "om", Method::GET, &read_shares, None)
         .await
         .assert_problem(403, "not_attendee");
+    let refused = records(&gw, Kind::Refusal).await.pop().unwrap();
+    assert_eq!(
+        (refused.entry.recipient_oin.as_deref(), refused.entry.case_id.as_deref()),
+        (Some(OM), Some(case.as_str())),
+        "a reader that does not attend is refused like every other refusal: recorded"
+    );
+    assert!(refused.entry.reason.unwrap().starts_with("not_attendee"));
 
     // Closure and purge; the log stays verifiable, the content is gone.
     let close = format!("/v1/meetings/{focus}/close");
@@ -580,6 +587,8 @@ async fn bad_requests_responses_and_shares_are_refused_and_store_nothing(b: Back
     post("wijkteam", shares.clone(), share(&case))
         .await
         .assert_problem(403, "not_attendee");
+    let refused = records(&gw, Kind::Refusal).await.pop().unwrap();
+    assert_eq!(refused.entry.source_oin.as_deref(), Some(WIJKTEAM), "recorded");
     post("gemeente", shares.clone(), share("case-none"))
         .await
         .assert_problem(422, "validation_failed");
