@@ -447,7 +447,7 @@ fn hit_no_hit_and_attendance_are_decided_by_the_decision_point() {
     for zsm in ["politie", "om", "reclassering"] {
         let d = covenant.decide_lookup(&roles(zsm), true);
         assert!(d.allowed(), "{zsm}");
-        assert_eq!(d.articles, [covenant.lookup_article.clone()]);
+        assert_eq!(d.articles, std::slice::from_ref(&covenant.lookup_article));
         assert_eq!(
             covenant.decide_lookup(&roles(zsm), false).denial,
             Some(Denial::NotSigned(Side::Recipient)),
