@@ -17,14 +17,12 @@ const RUN: Duration = Duration::from_secs(4);
 
 fn entry() -> Entry {
     Entry {
-        kind: Kind::Disclosure,
         source_oin: Some("00000099000000000005".into()),
         recipient_oin: Some("00000099000000000001".into()),
         categories: vec!["leefgebieden".into(), "nazorg_domeinen".into()],
         purpose: Some("weging".into()),
         content_digest: Some("ab".repeat(32)),
-        decision: "allow".into(),
-        ..Entry::default()
+        ..Entry::new(Kind::Disclosure)
     }
 }
 

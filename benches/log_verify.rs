@@ -29,10 +29,9 @@ fn entry(i: usize) -> Entry {
         article: Some("art. 7 lid 2".into()),
         request_id: Some(format!("{i:032x}")),
         content_digest: Some("ab".repeat(32)),
-        decision: "allow".into(),
         trace_id: Some(format!("{i:032x}")),
         span_id: Some(format!("{i:016x}")),
-        ..Entry::default()
+        ..Entry::new(Kind::Disclosure)
     }
 }
 

@@ -10,7 +10,7 @@
 
 use axum::extract::FromRequest;
 use doelpoort::api::json::Json;
-use doelpoort::log::chain::{decode, Entry, Kind, Record};
+use doelpoort::log::chain::{decode, Entry, Kind, Record, Verdict};
 use proptest::prelude::*;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -226,7 +226,7 @@ fn entries() -> impl Strategy<Value = Entry> {
         prop::collection::vec(text(), 9),
         prop::collection::vec("\\PC{0,12}", 0..5),
         prop::collection::vec(text(), 4),
-        "\\PC{0,8}",
+        prop_oneof![Just(Verdict::Allow), Just(Verdict::Deny)],
         prop::collection::vec(text(), 6),
     )
         .prop_map(|(kind, p, categories, r, decision, x)| Entry {

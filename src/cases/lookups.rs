@@ -126,10 +126,8 @@ impl Lookups<'_> {
         let decision = self.covenant.decide_lookup(roles, signed);
         if let Some(denial) = decision.denial.clone() {
             let entry = Entry {
-                kind: Kind::Refusal,
-                decision: "deny".into(),
                 reason: Some(format!("{}: {}", decision.code(), decision.reason)),
-                ..self.entry(actor, &subject, &request.purpose)
+                ..self.entry(Kind::Refusal, actor, &subject, &request.purpose)
             };
             self.log.append(entry).await?;
             return Err(LookupError::Refused(Refusal {
@@ -146,14 +144,12 @@ impl Lookups<'_> {
             oin: holder.clone(),
         });
         let entry = Entry {
-            kind: Kind::Lookup,
-            decision: "allow".into(),
             case_id: newest.as_ref().map(|(case, _)| case.clone()),
             reason: Some(match &contact {
                 Some(c) => format!("hit; contact {}", c.oin),
                 None => "no hit".into(),
             }),
-            ..self.entry(actor, &subject, &request.purpose)
+            ..self.entry(Kind::Lookup, actor, &subject, &request.purpose)
         };
         let answer = LookupAnswer {
             known: contact.is_some(),
@@ -162,7 +158,7 @@ impl Lookups<'_> {
         Ok(self.log.release(answer, vec![entry]).await?)
     }
 
-    fn entry(&self, actor: &Actor, subject: &str, purpose: &str) -> Entry {
+    fn entry(&self, kind: Kind, actor: &Actor, subject: &str, purpose: &str) -> Entry {
         actor.stamp(Entry {
             source_oin: Some(self.host_oin.to_string()),
             recipient_oin: Some(actor.oin.to_string()),
@@ -172,7 +168,7 @@ impl Lookups<'_> {
             purpose: Some(purpose.to_owned()),
             covenant_version: Some(self.covenant.version.clone()),
             article: Some(self.covenant.lookup_article.clone()),
-            ..Entry::default()
+            ..Entry::new(kind)
         })
     }
 }

@@ -311,7 +311,6 @@ impl Exchange<'_> {
         decision: &Decision,
     ) -> Entry {
         actor.stamp(Entry {
-            kind: Kind::Refusal,
             source_oin: Some(source.to_owned()),
             recipient_oin: recipient.map(str::to_owned),
             actor_oin: Some(actor.oin.to_string()),
@@ -324,9 +323,8 @@ impl Exchange<'_> {
             categories: vec![category.to_owned()],
             covenant_version: Some(decision.covenant_version.clone()),
             article: decision.articles.first().cloned(),
-            decision: "deny".into(),
             reason: Some(format!("{}: {}", decision.code(), decision.reason)),
-            ..Entry::default()
+            ..Entry::new(Kind::Refusal)
         })
     }
 
@@ -364,7 +362,6 @@ impl Exchange<'_> {
             Side::Recipient => (None, me),
         };
         let entry = actor.stamp(Entry {
-            kind: Kind::Refusal,
             source_oin,
             recipient_oin,
             actor_oin: Some(actor.oin.to_string()),
@@ -374,9 +371,8 @@ impl Exchange<'_> {
             meeting_id: Some(meeting.id.clone()),
             meeting_type: Some(meeting.meeting_type.clone()),
             covenant_version: Some(decision.covenant_version.clone()),
-            decision: "deny".into(),
             reason: Some(format!("{}: {}", decision.code(), decision.reason)),
-            ..Entry::default()
+            ..Entry::new(Kind::Refusal)
         });
         Err(self.refuse(entry, "meeting".into(), &decision).await)
     }
@@ -974,7 +970,6 @@ impl Exchange<'_> {
         let digests: String = views.iter().map(|v| format!("{}\n", v.digest)).collect();
         let (first, decision) = &allowed[0];
         actor.stamp(Entry {
-            kind: Kind::Disclosure,
             source_oin: Some(source.to_owned()),
             recipient_oin: Some(actor.oin.to_string()),
             actor_oin: Some(actor.oin.to_string()),
@@ -988,9 +983,8 @@ impl Exchange<'_> {
             covenant_version: Some(decision.covenant_version.clone()),
             article: Some(articles.join("; ")),
             content_digest: Some(sha256_hex(digests.as_bytes())),
-            decision: "allow".into(),
             reason: Some(format!("{} item(s)", views.len())),
-            ..Entry::default()
+            ..Entry::new(Kind::Disclosure)
         })
     }
 }

@@ -14,14 +14,38 @@ const CHECKPOINT_PREFIX: &[u8] = b"doelpoort-log-checkpoint-v1";
 pub const GENESIS: [u8; 32] = [0u8; 32];
 
 /// What happened: a release of case data, a refusal, a hit/no-hit answer, or an administrative action.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Kind {
     Disclosure,
     Refusal,
     Lookup,
-    #[default]
     Admin,
+}
+
+/// A record's decision: every record lets something through (`allow`) except a refusal (`deny`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    Allow,
+    Deny,
+}
+
+impl Verdict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Allow => "allow",
+            Verdict::Deny => "deny",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Verdict> {
+        match s {
+            "allow" => Some(Verdict::Allow),
+            "deny" => Some(Verdict::Deny),
+            _ => None,
+        }
+    }
 }
 
 impl Kind {
@@ -45,8 +69,9 @@ impl Kind {
     }
 }
 
-/// A record to append: everything but its place in the chain. The subject is already a pseudonym.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, ToSchema)]
+/// A record to append: everything but its place in the chain. The subject is already a pseudonym. Its text fields
+/// are the record as written — a verifier must read every record, whether or not an id in it still parses.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct Entry {
     pub kind: Kind,
     pub source_oin: Option<String>,
@@ -63,8 +88,7 @@ pub struct Entry {
     pub article: Option<String>,
     pub request_id: Option<String>,
     pub content_digest: Option<String>,
-    /// `allow` or `deny`.
-    pub decision: String,
+    pub decision: Verdict,
     pub reason: Option<String>,
     pub action: Option<String>,
     pub target: Option<String>,
@@ -75,17 +99,47 @@ pub struct Entry {
 }
 
 impl Entry {
+    /// A record of `kind` with nothing else filled in; its decision follows from the kind (only a refusal denies).
+    pub fn new(kind: Kind) -> Entry {
+        Entry {
+            kind,
+            source_oin: None,
+            recipient_oin: None,
+            actor_oin: None,
+            actor_sub: None,
+            case_id: None,
+            subject: None,
+            meeting_id: None,
+            meeting_type: None,
+            purpose: None,
+            categories: Vec::new(),
+            covenant_version: None,
+            article: None,
+            request_id: None,
+            content_digest: None,
+            decision: if kind == Kind::Refusal {
+                Verdict::Deny
+            } else {
+                Verdict::Allow
+            },
+            reason: None,
+            action: None,
+            target: None,
+            detail: None,
+            trace_id: None,
+            span_id: None,
+        }
+    }
+
     /// An administrative action by `actor` on `target`.
     pub fn admin(actor_oin: Option<String>, actor_sub: &str, action: &str, target: &str, detail: String) -> Entry {
         Entry {
-            kind: Kind::Admin,
             actor_oin,
             actor_sub: Some(actor_sub.to_owned()),
-            decision: "allow".into(),
             action: Some(action.to_owned()),
             target: Some(target.to_owned()),
             detail: Some(detail),
-            ..Entry::default()
+            ..Entry::new(Kind::Admin)
         }
     }
 }
@@ -170,7 +224,7 @@ impl Record {
             e.article.clone(),
             e.request_id.clone(),
             e.content_digest.clone(),
-            Some(e.decision.clone()),
+            Some(e.decision.as_str().to_owned()),
             e.reason.clone(),
             e.action.clone(),
             e.target.clone(),
@@ -210,7 +264,7 @@ impl Record {
         for field in [&e.covenant_version, &e.article, &e.request_id, &e.content_digest] {
             text(&mut out, field.as_deref());
         }
-        text(&mut out, Some(&e.decision));
+        text(&mut out, Some(e.decision.as_str()));
         for field in [&e.reason, &e.action, &e.target, &e.detail, &e.trace_id, &e.span_id] {
             text(&mut out, field.as_deref());
         }
@@ -261,7 +315,7 @@ pub fn decode(bytes: &[u8]) -> Option<(i64, String, Entry)> {
     for field in &mut refs {
         *field = r.text()?;
     }
-    let decision = r.text()??;
+    let decision = Verdict::parse(&r.text()??)?;
     let mut rest: [Option<String>; 6] = Default::default();
     for field in &mut rest {
         *field = r.text()?;
@@ -355,12 +409,10 @@ mod tests {
 
     fn entry(n: u8) -> Entry {
         Entry {
-            kind: Kind::Disclosure,
             source_oin: Some("00000099000000000005".into()),
             recipient_oin: Some("00000099000000000001".into()),
             categories: vec!["leefgebieden".into(), format!("c{n}")],
-            decision: "allow".into(),
-            ..Entry::default()
+            ..Entry::new(Kind::Disclosure)
         }
     }
 

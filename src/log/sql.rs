@@ -6,7 +6,7 @@ use sqlx::any::AnyRow;
 use sqlx::{Any, AnyConnection, Row};
 use utoipa::ToSchema;
 
-use super::chain::{parse_hash, Entry, Kind, Record, FIELDS as COLUMNS};
+use super::chain::{parse_hash, Entry, Kind, Record, Verdict, FIELDS as COLUMNS};
 use crate::store::{Backend, Store, StoreError, Tx};
 
 /// Rows per INSERT statement (one JSON parameter each).
@@ -401,7 +401,7 @@ impl PackedRow {
                 article: self.article,
                 request_id: self.request_id,
                 content_digest: self.content_digest,
-                decision: self.decision,
+                decision: Verdict::parse(&self.decision).ok_or(StoreError::Corrupt("record decision"))?,
                 reason: self.reason,
                 action: self.action,
                 target: self.target,
@@ -504,7 +504,8 @@ fn record_of(row: &AnyRow) -> Result<Record, StoreError> {
             article: row.try_get("article")?,
             request_id: row.try_get("request_id")?,
             content_digest: row.try_get("content_digest")?,
-            decision: row.try_get("decision")?,
+            decision: Verdict::parse(&row.try_get::<String, _>("decision")?)
+                .ok_or(StoreError::Corrupt("record decision"))?,
             reason: row.try_get("reason")?,
             action: row.try_get("action")?,
             target: row.try_get("target")?,

@@ -33,7 +33,6 @@ fn pseudonym(gw: &Gateway, bsn: &str) -> String {
 
 fn record(gw: &Gateway, kind: Kind, bsn: &str, source: &str, recipient: &str, category: &str) -> Entry {
     Entry {
-        kind,
         source_oin: Some(source.into()),
         recipient_oin: Some(recipient.into()),
         subject: Some(pseudonym(gw, bsn)),
@@ -43,8 +42,7 @@ fn record(gw: &Gateway, kind: Kind, bsn: &str, source: &str, recipient: &str, ca
         categories: vec![category.into()],
         covenant_version: Some("2026.1".into()),
         article: Some("art. 7".into()),
-        decision: if kind == Kind::Refusal { "deny" } else { "allow" }.into(),
-        ..Entry::default()
+        ..Entry::new(kind)
     }
 }
 

@@ -19,13 +19,11 @@ both!(
 
 fn disclosure(n: usize) -> Entry {
     Entry {
-        kind: Kind::Disclosure,
         source_oin: Some(GEMEENTE.into()),
         recipient_oin: Some(ZVH.into()),
         categories: vec!["leefgebieden".into()],
         purpose: Some(format!("weging-{n}")),
-        decision: "allow".into(),
-        ..Entry::default()
+        ..Entry::new(Kind::Disclosure)
     }
 }
 

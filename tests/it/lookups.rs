@@ -3,7 +3,7 @@
 //! `Retry-After`.
 use crate::both;
 use crate::helpers::*;
-use doelpoort::log::chain::{Kind, Record};
+use doelpoort::log::chain::{Kind, Record, Verdict};
 use doelpoort::log::LogFilter;
 use hyper::Method;
 use serde_json::{json, Value};
@@ -87,7 +87,7 @@ async fn hit_no_hit_answers_known_and_whom_to_contact_only(b: Backend) {
         assert_eq!(record.entry.purpose.as_deref(), Some(PURPOSE));
         assert_eq!(record.entry.article.as_deref(), Some("art. 14"));
         assert_eq!(record.entry.covenant_version.as_deref(), Some("2026.1"));
-        assert_eq!(record.entry.decision, "allow");
+        assert_eq!(record.entry.decision, Verdict::Allow);
         assert!(record.entry.request_id.is_some() && record.entry.trace_id.is_some());
         assert!(!format!("{record:?}").contains(BSN));
     }
@@ -138,7 +138,7 @@ async fn lookups_are_refused_for_other_roles_bad_input_and_floods(b: Backend) {
     let refusals = records(&gw, Kind::Refusal).await;
     assert_eq!(refusals.len(), 1);
     assert_eq!(refusals[0].entry.recipient_oin.as_deref(), Some(GEMEENTE));
-    assert_eq!(refusals[0].entry.decision, "deny");
+    assert_eq!(refusals[0].entry.decision, Verdict::Deny);
     gw.call(
         &gw.org("politie"),
         &["privacy_officer"],
