@@ -71,7 +71,7 @@ fn fixture() -> Fixture {
     Fixture {
         snapshot: Snapshot::from_rows(rows),
         peer: PeerCert {
-            oin: ORG.into(),
+            oin: ORG.parse().unwrap(),
             serial: "7f00aa".into(),
             thumbprint: "thumbprint-of-the-connection".into(),
         },

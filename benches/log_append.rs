@@ -9,7 +9,7 @@ use common::BenchDb;
 use doelpoort::log::chain::{Entry, Kind};
 use doelpoort::log::Log;
 use doelpoort::store::Store;
-use doelpoort::types::clock::{rfc3339, SystemClock};
+use doelpoort::types::clock::SystemClock;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -41,8 +41,8 @@ async fn measure(writers: usize, grouped: bool, store: &Store, log: &Log) -> (f6
                         log.append(entry()).await.unwrap();
                     } else {
                         let tx = store.begin().await.unwrap();
-                        let now = rfc3339(time::OffsetDateTime::now_utc());
-                        doelpoort::log::commit_with(tx, entry(), &now).await.unwrap();
+                        let now = time::OffsetDateTime::now_utc().into();
+                        doelpoort::log::commit_with(tx, entry(), now).await.unwrap();
                     }
                     latencies.push(t.elapsed());
                 }

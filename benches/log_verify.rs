@@ -10,7 +10,6 @@ use common::BenchDb;
 use doelpoort::log::chain::{Entry, Kind, Record};
 use doelpoort::log::verify::verify;
 use doelpoort::store::Store;
-use doelpoort::types::clock::rfc3339;
 use std::time::Instant;
 
 fn entry(i: usize) -> Entry {
@@ -44,8 +43,8 @@ async fn fill(store: &Store, n: usize) -> Vec<Vec<u8>> {
         let batch: Vec<Entry> = (i..(i + 20_000).min(n)).map(entry).collect();
         i += batch.len();
         let mut tx = store.begin().await.unwrap();
-        let now = rfc3339(time::OffsetDateTime::now_utc());
-        let records: Vec<Record> = doelpoort::log::record_in(&mut tx, batch, &now).await.unwrap();
+        let now = time::OffsetDateTime::now_utc().into();
+        let records: Vec<Record> = doelpoort::log::record_in(&mut tx, batch, now).await.unwrap();
         tx.commit().await.unwrap();
         encodings.extend(records.iter().map(Record::encode));
     }

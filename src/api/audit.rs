@@ -131,7 +131,11 @@ pub async fn subject_report(
 fn disclosure_of(snapshot: &Snapshot, r: Record) -> SubjectDisclosure {
     let org = |oin: Option<String>| {
         oin.map(|oin| OrgRef {
-            name: snapshot.organisation(&oin).map(|o| o.name.clone()),
+            name: oin
+                .parse()
+                .ok()
+                .and_then(|oin| snapshot.organisation(&oin))
+                .map(|o| o.name.clone()),
             oin,
         })
     };

@@ -1,17 +1,17 @@
 //! `/v1/cases…`: report, list and read (members only; others get 404 as if the case did not exist), grant and
 //! withdraw membership and close (the host's procesregisseur).
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::error::{ApiError, Problem};
-use super::json::Json;
+use super::json::{Json, Path};
 use super::trace::RequestContext;
 use crate::app::AppState;
 use crate::cases::{self, CaseError, CaseView, NewCase};
 use crate::edge::identity::Caller;
-use crate::types::UserRole;
+use crate::types::{CaseId, Oin, UserRole};
 
 impl From<CaseError> for ApiError {
     fn from(e: CaseError) -> ApiError {
@@ -27,9 +27,16 @@ impl From<CaseError> for ApiError {
     }
 }
 
+/// The id of a created object (a case, consent, meeting or request).
 #[derive(Debug, Serialize, ToSchema)]
-pub struct CaseCreated {
+pub struct NewId {
     pub id: String,
+}
+
+impl NewId {
+    pub fn of(id: impl std::fmt::Display) -> axum::Json<NewId> {
+        axum::Json(NewId { id: id.to_string() })
+    }
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -47,14 +54,14 @@ pub struct Why {
 
 /// Report a case (melding); the reporter's organisation becomes its first member and case holder.
 #[utoipa::path(post, path = "/v1/cases", tag = "cases", security(("bearer" = [])), request_body = NewCase,
-    responses((status = 201, body = CaseCreated), (status = 403, body = Problem), (status = 422, body = Problem),
+    responses((status = 201, body = NewId), (status = 403, body = Problem), (status = 422, body = Problem),
               (status = 503, body = Problem)))]
 pub async fn report(
     State(app): State<AppState>,
     caller: Caller,
     ctx: RequestContext,
     Json(body): Json<NewCase>,
-) -> Result<(StatusCode, axum::Json<CaseCreated>), ApiError> {
+) -> Result<(StatusCode, axum::Json<NewId>), ApiError> {
     caller.require(UserRole::Professional)?;
     let id = cases::report(
         &app.store,
@@ -65,7 +72,7 @@ pub async fn report(
         &body,
     )
     .await?;
-    Ok((StatusCode::CREATED, axum::Json(CaseCreated { id })))
+    Ok((StatusCode::CREATED, NewId::of(id)))
 }
 
 /// Cases your organisation is a member of.
@@ -81,7 +88,7 @@ pub async fn list(State(app): State<AppState>, caller: Caller) -> Result<axum::J
 pub async fn get_one(
     State(app): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    Path(id): Path<CaseId>,
 ) -> Result<axum::Json<CaseView>, ApiError> {
     Ok(axum::Json(
         cases::view_as_member(&app.store, &id, &caller.org.oin).await?,
@@ -97,7 +104,7 @@ pub async fn grant(
     State(app): State<AppState>,
     caller: Caller,
     ctx: RequestContext,
-    Path(id): Path<String>,
+    Path(id): Path<CaseId>,
     Json(body): Json<NewMember>,
 ) -> Result<StatusCode, ApiError> {
     caller.require(UserRole::Procesregisseur)?;
@@ -124,7 +131,7 @@ pub async fn withdraw(
     State(app): State<AppState>,
     caller: Caller,
     ctx: RequestContext,
-    Path((id, oin)): Path<(String, String)>,
+    Path((id, oin)): Path<(CaseId, Oin)>,
     Json(body): Json<Why>,
 ) -> Result<StatusCode, ApiError> {
     caller.require(UserRole::Procesregisseur)?;
@@ -148,7 +155,7 @@ pub async fn close(
     State(app): State<AppState>,
     caller: Caller,
     ctx: RequestContext,
-    Path(id): Path<String>,
+    Path(id): Path<CaseId>,
     Json(body): Json<Why>,
 ) -> Result<StatusCode, ApiError> {
     caller.require(UserRole::Procesregisseur)?;
@@ -159,17 +166,17 @@ pub async fn close(
 /// Record the client's consent: categories, the organisations they may go to, and until when.
 #[utoipa::path(post, path = "/v1/cases/{id}/consent", tag = "cases", security(("bearer" = [])),
     request_body = crate::cases::NewConsent,
-    responses((status = 201, body = CaseCreated), (status = 403, body = Problem), (status = 404, body = Problem),
+    responses((status = 201, body = NewId), (status = 403, body = Problem), (status = 404, body = Problem),
               (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn consent(
     State(app): State<AppState>,
     caller: Caller,
     ctx: RequestContext,
-    Path(id): Path<String>,
+    Path(id): Path<CaseId>,
     Json(body): Json<crate::cases::NewConsent>,
-) -> Result<(StatusCode, axum::Json<CaseCreated>), ApiError> {
+) -> Result<(StatusCode, axum::Json<NewId>), ApiError> {
     caller.require(UserRole::Professional)?;
     let covenant = app.covenant();
     let id = cases::record_consent(&app.store, &covenant, app.clock.now(), &ctx.actor(&caller), &id, &body).await?;
-    Ok((StatusCode::CREATED, axum::Json(CaseCreated { id })))
+    Ok((StatusCode::CREATED, NewId::of(id)))
 }

@@ -1,21 +1,21 @@
 //! `/v1/requests…`, `/v1/inbox` and `/v1/meetings/{id}/shares`: thin handlers over [`crate::exchange`]. Reads of
 //! content answer with the body the exchange released through the log, and nothing else.
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::cases::{CaseCreated, Why};
+use super::cases::{NewId, Why};
 use super::error::{ApiError, Problem};
-use super::json::{Json, Query};
+use super::json::{Json, Path, Query};
 use super::trace::RequestContext;
 use crate::app::AppState;
 use crate::edge::identity::Caller;
 use crate::exchange::{
     Exchange, ExchangeError, Items, NewRequest, NewResponse, NewShare, Read, RequestRead, RequestView,
 };
-use crate::types::UserRole;
+use crate::types::{CaseId, ItemId, MeetingId, RequestId, UserRole};
 
 impl From<ExchangeError> for ApiError {
     fn from(e: ExchangeError) -> ApiError {
@@ -63,32 +63,33 @@ fn respond<T: Serialize>(read: Read<T>) -> Response {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Shared {
     /// Ids of the shared items.
-    pub items: Vec<String>,
+    pub items: Vec<ItemId>,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ShareQuery {
-    pub case_id: String,
+    #[param(value_type = String)]
+    pub case_id: CaseId,
 }
 
 /// Ask member organisations of a case for categories, for a purpose of a meeting with the case on its agenda.
 #[utoipa::path(post, path = "/v1/requests", tag = "exchange", security(("bearer" = [])), request_body = NewRequest,
-    responses((status = 201, body = CaseCreated), (status = 403, body = Problem), (status = 404, body = Problem),
+    responses((status = 201, body = NewId), (status = 403, body = Problem), (status = 404, body = Problem),
               (status = 409, body = Problem), (status = 422, body = Problem), (status = 503, body = Problem)))]
 pub async fn create_request(
     State(app): State<AppState>,
     caller: Caller,
     ctx: RequestContext,
     Json(body): Json<NewRequest>,
-) -> Result<(StatusCode, axum::Json<CaseCreated>), ApiError> {
+) -> Result<(StatusCode, axum::Json<NewId>), ApiError> {
     caller.require(UserRole::Professional)?;
     let (covenant, registry) = (app.covenant(), app.registry.current());
     let id = exchange(&app, &covenant, &registry)
         .create_request(&ctx.actor(&caller), &body)
         .await?;
-    Ok((StatusCode::CREATED, axum::Json(CaseCreated { id })))
+    Ok((StatusCode::CREATED, NewId::of(id)))
 }
 
 /// Requests addressed to your organisation, newest first.
@@ -97,9 +98,7 @@ pub async fn create_request(
 pub async fn inbox(State(app): State<AppState>, caller: Caller) -> Result<axum::Json<Vec<RequestView>>, ApiError> {
     caller.require(UserRole::Professional)?;
     let (covenant, registry) = (app.covenant(), app.registry.current());
-    let inbox = exchange(&app, &covenant, &registry)
-        .inbox(caller.org.oin.as_str())
-        .await?;
+    let inbox = exchange(&app, &covenant, &registry).inbox(&caller.org.oin).await?;
     Ok(axum::Json(inbox))
 }
 
@@ -113,7 +112,7 @@ pub async fn respond_to(
     State(app): State<AppState>,
     caller: Caller,
     ctx: RequestContext,
-    Path(id): Path<String>,
+    Path(id): Path<RequestId>,
     Json(body): Json<NewResponse>,
 ) -> Result<StatusCode, ApiError> {
     caller.require(UserRole::Professional)?;
@@ -133,7 +132,7 @@ pub async fn decline(
     State(app): State<AppState>,
     caller: Caller,
     ctx: RequestContext,
-    Path(id): Path<String>,
+    Path(id): Path<RequestId>,
     Json(body): Json<Why>,
 ) -> Result<StatusCode, ApiError> {
     caller.require(UserRole::Professional)?;
@@ -152,7 +151,7 @@ pub async fn read_request(
     State(app): State<AppState>,
     caller: Caller,
     ctx: RequestContext,
-    Path(id): Path<String>,
+    Path(id): Path<RequestId>,
 ) -> Result<Response, ApiError> {
     caller.require(UserRole::Professional)?;
     let (covenant, registry) = (app.covenant(), app.registry.current());
@@ -172,7 +171,7 @@ pub async fn share(
     State(app): State<AppState>,
     caller: Caller,
     ctx: RequestContext,
-    Path(id): Path<String>,
+    Path(id): Path<MeetingId>,
     Json(body): Json<NewShare>,
 ) -> Result<(StatusCode, axum::Json<Shared>), ApiError> {
     caller.require(UserRole::Professional)?;
@@ -192,7 +191,7 @@ pub async fn read_shares(
     State(app): State<AppState>,
     caller: Caller,
     ctx: RequestContext,
-    Path(id): Path<String>,
+    Path(id): Path<MeetingId>,
     Query(query): Query<ShareQuery>,
 ) -> Result<Response, ApiError> {
     caller.require(UserRole::Professional)?;

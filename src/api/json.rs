@@ -1,6 +1,6 @@
 //! Body and query extractors whose rejections are problem responses that never echo the input (serde messages
 //! can quote input values, which may be personal data).
-use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::FromRequest;
 use axum::http::StatusCode;
 
@@ -13,6 +13,18 @@ pub struct Json<T>(pub T);
 #[derive(Debug, axum::extract::FromRequestParts)]
 #[from_request(via(axum::extract::Query), rejection(ApiError))]
 pub struct Query<T>(pub T);
+
+/// Path parameters parsed into their types; one that does not parse names nothing, so it is 404 like any id
+/// that does not exist.
+#[derive(Debug, axum::extract::FromRequestParts)]
+#[from_request(via(axum::extract::Path), rejection(ApiError))]
+pub struct Path<T>(pub T);
+
+impl From<PathRejection> for ApiError {
+    fn from(_: PathRejection) -> ApiError {
+        ApiError::not_found("no such resource")
+    }
+}
 
 impl From<QueryRejection> for ApiError {
     fn from(_: QueryRejection) -> ApiError {

@@ -1,16 +1,16 @@
 //! `/v1/meetings…`: the host's procesregisseur convenes a meeting, sets its agenda and attendees and closes it;
 //! attendees read it (everyone else gets 404).
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 
-use super::cases::{CaseCreated, Why};
+use super::cases::{NewId, Why};
 use super::error::{ApiError, Problem};
-use super::json::Json;
+use super::json::{Json, Path};
 use super::trace::RequestContext;
 use crate::app::AppState;
 use crate::cases::meetings::{self, AgendaItem, MeetingError, MeetingView, NewAttendee, NewMeeting};
 use crate::edge::identity::Caller;
-use crate::types::UserRole;
+use crate::types::{MeetingId, UserRole};
 
 impl From<MeetingError> for ApiError {
     fn from(e: MeetingError) -> ApiError {
@@ -27,18 +27,18 @@ impl From<MeetingError> for ApiError {
 
 /// Convene a meeting of a covenant meeting type; the convening organisation attends it.
 #[utoipa::path(post, path = "/v1/meetings", tag = "meetings", security(("bearer" = [])), request_body = NewMeeting,
-    responses((status = 201, body = CaseCreated), (status = 403, body = Problem), (status = 422, body = Problem),
+    responses((status = 201, body = NewId), (status = 403, body = Problem), (status = 422, body = Problem),
               (status = 503, body = Problem)))]
 pub async fn create(
     State(app): State<AppState>,
     caller: Caller,
     ctx: RequestContext,
     Json(body): Json<NewMeeting>,
-) -> Result<(StatusCode, axum::Json<CaseCreated>), ApiError> {
+) -> Result<(StatusCode, axum::Json<NewId>), ApiError> {
     caller.require(UserRole::Procesregisseur)?;
     let covenant = app.covenant();
     let id = meetings::create(&app.store, &covenant, app.clock.now(), &ctx.actor(&caller), &body).await?;
-    Ok((StatusCode::CREATED, axum::Json(CaseCreated { id })))
+    Ok((StatusCode::CREATED, NewId::of(id)))
 }
 
 /// A meeting, for its attendees; 404 for everyone else.
@@ -47,7 +47,7 @@ pub async fn create(
 pub async fn get_one(
     State(app): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    Path(id): Path<MeetingId>,
 ) -> Result<axum::Json<MeetingView>, ApiError> {
     let view = meetings::view_as_attendee(&app.store, app.clock.now(), &id, &caller.org.oin).await?;
     Ok(axum::Json(view))
@@ -62,7 +62,7 @@ pub async fn agenda(
     State(app): State<AppState>,
     caller: Caller,
     ctx: RequestContext,
-    Path(id): Path<String>,
+    Path(id): Path<MeetingId>,
     Json(body): Json<AgendaItem>,
 ) -> Result<StatusCode, ApiError> {
     caller.require(UserRole::Procesregisseur)?;
@@ -79,7 +79,7 @@ pub async fn attendees(
     State(app): State<AppState>,
     caller: Caller,
     ctx: RequestContext,
-    Path(id): Path<String>,
+    Path(id): Path<MeetingId>,
     Json(body): Json<NewAttendee>,
 ) -> Result<StatusCode, ApiError> {
     caller.require(UserRole::Procesregisseur)?;
@@ -96,7 +96,7 @@ pub async fn close(
     State(app): State<AppState>,
     caller: Caller,
     ctx: RequestContext,
-    Path(id): Path<String>,
+    Path(id): Path<MeetingId>,
     Json(body): Json<Why>,
 ) -> Result<StatusCode, ApiError> {
     caller.require(UserRole::Procesregisseur)?;

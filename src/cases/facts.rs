@@ -8,8 +8,7 @@ use crate::covenant::decision::{Decision, Party, Question};
 use crate::covenant::Covenant;
 use crate::orgs::registry::Snapshot;
 use crate::store::{AttendeeRow, CaseRow, ConsentScope, MeetingRow, Store, StoreError};
-use crate::types::clock::rfc3339;
-use crate::types::OrgStatus;
+use crate::types::{CaseStatus, Instant, Oin, OrgStatus};
 
 /// Where data flows: in answer to a request (membership counts, attendance does not) or as a share inside a
 /// meeting (the attendees of the open meeting only).
@@ -17,26 +16,6 @@ use crate::types::OrgStatus;
 pub enum Setting {
     Request,
     MeetingShare,
-}
-
-/// One flow to decide: from `source` to `recipient` (OINs) about a case, in the context of a meeting.
-#[derive(Debug, Clone, Copy)]
-pub struct Flow<'a> {
-    pub case_id: &'a str,
-    pub meeting_id: &'a str,
-    pub source: &'a str,
-    pub recipient: &'a str,
-    pub setting: Setting,
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum FactsError {
-    #[error("no such case")]
-    UnknownCase,
-    #[error("no such meeting")]
-    UnknownMeeting,
-    #[error(transparent)]
-    Store(#[from] StoreError),
 }
 
 /// One organisation's side, owned.
@@ -69,7 +48,7 @@ impl Side {
 pub struct Recorded {
     case: CaseRow,
     meeting: MeetingRow,
-    members: Vec<String>,
+    members: Vec<Oin>,
     on_agenda: bool,
     attendees: Vec<AttendeeRow>,
     consents: Vec<ConsentScope>,
@@ -77,21 +56,6 @@ pub struct Recorded {
 }
 
 impl Recorded {
-    /// Reads the case and meeting, then the rest.
-    ///
-    /// # Errors
-    /// The case or meeting does not exist, or the database refused.
-    pub async fn read(
-        store: &Store,
-        case_id: &str,
-        meeting_id: &str,
-        now: OffsetDateTime,
-    ) -> Result<Recorded, FactsError> {
-        let case = store.case(case_id).await?.ok_or(FactsError::UnknownCase)?;
-        let meeting = store.meeting(meeting_id).await?.ok_or(FactsError::UnknownMeeting)?;
-        Ok(Recorded::load(store, case, meeting, now).await?)
-    }
-
     /// Reads what is recorded about an already loaded case and meeting (one query).
     ///
     /// # Errors
@@ -121,8 +85,8 @@ impl Recorded {
 
     /// The consents still valid at this record's instant.
     fn valid_consents(&self) -> Vec<ConsentScope> {
-        let now = rfc3339(self.now);
-        self.consents.iter().filter(|c| c.valid_at(&now)).cloned().collect()
+        let now = Instant::from(self.now);
+        self.consents.iter().filter(|c| c.valid_at(now)).cloned().collect()
     }
 
     pub fn case(&self) -> &CaseRow {
@@ -138,20 +102,20 @@ impl Recorded {
         &self,
         registry: &Snapshot,
         covenant: &Covenant,
-        source: &str,
-        recipient: &str,
+        source: &Oin,
+        recipient: &Oin,
         setting: Setting,
     ) -> Facts {
-        let side = |oin: &str| {
-            let attendee = self.attendees.iter().find(|a| a.oin == oin);
+        let side = |oin: &Oin| {
+            let attendee = self.attendees.iter().find(|a| &a.oin == oin);
             let org = registry.organisation(oin).filter(|o| o.status == OrgStatus::Active);
             Side {
                 roles: org.map(|o| o.covenant_roles.clone()).unwrap_or_default(),
-                member: self.members.iter().any(|m| m == oin),
+                member: self.members.contains(oin),
                 attends: setting == Setting::Request || attendee.is_some(),
                 signed: org.is_some_and(|o| o.signed_versions.contains(&covenant.version)),
                 declaration: attendee.is_some_and(|a| a.declaration_signed_by.is_some()),
-                case_holder: self.case.holder_oin == oin,
+                case_holder: &self.case.holder_oin == oin,
             }
         };
         // Requests are prepared before a meeting; shares happen in it.
@@ -163,10 +127,10 @@ impl Recorded {
             meeting_type: self.meeting.meeting_type.clone(),
             meeting_open,
             on_agenda: self.on_agenda,
-            case_open: self.case.status == "open",
+            case_open: self.case.status == CaseStatus::Open,
             source: side(source),
             recipient: side(recipient),
-            recipient_oin: recipient.to_owned(),
+            recipient_oin: recipient.clone(),
             consents: self.valid_consents(),
         }
     }
@@ -181,26 +145,11 @@ pub struct Facts {
     case_open: bool,
     source: Side,
     recipient: Side,
-    recipient_oin: String,
+    recipient_oin: Oin,
     consents: Vec<ConsentScope>,
 }
 
 impl Facts {
-    /// Reads the facts of `flow` at `now`.
-    ///
-    /// # Errors
-    /// The case or meeting does not exist, or the database refused.
-    pub async fn gather(
-        store: &Store,
-        registry: &Snapshot,
-        covenant: &Covenant,
-        now: OffsetDateTime,
-        flow: &Flow<'_>,
-    ) -> Result<Facts, FactsError> {
-        let recorded = Recorded::read(store, flow.case_id, flow.meeting_id, now).await?;
-        Ok(recorded.flow(registry, covenant, flow.source, flow.recipient, flow.setting))
-    }
-
     /// May `category` flow for `purpose`, given these facts?
     pub fn decide(&self, covenant: &Covenant, purpose: &str, category: &str) -> Decision {
         covenant.decide(&Question {

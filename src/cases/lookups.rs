@@ -36,7 +36,7 @@ pub struct LookupAnswer {
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Contact {
-    pub oin: String,
+    pub oin: Oin,
     pub name: String,
 }
 
@@ -144,7 +144,7 @@ impl Lookups<'_> {
             oin: holder.clone(),
         });
         let entry = Entry {
-            case_id: newest.as_ref().map(|(case, _)| case.clone()),
+            case_id: newest.as_ref().map(|(case, _)| case.to_string()),
             reason: Some(match &contact {
                 Some(c) => format!("hit; contact {}", c.oin),
                 None => "no hit".into(),

@@ -11,8 +11,7 @@ use crate::log;
 use crate::log::actor::Actor;
 use crate::orgs::registry::Snapshot;
 use crate::store::{AttendeeRow, Change, MeetingRow, Store, StoreError};
-use crate::types::clock::{parse_rfc3339, rfc3339};
-use crate::types::{Oin, OrgKind, OrgStatus};
+use crate::types::{CaseId, CaseStatus, Instant, MeetingId, MeetingStatus, Oin, OrgKind, OrgStatus};
 
 /// Longest window of one meeting.
 pub const MAX_WINDOW: Duration = Duration::days(31);
@@ -68,44 +67,51 @@ pub struct Declaration {
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AgendaItem {
-    pub case_id: String,
+    pub case_id: CaseId,
 }
 
 /// A meeting as its attendees see it.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct MeetingView {
-    pub id: String,
+    pub id: MeetingId,
     #[serde(rename = "type")]
     pub meeting_type: String,
-    pub starts_at: String,
-    pub ends_at: String,
+    pub starts_at: Instant,
+    pub ends_at: Instant,
     /// `open` or `closed` (closed explicitly).
-    pub status: String,
+    pub status: MeetingStatus,
     /// Open and inside its window now: sharing is possible.
     pub in_session: bool,
-    pub closed_at: Option<String>,
+    pub closed_at: Option<Instant>,
     /// Case ids on the agenda.
-    pub agenda: Vec<String>,
+    pub agenda: Vec<CaseId>,
     pub attendees: Vec<Attendee>,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Attendee {
-    pub oin: String,
-    pub added_at: String,
-    pub confidentiality_declaration: Option<Declaration>,
+    pub oin: Oin,
+    pub added_at: Instant,
+    pub confidentiality_declaration: Option<SignedDeclaration>,
+}
+
+/// A confidentiality declaration as recorded: who signed it, when.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SignedDeclaration {
+    pub signed_by: String,
+    pub signed_at: Instant,
 }
 
 /// Whether `m` allows sharing at `now`: not closed, and inside its window.
 pub fn in_session(m: &MeetingRow, now: OffsetDateTime) -> bool {
-    let now = rfc3339(now);
-    m.status == "open" && m.starts_at <= now && now < m.ends_at
+    let now = Instant::from(now);
+    m.status == MeetingStatus::Open && m.starts_at <= now && now < m.ends_at
 }
 
 /// Whether `m` is not over: not closed, and its window has not passed. It may still change, and requests may
 /// still be made for it.
 pub fn not_over(m: &MeetingRow, now: OffsetDateTime) -> bool {
-    m.status == "open" && rfc3339(now) < m.ends_at
+    m.status == MeetingStatus::Open && Instant::from(now) < m.ends_at
 }
 
 /// Convenes a meeting; the convening organisation is its first attendee. Returns its id.
@@ -119,29 +125,28 @@ pub async fn create(
     now: OffsetDateTime,
     actor: &Actor,
     new: &NewMeeting,
-) -> Result<String, MeetingError> {
+) -> Result<MeetingId, MeetingError> {
     if covenant.meeting_type(&new.meeting_type).is_none() {
         return invalid(format!("type: unknown meeting type `{}`", new.meeting_type));
     }
-    let starts = parse_rfc3339(&new.starts_at);
-    let ends = parse_rfc3339(&new.ends_at);
-    let (Some(starts), Some(ends)) = (starts, ends) else {
+    let (Ok(starts), Ok(ends)) = (new.starts_at.parse::<Instant>(), new.ends_at.parse::<Instant>()) else {
         return invalid("starts_at, ends_at: RFC 3339 date-times are required");
     };
     if ends <= starts || ends - starts > MAX_WINDOW {
         return invalid("ends_at: a meeting ends after it starts and lasts at most 31 days");
     }
+    let now = Instant::from(now);
     if ends <= now {
         return invalid("ends_at: the meeting's window has already passed");
     }
     let row = MeetingRow {
-        id: format!("meeting-{}", crate::crypto::random_hex::<16>()),
+        id: MeetingId::generate(),
         meeting_type: new.meeting_type.clone(),
-        starts_at: rfc3339(starts),
-        ends_at: rfc3339(ends),
-        status: "open".into(),
-        created_by_oin: actor.oin.to_string(),
-        created_at: rfc3339(now),
+        starts_at: starts,
+        ends_at: ends,
+        status: MeetingStatus::Open,
+        created_by_oin: actor.oin.clone(),
+        created_at: now,
         closed_at: None,
     };
     let detail = serde_json::json!({
@@ -151,23 +156,23 @@ pub async fn create(
     let entry = meeting_entry(actor, "meeting.create", &row, detail);
     let mut tx = store.begin().await?;
     tx.insert_meeting(&row).await?;
-    log::commit_with(tx, entry, &row.created_at).await?;
+    log::commit_with(tx, entry, row.created_at).await?;
     Ok(row.id)
 }
 
 fn meeting_entry(actor: &Actor, action: &str, m: &MeetingRow, detail: serde_json::Value) -> crate::log::chain::Entry {
     crate::log::chain::Entry {
-        meeting_id: Some(m.id.clone()),
+        meeting_id: Some(m.id.to_string()),
         meeting_type: Some(m.meeting_type.clone()),
-        ..actor.admin_entry(action, &m.id, detail)
+        ..actor.admin_entry(action, m.id.as_str(), detail)
     }
 }
 
-async fn meeting(store: &Store, id: &str) -> Result<MeetingRow, MeetingError> {
+async fn meeting(store: &Store, id: &MeetingId) -> Result<MeetingRow, MeetingError> {
     store.meeting(id).await?.ok_or(MeetingError::NotFound)
 }
 
-async fn changeable_meeting(store: &Store, id: &str, now: OffsetDateTime) -> Result<MeetingRow, MeetingError> {
+async fn changeable_meeting(store: &Store, id: &MeetingId, now: OffsetDateTime) -> Result<MeetingRow, MeetingError> {
     let m = meeting(store, id).await?;
     if !not_over(&m, now) {
         return Err(MeetingError::Closed);
@@ -180,7 +185,7 @@ async fn applied(
     tx: crate::store::Tx,
     change: Change,
     entry: log::chain::Entry,
-    at: &str,
+    at: Instant,
     duplicate: &'static str,
 ) -> Result<(), MeetingError> {
     log::commit_if(tx, change == Change::Done, entry, at).await?;
@@ -198,12 +203,12 @@ async fn applied(
 pub async fn view_as_attendee(
     store: &Store,
     now: OffsetDateTime,
-    id: &str,
+    id: &MeetingId,
     oin: &Oin,
 ) -> Result<MeetingView, MeetingError> {
     let m = meeting(store, id).await?;
     let attendees = store.meeting_attendees(id).await?;
-    if !attendees.iter().any(|a| a.oin == oin.as_str()) {
+    if !attendees.iter().any(|a| &a.oin == oin) {
         return Err(MeetingError::NotFound);
     }
     Ok(MeetingView {
@@ -215,7 +220,7 @@ pub async fn view_as_attendee(
                 confidentiality_declaration: a
                     .declaration_signed_by
                     .zip(a.declaration_signed_at)
-                    .map(|(signed_by, signed_at)| Declaration { signed_by, signed_at }),
+                    .map(|(signed_by, signed_at)| SignedDeclaration { signed_by, signed_at }),
                 oin: a.oin,
                 added_at: a.added_at,
             })
@@ -238,24 +243,24 @@ pub async fn add_to_agenda(
     store: &Store,
     now: OffsetDateTime,
     actor: &Actor,
-    id: &str,
+    id: &MeetingId,
     item: &AgendaItem,
 ) -> Result<(), MeetingError> {
     let m = changeable_meeting(store, id, now).await?;
     let Some(case) = store.case(&item.case_id).await? else {
         return invalid("case_id: no such case");
     };
-    if case.status != "open" {
+    if case.status != CaseStatus::Open {
         return Err(MeetingError::CaseClosed);
     }
     let entry = crate::log::chain::Entry {
-        case_id: Some(case.id.clone()),
+        case_id: Some(case.id.to_string()),
         ..meeting_entry(actor, "meeting.agenda.add", &m, serde_json::json!({"case_id": case.id}))
     };
-    let now = rfc3339(now);
+    let now = Instant::from(now);
     let mut tx = store.begin().await?;
-    let change = tx.add_agenda_case(id, &case.id, &now).await?;
-    applied(tx, change, entry, &now, "the case is on the agenda already").await
+    let change = tx.add_agenda_case(id, &case.id, now).await?;
+    applied(tx, change, entry, now, "the case is on the agenda already").await
 }
 
 /// Adds an attending organisation. An incidental organisation needs a confidentiality declaration, signed
@@ -269,11 +274,11 @@ pub async fn add_attendee(
     registry: &Snapshot,
     now: OffsetDateTime,
     actor: &Actor,
-    id: &str,
+    id: &MeetingId,
     new: &NewAttendee,
 ) -> Result<(), MeetingError> {
     let m = changeable_meeting(store, id, now).await?;
-    let Some(org) = registry.organisation(&new.oin) else {
+    let Some(org) = new.oin.parse().ok().and_then(|oin| registry.organisation(&oin)) else {
         return invalid("oin: no onboarded organisation has this OIN");
     };
     if org.status != OrgStatus::Active {
@@ -287,34 +292,34 @@ pub async fn add_attendee(
         None => None,
     };
     let row = AttendeeRow {
-        oin: org.oin.to_string(),
-        added_at: rfc3339(now),
+        oin: org.oin.clone(),
+        added_at: now.into(),
         declaration_signed_by: declaration.as_ref().map(|d| d.signed_by.clone()),
-        declaration_signed_at: declaration.as_ref().map(|d| d.signed_at.clone()),
+        declaration_signed_at: declaration.as_ref().map(|d| d.signed_at),
     };
     let detail = serde_json::json!({"oin": row.oin, "confidentiality_declaration": declaration});
     let entry = meeting_entry(actor, "meeting.attendee.add", &m, detail);
     let mut tx = store.begin().await?;
     let change = tx.add_attendee(id, &row).await?;
-    applied(tx, change, entry, &row.added_at, "the organisation attends already").await
+    applied(tx, change, entry, row.added_at, "the organisation attends already").await
 }
 
-fn declaration(d: &Declaration, now: OffsetDateTime) -> Result<Declaration, MeetingError> {
+fn declaration(d: &Declaration, now: OffsetDateTime) -> Result<SignedDeclaration, MeetingError> {
     let signed_by = d.signed_by.trim();
     if signed_by.is_empty() || signed_by.chars().count() > TEXT_MAX {
         return invalid(format!(
             "confidentiality_declaration.signed_by: must be 1–{TEXT_MAX} characters"
         ));
     }
-    let Some(signed_at) = parse_rfc3339(&d.signed_at) else {
+    let Ok(signed_at) = d.signed_at.parse::<Instant>() else {
         return invalid("confidentiality_declaration.signed_at: not an RFC 3339 date-time");
     };
-    if signed_at > now {
+    if signed_at > Instant::from(now) {
         return invalid("confidentiality_declaration.signed_at: lies in the future");
     }
-    Ok(Declaration {
+    Ok(SignedDeclaration {
         signed_by: signed_by.to_owned(),
-        signed_at: rfc3339(signed_at),
+        signed_at,
     })
 }
 
@@ -326,7 +331,7 @@ pub async fn close(
     store: &Store,
     now: OffsetDateTime,
     actor: &Actor,
-    id: &str,
+    id: &MeetingId,
     reason: &str,
 ) -> Result<(), MeetingError> {
     let reason = reason.trim();
@@ -334,12 +339,12 @@ pub async fn close(
         return invalid(format!("reason: must be 1–{TEXT_MAX} characters"));
     }
     let m = meeting(store, id).await?;
-    if m.status != "open" {
+    if m.status != MeetingStatus::Open {
         return Err(MeetingError::Closed);
     }
     let entry = meeting_entry(actor, "meeting.close", &m, serde_json::json!({"reason": reason}));
-    let now = rfc3339(now);
+    let now = Instant::from(now);
     let mut tx = store.begin().await?;
-    let change = tx.close_meeting(id, &now).await?;
-    applied(tx, change, entry, &now, "").await
+    let change = tx.close_meeting(id, now).await?;
+    applied(tx, change, entry, now, "").await
 }

@@ -16,8 +16,7 @@ use crate::log;
 pub use crate::log::actor::Actor;
 use crate::orgs::registry::Snapshot;
 use crate::store::{CaseRow, MemberRow, Store, StoreError};
-use crate::types::clock::{parse_rfc3339, rfc3339};
-use crate::types::{Bsn, Oin, OrgStatus};
+use crate::types::{Bsn, CaseId, CaseStatus, ConsentId, Instant, Oin, OrgStatus};
 
 /// Longest summary of a report, in characters.
 pub const SUMMARY_MAX: usize = 4000;
@@ -58,21 +57,20 @@ pub struct Subject {
 /// A case as members see it: its facts, never its content (content leaves only through the log).
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct CaseView {
-    pub id: String,
-    /// `open` or `closed`.
-    pub status: String,
-    pub reported_at: String,
-    pub reporter_oin: String,
+    pub id: CaseId,
+    pub status: CaseStatus,
+    pub reported_at: Instant,
+    pub reporter_oin: Oin,
     /// The case holder (casushouder).
-    pub holder_oin: String,
-    pub closed_at: Option<String>,
+    pub holder_oin: Oin,
+    pub closed_at: Option<Instant>,
     pub members: Vec<Member>,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Member {
-    pub oin: String,
-    pub since: String,
+    pub oin: Oin,
+    pub since: Instant,
     pub reason: String,
 }
 
@@ -95,24 +93,24 @@ pub async fn report(
     now: time::OffsetDateTime,
     actor: &Actor,
     new: &NewCase,
-) -> Result<String, CaseError> {
+) -> Result<CaseId, CaseError> {
     let bsn: Bsn = new.subject.bsn.parse().map_err(|_| CaseError::InvalidBsn)?;
     let summary = text("summary", &new.summary, SUMMARY_MAX)?;
-    let id = format!("case-{}", crate::crypto::random_hex::<16>());
+    let id = CaseId::generate();
     let key = DataKey::generate()?;
-    let wrapped = master.wrap(&id, &key)?;
+    let wrapped = master.wrap(id.as_str(), &key)?;
     let subject = pseudonyms.pseudonym(&bsn);
     let case = CaseRow {
-        reported_at: rfc3339(now),
-        reporter_oin: actor.oin.to_string(),
-        holder_oin: actor.oin.to_string(),
+        reported_at: now.into(),
+        reporter_oin: actor.oin.clone(),
+        holder_oin: actor.oin.clone(),
         subject: subject.clone(),
-        status: "open".into(),
+        status: CaseStatus::Open,
         closed_at: None,
         master_key_id: Some(wrapped.master_id),
         data_key: Some(wrapped.blob),
-        sealed_subject: Some(key.seal(&id, "subject", bsn.expose().as_bytes())?),
-        sealed_summary: Some(key.seal(&id, "summary", summary.as_bytes())?),
+        sealed_subject: Some(key.seal(id.as_str(), "subject", bsn.expose().as_bytes())?),
+        sealed_summary: Some(key.seal(id.as_str(), "summary", summary.as_bytes())?),
         id: id.clone(),
     };
     let entry = actor.case_entry(
@@ -123,7 +121,7 @@ pub async fn report(
     );
     let mut tx = store.begin().await?;
     tx.insert_case(&case, "reporter").await?;
-    log::commit_with(tx, entry, &case.reported_at).await?;
+    log::commit_with(tx, entry, case.reported_at).await?;
     Ok(id)
 }
 
@@ -131,10 +129,10 @@ pub async fn report(
 ///
 /// # Errors
 /// Not a member, no such case, or the database refused.
-pub async fn view_as_member(store: &Store, id: &str, oin: &Oin) -> Result<CaseView, CaseError> {
+pub async fn view_as_member(store: &Store, id: &CaseId, oin: &Oin) -> Result<CaseView, CaseError> {
     let case = store.case(id).await?.ok_or(CaseError::NotFound)?;
     let members = store.case_members(id).await?;
-    if !members.iter().any(|m| m.oin == oin.as_str()) {
+    if !members.iter().any(|m| &m.oin == oin) {
         return Err(CaseError::NotFound);
     }
     Ok(view(case, members))
@@ -165,16 +163,16 @@ fn view(case: CaseRow, members: Vec<MemberRow>) -> CaseView {
 /// The database refused.
 pub async fn list_for_member(store: &Store, oin: &Oin) -> Result<Vec<CaseView>, CaseError> {
     let mut out = Vec::new();
-    for case in store.cases_of_member(oin.as_str()).await? {
+    for case in store.cases_of_member(oin).await? {
         let members = store.case_members(&case.id).await?;
         out.push(view(case, members));
     }
     Ok(out)
 }
 
-async fn open_case(store: &Store, id: &str) -> Result<CaseRow, CaseError> {
+async fn open_case(store: &Store, id: &CaseId) -> Result<CaseRow, CaseError> {
     let case = store.case(id).await?.ok_or(CaseError::NotFound)?;
-    if case.status != "open" {
+    if case.status != CaseStatus::Open {
         return Err(CaseError::Closed);
     }
     Ok(case)
@@ -190,7 +188,7 @@ pub async fn grant(
     registry: &Snapshot,
     now: time::OffsetDateTime,
     actor: &Actor,
-    id: &str,
+    id: &CaseId,
     oin: &str,
     reason: &str,
 ) -> Result<(), CaseError> {
@@ -199,7 +197,7 @@ pub async fn grant(
         .parse()
         .map_err(|_| CaseError::Validation("oin: an OIN is exactly 20 digits".into()))?;
     let active = registry
-        .organisation(oin.as_str())
+        .organisation(&oin)
         .is_some_and(|o| o.status == OrgStatus::Active);
     if !active {
         return Err(CaseError::Validation(
@@ -211,16 +209,16 @@ pub async fn grant(
         "case.member.grant",
         id,
         None,
-        serde_json::json!({"oin": oin.as_str(), "reason": reason}),
+        serde_json::json!({"oin": oin, "reason": reason}),
     );
     let member = MemberRow {
-        oin: oin.to_string(),
-        since: rfc3339(now),
+        oin,
+        since: now.into(),
         reason,
     };
     let mut tx = store.begin().await?;
     let added = tx.add_case_member(id, &member).await?;
-    if !log::commit_if(tx, added, entry, &member.since).await? {
+    if !log::commit_if(tx, added, entry, member.since).await? {
         return Err(CaseError::Conflict("the organisation is already a member of the case"));
     }
     Ok(())
@@ -234,13 +232,13 @@ pub async fn withdraw(
     store: &Store,
     now: time::OffsetDateTime,
     actor: &Actor,
-    id: &str,
-    oin: &str,
+    id: &CaseId,
+    oin: &Oin,
     reason: &str,
 ) -> Result<(), CaseError> {
     let reason = text("reason", reason, REASON_MAX)?;
     let case = store.case(id).await?.ok_or(CaseError::NotFound)?;
-    if case.holder_oin == oin {
+    if &case.holder_oin == oin {
         return Err(CaseError::Conflict("the case holder's access cannot be withdrawn"));
     }
     let entry = actor.case_entry(
@@ -251,7 +249,7 @@ pub async fn withdraw(
     );
     let mut tx = store.begin().await?;
     let removed = tx.remove_case_member(id, oin).await?;
-    if !log::commit_if(tx, removed, entry, &rfc3339(now)).await? {
+    if !log::commit_if(tx, removed, entry, now.into()).await? {
         return Err(CaseError::NotFound);
     }
     Ok(())
@@ -265,16 +263,16 @@ pub async fn close(
     store: &Store,
     now: time::OffsetDateTime,
     actor: &Actor,
-    id: &str,
+    id: &CaseId,
     reason: &str,
 ) -> Result<(), CaseError> {
     let reason = text("reason", reason, REASON_MAX)?;
     open_case(store, id).await?;
     let entry = actor.case_entry("case.close", id, None, serde_json::json!({"reason": reason}));
-    let now = rfc3339(now);
+    let now = Instant::from(now);
     let mut tx = store.begin().await?;
-    let closed = tx.close_case(id, &now).await?;
-    if !log::commit_if(tx, closed, entry, &now).await? {
+    let closed = tx.close_case(id, now).await?;
+    if !log::commit_if(tx, closed, entry, now).await? {
         return Err(CaseError::Closed);
     }
     Ok(())
@@ -301,9 +299,9 @@ pub async fn record_consent(
     covenant: &crate::covenant::Covenant,
     now: time::OffsetDateTime,
     actor: &Actor,
-    id: &str,
+    id: &CaseId,
     consent: &NewConsent,
-) -> Result<String, CaseError> {
+) -> Result<ConsentId, CaseError> {
     let invalid = |m: String| Err(CaseError::Validation(m));
     if consent.categories.is_empty() || consent.organisations.is_empty() {
         return invalid("categories, organisations: the scope of a consent must name at least one of each".into());
@@ -316,31 +314,34 @@ pub async fn record_consent(
         let oin: Oin = o
             .parse()
             .map_err(|_| CaseError::Validation("organisations: an OIN is exactly 20 digits".into()))?;
-        organisations.push(oin.to_string());
+        organisations.push(oin);
     }
-    let until = parse_rfc3339(&consent.until)
-        .ok_or_else(|| CaseError::Validation("until: not an RFC 3339 date-time".into()))?;
+    let until: Instant = consent
+        .until
+        .parse()
+        .map_err(|_| CaseError::Validation("until: not an RFC 3339 date-time".into()))?;
+    let now = Instant::from(now);
     if until <= now {
         return invalid("until: the end of a consent must lie in the future".into());
     }
-    if view_as_member(store, id, &actor.oin).await?.status != "open" {
+    if view_as_member(store, id, &actor.oin).await?.status != CaseStatus::Open {
         return Err(CaseError::Closed);
     }
     let row = crate::store::ConsentRow {
-        id: format!("consent-{}", crate::crypto::random_hex::<16>()),
-        case_id: id.to_owned(),
+        id: ConsentId::generate(),
+        case_id: id.clone(),
         categories: consent.categories.clone(),
         organisations,
-        valid_until: rfc3339(until),
-        recorded_by_oin: actor.oin.to_string(),
+        valid_until: until,
+        recorded_by_oin: actor.oin.clone(),
         recorded_by_sub: actor.sub.clone(),
-        recorded_at: rfc3339(now),
+        recorded_at: now,
     };
     let detail = serde_json::json!({
         "consent": row.id, "categories": row.categories, "organisations": row.organisations, "until": row.valid_until,
     });
     let mut tx = store.begin().await?;
     tx.insert_consent(&row).await?;
-    log::commit_with(tx, actor.case_entry("case.consent", id, None, detail), &row.recorded_at).await?;
+    log::commit_with(tx, actor.case_entry("case.consent", id, None, detail), row.recorded_at).await?;
     Ok(row.id)
 }

@@ -9,15 +9,15 @@ use time::{Duration, OffsetDateTime};
 use crate::covenant::Covenant;
 use crate::crypto::envelope::{Keyring, SealError, WrappedKey};
 use crate::log::{self, chain::Entry};
-use crate::store::{Store, StoreError};
-use crate::types::clock::{parse_rfc3339, rfc3339};
+use crate::store::{ClosedCase, Store, StoreError, StoredKey};
+use crate::types::{CaseId, Instant};
 
 #[derive(Debug, thiserror::Error)]
 pub enum RetentionError {
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("the data key of case {0} does not unwrap under any configured master key")]
-    Unwrap(String),
+    Unwrap(CaseId),
 }
 
 /// Days a closed case is kept, from the covenant's meeting types it was discussed in.
@@ -40,28 +40,25 @@ pub async fn purge_due(
     covenant: &Covenant,
     now: OffsetDateTime,
     actor_sub: &str,
-) -> Result<Vec<String>, RetentionError> {
+) -> Result<Vec<CaseId>, RetentionError> {
     let mut purged = Vec::new();
-    for (case_id, closed_at) in store.closed_cases().await? {
-        let Some(closed) = parse_rfc3339(&closed_at) else {
-            return Err(StoreError::Corrupt("case closing time").into());
-        };
-        let days = retention_days(covenant, &store.case_meeting_types(&case_id).await?);
-        if closed + Duration::days(i64::from(days)) > now {
+    let now = Instant::from(now);
+    for ClosedCase { id, closed_at } in store.closed_cases().await? {
+        let days = retention_days(covenant, &store.case_meeting_types(&id).await?);
+        if closed_at + Duration::days(i64::from(days)) > now {
             continue;
         }
         let detail = serde_json::json!({"closed_at": closed_at, "retention_days": days,
             "covenant_version": covenant.version});
         let entry = Entry {
-            case_id: Some(case_id.clone()),
-            ..Entry::admin(None, actor_sub, "case.purge", &case_id, detail.to_string())
+            case_id: Some(id.to_string()),
+            ..Entry::admin(None, actor_sub, "case.purge", id.as_str(), detail.to_string())
         };
-        let at = rfc3339(now);
         let mut tx = store.begin().await?;
-        let done = tx.purge_case(&case_id, &at).await?;
-        if log::commit_if(tx, done, entry, &at).await? {
-            tracing::info!(case = %case_id, retention_days = days, "purged a case at the end of its retention");
-            purged.push(case_id);
+        let done = tx.purge_case(&id, now).await?;
+        if log::commit_if(tx, done, entry, now).await? {
+            tracing::info!(case = %id, retention_days = days, "purged a case at the end of its retention");
+            purged.push(id);
         }
     }
     Ok(purged)
@@ -81,9 +78,14 @@ pub async fn rewrap_all(
     let mut rewrapped = 0;
     let wrapped_keys = store.wrapped_keys().await?;
     let mut tx = store.begin().await?;
-    for (case_id, master_id, blob) in wrapped_keys {
+    for StoredKey {
+        case_id,
+        master_id,
+        blob,
+    } in wrapped_keys
+    {
         let wrapped = WrappedKey { master_id, blob };
-        let new = match keys.rewrap(&case_id, &wrapped) {
+        let new = match keys.rewrap(case_id.as_str(), &wrapped) {
             Ok(Some(new)) => new,
             Ok(None) => continue,
             Err(SealError::Open | SealError::KeyLength | SealError::Random) => {
@@ -105,6 +107,6 @@ pub async fn rewrap_all(
         keys.current().id(),
         detail.to_string(),
     );
-    log::commit_with(tx, entry, &rfc3339(now)).await?;
+    log::commit_with(tx, entry, now.into()).await?;
     Ok(rewrapped)
 }

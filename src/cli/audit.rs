@@ -63,8 +63,7 @@ pub async fn export(a: ExportArgs) -> Result<(), Failure> {
     let query = filters.parse(&pseudonyms, None).map_err(|e| usage(e.to_string()))?;
     let actor = Actor::command_line();
     let entry = crate::log::audit::read_entry("audit.export", None, &actor.sub, &query.filter, None);
-    let now = crate::types::clock::rfc3339(SystemClock.now());
-    crate::log::commit_with(store.begin().await?, entry, &now).await?;
+    crate::log::commit_with(store.begin().await?, entry, SystemClock.now().into()).await?;
     let format = match a.format {
         ExportFormat::Jsonl => crate::log::audit::Format::Jsonl,
         ExportFormat::Csv => crate::log::audit::Format::Csv,

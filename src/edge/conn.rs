@@ -23,8 +23,8 @@ use crate::edge::Limits;
 /// The verified client certificate of a connection, attached to each of its requests.
 #[derive(Debug, Clone)]
 pub struct PeerCert {
-    /// The OIN from the subject `serialNumber` (checked to be 20 digits during the handshake).
-    pub oin: String,
+    /// The OIN from the subject `serialNumber`.
+    pub oin: crate::types::Oin,
     /// Serial number, lowercase hex.
     pub serial: String,
     /// `x5t#S256` of the certificate.
@@ -178,7 +178,7 @@ async fn handshake(
         .and_then(|leaf| cert_facts(leaf).ok())
         .and_then(|f| {
             Some(PeerCert {
-                oin: f.subject_serial_number?,
+                oin: f.subject_serial_number?.parse().ok()?,
                 serial: f.serial,
                 thumbprint: f.thumbprint,
             })

@@ -8,10 +8,12 @@
 //! entry behind the generation can never be used again; `serve` drops those at every poll, so that, say, the sealed
 //! content of a purged case does not stay in memory.
 use std::collections::HashMap;
+use std::hash::Hash;
 use std::sync::{Arc, Mutex};
 
 use crate::cases::facts::Recorded;
 use crate::store::{ItemRow, RequestRows};
+use crate::types::RequestId;
 
 /// Entries kept at most.
 const MAX_ENTRIES: usize = 4096;
@@ -46,29 +48,29 @@ impl Weigh for CachedRequest {
 }
 
 /// The cache of requests; cheap to share, safe to use from every request.
-pub type RequestCache = Bounded<CachedRequest>;
+pub type RequestCache = Bounded<RequestId, CachedRequest>;
 
 /// A map bounded in entries and bytes that drops arbitrary entries to make room (a miss costs only a read).
 #[derive(Debug)]
-pub struct Bounded<V> {
-    entries: Mutex<Entries<V>>,
+pub struct Bounded<K, V> {
+    entries: Mutex<Entries<K, V>>,
     max_entries: usize,
     max_bytes: usize,
 }
 
 #[derive(Debug)]
-struct Entries<V> {
-    by_id: HashMap<String, Arc<V>>,
+struct Entries<K, V> {
+    by_id: HashMap<K, Arc<V>>,
     bytes: usize,
 }
 
-impl<V: Weigh> Default for Bounded<V> {
+impl<K: Hash + Eq + Clone, V: Weigh> Default for Bounded<K, V> {
     fn default() -> Self {
         Bounded::new(MAX_ENTRIES, MAX_BYTES)
     }
 }
 
-impl<V: Weigh> Bounded<V> {
+impl<K: Hash + Eq + Clone, V: Weigh> Bounded<K, V> {
     pub fn new(max_entries: usize, max_bytes: usize) -> Self {
         Bounded {
             entries: Mutex::new(Entries {
@@ -80,13 +82,13 @@ impl<V: Weigh> Bounded<V> {
         }
     }
 
-    pub fn get(&self, id: &str) -> Option<Arc<V>> {
+    pub fn get(&self, id: &K) -> Option<Arc<V>> {
         self.lock().by_id.get(id).cloned()
     }
 
     /// Keeps `entry` under `id`, making room by dropping other entries; an entry larger than a sixteenth of the
     /// budget is not kept.
-    pub fn put(&self, id: &str, entry: Arc<V>) {
+    pub fn put(&self, id: &K, entry: Arc<V>) {
         let size = entry.bytes();
         if size > self.max_bytes / 16 {
             return;
@@ -100,18 +102,18 @@ impl<V: Weigh> Bounded<V> {
             entries.remove(&victim);
         }
         entries.bytes += size;
-        entries.by_id.insert(id.to_owned(), entry);
+        entries.by_id.insert(id.clone(), entry);
     }
 
     /// Drops the entry of `id`, if any (its facts moved).
-    pub fn forget(&self, id: &str) {
+    pub fn forget(&self, id: &K) {
         self.lock().remove(id);
     }
 
     /// Keeps only the entries `keep` approves.
     pub fn retain(&self, keep: impl Fn(&V) -> bool) {
         let mut entries = self.lock();
-        let gone: Vec<String> = entries
+        let gone: Vec<K> = entries
             .by_id
             .iter()
             .filter(|(_, v)| !keep(v))
@@ -129,13 +131,13 @@ impl<V: Weigh> Bounded<V> {
     }
 
     /// A poisoned lock only means another request panicked while holding it; the map itself is always whole.
-    fn lock(&self) -> std::sync::MutexGuard<'_, Entries<V>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Entries<K, V>> {
         self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 
-impl<V: Weigh> Entries<V> {
-    fn remove(&mut self, id: &str) {
+impl<K: Hash + Eq, V: Weigh> Entries<K, V> {
+    fn remove(&mut self, id: &K) {
         if let Some(old) = self.by_id.remove(id) {
             self.bytes -= old.bytes();
         }
@@ -156,40 +158,40 @@ mod tests {
 
     #[test]
     fn the_cache_stays_within_its_entries_and_bytes() {
-        let cache: Bounded<Blob> = Bounded::new(4, 1600);
+        let cache: Bounded<String, Blob> = Bounded::new(4, 1600);
         for i in 0..10 {
             cache.put(&format!("r{i}"), Arc::new(Blob(100)));
         }
         assert_eq!(cache.size(), (4, 400), "at most four entries");
-        cache.put("big", Arc::new(Blob(100)));
-        cache.put("r9", Arc::new(Blob(90)));
+        cache.put(&"big".to_owned(), Arc::new(Blob(100)));
+        cache.put(&"r9".to_owned(), Arc::new(Blob(90)));
         let (count, bytes) = cache.size();
         assert!(count <= 4 && bytes <= 1600);
         assert_eq!(
-            cache.get("r9").map(|b| b.0),
+            cache.get(&"r9".to_owned()).map(|b| b.0),
             Some(90),
             "a put replaces the entry of its id"
         );
-        cache.put("huge", Arc::new(Blob(101)));
+        cache.put(&"huge".to_owned(), Arc::new(Blob(101)));
         assert!(
-            cache.get("huge").is_none(),
+            cache.get(&"huge".to_owned()).is_none(),
             "more than a sixteenth of the budget is not kept"
         );
         for id in ["r9", "big", "r0", "r1", "r2", "r3", "r4", "r5", "r6", "r7", "r8"] {
-            cache.forget(id);
+            cache.forget(&id.to_owned());
         }
         assert_eq!(cache.size(), (0, 0), "forgetting returns every byte");
     }
 
     #[test]
     fn the_byte_budget_drops_entries_to_make_room() {
-        let cache: Bounded<Blob> = Bounded::new(100, 1600);
+        let cache: Bounded<String, Blob> = Bounded::new(100, 1600);
         for i in 0..20 {
             cache.put(&format!("r{i}"), Arc::new(Blob(100)));
         }
         assert_eq!(cache.size(), (16, 1600));
-        assert!(cache.get("r19").is_some(), "the newest entry is kept");
-        cache.put("small", Arc::new(Blob(10)));
+        assert!(cache.get(&"r19".to_owned()).is_some(), "the newest entry is kept");
+        cache.put(&"small".to_owned(), Arc::new(Blob(10)));
         cache.retain(|b| b.0 < 100);
         assert_eq!(cache.size(), (1, 10), "retain drops the rest and their bytes");
     }

@@ -1,6 +1,6 @@
 //! Who acts: the organisation and user behind a request, with the request and trace ids its log records carry.
 use crate::log::chain::Entry;
-use crate::types::Oin;
+use crate::types::{CaseId, Oin};
 
 #[derive(Debug, Clone)]
 pub struct Actor {
@@ -40,11 +40,17 @@ impl Actor {
     }
 
     /// The `admin` record of `action` on a case.
-    pub fn case_entry(&self, action: &str, case_id: &str, subject: Option<String>, detail: serde_json::Value) -> Entry {
+    pub fn case_entry(
+        &self,
+        action: &str,
+        case_id: &CaseId,
+        subject: Option<String>,
+        detail: serde_json::Value,
+    ) -> Entry {
         Entry {
-            case_id: Some(case_id.to_owned()),
+            case_id: Some(case_id.to_string()),
             subject,
-            ..self.admin_entry(action, case_id, detail)
+            ..self.admin_entry(action, case_id.as_str(), detail)
         }
     }
 }

@@ -2,13 +2,14 @@
 //! change and its record commit together or not at all.
 use super::chain::{Entry, Record};
 use crate::store::{StoreError, Tx};
+use crate::types::Instant;
 
 /// Appends `entries` (chained after the head, which stays locked until `tx` ends) at time `at`.
 ///
 /// # Errors
 /// The database refused; the transaction should be dropped.
-pub async fn record_in(tx: &mut Tx, entries: Vec<Entry>, at: &str) -> Result<Vec<Record>, StoreError> {
-    super::sql::append_in(tx, entries, at).await
+pub async fn record_in(tx: &mut Tx, entries: Vec<Entry>, at: Instant) -> Result<Vec<Record>, StoreError> {
+    super::sql::append_in(tx, entries, &at.to_string()).await
 }
 
 /// Commits `tx` with `entry` when `changed`, otherwise rolls it back (nothing changed, nothing recorded); returns
@@ -16,7 +17,7 @@ pub async fn record_in(tx: &mut Tx, entries: Vec<Entry>, at: &str) -> Result<Vec
 ///
 /// # Errors
 /// The database refused; nothing was written.
-pub async fn commit_if(tx: Tx, changed: bool, entry: Entry, at: &str) -> Result<bool, StoreError> {
+pub async fn commit_if(tx: Tx, changed: bool, entry: Entry, at: Instant) -> Result<bool, StoreError> {
     if changed {
         commit_with(tx, entry, at).await?;
     } else {
@@ -30,7 +31,7 @@ pub async fn commit_if(tx: Tx, changed: bool, entry: Entry, at: &str) -> Result<
 ///
 /// # Errors
 /// The database refused; nothing was written.
-pub async fn commit_with(mut tx: Tx, entry: Entry, at: &str) -> Result<(), StoreError> {
+pub async fn commit_with(mut tx: Tx, entry: Entry, at: Instant) -> Result<(), StoreError> {
     record_in(&mut tx, vec![entry], at).await?;
     tx.commit().await
 }

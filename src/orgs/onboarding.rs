@@ -12,7 +12,7 @@ use crate::log;
 use crate::log::chain::Entry;
 use crate::store::{CertificateRow, KeyRow, NewOrganisation, OrgRow, SignatureRow, Store, StoreError, Tx};
 use crate::types::clock::rfc3339;
-use crate::types::{Oin, OrgKind, OrgStatus};
+use crate::types::{Instant, Oin, OrgKind, OrgStatus};
 
 #[derive(Debug, thiserror::Error)]
 pub enum OnboardingError {
@@ -89,7 +89,7 @@ impl Actor {
 
 /// Commits a change to the registry with its `admin` record, moving the registry generation so running gateways
 /// reload: one place, so no change can skip either.
-async fn finish(mut tx: Tx, entry: Entry, at: &str) -> Result<()> {
+async fn finish(mut tx: Tx, entry: Entry, at: Instant) -> Result<()> {
     tx.registry_changed().await?;
     log::commit_with(tx, entry, at).await?;
     Ok(())
@@ -208,10 +208,10 @@ pub async fn add(
     };
     let detail = serde_json::json!({"kind": row.kind, "covenant_roles": new.covenant_roles,
         "kids": row.keys.iter().map(|k| k.kid.as_str()).collect::<Vec<_>>()});
-    let at = rfc3339(now);
+    let at = Instant::from(now);
     let mut tx = store.begin().await?;
-    tx.insert_organisation(&row, &at).await?;
-    finish(tx, actor.admin_entry("organisation.add", oin.as_str(), detail), &at).await?;
+    tx.insert_organisation(&row, &at.to_string()).await?;
+    finish(tx, actor.admin_entry("organisation.add", oin.as_str(), detail), at).await?;
     get(store, oin.as_str()).await
 }
 
@@ -280,17 +280,17 @@ pub async fn sign(
         return Err(OnboardingError::Validation("signed_on: lies in the future".into()));
     }
     let detail = serde_json::json!({"version": version, "signed_on": date.to_string()});
-    let at = rfc3339(now);
+    let at = Instant::from(now);
     let row = SignatureRow {
         oin: oin.to_string(),
         version,
         signed_on: date.to_string(),
         signatory,
-        recorded_at: at.clone(),
+        recorded_at: at.to_string(),
     };
     let mut tx = store.begin().await?;
     tx.insert_signature(&row).await?;
-    finish(tx, actor.admin_entry("organisation.sign", oin.as_str(), detail), &at).await?;
+    finish(tx, actor.admin_entry("organisation.sign", oin.as_str(), detail), at).await?;
     get(store, oin.as_str()).await
 }
 
@@ -308,13 +308,13 @@ pub async fn rotate_keys(
     let oin = oin(oin_text)?;
     let keys = key_rows(&oin, jwks)?;
     let detail = serde_json::json!({"kids": keys.iter().map(|k| k.kid.as_str()).collect::<Vec<_>>()});
-    let at = rfc3339(now);
+    let at = Instant::from(now);
     let mut tx = store.begin().await?;
-    tx.replace_keys(oin.as_str(), &keys, &at).await?;
+    tx.replace_keys(oin.as_str(), &keys, &at.to_string()).await?;
     finish(
         tx,
         actor.admin_entry("organisation.rotate_keys", oin.as_str(), detail),
-        &at,
+        at,
     )
     .await?;
     get(store, oin.as_str()).await
@@ -371,11 +371,11 @@ pub async fn transition(
         oin.as_str(),
         serde_json::json!({"reason": reason}),
     );
-    let at = rfc3339(now);
+    let at = Instant::from(now);
     let mut tx = store.begin().await?;
-    let previous = tx.set_status(oin.as_str(), from, to.as_str(), &at).await?;
+    let previous = tx.set_status(oin.as_str(), from, to.as_str(), &at.to_string()).await?;
     if from.contains(&previous.as_str()) {
-        finish(tx, entry, &at).await?;
+        finish(tx, entry, at).await?;
     } else {
         tx.rollback().await?;
         return Err(OnboardingError::InvalidState {
@@ -401,11 +401,11 @@ pub async fn revoke_certificate(
     let serial = normalise_serial(serial)?;
     let reason = text("reason", reason, 500)?;
     let entry = actor.admin_entry("certificate.revoke", &serial, serde_json::json!({"reason": reason}));
-    let at = rfc3339(now);
+    let at = Instant::from(now);
     let mut tx = store.begin().await?;
-    let revoked = tx.revoke(&serial, &reason, &at).await?;
+    let revoked = tx.revoke(&serial, &reason, &at.to_string()).await?;
     if revoked {
-        finish(tx, entry, &at).await?;
+        finish(tx, entry, at).await?;
     } else {
         tx.rollback().await?;
     }
@@ -477,17 +477,17 @@ pub async fn record_certificate(
         &issued.serial,
         serde_json::json!({"oin": oin, "not_after": rfc3339(issued.not_after)}),
     );
-    let at = rfc3339(now);
+    let at = Instant::from(now);
     let row = CertificateRow {
         serial: issued.serial.clone(),
         oin: oin.to_owned(),
         thumbprint: issued.thumbprint.clone(),
         not_after: rfc3339(issued.not_after),
-        issued_at: at.clone(),
+        issued_at: at.to_string(),
     };
     let mut tx = store.begin().await?;
     tx.insert_certificate(&row).await?;
-    finish(tx, entry, &at).await?;
+    finish(tx, entry, at).await?;
     Ok(())
 }
 

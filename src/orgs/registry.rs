@@ -25,12 +25,12 @@ pub struct Organisation {
 #[derive(Debug, Default)]
 pub struct Snapshot {
     pub generation: i64,
-    orgs: HashMap<String, Arc<Organisation>>,
+    orgs: HashMap<Oin, Arc<Organisation>>,
     revoked: HashSet<String>,
 }
 
 impl Snapshot {
-    pub fn organisation(&self, oin: &str) -> Option<&Arc<Organisation>> {
+    pub fn organisation(&self, oin: &Oin) -> Option<&Arc<Organisation>> {
         self.orgs.get(oin)
     }
 
@@ -45,15 +45,15 @@ impl Snapshot {
     /// Builds a snapshot from database rows. A row that no longer parses (edited by hand) is left out, so that
     /// organisation is refused rather than half-trusted.
     pub fn from_rows(rows: RegistryRows) -> Snapshot {
-        let mut orgs: HashMap<String, Organisation> = HashMap::new();
+        let mut orgs: HashMap<Oin, Organisation> = HashMap::new();
         for row in rows.orgs {
-            let (Ok(oin), Ok(kind), Ok(status)) = (row.oin.parse(), row.kind.parse(), row.status.parse()) else {
+            let (Ok(oin), Ok(kind), Ok(status)) = (row.oin.parse::<Oin>(), row.kind.parse(), row.status.parse()) else {
                 tracing::error!(oin = %row.oin, "organisation row does not parse; leaving it out");
                 continue;
             };
             let covenant_roles = row.covenant_roles();
             let org = Organisation {
-                oin,
+                oin: oin.clone(),
                 name: row.name,
                 kind,
                 covenant_roles,
@@ -61,10 +61,11 @@ impl Snapshot {
                 signed_versions: Vec::new(),
                 keys: HashMap::new(),
             };
-            orgs.insert(row.oin, org);
+            orgs.insert(oin, org);
         }
         for key in rows.keys {
-            match (orgs.get_mut(&key.oin), decoding_key(&key.alg, &key.jwk)) {
+            let Ok(oin) = key.oin.parse::<Oin>() else { continue };
+            match (orgs.get_mut(&oin), decoding_key(&key.alg, &key.jwk)) {
                 (Some(org), Ok(k)) => {
                     org.keys.insert(key.kid, k);
                 }
@@ -73,7 +74,8 @@ impl Snapshot {
             }
         }
         for sig in rows.signatures {
-            if let Some(org) = orgs.get_mut(&sig.oin) {
+            let Ok(oin) = sig.oin.parse::<Oin>() else { continue };
+            if let Some(org) = orgs.get_mut(&oin) {
                 org.signed_versions.push(sig.version);
             }
         }

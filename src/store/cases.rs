@@ -1,18 +1,20 @@
 //! Cases, their members and consents.
 use sqlx::Row;
 
-use super::{Store, StoreError, Tx};
+use super::{col, col_opt, json_list, json_text, Store, StoreError, Tx};
+use crate::types::{CaseId, CaseStatus, ConsentId, Instant, Oin};
 
 /// A case as stored (content sealed).
 #[derive(Debug, Clone)]
 pub struct CaseRow {
-    pub id: String,
-    pub reported_at: String,
-    pub reporter_oin: String,
-    pub holder_oin: String,
+    pub id: CaseId,
+    pub reported_at: Instant,
+    pub reporter_oin: Oin,
+    pub holder_oin: Oin,
+    /// The subject's keyed pseudonym.
     pub subject: String,
-    pub status: String,
-    pub closed_at: Option<String>,
+    pub status: CaseStatus,
+    pub closed_at: Option<Instant>,
     pub master_key_id: Option<String>,
     pub data_key: Option<Vec<u8>>,
     pub sealed_subject: Option<Vec<u8>>,
@@ -22,8 +24,8 @@ pub struct CaseRow {
 /// A member organisation of a case.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MemberRow {
-    pub oin: String,
-    pub since: String,
+    pub oin: Oin,
+    pub since: Instant,
     pub reason: String,
 }
 
@@ -49,13 +51,13 @@ pub(super) fn case_columns() -> String {
 /// A case from a row with [`case_columns`].
 pub(super) fn case_of(row: &sqlx::any::AnyRow) -> Result<CaseRow, StoreError> {
     Ok(CaseRow {
-        id: row.try_get("c_id")?,
-        reported_at: row.try_get("c_reported_at")?,
-        reporter_oin: row.try_get("c_reporter_oin")?,
-        holder_oin: row.try_get("c_holder_oin")?,
+        id: col(row, "c_id")?,
+        reported_at: col(row, "c_reported_at")?,
+        reporter_oin: col(row, "c_reporter_oin")?,
+        holder_oin: col(row, "c_holder_oin")?,
         subject: row.try_get("c_subject")?,
-        status: row.try_get("c_status")?,
-        closed_at: row.try_get("c_closed_at")?,
+        status: col(row, "c_status")?,
+        closed_at: col_opt(row, "c_closed_at")?,
         master_key_id: row.try_get("c_master_key_id")?,
         data_key: row.try_get("c_data_key")?,
         sealed_subject: row.try_get("c_sealed_subject")?,
@@ -73,13 +75,13 @@ impl Tx {
             "INSERT INTO cases ({}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
             CASE_COLUMNS.join(", ")
         ))
-        .bind(&case.id)
-        .bind(&case.reported_at)
-        .bind(&case.reporter_oin)
-        .bind(&case.holder_oin)
+        .bind(case.id.as_str())
+        .bind(case.reported_at.to_string())
+        .bind(case.reporter_oin.as_str())
+        .bind(case.holder_oin.as_str())
         .bind(&case.subject)
-        .bind(&case.status)
-        .bind(case.closed_at.clone())
+        .bind(case.status.as_str())
+        .bind(case.closed_at.map(|t| t.to_string()))
         .bind(case.master_key_id.clone())
         .bind(case.data_key.clone())
         .bind(case.sealed_subject.clone())
@@ -87,9 +89,9 @@ impl Tx {
         .execute(self.conn())
         .await?;
         sqlx::query("INSERT INTO case_members (case_id, oin, since, reason) VALUES ($1, $2, $3, $4)")
-            .bind(&case.id)
-            .bind(&case.reporter_oin)
-            .bind(&case.reported_at)
+            .bind(case.id.as_str())
+            .bind(case.reporter_oin.as_str())
+            .bind(case.reported_at.to_string())
             .bind(reason)
             .execute(self.conn())
             .await?;
@@ -100,13 +102,13 @@ impl Tx {
     ///
     /// # Errors
     /// The database refused.
-    pub async fn add_case_member(&mut self, case_id: &str, member: &MemberRow) -> Result<bool, StoreError> {
+    pub async fn add_case_member(&mut self, case_id: &CaseId, member: &MemberRow) -> Result<bool, StoreError> {
         Ok(sqlx::query(
             "INSERT INTO case_members (case_id, oin, since, reason) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
         )
-        .bind(case_id)
-        .bind(&member.oin)
-        .bind(&member.since)
+        .bind(case_id.as_str())
+        .bind(member.oin.as_str())
+        .bind(member.since.to_string())
         .bind(&member.reason)
         .execute(self.conn())
         .await?
@@ -118,10 +120,10 @@ impl Tx {
     ///
     /// # Errors
     /// The database refused.
-    pub async fn remove_case_member(&mut self, case_id: &str, oin: &str) -> Result<bool, StoreError> {
+    pub async fn remove_case_member(&mut self, case_id: &CaseId, oin: &Oin) -> Result<bool, StoreError> {
         Ok(sqlx::query("DELETE FROM case_members WHERE case_id = $1 AND oin = $2")
-            .bind(case_id)
-            .bind(oin)
+            .bind(case_id.as_str())
+            .bind(oin.as_str())
             .execute(self.conn())
             .await?
             .rows_affected()
@@ -132,11 +134,11 @@ impl Tx {
     ///
     /// # Errors
     /// The database refused.
-    pub async fn close_case(&mut self, case_id: &str, now: &str) -> Result<bool, StoreError> {
+    pub async fn close_case(&mut self, case_id: &CaseId, now: Instant) -> Result<bool, StoreError> {
         Ok(
             sqlx::query("UPDATE cases SET status = 'closed', closed_at = $1 WHERE id = $2 AND status = 'open'")
-                .bind(now)
-                .bind(case_id)
+                .bind(now.to_string())
+                .bind(case_id.as_str())
                 .execute(self.conn())
                 .await?
                 .rows_affected()
@@ -149,19 +151,18 @@ impl Tx {
     /// # Errors
     /// The database refused.
     pub async fn insert_consent(&mut self, c: &ConsentRow) -> Result<(), StoreError> {
-        let json = |v: &Vec<String>| serde_json::to_string(v).unwrap_or_else(|_| "[]".into());
         sqlx::query(
             "INSERT INTO consents (id, case_id, categories, organisations, valid_until, recorded_by_oin, \
              recorded_by_sub, recorded_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
-        .bind(&c.id)
-        .bind(&c.case_id)
-        .bind(json(&c.categories))
-        .bind(json(&c.organisations))
-        .bind(&c.valid_until)
-        .bind(&c.recorded_by_oin)
+        .bind(c.id.as_str())
+        .bind(c.case_id.as_str())
+        .bind(json_text(&c.categories))
+        .bind(json_text(&c.organisations))
+        .bind(c.valid_until.to_string())
+        .bind(c.recorded_by_oin.as_str())
         .bind(&c.recorded_by_sub)
-        .bind(&c.recorded_at)
+        .bind(c.recorded_at.to_string())
         .execute(self.conn())
         .await?;
         Ok(())
@@ -169,85 +170,84 @@ impl Tx {
 }
 
 impl Store {
-    pub async fn case(&self, id: &str) -> Result<Option<CaseRow>, StoreError> {
+    pub async fn case(&self, id: &CaseId) -> Result<Option<CaseRow>, StoreError> {
         let row = sqlx::query(&format!("SELECT {} FROM cases c WHERE c.id = $1", case_columns()))
-            .bind(id)
+            .bind(id.as_str())
             .fetch_optional(self.pool())
             .await?;
         row.as_ref().map(case_of).transpose()
     }
 
     /// Cases `oin` is a member of, newest first.
-    pub async fn cases_of_member(&self, oin: &str) -> Result<Vec<CaseRow>, StoreError> {
+    pub async fn cases_of_member(&self, oin: &Oin) -> Result<Vec<CaseRow>, StoreError> {
         let rows = sqlx::query(&format!(
             "SELECT {} FROM cases c JOIN case_members m ON m.case_id = c.id WHERE m.oin = $1 \
              ORDER BY c.reported_at DESC, c.id",
             case_columns()
         ))
-        .bind(oin)
+        .bind(oin.as_str())
         .fetch_all(self.pool())
         .await?;
         rows.iter().map(case_of).collect()
     }
 
-    pub async fn case_members(&self, case_id: &str) -> Result<Vec<MemberRow>, StoreError> {
-        let rows: Vec<(String, String, String)> =
-            sqlx::query_as("SELECT oin, since, reason FROM case_members WHERE case_id = $1 ORDER BY since, oin")
-                .bind(case_id)
-                .fetch_all(self.pool())
-                .await?;
-        Ok(rows
-            .into_iter()
-            .map(|(oin, since, reason)| MemberRow { oin, since, reason })
-            .collect())
+    pub async fn case_members(&self, case_id: &CaseId) -> Result<Vec<MemberRow>, StoreError> {
+        let rows = sqlx::query("SELECT oin, since, reason FROM case_members WHERE case_id = $1 ORDER BY since, oin")
+            .bind(case_id.as_str())
+            .fetch_all(self.pool())
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(MemberRow {
+                    oin: col(r, "oin")?,
+                    since: col(r, "since")?,
+                    reason: r.try_get("reason")?,
+                })
+            })
+            .collect()
     }
 }
 
 /// A consent as stored (categories and organisations as JSON arrays).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConsentRow {
-    pub id: String,
-    pub case_id: String,
+    pub id: ConsentId,
+    pub case_id: CaseId,
     pub categories: Vec<String>,
-    pub organisations: Vec<String>,
-    pub valid_until: String,
-    pub recorded_by_oin: String,
+    pub organisations: Vec<Oin>,
+    pub valid_until: Instant,
+    pub recorded_by_oin: Oin,
     pub recorded_by_sub: String,
-    pub recorded_at: String,
+    pub recorded_at: Instant,
 }
 
-/// What one consent lets through: these categories to these organisations, until `valid_until` (RFC 3339).
+/// What one consent lets through: these categories to these organisations, until `valid_until`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConsentScope {
     pub categories: Vec<String>,
-    pub organisations: Vec<String>,
-    pub valid_until: String,
+    pub organisations: Vec<Oin>,
+    pub valid_until: Instant,
 }
 
 impl ConsentScope {
-    /// A scope from its stored columns (JSON arrays of category ids and OINs).
+    /// A scope from its stored columns (JSON arrays of category ids and OINs, and the end).
     ///
     /// # Errors
-    /// A column is not a JSON array of strings.
-    pub(crate) fn parse(
-        categories: &str,
-        organisations: &str,
-        valid_until: String,
-    ) -> Result<ConsentScope, StoreError> {
-        let parse = |t: &str| serde_json::from_str::<Vec<String>>(t).map_err(|_| StoreError::Corrupt("consent"));
+    /// A column does not parse.
+    pub(crate) fn parse(categories: &str, organisations: &str, valid_until: &str) -> Result<ConsentScope, StoreError> {
         Ok(ConsentScope {
-            categories: parse(categories)?,
-            organisations: parse(organisations)?,
-            valid_until,
+            categories: json_list(categories, "consent categories")?,
+            organisations: json_list(organisations, "consent organisations")?,
+            valid_until: valid_until.parse().map_err(|_| StoreError::Corrupt("consent end"))?,
         })
     }
 
-    /// Whether the consent still holds at `now` (RFC 3339, as stored): the one rule for expiry.
-    pub fn valid_at(&self, now: &str) -> bool {
-        self.valid_until.as_str() > now
+    /// Whether the consent still holds at `now`: the one rule for expiry.
+    pub fn valid_at(&self, now: Instant) -> bool {
+        self.valid_until > now
     }
 
-    pub fn covers(&self, category: &str, recipient_oin: &str) -> bool {
-        self.categories.iter().any(|c| c == category) && self.organisations.iter().any(|o| o == recipient_oin)
+    pub fn covers(&self, category: &str, recipient: &Oin) -> bool {
+        self.categories.iter().any(|c| c == category) && self.organisations.contains(recipient)
     }
 }

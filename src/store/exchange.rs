@@ -1,20 +1,21 @@
 //! Information requests, their addressees, and items of content (responses and meeting shares, sealed).
 use sqlx::Row;
 
-use super::{CaseRow, MeetingRow, Store, StoreError, Tx};
+use super::{col, col_opt, json_list, json_text, CaseRow, MeetingRow, Store, StoreError, Tx};
+use crate::types::{AnswerStatus, CaseId, Instant, ItemId, MeetingId, Oin, RequestId};
 
 /// A request as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RequestRow {
-    pub id: String,
-    pub case_id: String,
-    pub meeting_id: String,
+    pub id: RequestId,
+    pub case_id: CaseId,
+    pub meeting_id: MeetingId,
     pub purpose: String,
     pub categories: Vec<String>,
-    pub requester_oin: String,
+    pub requester_oin: Oin,
     pub requester_sub: String,
-    pub due: String,
-    pub created_at: String,
+    pub due: Instant,
+    pub created_at: Instant,
 }
 
 /// A request with what every read of it or answer to it starts from.
@@ -29,29 +30,29 @@ pub struct RequestRows {
 /// One addressee of a request and where its answer stands.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AddresseeRow {
-    pub oin: String,
-    /// `open`, `answered` or `declined`.
-    pub status: String,
+    pub oin: Oin,
+    /// `open`, `answered` or `declined` (`expired` is never stored).
+    pub status: AnswerStatus,
     pub reason: Option<String>,
-    pub changed_at: Option<String>,
+    pub changed_at: Option<Instant>,
 }
 
 /// An item of content, sealed under its case's data key (`None` once purged).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ItemRow {
-    pub id: String,
-    pub case_id: String,
-    pub request_id: Option<String>,
-    pub meeting_id: String,
+    pub id: ItemId,
+    pub case_id: CaseId,
+    pub request_id: Option<RequestId>,
+    pub meeting_id: MeetingId,
     pub purpose: String,
-    pub source_oin: String,
+    pub source_oin: Oin,
     pub source_sub: String,
     pub category: String,
     /// Place in the response or share it came with.
     pub position: i64,
     pub digest: String,
     pub sealed: Option<Vec<u8>>,
-    pub created_at: String,
+    pub created_at: Instant,
 }
 
 const REQUEST_COLUMNS: &str =
@@ -64,41 +65,41 @@ const ITEM_COLUMNS: &str = "id, case_id, request_id, meeting_id, purpose, source
 fn request_of(row: &sqlx::any::AnyRow) -> Result<RequestRow, StoreError> {
     let categories: String = row.try_get("categories")?;
     Ok(RequestRow {
-        id: row.try_get("id")?,
-        case_id: row.try_get("case_id")?,
-        meeting_id: row.try_get("meeting_id")?,
+        id: col(row, "id")?,
+        case_id: col(row, "case_id")?,
+        meeting_id: col(row, "meeting_id")?,
         purpose: row.try_get("purpose")?,
-        categories: serde_json::from_str(&categories).map_err(|_| StoreError::Corrupt("request"))?,
-        requester_oin: row.try_get("requester_oin")?,
+        categories: json_list(&categories, "request categories")?,
+        requester_oin: col(row, "requester_oin")?,
         requester_sub: row.try_get("requester_sub")?,
-        due: row.try_get("due")?,
-        created_at: row.try_get("created_at")?,
+        due: col(row, "due")?,
+        created_at: col(row, "created_at")?,
     })
 }
 
 fn addressee_of(row: &sqlx::any::AnyRow) -> Result<AddresseeRow, StoreError> {
     Ok(AddresseeRow {
-        oin: row.try_get("oin")?,
-        status: row.try_get("status")?,
+        oin: col(row, "oin")?,
+        status: col(row, "status")?,
         reason: row.try_get("reason")?,
-        changed_at: row.try_get("changed_at")?,
+        changed_at: col_opt(row, "changed_at")?,
     })
 }
 
 fn item_of(row: &sqlx::any::AnyRow) -> Result<ItemRow, StoreError> {
     Ok(ItemRow {
-        id: row.try_get("id")?,
-        case_id: row.try_get("case_id")?,
-        request_id: row.try_get("request_id")?,
-        meeting_id: row.try_get("meeting_id")?,
+        id: col(row, "id")?,
+        case_id: col(row, "case_id")?,
+        request_id: col_opt(row, "request_id")?,
+        meeting_id: col(row, "meeting_id")?,
         purpose: row.try_get("purpose")?,
-        source_oin: row.try_get("source_oin")?,
+        source_oin: col(row, "source_oin")?,
         source_sub: row.try_get("source_sub")?,
         category: row.try_get("category")?,
         position: row.try_get("position")?,
         digest: row.try_get("digest")?,
         sealed: row.try_get("sealed")?,
-        created_at: row.try_get("created_at")?,
+        created_at: col(row, "created_at")?,
     })
 }
 
@@ -107,18 +108,18 @@ async fn insert_items(tx: &mut Tx, items: &[ItemRow]) -> Result<(), StoreError> 
         sqlx::query(&format!(
             "INSERT INTO items ({ITEM_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
         ))
-        .bind(&i.id)
-        .bind(&i.case_id)
-        .bind(i.request_id.clone())
-        .bind(&i.meeting_id)
+        .bind(i.id.as_str())
+        .bind(i.case_id.as_str())
+        .bind(i.request_id.as_ref().map(ToString::to_string))
+        .bind(i.meeting_id.as_str())
         .bind(&i.purpose)
-        .bind(&i.source_oin)
+        .bind(i.source_oin.as_str())
         .bind(&i.source_sub)
         .bind(&i.category)
         .bind(i.position)
         .bind(&i.digest)
         .bind(i.sealed.clone())
-        .bind(&i.created_at)
+        .bind(i.created_at.to_string())
         .execute(tx.conn())
         .await?;
     }
@@ -130,26 +131,26 @@ impl Tx {
     ///
     /// # Errors
     /// The database refused.
-    pub async fn insert_request(&mut self, r: &RequestRow, addressees: &[String]) -> Result<(), StoreError> {
+    pub async fn insert_request(&mut self, r: &RequestRow, addressees: &[Oin]) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO requests (id, case_id, meeting_id, purpose, categories, requester_oin, requester_sub, due, \
              created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
-        .bind(&r.id)
-        .bind(&r.case_id)
-        .bind(&r.meeting_id)
+        .bind(r.id.as_str())
+        .bind(r.case_id.as_str())
+        .bind(r.meeting_id.as_str())
         .bind(&r.purpose)
-        .bind(serde_json::to_string(&r.categories).unwrap_or_else(|_| "[]".into()))
-        .bind(&r.requester_oin)
+        .bind(json_text(&r.categories))
+        .bind(r.requester_oin.as_str())
         .bind(&r.requester_sub)
-        .bind(&r.due)
-        .bind(&r.created_at)
+        .bind(r.due.to_string())
+        .bind(r.created_at.to_string())
         .execute(self.conn())
         .await?;
         for oin in addressees {
             sqlx::query("INSERT INTO request_addressees (request_id, oin, status) VALUES ($1, $2, 'open')")
-                .bind(&r.id)
-                .bind(oin)
+                .bind(r.id.as_str())
+                .bind(oin.as_str())
                 .execute(self.conn())
                 .await?;
         }
@@ -163,22 +164,22 @@ impl Tx {
     /// The database refused.
     pub async fn settle_request(
         &mut self,
-        request_id: &str,
-        oin: &str,
-        outcome: (&str, Option<&str>),
+        request_id: &RequestId,
+        oin: &Oin,
+        outcome: (AnswerStatus, Option<&str>),
         items: &[ItemRow],
-        now: &str,
+        now: Instant,
     ) -> Result<bool, StoreError> {
         let (status, reason) = outcome;
         let updated = sqlx::query(
             "UPDATE request_addressees SET status = $1, reason = $2, changed_at = $3 \
              WHERE request_id = $4 AND oin = $5 AND status = 'open'",
         )
-        .bind(status)
+        .bind(status.as_str())
         .bind(reason.map(str::to_owned))
-        .bind(now)
-        .bind(request_id)
-        .bind(oin)
+        .bind(now.to_string())
+        .bind(request_id.as_str())
+        .bind(oin.as_str())
         .execute(self.conn())
         .await?
         .rows_affected()
@@ -201,7 +202,7 @@ impl Tx {
 impl Store {
     /// A request with its addressees, its case and its meeting, in one query (the request's, case's and
     /// meeting's columns repeat on each addressee's row; every request has at least one addressee).
-    pub async fn request(&self, id: &str) -> Result<Option<RequestRows>, StoreError> {
+    pub async fn request(&self, id: &RequestId) -> Result<Option<RequestRows>, StoreError> {
         let rows = sqlx::query(&format!(
             "SELECT {REQUEST_COLUMNS}, a.oin AS oin, a.status AS status, a.reason AS reason, \
              a.changed_at AS changed_at, {}, {} FROM requests r \
@@ -210,7 +211,7 @@ impl Store {
             super::cases::case_columns(),
             super::meetings::meeting_columns()
         ))
-        .bind(id)
+        .bind(id.as_str())
         .fetch_all(self.pool())
         .await?;
         let Some(first) = rows.first() else {
@@ -225,13 +226,13 @@ impl Store {
     }
 
     /// Requests addressed to `oin`, newest first, with where its answer stands.
-    pub async fn inbox(&self, oin: &str) -> Result<Vec<(RequestRow, AddresseeRow)>, StoreError> {
+    pub async fn inbox(&self, oin: &Oin) -> Result<Vec<(RequestRow, AddresseeRow)>, StoreError> {
         let rows = sqlx::query(&format!(
             "SELECT {REQUEST_COLUMNS}, a.oin AS oin, a.status AS status, a.reason AS reason, \
              a.changed_at AS changed_at FROM requests r JOIN request_addressees a ON a.request_id = r.id \
              WHERE a.oin = $1 ORDER BY r.created_at DESC, r.id"
         ))
-        .bind(oin)
+        .bind(oin.as_str())
         .fetch_all(self.pool())
         .await?;
         rows.iter().map(|r| Ok((request_of(r)?, addressee_of(r)?))).collect()
@@ -250,24 +251,24 @@ impl Store {
     }
 
     /// The items answering a request, oldest first.
-    pub async fn request_items(&self, request_id: &str) -> Result<Vec<ItemRow>, StoreError> {
+    pub async fn request_items(&self, request_id: &RequestId) -> Result<Vec<ItemRow>, StoreError> {
         let rows = sqlx::query(&format!(
             "SELECT {ITEM_COLUMNS} FROM items WHERE request_id = $1 ORDER BY created_at, position, id"
         ))
-        .bind(request_id)
+        .bind(request_id.as_str())
         .fetch_all(self.pool())
         .await?;
         rows.iter().map(item_of).collect()
     }
 
     /// The items shared in a meeting about a case, oldest first.
-    pub async fn shared_items(&self, meeting_id: &str, case_id: &str) -> Result<Vec<ItemRow>, StoreError> {
+    pub async fn shared_items(&self, meeting_id: &MeetingId, case_id: &CaseId) -> Result<Vec<ItemRow>, StoreError> {
         let rows = sqlx::query(&format!(
             "SELECT {ITEM_COLUMNS} FROM items WHERE meeting_id = $1 AND case_id = $2 AND request_id IS NULL \
              ORDER BY created_at, position, id"
         ))
-        .bind(meeting_id)
-        .bind(case_id)
+        .bind(meeting_id.as_str())
+        .bind(case_id.as_str())
         .fetch_all(self.pool())
         .await?;
         rows.iter().map(item_of).collect()

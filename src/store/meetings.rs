@@ -2,36 +2,36 @@
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
-use super::{ConsentScope, Store, StoreError, Tx};
+use super::{col, col_opt, ConsentScope, Store, StoreError, Tx};
+use crate::types::{CaseId, Instant, MeetingId, MeetingStatus, Oin};
 
 /// A meeting as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MeetingRow {
-    pub id: String,
+    pub id: MeetingId,
     pub meeting_type: String,
-    pub starts_at: String,
-    pub ends_at: String,
-    /// `open` or `closed`.
-    pub status: String,
-    pub created_by_oin: String,
-    pub created_at: String,
-    pub closed_at: Option<String>,
+    pub starts_at: Instant,
+    pub ends_at: Instant,
+    pub status: MeetingStatus,
+    pub created_by_oin: Oin,
+    pub created_at: Instant,
+    pub closed_at: Option<Instant>,
 }
 
 /// An attending organisation, with its confidentiality declaration when it attends incidentally.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AttendeeRow {
-    pub oin: String,
-    pub added_at: String,
+    pub oin: Oin,
+    pub added_at: Instant,
     pub declaration_signed_by: Option<String>,
-    pub declaration_signed_at: Option<String>,
+    pub declaration_signed_at: Option<Instant>,
 }
 
 /// The organisations a case and a meeting relate: members of the case, whether the case is on the meeting's
 /// agenda, the meeting's attendees, and the case's consents (with their expiry: the time asked decides).
 #[derive(Debug, Clone, Default)]
 pub struct CaseInMeeting {
-    pub members: Vec<String>,
+    pub members: Vec<Oin>,
     pub on_agenda: bool,
     pub attendees: Vec<AttendeeRow>,
     pub consents: Vec<ConsentScope>,
@@ -77,14 +77,14 @@ pub(super) fn meeting_columns() -> String {
 /// A meeting from a row with [`meeting_columns`].
 pub(super) fn meeting_of(r: &AnyRow) -> Result<MeetingRow, StoreError> {
     Ok(MeetingRow {
-        id: r.try_get("m_id")?,
+        id: col(r, "m_id")?,
         meeting_type: r.try_get("m_meeting_type")?,
-        starts_at: r.try_get("m_starts_at")?,
-        ends_at: r.try_get("m_ends_at")?,
-        status: r.try_get("m_status")?,
-        created_by_oin: r.try_get("m_created_by_oin")?,
-        created_at: r.try_get("m_created_at")?,
-        closed_at: r.try_get("m_closed_at")?,
+        starts_at: col(r, "m_starts_at")?,
+        ends_at: col(r, "m_ends_at")?,
+        status: col(r, "m_status")?,
+        created_by_oin: col(r, "m_created_by_oin")?,
+        created_at: col(r, "m_created_at")?,
+        closed_at: col_opt(r, "m_closed_at")?,
     })
 }
 
@@ -98,29 +98,29 @@ impl Tx {
             "INSERT INTO meetings (id, meeting_type, starts_at, ends_at, status, created_by_oin, created_at, \
              closed_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
-        .bind(&m.id)
+        .bind(m.id.as_str())
         .bind(&m.meeting_type)
-        .bind(&m.starts_at)
-        .bind(&m.ends_at)
-        .bind(&m.status)
-        .bind(&m.created_by_oin)
-        .bind(&m.created_at)
-        .bind(m.closed_at.clone())
+        .bind(m.starts_at.to_string())
+        .bind(m.ends_at.to_string())
+        .bind(m.status.as_str())
+        .bind(m.created_by_oin.as_str())
+        .bind(m.created_at.to_string())
+        .bind(m.closed_at.map(|t| t.to_string()))
         .execute(self.conn())
         .await?;
         sqlx::query("INSERT INTO meeting_attendees (meeting_id, oin, added_at) VALUES ($1, $2, $3)")
-            .bind(&m.id)
-            .bind(&m.created_by_oin)
-            .bind(&m.created_at)
+            .bind(m.id.as_str())
+            .bind(m.created_by_oin.as_str())
+            .bind(m.created_at.to_string())
             .execute(self.conn())
             .await?;
         Ok(())
     }
 
     /// Whether the meeting is still open; read inside the change's transaction, so a concurrent close wins.
-    async fn still_open(&mut self, meeting_id: &str) -> Result<bool, StoreError> {
+    async fn still_open(&mut self, meeting_id: &MeetingId) -> Result<bool, StoreError> {
         let status: Option<String> = sqlx::query_scalar("SELECT status FROM meetings WHERE id = $1")
-            .bind(meeting_id)
+            .bind(meeting_id.as_str())
             .fetch_optional(self.conn())
             .await?;
         Ok(status.as_deref() == Some("open"))
@@ -130,16 +130,21 @@ impl Tx {
     ///
     /// # Errors
     /// The database refused.
-    pub async fn add_agenda_case(&mut self, meeting_id: &str, case_id: &str, now: &str) -> Result<Change, StoreError> {
+    pub async fn add_agenda_case(
+        &mut self,
+        meeting_id: &MeetingId,
+        case_id: &CaseId,
+        now: Instant,
+    ) -> Result<Change, StoreError> {
         if !self.still_open(meeting_id).await? {
             return Ok(Change::Closed);
         }
         let inserted = sqlx::query(
             "INSERT INTO meeting_agenda (meeting_id, case_id, added_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
         )
-        .bind(meeting_id)
-        .bind(case_id)
-        .bind(now)
+        .bind(meeting_id.as_str())
+        .bind(case_id.as_str())
+        .bind(now.to_string())
         .execute(self.conn())
         .await?
         .rows_affected();
@@ -150,7 +155,7 @@ impl Tx {
     ///
     /// # Errors
     /// The database refused.
-    pub async fn add_attendee(&mut self, meeting_id: &str, a: &AttendeeRow) -> Result<Change, StoreError> {
+    pub async fn add_attendee(&mut self, meeting_id: &MeetingId, a: &AttendeeRow) -> Result<Change, StoreError> {
         if !self.still_open(meeting_id).await? {
             return Ok(Change::Closed);
         }
@@ -158,11 +163,11 @@ impl Tx {
             "INSERT INTO meeting_attendees (meeting_id, oin, added_at, declaration_signed_by, \
              declaration_signed_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
         )
-        .bind(meeting_id)
-        .bind(&a.oin)
-        .bind(&a.added_at)
+        .bind(meeting_id.as_str())
+        .bind(a.oin.as_str())
+        .bind(a.added_at.to_string())
         .bind(a.declaration_signed_by.clone())
-        .bind(a.declaration_signed_at.clone())
+        .bind(a.declaration_signed_at.map(|t| t.to_string()))
         .execute(self.conn())
         .await?
         .rows_affected();
@@ -173,11 +178,11 @@ impl Tx {
     ///
     /// # Errors
     /// The database refused.
-    pub async fn close_meeting(&mut self, meeting_id: &str, now: &str) -> Result<Change, StoreError> {
+    pub async fn close_meeting(&mut self, meeting_id: &MeetingId, now: Instant) -> Result<Change, StoreError> {
         let closed =
             sqlx::query("UPDATE meetings SET status = 'closed', closed_at = $1 WHERE id = $2 AND status = 'open'")
-                .bind(now)
-                .bind(meeting_id)
+                .bind(now.to_string())
+                .bind(meeting_id.as_str())
                 .execute(self.conn())
                 .await?
                 .rows_affected();
@@ -186,48 +191,48 @@ impl Tx {
 }
 
 impl Store {
-    pub async fn meeting(&self, id: &str) -> Result<Option<MeetingRow>, StoreError> {
+    pub async fn meeting(&self, id: &MeetingId) -> Result<Option<MeetingRow>, StoreError> {
         let row = sqlx::query(&format!("SELECT {} FROM meetings m WHERE m.id = $1", meeting_columns()))
-            .bind(id)
+            .bind(id.as_str())
             .fetch_optional(self.pool())
             .await?;
         row.as_ref().map(meeting_of).transpose()
     }
 
     /// The case ids on the meeting's agenda, in the order they were added.
-    pub async fn meeting_agenda(&self, meeting_id: &str) -> Result<Vec<String>, StoreError> {
-        Ok(
-            sqlx::query_scalar("SELECT case_id FROM meeting_agenda WHERE meeting_id = $1 ORDER BY added_at, case_id")
-                .bind(meeting_id)
-                .fetch_all(self.pool())
-                .await?,
-        )
+    pub async fn meeting_agenda(&self, meeting_id: &MeetingId) -> Result<Vec<CaseId>, StoreError> {
+        let rows = sqlx::query("SELECT case_id FROM meeting_agenda WHERE meeting_id = $1 ORDER BY added_at, case_id")
+            .bind(meeting_id.as_str())
+            .fetch_all(self.pool())
+            .await?;
+        rows.iter().map(|r| col(r, "case_id")).collect()
     }
 
-    pub async fn meeting_attendees(&self, meeting_id: &str) -> Result<Vec<AttendeeRow>, StoreError> {
-        let rows: Vec<(String, String, Option<String>, Option<String>)> = sqlx::query_as(
+    pub async fn meeting_attendees(&self, meeting_id: &MeetingId) -> Result<Vec<AttendeeRow>, StoreError> {
+        let rows = sqlx::query(
             "SELECT oin, added_at, declaration_signed_by, declaration_signed_at FROM meeting_attendees \
              WHERE meeting_id = $1 ORDER BY added_at, oin",
         )
-        .bind(meeting_id)
+        .bind(meeting_id.as_str())
         .fetch_all(self.pool())
         .await?;
-        Ok(rows
-            .into_iter()
-            .map(|(oin, added_at, by, at)| AttendeeRow {
-                oin,
-                added_at,
-                declaration_signed_by: by,
-                declaration_signed_at: at,
+        rows.iter()
+            .map(|r| {
+                Ok(AttendeeRow {
+                    oin: col(r, "oin")?,
+                    added_at: col(r, "added_at")?,
+                    declaration_signed_by: r.try_get("declaration_signed_by")?,
+                    declaration_signed_at: col_opt(r, "declaration_signed_at")?,
+                })
             })
-            .collect())
+            .collect()
     }
 
     /// Members, agenda and attendees of a case in a meeting, and the case's consents, in one query.
     ///
     /// # Errors
     /// The database refused.
-    pub async fn case_in_meeting(&self, case_id: &str, meeting_id: &str) -> Result<CaseInMeeting, StoreError> {
+    pub async fn case_in_meeting(&self, case_id: &CaseId, meeting_id: &MeetingId) -> Result<CaseInMeeting, StoreError> {
         type Row = (String, String, Option<String>, Option<String>, Option<String>);
         let rows: Vec<Row> = sqlx::query_as(
             "SELECT 'member', oin, since, NULL, NULL FROM case_members WHERE case_id = $1 \
@@ -238,25 +243,28 @@ impl Store {
              UNION ALL SELECT 'consent', categories, organisations, valid_until, NULL FROM consents \
              WHERE case_id = $1",
         )
-        .bind(case_id)
-        .bind(meeting_id)
+        .bind(case_id.as_str())
+        .bind(meeting_id.as_str())
         .fetch_all(self.pool())
         .await?;
+        let parse = |v: &str, what| v.parse().map_err(|_| StoreError::Corrupt(what));
         let mut out = CaseInMeeting::default();
         for (what, first, second, by, signed_at) in rows {
+            let second = second.unwrap_or_default();
             match what.as_str() {
-                "member" => out.members.push(first),
+                "member" => out.members.push(parse(&first, "member oin")?),
                 "agenda" => out.on_agenda = true,
-                "consent" => out.consents.push(ConsentScope::parse(
-                    &first,
-                    second.as_deref().unwrap_or_default(),
-                    by.unwrap_or_default(),
-                )?),
+                "consent" => {
+                    out.consents
+                        .push(ConsentScope::parse(&first, &second, by.as_deref().unwrap_or_default())?)
+                }
                 _ => out.attendees.push(AttendeeRow {
-                    oin: first,
-                    added_at: second.unwrap_or_default(),
+                    oin: parse(&first, "attendee oin")?,
+                    added_at: second.parse().map_err(|_| StoreError::Corrupt("attendee time"))?,
                     declaration_signed_by: by,
-                    declaration_signed_at: signed_at,
+                    declaration_signed_at: signed_at
+                        .map(|t| t.parse().map_err(|_| StoreError::Corrupt("declaration time")))
+                        .transpose()?,
                 }),
             }
         }
@@ -267,12 +275,15 @@ impl Store {
     ///
     /// # Errors
     /// The database refused.
-    pub async fn open_cases_about(&self, subject: &str) -> Result<Vec<(String, String)>, StoreError> {
-        Ok(sqlx::query_as(
+    pub async fn open_cases_about(&self, subject: &str) -> Result<Vec<(CaseId, Oin)>, StoreError> {
+        let rows = sqlx::query(
             "SELECT id, holder_oin FROM cases WHERE subject = $1 AND status = 'open' ORDER BY reported_at DESC, id",
         )
         .bind(subject)
         .fetch_all(self.pool())
-        .await?)
+        .await?;
+        rows.iter()
+            .map(|r| Ok((col(r, "id")?, col(r, "holder_oin")?)))
+            .collect()
     }
 }

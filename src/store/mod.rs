@@ -13,7 +13,8 @@ mod retention;
 
 pub use cases::{CaseRow, ConsentRow, ConsentScope, MemberRow};
 pub use exchange::{AddresseeRow, ItemRow, RequestRow, RequestRows};
-pub use meetings::{AttendeeRow, Change, MeetingRow};
+pub use meetings::{AttendeeRow, CaseInMeeting, Change, MeetingRow};
+pub use retention::{ClosedCase, StoredKey};
 
 pub use orgs::{CertificateRow, KeyRow, NewOrganisation, OrgRow, RegistryRows, SignatureRow};
 
@@ -76,6 +77,36 @@ fn unavailable_code(db: &dyn sqlx::error::DatabaseError) -> bool {
             .is_ok_and(|n| matches!(n & 0xff, 5 | 6 | 8 | 10 | 13 | 14));
     }
     code.starts_with("08") || code.starts_with("53") || code.starts_with("57") || code == "25006"
+}
+
+/// Column `name` of `row`, parsed into its type: rows become typed values here, at the boundary, and a value that
+/// does not parse (edited by hand, say) is reported as corrupt rather than passed on.
+pub(crate) fn col<T: std::str::FromStr>(row: &AnyRow, name: &'static str) -> Result<T, StoreError> {
+    row.try_get::<String, _>(name)?
+        .parse()
+        .map_err(|_| StoreError::Corrupt(name))
+}
+
+/// As [`col`] for a column that may be NULL.
+pub(crate) fn col_opt<T: std::str::FromStr>(row: &AnyRow, name: &'static str) -> Result<Option<T>, StoreError> {
+    row.try_get::<Option<String>, _>(name)?
+        .map(|v| v.parse().map_err(|_| StoreError::Corrupt(name)))
+        .transpose()
+}
+
+/// A JSON array of values of one type, as some columns hold lists.
+pub(crate) fn json_list<T: std::str::FromStr>(text: &str, what: &'static str) -> Result<Vec<T>, StoreError> {
+    serde_json::from_str::<Vec<String>>(text)
+        .map_err(|_| StoreError::Corrupt(what))?
+        .iter()
+        .map(|v| v.parse().map_err(|_| StoreError::Corrupt(what)))
+        .collect()
+}
+
+/// A list as the JSON array text a column holds.
+pub(crate) fn json_text<T: std::fmt::Display>(values: &[T]) -> String {
+    let texts: Vec<String> = values.iter().map(ToString::to_string).collect();
+    serde_json::to_string(&texts).unwrap_or_else(|_| "[]".into())
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,14 +1,21 @@
-//! Newtypes that parse once at the edge; inside the gateway nothing re-validates them.
+//! Newtypes and enums that parse once where a value enters the gateway (a path, a body, a row); inside, nothing
+//! re-validates them. Uses nothing else of the crate.
 mod bsn;
 pub mod clock;
+mod ids;
+mod instant;
 mod oin;
 mod org;
 mod role;
+mod status;
 
 pub use bsn::Bsn;
+pub use ids::{CaseId, ConsentId, ItemId, MeetingId, RequestId};
+pub use instant::Instant;
 pub use oin::Oin;
 pub use org::{OrgKind, OrgStatus};
 pub use role::UserRole;
+pub use status::{AnswerStatus, CaseStatus, MeetingStatus};
 
 /// A value that failed to parse; `field` names the input, `reason` says why (never echoes the value).
 #[derive(Debug, Clone, thiserror::Error)]

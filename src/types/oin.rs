@@ -5,8 +5,9 @@ use std::str::FromStr;
 
 /// Organisatie-identificatienummer: exactly 20 decimal digits, as carried in the subject `serialNumber` of a
 /// PKIoverheid certificate.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(try_from = "String", into = "String")]
+#[schema(value_type = String, pattern = "^[0-9]{20}$", example = "00000099000000000002")]
 pub struct Oin(String);
 
 impl Oin {

@@ -75,7 +75,7 @@ async fn a_reported_case_is_sealed_and_seen_by_members_only(b: Backend) {
 
     // Stored: the pseudonym and sealed bytes; the master key opens them again.
     let app = gw.app();
-    let row = app.store.case(&id).await.unwrap().unwrap();
+    let row = app.store.case(&typed(&id)).await.unwrap().unwrap();
     let pseudonym = app.pseudonyms.pseudonym(&BSN.parse().unwrap());
     assert_eq!(row.subject, pseudonym);
     let sealed = row.sealed_subject.clone().unwrap();
@@ -261,12 +261,15 @@ async fn consent_is_recorded_by_members_within_its_scope(b: Backend) {
     let consents = gw
         .app()
         .store
-        .case_in_meeting(&id, "no-meeting")
+        .case_in_meeting(&typed(&id), &typed("meeting-none"))
         .await
         .unwrap()
         .consents;
-    let covers =
-        |category: &str, oin: &str, at: &str| consents.iter().any(|c| c.valid_at(at) && c.covers(category, oin));
+    let covers = |category: &str, oin: &str, at: &str| {
+        consents
+            .iter()
+            .any(|c| c.valid_at(typed(at)) && c.covers(category, &typed(oin)))
+    };
     let now = doelpoort::types::clock::rfc3339(time::OffsetDateTime::now_utc());
     assert!(covers("leefgebieden", ZVH, &now));
     assert!(!covers("zorg_samenvatting", ZVH, &now), "another category");

@@ -297,18 +297,18 @@ async fn the_story_from_report_to_purge_leaves_an_exact_subject_report(b: Backen
     let purged = doelpoort::cases::retention::purge_due(&app.store, &covenant, later, "test")
         .await
         .unwrap();
-    assert_eq!(purged, std::slice::from_ref(&case));
+    assert_eq!(purged, [typed(&case)]);
     call(&gw, "zvh", Method::GET, &format!("/v1/requests/{req}"), None)
         .await
         .assert_problem(410, "purged");
     call(&gw, "gemeente", Method::GET, &read_shares, None)
         .await
         .assert_problem(410, "purged");
-    let row = app.store.case(&case).await.unwrap().unwrap();
+    let row = app.store.case(&typed(&case)).await.unwrap().unwrap();
     assert!(row.data_key.is_none() && row.sealed_subject.is_none() && row.sealed_summary.is_none());
     assert!(app
         .store
-        .request_items(&req)
+        .request_items(&typed(&req))
         .await
         .unwrap()
         .iter()
@@ -653,15 +653,17 @@ async fn a_master_key_rotation_rewraps_data_keys_and_content_still_opens(b: Back
 
     // Only the new key is needed now, and the content (never re-encrypted) opens under the re-wrapped key.
     let only_new = Keyring::new(MasterKey::new(&new_secret).unwrap(), vec![]);
-    let row = app.store.case(&case).await.unwrap().unwrap();
+    let row = app.store.case(&typed(&case)).await.unwrap().unwrap();
     assert_ne!(row.master_key_id.as_deref(), Some(old_id.as_str()));
     let wrapped = WrappedKey {
         master_id: row.master_key_id.clone().unwrap(),
         blob: row.data_key.clone().unwrap(),
     };
     let key = only_new.unwrap(&case, &wrapped).unwrap();
-    let item = &app.store.request_items(&req).await.unwrap()[0];
-    let text = key.open(&case, &item.id, item.sealed.as_ref().unwrap()).unwrap();
+    let item = &app.store.request_items(&typed(&req)).await.unwrap()[0];
+    let text = key
+        .open(&case, item.id.as_str(), item.sealed.as_ref().unwrap())
+        .unwrap();
     assert_eq!(String::from_utf8(text).unwrap(), "\"Woont bij zijn zus\"");
     assert!(key.open(&case, "item-other", item.sealed.as_ref().unwrap()).is_err());
     let actions: Vec<String> = records(&gw, Kind::Admin)
@@ -714,7 +716,16 @@ async fn a_master_key_rotation_needs_no_restart_and_never_drops_a_key_in_use(b: 
     let reload = || gw.admin(Method::POST, "/v1/admin/keys/reload", None);
     let old_id = gw.app().keyring().current().id().to_owned();
     let gw_ref = &gw;
-    let case_key = |id: String| async move { gw_ref.app().store.case(&id).await.unwrap().unwrap().master_key_id };
+    let case_key = |id: String| async move {
+        gw_ref
+            .app()
+            .store
+            .case(&typed(&id))
+            .await
+            .unwrap()
+            .unwrap()
+            .master_key_id
+    };
 
     // A new key named current, the old one retired: in force at once, old data keys still unwrap.
     let new_key = gw.dir.path().join("keys/master-2.key");
@@ -797,13 +808,13 @@ async fn a_cached_read_never_outlives_the_facts_it_was_judged_on(b: Backend) {
 
     let released = (200, vec!["woont bij zijn zus".to_owned()], vec![]);
     assert_eq!(read_as_zvh(&gw, &req).await, released);
-    let filled = cache.get(&req).expect("the first read fills the cache");
+    let filled = cache.get(&typed(&req)).expect("the first read fills the cache");
     call(&gw, "gemeente", Method::GET, &format!("/v1/requests/{req}"), None)
         .await
         .assert_problem(404, "not_found");
     let disclosures = records(&gw, Kind::Disclosure).await.len();
     assert_eq!(read_as_zvh(&gw, &req).await, released);
-    let kept = cache.get(&req).unwrap();
+    let kept = cache.get(&typed(&req)).unwrap();
     assert!(
         std::sync::Arc::ptr_eq(&filled, &kept),
         "the second read is judged on the cached entry"
@@ -830,7 +841,7 @@ async fn a_cached_read_never_outlives_the_facts_it_was_judged_on(b: Backend) {
         disclosures + 1,
         "nothing released"
     );
-    let refreshed = cache.get(&req).unwrap();
+    let refreshed = cache.get(&typed(&req)).unwrap();
     assert!(refreshed.generation > filled.generation, "judged again on fresh facts");
 
     // A consent expires between two reads of a cached entry; nothing is written in between.
@@ -854,7 +865,7 @@ async fn a_cached_read_never_outlives_the_facts_it_was_judged_on(b: Backend) {
         read_as_zvh(&gw, &req).await,
         (200, vec!["schulden 12k".to_owned()], vec![])
     );
-    let filled = cache.get(&req).unwrap();
+    let filled = cache.get(&typed(&req)).unwrap();
     let wait = until - time::OffsetDateTime::now_utc() + time::Duration::milliseconds(500);
     tokio::time::sleep(wait.try_into().unwrap_or_default()).await;
     assert_eq!(
@@ -862,7 +873,7 @@ async fn a_cached_read_never_outlives_the_facts_it_was_judged_on(b: Backend) {
         (200, vec![], vec!["consent_required".to_owned()])
     );
     assert!(
-        std::sync::Arc::ptr_eq(&filled, &cache.get(&req).unwrap()),
+        std::sync::Arc::ptr_eq(&filled, &cache.get(&typed(&req)).unwrap()),
         "judged on the cached entry, at the new time"
     );
     gw.stop().await;
@@ -877,9 +888,9 @@ async fn a_purged_case_leaves_the_cache_within_a_poll(b: Backend) {
     let other = answered_request(&gw, &case, &focus, "schulden").await;
     assert_eq!(read_as_zvh(&gw, &req).await.0, 200);
     let cache = &gw.app().request_cache;
-    assert!(cache.get(&req).is_some());
+    assert!(cache.get(&typed(&req)).is_some());
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
-    assert!(cache.get(&req).is_some(), "nothing changed: the entry stays");
+    assert!(cache.get(&typed(&req)).is_some(), "nothing changed: the entry stays");
 
     // Closing the meeting and the case, then purging, as the periodic task or `doelpoort purge` would.
     let close = format!("/v1/meetings/{focus}/close");
@@ -891,10 +902,10 @@ async fn a_purged_case_leaves_the_cache_within_a_poll(b: Backend) {
     let purged = doelpoort::cases::retention::purge_due(&app.store, &app.covenant(), later, "test")
         .await
         .unwrap();
-    assert_eq!(purged, vec![case.clone()]);
+    assert_eq!(purged, [typed(&case)]);
     let mut gone = false;
     for _ in 0..100 {
-        gone = cache.get(&req).is_none();
+        gone = cache.get(&typed(&req)).is_none();
         if gone {
             break;
         }

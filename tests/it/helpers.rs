@@ -480,3 +480,12 @@ pub async fn onboard(gw: &Gateway, oin: &str, kind: &str, roles: &[&str], signed
 pub fn at(seconds: i64) -> String {
     doelpoort::types::clock::rfc3339(OffsetDateTime::now_utc() + time::Duration::seconds(seconds))
 }
+
+/// An id or OIN from a response, as the library's type.
+#[track_caller]
+pub fn typed<T: std::str::FromStr>(text: &str) -> T
+where
+    T::Err: std::fmt::Debug,
+{
+    text.parse().unwrap()
+}

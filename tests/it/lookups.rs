@@ -61,7 +61,14 @@ async fn hit_no_hit_answers_known_and_whom_to_contact_only(b: Backend) {
 
     let hit = lookup(&gw, "om", ask(BSN)).await;
     assert_eq!(hit.status, 200, "{}", hit.text);
-    let name = gw.app().registry.current().organisation(GEMEENTE).unwrap().name.clone();
+    let name = gw
+        .app()
+        .registry
+        .current()
+        .organisation(&typed(GEMEENTE))
+        .unwrap()
+        .name
+        .clone();
     assert_eq!(
         hit.body,
         json!({"known": true, "contact": {"oin": GEMEENTE, "name": name}})

@@ -3,7 +3,7 @@
 //! the facts these calls record.
 use crate::both;
 use crate::helpers::*;
-use doelpoort::cases::facts::{Facts, Flow, Setting};
+use doelpoort::cases::facts::{Recorded, Setting};
 use doelpoort::log::chain::Kind;
 use doelpoort::log::LogFilter;
 use hyper::Method;
@@ -245,14 +245,33 @@ async fn bad_meeting_input_is_refused_and_nothing_is_recorded(b: Backend) {
     gw.stop().await;
 }
 
-/// Reads the facts of a flow from the database and decides one category.
+/// One flow to decide: from `source` to `recipient` (OINs) about a case, in the context of a meeting.
+#[derive(Clone, Copy)]
+struct Flow<'a> {
+    case_id: &'a str,
+    meeting_id: &'a str,
+    source: &'a str,
+    recipient: &'a str,
+    setting: Setting,
+}
+
+/// Reads the facts of a flow from the database as the exchange does, and decides one category.
 async fn decide(gw: &Gateway, flow: Flow<'_>, purpose: &str, category: &str) -> String {
     let app = gw.app();
     let covenant = app.covenant();
     let registry = app.registry.current();
-    let facts = Facts::gather(&app.store, &registry, &covenant, app.clock.now(), &flow)
+    let case = app.store.case(&typed(flow.case_id)).await.unwrap().unwrap();
+    let meeting = app.store.meeting(&typed(flow.meeting_id)).await.unwrap().unwrap();
+    let recorded = Recorded::load(&app.store, case, meeting, app.clock.now())
         .await
         .unwrap();
+    let facts = recorded.flow(
+        &registry,
+        &covenant,
+        &typed(flow.source),
+        &typed(flow.recipient),
+        flow.setting,
+    );
     facts.decide(&covenant, purpose, category).code().to_owned()
 }
 

@@ -1,0 +1,153 @@
+//! What the exchange takes in (requests, responses, shares) and what it shows (requests, released and withheld
+//! items). Identifiers, times and statuses are typed; content is JSON as the source offered it.
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::store::{AddresseeRow, RequestRow, RequestRows};
+use crate::types::{AnswerStatus, CaseId, Instant, ItemId, MeetingId, Oin, RequestId};
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewRequest {
+    pub case_id: CaseId,
+    pub meeting_id: MeetingId,
+    pub purpose: String,
+    pub categories: Vec<String>,
+    /// OINs of the member organisations asked.
+    pub addressees: Vec<String>,
+    /// RFC 3339; in the future.
+    pub due: String,
+}
+
+/// One item of content offered: a category and its content (a JSON string or object).
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewItem {
+    pub category: String,
+    #[schema(value_type = Object)]
+    pub content: serde_json::Value,
+}
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewResponse {
+    pub items: Vec<NewItem>,
+}
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewShare {
+    pub case_id: CaseId,
+    /// A purpose of the meeting's type; may be left out when the type has only one.
+    pub purpose: Option<String>,
+    pub items: Vec<NewItem>,
+}
+
+/// A request as its requester or an addressee sees it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RequestView {
+    pub id: RequestId,
+    pub case_id: CaseId,
+    pub meeting_id: MeetingId,
+    pub purpose: String,
+    pub categories: Vec<String>,
+    pub requester_oin: Oin,
+    pub due: Instant,
+    pub created_at: Instant,
+    pub addressees: Vec<AddresseeView>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AddresseeView {
+    pub oin: Oin,
+    /// `open`, `answered`, `declined` or `expired`.
+    pub status: AnswerStatus,
+    pub reason: Option<String>,
+    pub changed_at: Option<Instant>,
+}
+
+/// An item released to the reader.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ItemView {
+    pub id: ItemId,
+    pub category: String,
+    #[schema(value_type = Object)]
+    pub content: serde_json::Value,
+    pub source_oin: Oin,
+    pub created_at: Instant,
+    /// SHA-256 (hex) of the content's JSON text as offered; the disclosure record's `content_digest` is the SHA-256
+    /// of the digests of the items it covers, each followed by a newline, in the order of this list.
+    pub digest: String,
+}
+
+/// An item the reader may not receive now, and why (no content).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Withheld {
+    pub source_oin: Oin,
+    pub category: String,
+    /// The decision point's refusal code.
+    pub code: String,
+}
+
+/// What a reader gets: the items released to it, and those withheld.
+#[derive(Debug, Clone, Default, Serialize, ToSchema)]
+pub struct Items {
+    pub items: Vec<ItemView>,
+    pub withheld: Vec<Withheld>,
+}
+
+/// A request read by its requester: the request and the responses it may receive.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RequestRead {
+    #[serde(flatten)]
+    pub request: RequestView,
+    #[serde(flatten)]
+    pub responses: Items,
+}
+
+/// The status of an addressee's answer at `now`: `expired` for an open one past its due date.
+pub(super) fn status(a: &AddresseeRow, due: Instant, now: Instant) -> AnswerStatus {
+    if a.status == AnswerStatus::Open && due <= now {
+        AnswerStatus::Expired
+    } else {
+        a.status
+    }
+}
+
+/// An addressee as the request's readers see it at `now`.
+pub(super) fn addressee_view(a: AddresseeRow, due: Instant, now: Instant) -> AddresseeView {
+    AddresseeView {
+        status: status(&a, due, now),
+        oin: a.oin,
+        reason: a.reason,
+        changed_at: a.changed_at,
+    }
+}
+
+pub(super) fn request_view(r: RequestRow, addressees: Vec<AddresseeView>) -> RequestView {
+    RequestView {
+        id: r.id,
+        case_id: r.case_id,
+        meeting_id: r.meeting_id,
+        purpose: r.purpose,
+        categories: r.categories,
+        requester_oin: r.requester_oin,
+        due: r.due,
+        created_at: r.created_at,
+        addressees,
+    }
+}
+
+/// A request as its requester reads it at `now`, with the responses released to it.
+pub(super) fn request_read(rows: RequestRows, responses: Items, now: Instant) -> RequestRead {
+    let due = rows.request.due;
+    let addressees = rows
+        .addressees
+        .into_iter()
+        .map(|a| addressee_view(a, due, now))
+        .collect();
+    RequestRead {
+        request: request_view(rows.request, addressees),
+        responses,
+    }
+}
