@@ -11,9 +11,9 @@ use crate::covenant::{Covenant, CovenantError};
 use crate::crypto::envelope::Keyring;
 use crate::crypto::{KeyError, Pseudonymiser};
 use crate::edge::token::TokenVerifier;
+use crate::log::actor::AnyActor;
 use crate::log::Log;
 use crate::log::LogError;
-use crate::orgs::onboarding::Actor;
 use crate::orgs::registry::Registry;
 use crate::store::{Store, StoreError};
 use crate::types::clock::SharedClock;
@@ -114,7 +114,7 @@ impl App {
     ///
     /// # Errors
     /// The files are inconsistent, or the log cannot be written.
-    pub async fn reload_covenant(&self, actor: &Actor) -> Result<CovenantReload, ReloadError> {
+    pub async fn reload_covenant(&self, actor: &AnyActor) -> Result<CovenantReload, ReloadError> {
         let next = Covenant::load(&self.config.covenant_dir)?;
         let reload = CovenantReload {
             before: self.covenant().version.clone(),
@@ -143,7 +143,7 @@ impl App {
     ///
     /// # Errors
     /// The configuration or a key file does not read, a dropped key is still in use, or the log cannot be written.
-    pub async fn reload_keys(&self, actor: &Actor) -> Result<KeysReload, KeysReloadError> {
+    pub async fn reload_keys(&self, actor: &AnyActor) -> Result<KeysReload, KeysReloadError> {
         let content = match &self.config.source {
             Some(path) => Config::load(path)?.content,
             None => self.config.content.clone(),

@@ -303,7 +303,7 @@ async fn reload_on_hangup(app: AppState, mut stopped: watch::Receiver<bool>) {
             _ = hangup.recv() => {}
             _ = stopped.changed() => return,
         }
-        let operator = crate::orgs::onboarding::Actor::operator("signal:SIGHUP");
+        let operator = crate::log::actor::AnyActor::operator("signal:SIGHUP");
         if let Err(e) = app.reload_covenant(&operator).await {
             tracing::error!(error = %e, "covenant reload refused; the running version stays in force");
         }
@@ -332,11 +332,10 @@ async fn forget_stale_reads(app: AppState, mut stopped: watch::Receiver<bool>) {
 /// Purges the cases whose retention has ended, at start and then every `content.purge_interval_secs`.
 async fn purge_periodically(app: AppState, mut stopped: watch::Receiver<bool>) {
     let every = Duration::from_secs(app.config.content.purge_interval_secs.max(1));
+    let purger = crate::log::actor::AnyActor::operator("doelpoort:purge");
     loop {
         let covenant = app.covenant();
-        if let Err(e) =
-            crate::cases::retention::purge_due(&app.store, &covenant, app.clock.now(), "doelpoort:purge").await
-        {
+        if let Err(e) = crate::cases::retention::purge_due(&app.store, &covenant, app.clock.now(), &purger).await {
             tracing::error!(error = %e, "purge failed; retrying at the next interval");
         }
         tokio::select! {

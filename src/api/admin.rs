@@ -8,9 +8,10 @@ use crate::api::error::{ApiError, Problem};
 use crate::api::extractors::Admin;
 use crate::api::json::{Json, Query};
 use crate::app::AppState;
+use crate::log::actor::AnyActor;
 use crate::log::chain::Kind;
 use crate::log::LogFilter;
-use crate::orgs::onboarding::{self, Actor, NewOrg, OrgView, Signature, Transition};
+use crate::orgs::onboarding::{self, NewOrg, OrgView, Signature, Transition};
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -139,7 +140,7 @@ pub async fn rotate_keys(
 
 async fn step(
     app: AppState,
-    actor: Actor,
+    actor: AnyActor,
     oin: String,
     reason: Reason,
     step: Transition,

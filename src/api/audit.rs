@@ -44,12 +44,11 @@ pub async fn disclosures(
     let page = Page::new(&app.pseudonyms, &q, records);
     let entry = audit::read_entry(
         "audit.disclosures",
-        Some(caller.org.oin.to_string()),
-        &caller.user.sub,
+        &ctx.actor(&caller).into(),
         &q.filter,
         Some(page.records.len()),
     );
-    Ok(app.log.release(axum::Json(page), vec![ctx.stamp(entry)]).await?)
+    Ok(app.log.release(axum::Json(page), vec![entry]).await?)
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -114,8 +113,7 @@ pub async fn subject_report(
     records.truncate(SUBJECT_REPORT_MAX as usize);
     let entry = audit::read_entry(
         "audit.subject_report",
-        Some(caller.org.oin.to_string()),
-        &caller.user.sub,
+        &ctx.actor(&caller).into(),
         &filter,
         Some(records.len()),
     );
@@ -124,7 +122,7 @@ pub async fn subject_report(
         disclosures: records.into_iter().map(|r| disclosure_of(&snapshot, r)).collect(),
         truncated,
     };
-    Ok(app.log.release(axum::Json(report), vec![ctx.stamp(entry)]).await?)
+    Ok(app.log.release(axum::Json(report), vec![entry]).await?)
 }
 
 /// One release as the report shows it, with organisation names from the registry snapshot.

@@ -10,7 +10,7 @@ use super::trace::RequestContext;
 use crate::app::AppState;
 use crate::edge::conn::PeerCert;
 use crate::edge::identity::{identify, Caller};
-use crate::orgs::onboarding::Actor;
+use crate::log::actor::AnyActor;
 use crate::types::UserRole;
 
 /// The connection's certificate, placed on every request by the accept loop.
@@ -46,7 +46,7 @@ impl FromRequestParts<AppState> for Caller {
 
 /// The host's administrator behind a request, with the request's ids for the records its actions write; refuses
 /// (403) anyone without the `admin` role.
-pub struct Admin(pub Actor);
+pub struct Admin(pub AnyActor);
 
 impl FromRequestParts<AppState> for Admin {
     type Rejection = ApiError;
@@ -55,12 +55,6 @@ impl FromRequestParts<AppState> for Admin {
         let caller = Caller::from_request_parts(parts, app).await?;
         caller.require(UserRole::Admin)?;
         let Ok(ctx) = RequestContext::from_request_parts(parts, app).await;
-        let actor = ctx.actor(&caller);
-        Ok(Admin(Actor {
-            oin: Some(actor.oin.to_string()),
-            sub: actor.sub,
-            request_id: actor.request_id,
-            trace: actor.trace,
-        }))
+        Ok(Admin(ctx.actor(&caller).into()))
     }
 }

@@ -11,7 +11,6 @@ use tower_http::request_id::RequestId;
 
 use crate::edge::identity::Caller;
 use crate::log::actor::Actor;
-use crate::log::chain::Entry;
 
 pub const TRACEPARENT: HeaderName = HeaderName::from_static("traceparent");
 
@@ -36,16 +35,6 @@ pub struct RequestContext {
 }
 
 impl RequestContext {
-    /// Marks a log entry with this request's id and trace.
-    pub fn stamp(&self, entry: Entry) -> Entry {
-        Entry {
-            request_id: self.request_id.clone(),
-            trace_id: Some(self.trace.trace_id.clone()),
-            span_id: Some(self.trace.span_id.clone()),
-            ..entry
-        }
-    }
-
     /// The caller as the domain modules record it.
     pub fn actor(&self, caller: &Caller) -> Actor {
         Actor {

@@ -8,6 +8,7 @@ use time::{Duration, OffsetDateTime};
 
 use crate::covenant::Covenant;
 use crate::crypto::envelope::{Keyring, SealError, WrappedKey};
+use crate::log::actor::AnyActor;
 use crate::log::{self, chain::Entry};
 use crate::store::{ClosedCase, Store, StoreError, StoredKey};
 use crate::types::{CaseId, Instant};
@@ -39,7 +40,7 @@ pub async fn purge_due(
     store: &Store,
     covenant: &Covenant,
     now: OffsetDateTime,
-    actor_sub: &str,
+    actor: &AnyActor,
 ) -> Result<Vec<CaseId>, RetentionError> {
     let mut purged = Vec::new();
     let now = Instant::from(now);
@@ -52,7 +53,7 @@ pub async fn purge_due(
             "covenant_version": covenant.version});
         let entry = Entry {
             case_id: Some(id.to_string()),
-            ..Entry::admin(None, actor_sub, "case.purge", id.as_str(), detail.to_string())
+            ..actor.admin_entry("case.purge", id.as_str(), detail)
         };
         let mut tx = store.begin().await?;
         let done = tx.purge_case(&id, now).await?;
@@ -73,7 +74,7 @@ pub async fn rewrap_all(
     store: &Store,
     keys: &Keyring,
     now: OffsetDateTime,
-    actor_sub: &str,
+    actor: &AnyActor,
 ) -> Result<usize, RetentionError> {
     let mut rewrapped = 0;
     let wrapped_keys = store.wrapped_keys().await?;
@@ -100,13 +101,7 @@ pub async fn rewrap_all(
         }
     }
     let detail = serde_json::json!({"master_key": keys.current().id(), "rewrapped": rewrapped});
-    let entry = Entry::admin(
-        None,
-        actor_sub,
-        "content.rewrap",
-        keys.current().id(),
-        detail.to_string(),
-    );
+    let entry = actor.admin_entry("content.rewrap", keys.current().id(), detail);
     log::commit_with(tx, entry, now.into()).await?;
     Ok(rewrapped)
 }

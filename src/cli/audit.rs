@@ -1,6 +1,6 @@
 //! `doelpoort audit verify` and `doelpoort audit export`.
 use super::{say, usage, ConfigArg, ExportArgs, ExportFormat, Failure};
-use crate::orgs::onboarding::Actor;
+use crate::log::actor::AnyActor;
 use crate::types::clock::{Clock, SystemClock};
 
 pub async fn verify(c: &ConfigArg) -> Result<(), Failure> {
@@ -61,8 +61,8 @@ pub async fn export(a: ExportArgs) -> Result<(), Failure> {
         ..Default::default()
     };
     let query = filters.parse(&pseudonyms, None).map_err(|e| usage(e.to_string()))?;
-    let actor = Actor::command_line();
-    let entry = crate::log::audit::read_entry("audit.export", None, &actor.sub, &query.filter, None);
+    let actor = AnyActor::command_line();
+    let entry = crate::log::audit::read_entry("audit.export", &actor, &query.filter, None);
     crate::log::commit_with(store.begin().await?, entry, SystemClock.now().into()).await?;
     let format = match a.format {
         ExportFormat::Jsonl => crate::log::audit::Format::Jsonl,

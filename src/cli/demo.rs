@@ -11,7 +11,8 @@ use crate::cli::{say, Failure};
 use crate::config::Config;
 use crate::covenant::Covenant;
 use crate::crypto::pki::{CertificateAuthority, ClientCertSpec, TokenKeyPair};
-use crate::orgs::onboarding::{self, Actor, NewOrg, Signature};
+use crate::log::actor::AnyActor;
+use crate::orgs::onboarding::{self, NewOrg, Signature};
 
 /// The demo's host organisation (the ZVH).
 pub const HOST_OIN: &str = "00000099000000000001";
@@ -175,7 +176,7 @@ pub async fn prepare(dir: &Path, listen: SocketAddr, database_url: Option<&str>)
         config.database_url = url.to_owned();
     }
     let store = crate::server::open_store(&config).await?;
-    let actor = Actor::operator("demo");
+    let actor = AnyActor::operator("demo");
     let covenant = Covenant::load(&config.covenant_dir)?;
     for org in &ORGS {
         let org_dir = dir.join("orgs").join(org.slug);
@@ -199,7 +200,7 @@ pub async fn prepare(dir: &Path, listen: SocketAddr, database_url: Option<&str>)
 async fn onboard(
     store: &crate::store::Store,
     covenant: &Covenant,
-    actor: &Actor,
+    actor: &AnyActor,
     org: &DemoOrg,
     key: &TokenKeyPair,
     now: OffsetDateTime,

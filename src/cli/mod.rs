@@ -317,8 +317,8 @@ pub(crate) async fn open(c: &ConfigArg) -> Result<(Config, Store), Failure> {
 async fn purge(c: &ConfigArg) -> Result<(), Failure> {
     let (config, store) = open(c).await?;
     let covenant = crate::covenant::Covenant::load(&config.covenant_dir)?;
-    let actor = crate::orgs::onboarding::Actor::command_line();
-    let purged = crate::cases::retention::purge_due(&store, &covenant, SystemClock.now(), &actor.sub).await;
+    let actor = crate::log::actor::AnyActor::command_line();
+    let purged = crate::cases::retention::purge_due(&store, &covenant, SystemClock.now(), &actor).await;
     store.close().await;
     say!("purged {} case(s) whose retention period has passed", purged?.len());
     Ok(())
@@ -327,8 +327,8 @@ async fn purge(c: &ConfigArg) -> Result<(), Failure> {
 async fn rewrap(c: &ConfigArg) -> Result<(), Failure> {
     let (config, store) = open(c).await?;
     let keys = config.content.keyring()?;
-    let actor = crate::orgs::onboarding::Actor::command_line();
-    let rewrapped = crate::cases::retention::rewrap_all(&store, &keys, SystemClock.now(), &actor.sub).await;
+    let actor = crate::log::actor::AnyActor::command_line();
+    let rewrapped = crate::cases::retention::rewrap_all(&store, &keys, SystemClock.now(), &actor).await;
     store.close().await;
     say!(
         "re-wrapped {} data key(s) under master key {}",

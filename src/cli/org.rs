@@ -2,11 +2,12 @@
 //! rules as the admin API.
 use super::{say, usage, CertCommand, Failure, Lifecycle, OrgCommand};
 use crate::edge::tls::TlsMaterial;
-use crate::orgs::onboarding::{self, Actor, NewOrg, Signature, Transition};
+use crate::log::actor::AnyActor;
+use crate::orgs::onboarding::{self, NewOrg, Signature, Transition};
 use crate::types::clock::{Clock, SystemClock};
 
 pub async fn org(command: OrgCommand) -> Result<(), Failure> {
-    let actor = Actor::command_line();
+    let actor = AnyActor::command_line();
     let now = SystemClock.now();
     let (c, view) = match command {
         OrgCommand::Add {
@@ -84,7 +85,7 @@ pub async fn org(command: OrgCommand) -> Result<(), Failure> {
 async fn lifecycle(
     l: Lifecycle,
     step: Transition,
-    actor: &Actor,
+    actor: &AnyActor,
     now: time::OffsetDateTime,
 ) -> Result<
     (
@@ -99,7 +100,7 @@ async fn lifecycle(
 }
 
 pub async fn cert(command: CertCommand) -> Result<(), Failure> {
-    let actor = Actor::command_line();
+    let actor = AnyActor::command_line();
     let now = SystemClock.now();
     match command {
         CertCommand::Issue {

@@ -5,6 +5,7 @@ use ring::digest;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use super::actor::AnyActor;
 use super::sql::{LogFilter, Records};
 use crate::crypto::Pseudonymiser;
 use crate::log::chain::{Entry, Kind, Record};
@@ -188,13 +189,7 @@ impl Page {
 
 /// The record of a read of the audit log: who read, which filters (the subject only as pseudonym), how much
 /// (`None` for an export, which is recorded before it starts).
-pub fn read_entry(
-    action: &str,
-    actor_oin: Option<String>,
-    actor_sub: &str,
-    filter: &LogFilter,
-    returned: Option<usize>,
-) -> Entry {
+pub fn read_entry(action: &str, actor: &AnyActor, filter: &LogFilter, returned: Option<usize>) -> Entry {
     let kinds: Vec<&str> = filter.kinds.iter().map(|k| k.as_str()).collect();
     let detail = serde_json::json!({
         "organisation": filter.organisation,
@@ -206,13 +201,7 @@ pub fn read_entry(
     Entry {
         subject: filter.subject.clone(),
         case_id: filter.case_id.clone(),
-        ..Entry::admin(
-            actor_oin,
-            actor_sub,
-            action,
-            filter.scope.as_deref().unwrap_or("all"),
-            detail.to_string(),
-        )
+        ..actor.admin_entry(action, filter.scope.as_deref().unwrap_or("all"), detail)
     }
 }
 

@@ -9,6 +9,7 @@ use crate::covenant::Covenant;
 use crate::crypto::jwks::parse_jwks;
 use crate::crypto::pki::{CertificateAuthority, ClientCertSpec, IssuedCertificate, PkiError};
 use crate::log;
+use crate::log::actor::AnyActor;
 use crate::log::chain::Entry;
 use crate::store::{CertificateRow, KeyRow, NewOrganisation, OrgRow, SignatureRow, Store, StoreError, Tx};
 use crate::types::clock::rfc3339;
@@ -49,43 +50,6 @@ impl From<StoreError> for OnboardingError {
 }
 
 type Result<T> = std::result::Result<T, OnboardingError>;
-
-/// Who performs an admin action: a professional of an organisation (with the request and trace ids its records
-/// carry), or an operator on the gateway's host.
-#[derive(Debug, Clone)]
-pub struct Actor {
-    pub oin: Option<String>,
-    pub sub: String,
-    pub request_id: Option<String>,
-    pub trace: Option<(String, String)>,
-}
-
-impl Actor {
-    /// An operator on the gateway's host, named `sub` (`cli:USER`, `signal:SIGHUP`, `demo`).
-    pub fn operator(sub: &str) -> Actor {
-        Actor {
-            oin: None,
-            sub: sub.to_owned(),
-            request_id: None,
-            trace: None,
-        }
-    }
-
-    /// An operator using the command line on the gateway's host.
-    pub fn command_line() -> Actor {
-        let user = std::env::var("USER").unwrap_or_else(|_| "unknown".into());
-        Actor::operator(&format!("cli:{user}"))
-    }
-
-    /// The `admin` record of `action` on `target`, stamped with the request's ids.
-    pub fn admin_entry(&self, action: &str, target: &str, detail: serde_json::Value) -> Entry {
-        crate::log::actor::stamp(
-            Entry::admin(self.oin.clone(), &self.sub, action, target, detail.to_string()),
-            self.request_id.as_ref(),
-            self.trace.as_ref(),
-        )
-    }
-}
 
 /// Commits a change to the registry with its `admin` record, moving the registry generation so running gateways
 /// reload: one place, so no change can skip either.
@@ -171,7 +135,7 @@ pub async fn add(
     store: &Store,
     covenant: &Covenant,
     now: OffsetDateTime,
-    actor: &Actor,
+    actor: &AnyActor,
     new: &NewOrg,
 ) -> Result<OrgView> {
     let oin = oin(&new.oin)?;
@@ -266,7 +230,7 @@ fn view(row: OrgRow, signatures: Vec<SignatureRow>) -> OrgView {
 pub async fn sign(
     store: &Store,
     now: OffsetDateTime,
-    actor: &Actor,
+    actor: &AnyActor,
     oin_text: &str,
     sig: &Signature,
 ) -> Result<OrgView> {
@@ -301,7 +265,7 @@ pub async fn sign(
 pub async fn rotate_keys(
     store: &Store,
     now: OffsetDateTime,
-    actor: &Actor,
+    actor: &AnyActor,
     oin_text: &str,
     jwks: &serde_json::Value,
 ) -> Result<OrgView> {
@@ -354,7 +318,7 @@ impl Transition {
 pub async fn transition(
     store: &Store,
     now: OffsetDateTime,
-    actor: &Actor,
+    actor: &AnyActor,
     host_oin: &Oin,
     oin_text: &str,
     step: Transition,
@@ -394,7 +358,7 @@ pub async fn transition(
 pub async fn revoke_certificate(
     store: &Store,
     now: OffsetDateTime,
-    actor: &Actor,
+    actor: &AnyActor,
     serial: &str,
     reason: &str,
 ) -> Result<bool> {
@@ -446,7 +410,7 @@ pub async fn issue_certificate(
     store: &Store,
     ca: Option<&CertificateAuthority>,
     now: OffsetDateTime,
-    actor: &Actor,
+    actor: &AnyActor,
     oin_text: &str,
     name: &str,
     days: i64,
@@ -468,7 +432,7 @@ pub async fn issue_certificate(
 pub async fn record_certificate(
     store: &Store,
     now: OffsetDateTime,
-    actor: &Actor,
+    actor: &AnyActor,
     oin: &str,
     issued: &IssuedCertificate,
 ) -> Result<()> {

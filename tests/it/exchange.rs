@@ -283,20 +283,28 @@ async fn the_story_from_report_to_purge_leaves_an_exact_subject_report(b: Backen
     let app = gw.app();
     let covenant = app.covenant();
     let now = app.clock.now();
-    assert!(
-        doelpoort::cases::retention::purge_due(&app.store, &covenant, now, "test")
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert!(doelpoort::cases::retention::purge_due(
+        &app.store,
+        &covenant,
+        now,
+        &doelpoort::log::actor::AnyActor::operator("test")
+    )
+    .await
+    .unwrap()
+    .is_empty());
     let later = now
         + time::Duration::days(i64::from(doelpoort::cases::retention::retention_days(
             &covenant,
             &["briefing".into(), "focus".into()],
         )));
-    let purged = doelpoort::cases::retention::purge_due(&app.store, &covenant, later, "test")
-        .await
-        .unwrap();
+    let purged = doelpoort::cases::retention::purge_due(
+        &app.store,
+        &covenant,
+        later,
+        &doelpoort::log::actor::AnyActor::operator("test"),
+    )
+    .await
+    .unwrap();
     assert_eq!(purged, [typed(&case)]);
     call(&gw, "zvh", Method::GET, &format!("/v1/requests/{req}"), None)
         .await
@@ -640,14 +648,24 @@ async fn a_master_key_rotation_rewraps_data_keys_and_content_still_opens(b: Back
     let old_id = old.id().to_owned();
     let new_secret = rand_bytes::<32>();
     let rotated = Keyring::new(MasterKey::new(&new_secret).unwrap(), vec![old]);
-    let n = doelpoort::cases::retention::rewrap_all(&app.store, &rotated, app.clock.now(), "test")
-        .await
-        .unwrap();
+    let n = doelpoort::cases::retention::rewrap_all(
+        &app.store,
+        &rotated,
+        app.clock.now(),
+        &doelpoort::log::actor::AnyActor::operator("test"),
+    )
+    .await
+    .unwrap();
     assert_eq!(n, 1);
     assert_eq!(
-        doelpoort::cases::retention::rewrap_all(&app.store, &rotated, app.clock.now(), "test")
-            .await
-            .unwrap(),
+        doelpoort::cases::retention::rewrap_all(
+            &app.store,
+            &rotated,
+            app.clock.now(),
+            &doelpoort::log::actor::AnyActor::operator("test")
+        )
+        .await
+        .unwrap(),
         0
     );
 
@@ -899,9 +917,14 @@ async fn a_purged_case_leaves_the_cache_within_a_poll(b: Backend) {
     no_content(&regisseur(&gw, Method::POST, &close, json!({"reason": "afgerond"})).await);
     let app = gw.app();
     let later = app.clock.now() + time::Duration::days(3650);
-    let purged = doelpoort::cases::retention::purge_due(&app.store, &app.covenant(), later, "test")
-        .await
-        .unwrap();
+    let purged = doelpoort::cases::retention::purge_due(
+        &app.store,
+        &app.covenant(),
+        later,
+        &doelpoort::log::actor::AnyActor::operator("test"),
+    )
+    .await
+    .unwrap();
     assert_eq!(purged, [typed(&case)]);
     let mut gone = false;
     for _ in 0..100 {
