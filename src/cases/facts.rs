@@ -18,9 +18,9 @@ pub enum Setting {
     MeetingShare,
 }
 
-/// One organisation's side, owned.
+/// One organisation's standing in a flow (its roles, membership, attendance, signature), owned.
 #[derive(Debug, Clone, Default)]
-struct Side {
+struct Standing {
     roles: Vec<String>,
     member: bool,
     attends: bool,
@@ -29,7 +29,7 @@ struct Side {
     case_holder: bool,
 }
 
-impl Side {
+impl Standing {
     fn party(&self) -> Party<'_> {
         Party {
             roles: &self.roles,
@@ -109,7 +109,7 @@ impl Recorded {
         let side = |oin: &Oin| {
             let attendee = self.attendees.iter().find(|a| &a.oin == oin);
             let org = registry.organisation(oin).filter(|o| o.status == OrgStatus::Active);
-            Side {
+            Standing {
                 roles: org.map(|o| o.covenant_roles.clone()).unwrap_or_default(),
                 member: self.members.contains(oin),
                 attends: setting == Setting::Request || attendee.is_some(),
@@ -143,8 +143,8 @@ pub struct Facts {
     meeting_open: bool,
     on_agenda: bool,
     case_open: bool,
-    source: Side,
-    recipient: Side,
+    source: Standing,
+    recipient: Standing,
     recipient_oin: Oin,
     consents: Vec<ConsentScope>,
 }

@@ -283,7 +283,7 @@ pub async fn run(command: Command) -> Result<(), Failure> {
             purpose,
             category,
         }) => {
-            let question = crate::covenant::explain::Question {
+            let question = crate::covenant::explain::RoleQuestion {
                 from,
                 to,
                 meeting_type,
@@ -351,7 +351,10 @@ fn covenant_check(dir: &std::path::Path) -> Result<(), Failure> {
     Ok(())
 }
 
-async fn covenant_explain(dir: &std::path::Path, question: &crate::covenant::explain::Question) -> Result<(), Failure> {
+async fn covenant_explain(
+    dir: &std::path::Path,
+    question: &crate::covenant::explain::RoleQuestion,
+) -> Result<(), Failure> {
     let text = crate::covenant::explain::explain(dir, question)
         .await
         .map_err(|e| match e {

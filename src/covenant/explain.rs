@@ -17,7 +17,7 @@ pub enum ExplainError {
 
 /// May an organisation with covenant role `from` share `category` with one of role `to`?
 #[derive(Debug, Clone)]
-pub struct Question {
+pub struct RoleQuestion {
     pub from: String,
     pub to: String,
     pub meeting_type: String,
@@ -29,7 +29,7 @@ pub struct Question {
 ///
 /// # Errors
 /// The covenant does not load, or the question names something the covenant does not know.
-pub async fn explain(dir: &Path, q: &Question) -> Result<String, ExplainError> {
+pub async fn explain(dir: &Path, q: &RoleQuestion) -> Result<String, ExplainError> {
     use casbin::CoreApi as _;
     let covenant = Covenant::load(dir)?;
     check_ids(&covenant, q)?;
@@ -88,7 +88,7 @@ pub async fn explain(dir: &Path, q: &Question) -> Result<String, ExplainError> {
     Ok(out)
 }
 
-fn check_ids(c: &Covenant, q: &Question) -> Result<(), ExplainError> {
+fn check_ids(c: &Covenant, q: &RoleQuestion) -> Result<(), ExplainError> {
     let unknown = |what: &str, id: &str| Err(ExplainError::Unknown(format!("the covenant has no {what} `{id}`")));
     for role in [&q.from, &q.to] {
         if !c.has_role(role) && !c.case_roles.contains(role) {
