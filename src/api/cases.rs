@@ -9,23 +9,9 @@ use super::error::{ApiError, Problem};
 use super::json::{Json, Path};
 use super::trace::RequestContext;
 use crate::app::AppState;
-use crate::cases::{self, CaseError, CaseView, NewCase};
+use crate::cases::{self, CaseView, NewCase};
 use crate::edge::identity::Caller;
 use crate::types::{CaseId, Oin, UserRole};
-
-impl From<CaseError> for ApiError {
-    fn from(e: CaseError) -> ApiError {
-        match e {
-            CaseError::InvalidBsn => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_bsn", e.to_string()),
-            CaseError::Validation(_) => ApiError::validation(e.to_string()),
-            CaseError::NotFound => ApiError::not_found("no such case"),
-            CaseError::Closed => ApiError::new(StatusCode::CONFLICT, "case_closed", e.to_string()),
-            CaseError::Conflict(_) => ApiError::new(StatusCode::CONFLICT, "invalid_state", e.to_string()),
-            CaseError::Seal(inner) => ApiError::internal(&inner),
-            CaseError::Store(inner) => inner.into(),
-        }
-    }
-}
 
 /// The id of a created object (a case, consent, meeting or request).
 #[derive(Debug, Serialize, ToSchema)]

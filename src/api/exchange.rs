@@ -12,28 +12,8 @@ use super::json::{Json, Path, Query};
 use super::trace::RequestContext;
 use crate::app::AppState;
 use crate::edge::identity::Caller;
-use crate::exchange::{
-    Exchange, ExchangeError, Items, NewRequest, NewResponse, NewShare, Read, RequestRead, RequestView,
-};
+use crate::exchange::{Exchange, Items, NewRequest, NewResponse, NewShare, Read, RequestRead, RequestView};
 use crate::types::{CaseId, ItemId, MeetingId, RequestId, UserRole};
-
-impl From<ExchangeError> for ApiError {
-    fn from(e: ExchangeError) -> ApiError {
-        let detail = e.to_string();
-        match e {
-            ExchangeError::Validation(_) => ApiError::validation(detail),
-            ExchangeError::TooLarge(_) => ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", detail),
-            ExchangeError::NotFound(_) => ApiError::not_found(detail),
-            ExchangeError::Purged => ApiError::new(StatusCode::GONE, "purged", detail),
-            ExchangeError::CaseClosed => ApiError::new(StatusCode::CONFLICT, "case_closed", detail),
-            ExchangeError::Conflict(_) => ApiError::new(StatusCode::CONFLICT, "invalid_state", detail),
-            ExchangeError::Refused(refusal) => refusal.into(),
-            ExchangeError::Log(inner) => inner.into(),
-            ExchangeError::Store(inner) => inner.into(),
-            ExchangeError::Seal(inner) => ApiError::internal(&inner),
-        }
-    }
-}
 
 /// The exchange of this gateway, at this instant, under the covenant and registry the request started with.
 fn exchange<'a>(

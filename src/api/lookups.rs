@@ -1,7 +1,7 @@
 //! `POST /v1/lookups`: hit/no-hit for the roles the covenant allows. The answer leaves only with its `lookup`
 //! record's receipt; over the per-user limit the caller gets 429 with `Retry-After`.
 use axum::extract::State;
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 
 use super::error::{ApiError, Problem};
@@ -11,21 +11,6 @@ use crate::app::AppState;
 use crate::cases::lookups::{LookupAnswer, LookupError, LookupRequest, Lookups};
 use crate::edge::identity::Caller;
 use crate::types::UserRole;
-
-impl From<LookupError> for ApiError {
-    fn from(e: LookupError) -> ApiError {
-        match e {
-            LookupError::InvalidBsn => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_bsn", e.to_string()),
-            LookupError::Validation(_) => ApiError::validation(e.to_string()),
-            LookupError::Refused(refusal) => refusal.into(),
-            LookupError::RateLimited { .. } => {
-                ApiError::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", e.to_string())
-            }
-            LookupError::Log(inner) => inner.into(),
-            LookupError::Store(inner) => inner.into(),
-        }
-    }
-}
 
 /// Is this person discussed in the ZVH, and whom to contact? Nothing more.
 #[utoipa::path(post, path = "/v1/lookups", tag = "lookups", security(("bearer" = [])), request_body = LookupRequest,

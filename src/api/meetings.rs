@@ -8,22 +8,9 @@ use super::error::{ApiError, Problem};
 use super::json::{Json, Path};
 use super::trace::RequestContext;
 use crate::app::AppState;
-use crate::cases::meetings::{self, AgendaItem, MeetingError, MeetingView, NewAttendee, NewMeeting};
+use crate::cases::meetings::{self, AgendaItem, MeetingView, NewAttendee, NewMeeting};
 use crate::edge::identity::Caller;
 use crate::types::{MeetingId, UserRole};
-
-impl From<MeetingError> for ApiError {
-    fn from(e: MeetingError) -> ApiError {
-        match e {
-            MeetingError::Validation(_) => ApiError::validation(e.to_string()),
-            MeetingError::NotFound => ApiError::not_found("no such meeting"),
-            MeetingError::Closed => ApiError::new(StatusCode::CONFLICT, "meeting_closed", e.to_string()),
-            MeetingError::CaseClosed => ApiError::new(StatusCode::CONFLICT, "case_closed", e.to_string()),
-            MeetingError::Conflict(_) => ApiError::new(StatusCode::CONFLICT, "invalid_state", e.to_string()),
-            MeetingError::Store(inner) => inner.into(),
-        }
-    }
-}
 
 /// Convene a meeting of a covenant meeting type; the convening organisation attends it.
 #[utoipa::path(post, path = "/v1/meetings", tag = "meetings", security(("bearer" = [])), request_body = NewMeeting,

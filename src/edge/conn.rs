@@ -6,7 +6,7 @@
 use axum::Router;
 use hyper::body::Incoming;
 use hyper::Request;
-use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::rt::TokioIo;
 use hyper_util::server::graceful::GracefulShutdown;
 use std::collections::VecDeque;
 use std::future::Future;
@@ -17,8 +17,10 @@ use tokio::sync::{oneshot, OwnedSemaphorePermit, Semaphore};
 use tower::ServiceExt as _;
 
 use crate::crypto::pki::cert_facts;
+use crate::edge::timer::ClockTimer;
 use crate::edge::tls::{refusal_reason, TlsState};
 use crate::edge::Limits;
+use crate::types::clock::SharedClock;
 
 /// The verified client certificate of a connection, attached to each of its requests.
 #[derive(Debug, Clone)]
@@ -37,7 +39,7 @@ pub async fn serve(
     listener: TcpListener,
     tls: Arc<TlsState>,
     router: Router,
-    limits: Limits,
+    (limits, clock): (Limits, SharedClock),
     shutdown: impl Future<Output = ()>,
     drain: Duration,
 ) {
@@ -69,9 +71,10 @@ pub async fn serve(
         let config = tls.current();
         let router = router.clone();
         let limits = limits.clone();
+        let clock = clock.clone();
         tokio::spawn(async move {
             let _slot = slot;
-            let Some((stream, peer)) = handshake(tcp, config, &limits, evicted).await else {
+            let Some((stream, peer)) = handshake(tcp, config, &limits, &clock, evicted).await else {
                 return;
             };
             let service = hyper::service::service_fn(move |mut req: Request<Incoming>| {
@@ -79,7 +82,7 @@ pub async fn serve(
                 router.clone().oneshot(req)
             });
             let conn = hyper::server::conn::http1::Builder::new()
-                .timer(TokioTimer::new())
+                .timer(ClockTimer(clock))
                 .header_read_timeout(Duration::from_secs(limits.header_timeout_secs))
                 .max_buf_size(limits.max_header_bytes.max(8192))
                 .serve_connection(TokioIo::new(stream), service);
@@ -146,16 +149,15 @@ async fn handshake(
     tcp: TcpStream,
     config: Arc<rustls::ServerConfig>,
     limits: &Limits,
+    clock: &SharedClock,
     evicted: oneshot::Receiver<()>,
 ) -> Option<(tokio_rustls::server::TlsStream<TcpStream>, PeerCert)> {
     let _ = tcp.set_nodelay(true);
     let acceptor = tokio_rustls::TlsAcceptor::from(config);
-    let timeout = Duration::from_secs(limits.handshake_timeout_secs);
+    let deadline = clock.sleep(Duration::from_secs(limits.handshake_timeout_secs));
     let result = tokio::select! {
-        r = tokio::time::timeout(timeout, acceptor.accept(tcp)) => match r {
-            Ok(r) => r,
-            Err(_) => Err(std::io::Error::new(std::io::ErrorKind::TimedOut, "handshake timed out")),
-        },
+        r = acceptor.accept(tcp) => r,
+        () = deadline => Err(std::io::Error::new(std::io::ErrorKind::TimedOut, "handshake timed out")),
         Ok(()) = evicted => {
             metrics::counter!("doelpoort_tls_handshake_refused_total", "reason" => "evicted_at_capacity").increment(1);
             return None;

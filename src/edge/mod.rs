@@ -3,6 +3,7 @@
 pub mod conn;
 pub mod identity;
 pub mod limits;
+pub mod timer;
 pub mod tls;
 pub mod token;
 

@@ -1,10 +1,19 @@
-//! Time as a parameter, so that expiry logic is testable without sleeping.
+//! Time as a parameter: the instant every decision is taken at, and the waits a connection's deadlines count, so
+//! that expiry, windows and idle connections are testable on a clock the test moves, without sleeping.
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 use time::OffsetDateTime;
 
-/// A source of the current time.
+/// A wait on a [`Clock`].
+pub type ClockSleep = Pin<Box<dyn Future<Output = ()> + Send + Sync>>;
+
+/// A source of the current time, and of waits measured on it.
 pub trait Clock: Send + Sync + 'static {
     fn now(&self) -> OffsetDateTime;
+
+    /// Resolves once `duration` has passed on this clock.
+    fn sleep(&self, duration: std::time::Duration) -> ClockSleep;
 }
 
 /// The system's wall clock.
@@ -15,15 +24,9 @@ impl Clock for SystemClock {
     fn now(&self) -> OffsetDateTime {
         OffsetDateTime::now_utc()
     }
-}
 
-/// A clock that always answers the same instant (tests and benchmarks).
-#[derive(Debug, Clone, Copy)]
-pub struct FixedClock(pub OffsetDateTime);
-
-impl Clock for FixedClock {
-    fn now(&self) -> OffsetDateTime {
-        self.0
+    fn sleep(&self, duration: std::time::Duration) -> ClockSleep {
+        Box::pin(tokio::time::sleep(duration))
     }
 }
 

@@ -6,6 +6,7 @@ use crate::helpers::*;
 use doelpoort::crypto::envelope::{Keyring, MasterKey, WrappedKey};
 use doelpoort::log::chain::{Kind, Record};
 use doelpoort::log::LogFilter;
+use doelpoort::types::clock::Clock as _;
 use hyper::Method;
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
@@ -864,7 +865,7 @@ async fn a_cached_read_never_outlives_the_facts_it_was_judged_on(b: Backend) {
 
     // A consent expires between two reads of a cached entry; nothing is written in between.
     let (case, focus) = scene(&gw, &[ZVH, WIJKTEAM], "focus", &[WIJKTEAM]).await;
-    let until = time::OffsetDateTime::now_utc() + time::Duration::seconds(6);
+    let until = gw.clock.now() + time::Duration::seconds(6);
     wijkteam_consents(&gw, &case, &[ZVH], &doelpoort::types::clock::rfc3339(until)).await;
     let ask = request(&case, &focus, "integraal_plan", &["leefgebieden"], &[WIJKTEAM]);
     let req = created(&call(&gw, "zvh", Method::POST, "/v1/requests", Some(ask)).await);
@@ -884,8 +885,8 @@ async fn a_cached_read_never_outlives_the_facts_it_was_judged_on(b: Backend) {
         (200, vec!["schulden 12k".to_owned()], vec![])
     );
     let filled = cache.get(&typed(&req)).unwrap();
-    let wait = until - time::OffsetDateTime::now_utc() + time::Duration::milliseconds(500);
-    tokio::time::sleep(wait.try_into().unwrap_or_default()).await;
+    gw.clock
+        .advance(until - gw.clock.now() + time::Duration::milliseconds(500));
     assert_eq!(
         read_as_zvh(&gw, &req).await,
         (200, vec![], vec!["consent_required".to_owned()])

@@ -7,7 +7,7 @@ use base64::Engine as _;
 use bytes::Bytes;
 use doelpoort::crypto::pki::{CertificateAuthority, ClientCertSpec, IssuedCertificate, TokenKeyPair};
 use doelpoort::server::RunningServer;
-use doelpoort::types::clock::SystemClock;
+use doelpoort::types::clock::{Clock, ClockSleep};
 use http_body_util::{BodyExt, Full};
 use hyper::{Method, Request, StatusCode};
 use hyper_util::rt::TokioIo;
@@ -70,12 +70,66 @@ pub struct Org {
     pub key: TokenKeyPair,
 }
 
+/// The clock a test gateway runs on: the system's time plus an offset the test moves forward with
+/// [`TestClock::advance`]. Every wait on it (a connection's header and handshake deadlines) ends when its time has
+/// passed on this clock, by the system's time passing or by an advance.
+#[derive(Clone, Default)]
+pub struct TestClock {
+    inner: Arc<ClockInner>,
+}
+
+#[derive(Default)]
+struct ClockInner {
+    offset: std::sync::Mutex<time::Duration>,
+    moved: tokio::sync::Notify,
+}
+
+impl ClockInner {
+    fn now(&self) -> OffsetDateTime {
+        OffsetDateTime::now_utc() + *self.offset.lock().unwrap()
+    }
+}
+
+impl TestClock {
+    /// Moves the clock forward by `by` and wakes every wait on it.
+    pub fn advance(&self, by: time::Duration) {
+        *self.inner.offset.lock().unwrap() += by;
+        self.inner.moved.notify_waiters();
+    }
+}
+
+impl Clock for TestClock {
+    fn now(&self) -> OffsetDateTime {
+        self.inner.now()
+    }
+
+    fn sleep(&self, duration: std::time::Duration) -> ClockSleep {
+        let inner = self.inner.clone();
+        let deadline = inner.now() + duration;
+        Box::pin(async move {
+            loop {
+                let moved = inner.moved.notified();
+                let left = deadline - inner.now();
+                if left <= time::Duration::ZERO {
+                    return;
+                }
+                tokio::select! {
+                    () = tokio::time::sleep(left.try_into().unwrap_or_default()) => {}
+                    () = moved => {}
+                }
+            }
+        })
+    }
+}
+
 pub struct Gateway {
     pub dir: tempfile::TempDir,
     pub addr: SocketAddr,
     pub metrics_addr: SocketAddr,
     pub ca: CertificateAuthority,
     pub ca_pem: String,
+    /// The clock the gateway runs on.
+    pub clock: TestClock,
     server: Option<RunningServer>,
     pg_database: Option<String>,
 }
@@ -111,7 +165,8 @@ impl Gateway {
             .await
             .unwrap();
         adjust(&mut config);
-        let server = doelpoort::server::start(config, Arc::new(SystemClock)).await.unwrap();
+        let clock = TestClock::default();
+        let server = doelpoort::server::start(config, Arc::new(clock.clone())).await.unwrap();
         let ca_pem = std::fs::read_to_string(dir.path().join("ca/ca.pem")).unwrap();
         let ca_key = std::fs::read_to_string(dir.path().join("ca/ca-key.pem")).unwrap();
         Gateway {
@@ -119,6 +174,7 @@ impl Gateway {
             metrics_addr: server.metrics_addr,
             ca: CertificateAuthority::from_pem(&ca_pem, &ca_key).unwrap(),
             ca_pem,
+            clock,
             dir,
             server: Some(server),
             pg_database,
@@ -185,9 +241,19 @@ impl Gateway {
         Client::connect(self.addr, &self.ca_pem, identity).await
     }
 
+    /// A professional token of `roles` for `org`, issued now on the gateway's clock.
+    pub fn token(&self, org: &Org, roles: &[&str]) -> String {
+        let mut c = claims(org, roles);
+        let now = self.clock.now().unix_timestamp();
+        c["iat"] = json!(now);
+        c["nbf"] = json!(now);
+        c["exp"] = json!(now + 600);
+        mint(&org.key, header(&org.key), c)
+    }
+
     /// One request on a new connection as `org` with a fresh professional token of `roles`.
     pub async fn call(&self, org: &Org, roles: &[&str], method: Method, path: &str, body: Option<Value>) -> Response {
-        let token = token_for(org, roles);
+        let token = self.token(org, roles);
         let mut client = self.connect(Some(&org.identity)).await.unwrap();
         client.send(method, path, Some(&token), body).await.unwrap()
     }
@@ -233,6 +299,43 @@ impl Gateway {
         self.stop_server().await;
         if let Some(db) = self.pg_database.take() {
             drop_postgres_database(&db).await;
+        }
+    }
+}
+
+/// A migrated database of `backend` with no gateway in front: a SQLite file in a temporary folder, or a fresh
+/// PostgreSQL database (dropped by [`TestDb::drop`]).
+pub struct TestDb {
+    pub store: doelpoort::store::Store,
+    pub url: String,
+    _dir: tempfile::TempDir,
+    pg_database: Option<String>,
+}
+
+impl TestDb {
+    pub async fn new(backend: Backend) -> TestDb {
+        let dir = tempfile::tempdir().unwrap();
+        let (url, pg_database) = match backend {
+            Backend::Sqlite => (format!("sqlite://{}", dir.path().join("db.sqlite").display()), None),
+            Backend::Postgres => {
+                let (url, name) = fresh_postgres_database().await;
+                (url, Some(name))
+            }
+        };
+        let store = doelpoort::store::Store::connect(&url).await.unwrap();
+        store.migrate().await.unwrap();
+        TestDb {
+            store,
+            url,
+            _dir: dir,
+            pg_database,
+        }
+    }
+
+    pub async fn drop(self) {
+        self.store.close().await;
+        if let Some(db) = &self.pg_database {
+            drop_postgres_database(db).await;
         }
     }
 }
@@ -304,6 +407,11 @@ impl Response {
 }
 
 impl Client {
+    /// Whether the gateway has closed this connection.
+    pub fn is_closed(&self) -> bool {
+        self.sender.is_closed()
+    }
+
     pub async fn connect(addr: SocketAddr, ca_pem: &str, identity: Option<&Identity>) -> std::io::Result<Client> {
         let mut roots = rustls::RootCertStore::empty();
         for c in CertificateDer::pem_slice_iter(ca_pem.as_bytes()) {

@@ -1,5 +1,6 @@
-//! Integration tests: the real server, real TLS on a loopback port, called as a partner would — with
-//! certificates and tokens. Every scenario runs once on SQLite and once on PostgreSQL (`both!`).
+//! The one test binary: integration tests against the real server over real TLS on a loopback port, called as a
+//! partner would — with certificates and tokens, every scenario once on SQLite and once on PostgreSQL (`both!`) —
+//! beside the covenant's decision table, the parser fuzzing, the store contract and the floor plan.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod helpers;
@@ -9,11 +10,14 @@ mod architecture;
 mod audit;
 mod cases;
 mod certificates;
+mod covenant;
 mod covenant_api;
 mod demo_cli;
 mod exchange;
+mod fuzz;
 mod http;
 mod log;
 mod lookups;
 mod meetings;
+mod store;
 mod tokens;

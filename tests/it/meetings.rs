@@ -413,5 +413,26 @@ async fn the_decision_point_reads_the_recorded_facts(b: Backend) {
         decide(&gw, share(GEMEENTE, WIJKTEAM), plan, "betrokkenheid").await,
         "meeting_closed"
     );
+
+    // The later meeting's window on the gateway's clock: once begun, attendance decides; once over, nothing.
+    let in_later = |setting| Flow {
+        meeting_id: &later,
+        setting,
+        ..share(GEMEENTE, WIJKTEAM)
+    };
+    gw.clock.advance(time::Duration::seconds(3660));
+    assert_eq!(
+        decide(&gw, in_later(Setting::MeetingShare), plan, "betrokkenheid").await,
+        "not_attendee"
+    );
+    assert_eq!(
+        decide(&gw, in_later(Setting::Request), plan, "betrokkenheid").await,
+        "allow"
+    );
+    gw.clock.advance(time::Duration::seconds(3600));
+    assert_eq!(
+        decide(&gw, in_later(Setting::Request), plan, "betrokkenheid").await,
+        "meeting_closed"
+    );
     gw.stop().await;
 }

@@ -97,11 +97,23 @@ proptest! {
     }
 
     #[test]
-    fn identifiers_from_outside_parse_or_are_refused(text in "\\PC{0,40}") {
-        let _ = text.parse::<doelpoort::types::Bsn>();
-        let _ = text.parse::<doelpoort::types::Oin>();
-        let _ = doelpoort::types::clock::parse_rfc3339(&text);
-        let _ = doelpoort::log::chain::parse_hash(&text);
+    fn identifiers_from_outside_parse_only_when_well_formed(
+        text in prop_oneof!["\\PC{0,40}", "[0-9]{9}", "[0-9]{20}", "case-[a-z0-9]{1,8}", "[0-9a-f]{64}"],
+    ) {
+        let digits = |n: usize| text.len() == n && text.bytes().all(|b| b.is_ascii_digit());
+        if text.parse::<doelpoort::types::Bsn>().is_ok() {
+            prop_assert!(digits(9), "a BSN is nine digits");
+        }
+        prop_assert_eq!(text.parse::<doelpoort::types::Oin>().is_ok(), digits(20));
+        if let Ok(id) = text.parse::<doelpoort::types::CaseId>() {
+            prop_assert_eq!(id.as_str(), text.as_str());
+            prop_assert!(text.starts_with("case-") && text.len() > 5);
+        }
+        if let Ok(at) = text.parse::<doelpoort::types::Instant>() {
+            prop_assert_eq!(at.to_string().parse::<doelpoort::types::Instant>().ok(), Some(at), "round trip");
+        }
+        let hex = text.len() == 64 && text.bytes().all(|b| b.is_ascii_hexdigit());
+        prop_assert_eq!(doelpoort::log::chain::parse_hash(&text).is_some(), hex);
     }
 }
 
