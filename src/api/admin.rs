@@ -6,17 +6,19 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::api::error::{ApiError, Problem};
 use crate::api::extractors::Admin;
-use crate::api::json::{Json, Query};
+use crate::api::json::{Json, OptionalJson, Query};
 use crate::app::AppState;
 use crate::log::actor::AnyActor;
 use crate::log::chain::Kind;
 use crate::log::LogFilter;
 use crate::orgs::onboarding::{self, NewOrg, OrgView, Signature, Transition};
 
-#[derive(Debug, Deserialize, ToSchema)]
+/// Why a lifecycle step is taken; the body may be left out.
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Reason {
-    pub reason: String,
+    /// 1–500 characters, when given.
+    pub reason: Option<String>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -152,7 +154,7 @@ async fn step(
         &app.config.host_oin,
         &oin,
         step,
-        &reason.reason,
+        reason.reason.as_deref(),
     )
     .await?;
     app.registry_changed().await;
@@ -161,36 +163,36 @@ async fn step(
 
 /// Suspend an organisation: its certificates and tokens are refused until it is reinstated.
 #[utoipa::path(post, path = "/v1/admin/organisations/{oin}/suspend", tag = "admin", security(("bearer" = [])),
-    params(("oin" = String, Path)), request_body = Reason, responses((status = 200, body = OrgView), (status = 409, body = Problem)))]
+    params(("oin" = String, Path)), request_body(content = Reason, description = "optional"), responses((status = 200, body = OrgView), (status = 409, body = Problem)))]
 pub async fn suspend(
     State(app): State<AppState>,
     Admin(actor): Admin,
     Path(oin): Path<String>,
-    Json(body): Json<Reason>,
+    OptionalJson(body): OptionalJson<Reason>,
 ) -> Result<axum::Json<OrgView>, ApiError> {
     step(app, actor, oin, body, Transition::Suspend).await
 }
 
 /// Reinstate a suspended organisation.
 #[utoipa::path(post, path = "/v1/admin/organisations/{oin}/reinstate", tag = "admin", security(("bearer" = [])),
-    params(("oin" = String, Path)), request_body = Reason, responses((status = 200, body = OrgView), (status = 409, body = Problem)))]
+    params(("oin" = String, Path)), request_body(content = Reason, description = "optional"), responses((status = 200, body = OrgView), (status = 409, body = Problem)))]
 pub async fn reinstate(
     State(app): State<AppState>,
     Admin(actor): Admin,
     Path(oin): Path<String>,
-    Json(body): Json<Reason>,
+    OptionalJson(body): OptionalJson<Reason>,
 ) -> Result<axum::Json<OrgView>, ApiError> {
     step(app, actor, oin, body, Transition::Reinstate).await
 }
 
 /// Offboard an organisation for good; the certificates the gateway issued to it are revoked.
 #[utoipa::path(post, path = "/v1/admin/organisations/{oin}/offboard", tag = "admin", security(("bearer" = [])),
-    params(("oin" = String, Path)), request_body = Reason, responses((status = 200, body = OrgView), (status = 409, body = Problem)))]
+    params(("oin" = String, Path)), request_body(content = Reason, description = "optional"), responses((status = 200, body = OrgView), (status = 409, body = Problem)))]
 pub async fn offboard(
     State(app): State<AppState>,
     Admin(actor): Admin,
     Path(oin): Path<String>,
-    Json(body): Json<Reason>,
+    OptionalJson(body): OptionalJson<Reason>,
 ) -> Result<axum::Json<OrgView>, ApiError> {
     step(app, actor, oin, body, Transition::Offboard).await
 }

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::error::{ApiError, Problem};
-use super::json::{Json, Path};
+use super::json::{Json, OptionalJson, Path};
 use super::trace::RequestContext;
 use crate::app::AppState;
 use crate::cases::{self, CaseView, NewCase};
@@ -36,6 +36,14 @@ pub struct NewMember {
 #[serde(deny_unknown_fields)]
 pub struct Why {
     pub reason: String,
+}
+
+/// Why, when the reason may be left out (and the body with it).
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MaybeWhy {
+    /// 1–500 characters, when given.
+    pub reason: Option<String>,
 }
 
 /// Report a case (melding); the reporter's organisation becomes its first member and case holder.
@@ -110,7 +118,7 @@ pub async fn grant(
 
 /// Withdraw an organisation's access to a case.
 #[utoipa::path(delete, path = "/v1/cases/{id}/members/{oin}", tag = "cases", security(("bearer" = [])),
-    request_body = Why,
+    request_body(content = MaybeWhy, description = "optional"),
     responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem),
               (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn withdraw(
@@ -118,7 +126,7 @@ pub async fn withdraw(
     caller: Caller,
     ctx: RequestContext,
     Path((id, oin)): Path<(CaseId, Oin)>,
-    Json(body): Json<Why>,
+    OptionalJson(body): OptionalJson<MaybeWhy>,
 ) -> Result<StatusCode, ApiError> {
     caller.require(UserRole::Procesregisseur)?;
     cases::withdraw(
@@ -127,7 +135,7 @@ pub async fn withdraw(
         &ctx.actor(&caller),
         &id,
         &oin,
-        &body.reason,
+        body.reason.as_deref(),
     )
     .await?;
     Ok(StatusCode::NO_CONTENT)

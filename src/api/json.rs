@@ -14,6 +14,31 @@ pub struct Json<T>(pub T);
 #[from_request(via(axum::extract::Query), rejection(ApiError))]
 pub struct Query<T>(pub T);
 
+/// A JSON body that may be left out: no body at all reads as `T::default()`; a body must be JSON for `T`.
+#[derive(Debug)]
+pub struct OptionalJson<T>(pub T);
+
+impl<T, S> FromRequest<S> for OptionalJson<T>
+where
+    T: serde::de::DeserializeOwned + Default,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, Self::Rejection> {
+        let headers = req.headers();
+        let length = headers
+            .get(axum::http::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok());
+        let chunked = headers.contains_key(axum::http::header::TRANSFER_ENCODING);
+        if length.is_none_or(|l| l.trim() == "0") && !chunked {
+            return Ok(OptionalJson(T::default()));
+        }
+        let Json(body) = Json::<T>::from_request(req, state).await?;
+        Ok(OptionalJson(body))
+    }
+}
+
 /// Path parameters parsed into their types; one that does not parse names nothing, so it is 404 like any id
 /// that does not exist.
 #[derive(Debug, axum::extract::FromRequestParts)]

@@ -23,7 +23,7 @@ use crate::orgs::onboarding;
         crate::log::audit::Page, crate::log::chain::Record, crate::log::chain::Kind, audit::SubjectReport,
         audit::SubjectDisclosure, audit::OrgRef, audit::Checkpoints, crate::log::Checkpoint, covenant::CovenantView,
         covenant::MeetingTypeView, covenant::PurposeView, covenant::CategoryView, cases::NewId,
-        cases::NewMember, cases::Why, crate::cases::NewCase, crate::cases::Subject, crate::cases::CaseView,
+        cases::NewMember, cases::Why, cases::MaybeWhy, crate::cases::NewCase, crate::cases::Subject, crate::cases::CaseView,
         crate::cases::Member, crate::cases::NewConsent, crate::cases::meetings::NewMeeting, crate::cases::meetings::NewAttendee,
         crate::cases::meetings::Declaration, crate::cases::meetings::SignedDeclaration, crate::cases::meetings::AgendaItem, crate::cases::meetings::MeetingView,
         crate::cases::meetings::Attendee, crate::cases::lookups::LookupRequest, crate::cases::lookups::LookupAnswer,

@@ -234,9 +234,9 @@ pub async fn withdraw(
     actor: &Actor,
     id: &CaseId,
     oin: &Oin,
-    reason: &str,
+    reason: Option<&str>,
 ) -> Result<(), CaseError> {
-    let reason = text("reason", reason, REASON_MAX)?;
+    let reason = reason.map(|r| text("reason", r, REASON_MAX)).transpose()?;
     let case = store.case(id).await?.ok_or(CaseError::NotFound)?;
     if &case.holder_oin == oin {
         return Err(CaseError::Conflict("the case holder's access cannot be withdrawn"));

@@ -129,10 +129,23 @@ pub struct DemoArgs {
     pub dir: PathBuf,
     #[arg(long, default_value = "127.0.0.1:8443")]
     pub listen: SocketAddr,
+    /// The operators' listener (`/metrics`, `/healthz`); by default on loopback, port `--listen`'s + 1021 (9464 for
+    /// 8443; any free port when `--listen` takes any).
+    #[arg(long)]
+    pub metrics_listen: Option<SocketAddr>,
     /// Use this database instead of DIR/doelpoort.db (for example PostgreSQL); a later `serve --config
     /// DIR/doelpoort.toml` needs DOELPOORT_DATABASE_URL set to the same.
     #[arg(long)]
     pub database_url: Option<String>,
+}
+
+/// The operators' listener that goes with `listen`: on loopback, port `listen`'s + 1021, or any free port.
+pub fn metrics_listen_for(listen: SocketAddr) -> SocketAddr {
+    let port = match listen.port() {
+        0 => 0,
+        p => p.checked_add(1021).unwrap_or(0),
+    };
+    SocketAddr::new(IpAddr::from([127, 0, 0, 1]), port)
 }
 
 /// `doelpoort demo`: prepares the directory, serves, and prints the lines to paste.
@@ -140,22 +153,29 @@ pub struct DemoArgs {
 /// # Errors
 /// The directory cannot be prepared or the gateway cannot start.
 pub async fn run(args: DemoArgs) -> Result<(), Failure> {
-    let config = prepare(&args.dir, args.listen, args.database_url.as_deref()).await?;
+    let metrics = args.metrics_listen.unwrap_or_else(|| metrics_listen_for(args.listen));
+    let config = prepare(&args.dir, (args.listen, metrics), args.database_url.as_deref()).await?;
     let signal = crate::server::shutdown_signal()?;
     let server = crate::server::start(config, std::sync::Arc::new(crate::types::clock::SystemClock)).await?;
     let exe = std::env::current_exe().unwrap_or_else(|_| PathBuf::from("doelpoort"));
     let dir = args.dir.canonicalize()?;
+    write(&dir.join("demo.env"), &environment(&dir, server.addr, &exe), false)?;
     say!("{}", instructions(&dir, server.addr, server.metrics_addr, &exe));
     crate::server::run_until(server, signal).await;
     Ok(())
 }
 
-/// Creates (or reuses) the demo directory and returns the configuration to serve with. `database_url`
-/// replaces the demo's SQLite file (the tests run the same fixture on PostgreSQL).
+/// Creates (or reuses) the demo directory and returns the configuration to serve with on the `(listen,
+/// metrics)` addresses, which the stored configuration is brought up to date with. `database_url` replaces the
+/// demo's SQLite file (the tests run the same fixture on PostgreSQL).
 ///
 /// # Errors
 /// A file cannot be written or read, or the database cannot be prepared.
-pub async fn prepare(dir: &Path, listen: SocketAddr, database_url: Option<&str>) -> Result<Config, DemoError> {
+pub async fn prepare(
+    dir: &Path,
+    (listen, metrics): (SocketAddr, SocketAddr),
+    database_url: Option<&str>,
+) -> Result<Config, DemoError> {
     let now = OffsetDateTime::now_utc();
     mkdir(dir)?;
     let dir = dir.canonicalize().map_err(|source| DemoError::Read {
@@ -165,13 +185,14 @@ pub async fn prepare(dir: &Path, listen: SocketAddr, database_url: Option<&str>)
     let ca = ensure_ca(&dir, now)?;
     ensure_server_cert(&dir, &ca, listen.ip(), now)?;
     let config_path = dir.join("doelpoort.toml");
-    if !config_path.exists() {
+    if config_path.exists() {
+        set_addresses(&config_path, listen, metrics)?;
+    } else {
         let covenant_dir = covenant_dir(&dir)?;
-        write(&config_path, &config_text(listen, &covenant_dir), false)?;
+        write(&config_path, &config_text((listen, metrics), &covenant_dir), false)?;
     }
     ensure_log_keys(&dir, &config_path)?;
     let mut config = Config::load(&config_path)?;
-    config.listen = listen;
     if let Some(url) = database_url {
         config.database_url = url.to_owned();
     }
@@ -337,8 +358,26 @@ fn covenant_dir(dir: &Path) -> Result<PathBuf, DemoError> {
     Ok(p)
 }
 
-fn config_text(listen: SocketAddr, covenant_dir: &Path) -> String {
-    let metrics = SocketAddr::new(IpAddr::from([127, 0, 0, 1]), if listen.port() == 0 { 0 } else { 9464 });
+/// Brings the `listen` and `metrics_listen` lines of a demo configuration up to date, so that a later `serve
+/// --config` of it listens where the demo did.
+fn set_addresses(config_path: &Path, listen: SocketAddr, metrics: SocketAddr) -> Result<(), DemoError> {
+    let text = read(config_path)?;
+    let lines: Vec<String> = text
+        .lines()
+        .map(|l| match l.split_once('=').map(|(k, _)| k.trim()) {
+            Some("listen") => format!("listen = \"{listen}\""),
+            Some("metrics_listen") => format!("metrics_listen = \"{metrics}\""),
+            _ => l.to_owned(),
+        })
+        .collect();
+    let updated = lines.join("\n") + "\n";
+    if updated != text {
+        write(config_path, &updated, false)?;
+    }
+    Ok(())
+}
+
+fn config_text((listen, metrics): (SocketAddr, SocketAddr), covenant_dir: &Path) -> String {
     format!(
         r#"# Doelpoort demo configuration (made by `doelpoort demo`). Every key can be overridden by DOELPOORT_<KEY>.
 listen = "{listen}"
@@ -363,8 +402,20 @@ own_ca_key_file = "ca/ca-key.pem"
     )
 }
 
-/// The lines printed once the demo serves: tokens and curl calls that work when pasted.
-pub fn instructions(dir: &Path, addr: SocketAddr, metrics: SocketAddr, exe: &Path) -> String {
+/// `DIR/demo.env`: the shell variables the README's walkthrough uses (`D` the demo folder, `B` the binary, `URL`
+/// the gateway), for `. DIR/demo.env` from any folder.
+fn environment(dir: &Path, addr: SocketAddr, exe: &Path) -> String {
+    format!(
+        "# Made by `doelpoort demo`; load with: . {}\nD={}\nB={}\nURL={}\n",
+        sh_quote(&dir.join("demo.env").display().to_string()),
+        sh_quote(&dir.display().to_string()),
+        sh_quote(&exe.display().to_string()),
+        base_url(addr)
+    )
+}
+
+/// The gateway's address as clients write it (its certificate names `localhost` and the listen address).
+fn base_url(addr: SocketAddr) -> String {
     let host = if addr.ip().is_loopback() || addr.ip().is_unspecified() {
         "localhost".to_owned()
     } else if addr.is_ipv6() {
@@ -372,7 +423,12 @@ pub fn instructions(dir: &Path, addr: SocketAddr, metrics: SocketAddr, exe: &Pat
     } else {
         addr.ip().to_string()
     };
-    let base = format!("https://{host}:{}", addr.port());
+    format!("https://{host}:{}", addr.port())
+}
+
+/// The lines printed once the demo serves: tokens and curl calls that work when pasted.
+pub fn instructions(dir: &Path, addr: SocketAddr, metrics: SocketAddr, exe: &Path) -> String {
+    let base = base_url(addr);
     let (exe, d) = (sh_quote(&exe.display().to_string()), dir.display().to_string());
     let curl = |slug: &str| {
         format!(
@@ -411,6 +467,11 @@ pub fn instructions(dir: &Path, addr: SocketAddr, metrics: SocketAddr, exe: &Pat
         out,
         "  {} -H \"Authorization: Bearer $ADMIN\" {base}/v1/admin/organisations",
         curl("zvh")
+    );
+    let _ = writeln!(
+        out,
+        "\nFor the README's walkthrough, in any shell: . {}",
+        sh_quote(&format!("{d}/demo.env"))
     );
     let _ = writeln!(out, "\nStop with Ctrl-C; run `demo` again to reuse {d}.");
     out

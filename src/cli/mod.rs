@@ -118,8 +118,9 @@ pub struct Lifecycle {
     pub c: ConfigArg,
     #[arg(long)]
     pub oin: String,
+    /// Why (optional).
     #[arg(long)]
-    pub reason: String,
+    pub reason: Option<String>,
 }
 
 #[derive(Subcommand)]

@@ -95,7 +95,7 @@ async fn lifecycle(
     Failure,
 > {
     let (config, store) = super::open(&l.c).await?;
-    let r = onboarding::transition(&store, now, actor, &config.host_oin, &l.oin, step, &l.reason).await;
+    let r = onboarding::transition(&store, now, actor, &config.host_oin, &l.oin, step, l.reason.as_deref()).await;
     Ok((store, r))
 }
 

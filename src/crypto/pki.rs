@@ -265,10 +265,14 @@ pub struct TokenKeyPair {
 }
 
 impl TokenKeyPair {
+    /// A new key, written as PKCS#8 version 1 (RFC 8410): what OpenSSL 3.0 and Python's `cryptography` read
+    /// (ring's own PKCS#8 v2, with the public key appended, is refused by both).
     pub fn generate() -> Result<TokenKeyPair, PkiError> {
-        let pkcs8 = ring::signature::Ed25519KeyPair::generate_pkcs8(&SystemRandom::new()).map_err(|_| PkiError::Key)?;
-        let pem = pem_encode("PRIVATE KEY", pkcs8.as_ref());
-        TokenKeyPair::from_pem(&pem)
+        let mut seed = [0u8; 32];
+        SystemRandom::new().fill(&mut seed).map_err(|_| PkiError::Random)?;
+        let mut der = ED25519_PKCS8_V1_PREFIX.to_vec();
+        der.extend_from_slice(&seed);
+        TokenKeyPair::from_pem(&pem_encode("PRIVATE KEY", &der))
     }
 
     /// Reads a PKCS#8 Ed25519 key in PEM.
@@ -292,6 +296,12 @@ impl TokenKeyPair {
         serde_json::json!({ "keys": [self.public_jwk] })
     }
 }
+
+/// The DER of a PKCS#8 v1 Ed25519 private key up to its 32-byte seed (RFC 8410 §7: version 0, algorithm
+/// id-Ed25519, and the seed as an OCTET STRING inside the privateKey OCTET STRING).
+const ED25519_PKCS8_V1_PREFIX: [u8; 16] = [
+    0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20,
+];
 
 /// RFC 7638 thumbprint of an Ed25519 public key (members in lexicographic order, no white space).
 fn jwk_thumbprint_okp(x: &str) -> String {

@@ -322,10 +322,10 @@ pub async fn transition(
     host_oin: &Oin,
     oin_text: &str,
     step: Transition,
-    reason: &str,
+    reason: Option<&str>,
 ) -> Result<OrgView> {
     let oin = oin(oin_text)?;
-    let reason = text("reason", reason, 500)?;
+    let reason = reason.map(|r| text("reason", r, 500)).transpose()?;
     if &oin == host_oin && step != Transition::Reinstate {
         return Err(OnboardingError::HostProtected);
     }

@@ -12,6 +12,7 @@ both!(
     only_the_hosts_admins_may_administer,
     lifecycle_rules_protect_the_host_and_refuse_impossible_steps,
     command_line_onboarding_reaches_the_running_gateway,
+    lifecycle_steps_and_withdrawals_need_no_body,
 );
 
 const NEW_OIN: &str = "00000099000000000042";
@@ -373,5 +374,63 @@ async fn admin_records_carry_the_trace_and_request_id_of_their_request(b: Backen
     let sub = record.entry.actor_sub.clone().unwrap_or_default();
     assert!(sub.starts_with("cli:"), "{sub}");
     assert_eq!((record.entry.trace_id, record.entry.request_id), (None, None));
+    gw.stop().await;
+}
+
+/// Regression (a newcomer's first curl): suspend, reinstate, offboard and withdrawing a member answered 415 without
+/// a body, though their reason is optional. No body is no reason; a body that is not JSON is still refused.
+async fn lifecycle_steps_and_withdrawals_need_no_body(b: Backend) {
+    let gw = Gateway::start(b).await;
+    let key = TokenKeyPair::generate().unwrap();
+    let r = gw
+        .admin(Method::POST, "/v1/admin/organisations", Some(new_org(&key)))
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    for (step, status) in [
+        ("suspend", "suspended"),
+        ("reinstate", "active"),
+        ("offboard", "offboarded"),
+    ] {
+        let r = gw
+            .admin(Method::POST, &format!("/v1/admin/organisations/{NEW_OIN}/{step}"), None)
+            .await;
+        assert_eq!(
+            (r.status.as_u16(), r.body["status"].as_str()),
+            (200, Some(status)),
+            "{step}: {}",
+            r.text
+        );
+        let record = gw.newest_admin_record().await;
+        assert_eq!(
+            record.entry.action.as_deref(),
+            Some(format!("organisation.{step}").as_str())
+        );
+        assert!(record.entry.detail.unwrap().contains(r#""reason":null"#));
+    }
+
+    let politie = gw.org("politie");
+    let report = json!({"subject": {"bsn": "123456782"}, "summary": "Overlast"});
+    let r = gw
+        .call(&politie, &["professional"], Method::POST, "/v1/cases", Some(report))
+        .await;
+    let case = r.body["id"].as_str().unwrap().to_owned();
+    let host = gw.org(HOST);
+    let grant = json!({"oin": GEMEENTE, "reason": "betrokken"});
+    let path = format!("/v1/cases/{case}/members");
+    let r = gw
+        .call(&host, &["procesregisseur"], Method::POST, &path, Some(grant))
+        .await;
+    assert_eq!(r.status, 204, "{}", r.text);
+    let member = format!("{path}/{GEMEENTE}");
+    let token = gw.token(&host, &["procesregisseur"]);
+    let mut c = gw.connect(Some(&host.identity)).await.unwrap();
+    c.send_raw(Method::DELETE, &member, Some(&token), "text/plain", b"x".to_vec())
+        .await
+        .unwrap()
+        .assert_problem(415, "unsupported_media_type");
+    let r = gw
+        .call(&host, &["procesregisseur"], Method::DELETE, &member, None)
+        .await;
+    assert_eq!(r.status, 204, "{}", r.text);
     gw.stop().await;
 }

@@ -15,11 +15,16 @@ fn start_demo(dir: &std::path::Path) -> (std::process::Child, Vec<String>) {
 
 /// As [`start_demo`], run from `cwd` (outside a checkout the demo writes the sample covenant into DIR/policies).
 fn start_demo_in(dir: &std::path::Path, cwd: &std::path::Path) -> (std::process::Child, Vec<String>) {
+    start_demo_on(dir, cwd, "127.0.0.1:0")
+}
+
+/// As [`start_demo_in`], listening on `listen`.
+fn start_demo_on(dir: &std::path::Path, cwd: &std::path::Path, listen: &str) -> (std::process::Child, Vec<String>) {
     let mut child = doelpoort()
         .current_dir(cwd)
         .args(["demo", "--dir"])
         .arg(dir)
-        .args(["--listen", "127.0.0.1:0"])
+        .args(["--listen", listen])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -74,6 +79,23 @@ fn the_demo_prints_curl_lines_that_work_when_pasted_and_reuses_its_directory() {
         stdout.contains(r#""oin":"00000099000000000008""#),
         "the admin list names the wijkteam: {stdout}"
     );
+
+    // The walkthrough's variables, loaded from another folder, reach the same gateway.
+    let env = dir.path().join("demo.env");
+    assert!(lines.iter().any(|l| l.contains("demo.env")), "{lines:#?}");
+    let walk = format!(
+        ". '{}'\ncurl -sf --cacert $D/ca/ca.pem --cert $D/orgs/politie/cert.pem --key $D/orgs/politie/key.pem $URL/healthz\n\
+         $B token --dir $D --org politie --sub agent-0042 --roles professional >/dev/null",
+        env.display()
+    );
+    let out = Command::new("bash")
+        .arg("-c")
+        .arg(&walk)
+        .current_dir("/")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains(r#"{"status":"ok"}"#));
     assert_eq!(stop(child), Some(0), "SIGTERM shuts the demo down cleanly");
 
     let ca_before = std::fs::read(dir.path().join("ca/ca.pem")).unwrap();
@@ -197,4 +219,70 @@ fn usage_errors_exit_with_two() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--ttl must be between 1 and 3600"));
+}
+
+/// A free loopback port (bound and let go).
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Regression: the demo's metrics port was fixed at 9464, so a second demo aborted, and a re-run with another
+/// `--listen` kept the old address in DIR/doelpoort.toml. The metrics port follows `--listen`, and the stored
+/// configuration follows a re-run.
+#[test]
+fn two_demos_run_side_by_side_and_a_new_listen_address_is_stored() {
+    let cwd = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let (pa, pb) = (free_port(), free_port());
+    let (first, lines_a) = start_demo_on(a.path(), cwd, &format!("127.0.0.1:{pa}"));
+    let (second, lines_b) = start_demo_on(b.path(), cwd, &format!("127.0.0.1:{pb}"));
+    assert!(
+        lines_a.iter().any(|l| l.contains(&format!("127.0.0.1:{}", pa + 1021))),
+        "{lines_a:#?}"
+    );
+    assert!(
+        lines_b.iter().any(|l| l.contains(&format!("127.0.0.1:{}", pb + 1021))),
+        "{lines_b:#?}"
+    );
+    assert_eq!(stop(second), Some(0), "the second demo served beside the first");
+    assert_eq!(stop(first), Some(0));
+
+    let moved = free_port();
+    let (again, _) = start_demo_on(a.path(), cwd, &format!("127.0.0.1:{moved}"));
+    assert_eq!(stop(again), Some(0));
+    let stored = std::fs::read_to_string(a.path().join("doelpoort.toml")).unwrap();
+    assert!(stored.contains(&format!("listen = \"127.0.0.1:{moved}\"")), "{stored}");
+    assert!(
+        stored.contains(&format!("metrics_listen = \"127.0.0.1:{}\"", moved + 1021)),
+        "{stored}"
+    );
+}
+
+/// Regression: the demo's token and checkpoint keys were PKCS#8 v2, which OpenSSL 3.0 (`openssl pkey`) and
+/// Python's `cryptography` refuse. A demo key reads in OpenSSL, and OpenSSL derives the public key the JWKS names.
+#[test]
+fn the_demos_keys_read_in_openssl() {
+    if Command::new("openssl").arg("version").output().is_err() {
+        eprintln!("openssl is not installed here; skipping");
+        return;
+    }
+    use base64::Engine as _;
+    let dir = tempfile::tempdir().unwrap();
+    let key = doelpoort::crypto::pki::TokenKeyPair::generate().unwrap();
+    let path = dir.path().join("token-key.pem");
+    std::fs::write(&path, &key.private_pem).unwrap();
+    let out = openssl(&["pkey", "-in", path.to_str().unwrap(), "-pubout", "-outform", "DER"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let x = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(key.public_jwk["x"].as_str().unwrap())
+        .unwrap();
+    assert!(out.stdout.ends_with(&x), "OpenSSL derives the public key of the JWKS");
+}
+
+fn openssl(args: &[&str]) -> std::process::Output {
+    Command::new("openssl").args(args).output().unwrap()
 }

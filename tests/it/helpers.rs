@@ -161,7 +161,7 @@ impl Gateway {
             }
         };
         let listen: SocketAddr = "127.0.0.1:0".parse().unwrap();
-        let mut config = doelpoort::cli::demo::prepare(dir.path(), listen, url.as_deref())
+        let mut config = doelpoort::cli::demo::prepare(dir.path(), (listen, listen), url.as_deref())
             .await
             .unwrap();
         adjust(&mut config);

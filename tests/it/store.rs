@@ -188,7 +188,10 @@ async fn rows_come_back_as_the_typed_values_written(b: Backend) {
     assert_eq!(db.store.meeting(&meeting_id).await.unwrap().unwrap(), m);
     let attendees = db.store.meeting_attendees(&meeting_id).await.unwrap();
     assert_eq!(attendees.iter().find(|a| a.oin == oin(5)), Some(&attendee));
-    assert_eq!(db.store.meeting_agenda(&meeting_id).await.unwrap(), std::slice::from_ref(&case_id));
+    assert_eq!(
+        db.store.meeting_agenda(&meeting_id).await.unwrap(),
+        std::slice::from_ref(&case_id)
+    );
     let facts = db.store.case_in_meeting(&case_id, &meeting_id).await.unwrap();
     assert!(facts.on_agenda && facts.members == [oin(2)]);
     assert_eq!(facts.consents[0].valid_until, consent.valid_until);
