@@ -1,7 +1,13 @@
 //! The full decision — covenant rules plus recorded facts (case memberships) — at 10,000 rules and 100,000
 //! memberships: p50 and p99, against a plain in-memory map lookup and against casbin's own `enforce()` over the
 //! same rules, measured in the same run. Run: `cargo bench --bench decision`.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::needless_pass_by_value
+)]
 
 use doelpoort::covenant::decision::{Party, Question};
 use doelpoort::covenant::{Category, Covenant, CovenantRole, Direction, MeetingType, PolicyLine, Purpose, RuleIndex};

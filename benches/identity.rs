@@ -1,7 +1,13 @@
 //! The per-request identity path — certificate → organisation → token → roles — with and without the cache of
 //! verified tokens. The peer of the cached path is the uncached one (a full EdDSA verification per request);
 //! the closing line prints their ratio, measured in the same run.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::needless_pass_by_value
+)]
 
 use criterion::{black_box, criterion_group, Criterion};
 use doelpoort::crypto::pki::TokenKeyPair;

@@ -1,7 +1,13 @@
 //! Durable append throughput of the disclosure log with group commit against a one-commit-per-record baseline,
 //! measured in the same run on the same disk, at 1, 8 and 64 concurrent writers. SQLite always; PostgreSQL too
 //! when DOELPOORT_BENCH_POSTGRES_URL names a server (a fresh database is made and dropped). Run: `cargo bench --bench log_append`.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::needless_pass_by_value
+)]
 
 mod common;
 use common::BenchDb;

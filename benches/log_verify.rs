@@ -2,7 +2,13 @@
 //! SHA-256 over the same encoded bytes, measured in the same run. SQLite always; PostgreSQL too when
 //! DOELPOORT_BENCH_POSTGRES_URL names a server (a fresh database is made and dropped).
 //! Run: `cargo bench --bench log_verify`.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::needless_pass_by_value
+)]
 
 mod common;
 use common::BenchDb;

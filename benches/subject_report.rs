@@ -7,7 +7,13 @@
 //! organisations) without computing the chain: the report does not read hashes, and hashing ten million
 //! records through the append path would only make the set-up slower. Indexes are those of the migrations,
 //! dropped during the load and rebuilt from their own definitions.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::needless_pass_by_value
+)]
 
 mod common;
 use common::BenchDb;

@@ -123,7 +123,7 @@ impl App {
         let detail =
             serde_json::json!({"before": reload.before, "after": reload.after, "rules": next.rules.lines().len()});
         self.log
-            .append(actor.admin_entry("covenant.reload", &next.version, detail))
+            .append(actor.admin_entry("covenant.reload", &next.version, &detail))
             .await?;
         self.covenant.store(Arc::new(next));
         tracing::info!(before = %reload.before, after = %reload.after, "covenant reloaded");
@@ -164,7 +164,7 @@ impl App {
         };
         let detail = serde_json::json!({"current": reload.current, "retired": reload.retired});
         self.log
-            .append(actor.admin_entry("content.keys.reload", &self.covenant().version, detail))
+            .append(actor.admin_entry("content.keys.reload", &self.covenant().version, &detail))
             .await?;
         self.keyring.store(Arc::new(next));
         tracing::info!(current = %reload.current, retired = reload.retired.len(), "master keys reloaded");

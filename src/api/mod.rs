@@ -1,17 +1,17 @@
 //! The HTTP API: thin handlers that turn HTTP into domain calls and domain errors into problem responses.
-pub mod admin;
-pub mod audit;
-pub mod cases;
-pub mod covenant;
+pub(crate) mod admin;
+pub(crate) mod audit;
+pub(crate) mod cases;
+pub(crate) mod covenant;
 pub mod error;
-pub mod exchange;
-pub mod extractors;
+pub(crate) mod exchange;
+pub(crate) mod extractors;
 pub mod json;
-pub mod lookups;
-pub mod meetings;
-pub mod openapi;
-pub mod system;
-pub mod trace;
+pub(crate) mod lookups;
+pub(crate) mod meetings;
+pub(crate) mod openapi;
+pub(crate) mod system;
+pub(crate) mod trace;
 
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
 use axum::http::{HeaderName, StatusCode};

@@ -153,14 +153,14 @@ pub async fn create(
         "type": row.meeting_type, "starts_at": row.starts_at, "ends_at": row.ends_at,
         "covenant_version": covenant.version,
     });
-    let entry = meeting_entry(actor, "meeting.create", &row, detail);
+    let entry = meeting_entry(actor, "meeting.create", &row, &detail);
     let mut tx = store.begin().await?;
     tx.insert_meeting(&row).await?;
     log::commit_with(tx, entry, row.created_at).await?;
     Ok(row.id)
 }
 
-fn meeting_entry(actor: &Actor, action: &str, m: &MeetingRow, detail: serde_json::Value) -> crate::log::chain::Entry {
+fn meeting_entry(actor: &Actor, action: &str, m: &MeetingRow, detail: &serde_json::Value) -> crate::log::chain::Entry {
     crate::log::chain::Entry {
         meeting_id: Some(m.id.to_string()),
         meeting_type: Some(m.meeting_type.clone()),
@@ -255,7 +255,12 @@ pub async fn add_to_agenda(
     }
     let entry = crate::log::chain::Entry {
         case_id: Some(case.id.to_string()),
-        ..meeting_entry(actor, "meeting.agenda.add", &m, serde_json::json!({"case_id": case.id}))
+        ..meeting_entry(
+            actor,
+            "meeting.agenda.add",
+            &m,
+            &serde_json::json!({"case_id": case.id}),
+        )
     };
     let now = Instant::from(now);
     let mut tx = store.begin().await?;
@@ -298,7 +303,7 @@ pub async fn add_attendee(
         declaration_signed_at: declaration.as_ref().map(|d| d.signed_at),
     };
     let detail = serde_json::json!({"oin": row.oin, "confidentiality_declaration": declaration});
-    let entry = meeting_entry(actor, "meeting.attendee.add", &m, detail);
+    let entry = meeting_entry(actor, "meeting.attendee.add", &m, &detail);
     let mut tx = store.begin().await?;
     let change = tx.add_attendee(id, &row).await?;
     applied(tx, change, entry, row.added_at, "the organisation attends already").await
@@ -342,7 +347,7 @@ pub async fn close(
     if m.status != MeetingStatus::Open {
         return Err(MeetingError::Closed);
     }
-    let entry = meeting_entry(actor, "meeting.close", &m, serde_json::json!({"reason": reason}));
+    let entry = meeting_entry(actor, "meeting.close", &m, &serde_json::json!({"reason": reason}));
     let now = Instant::from(now);
     let mut tx = store.begin().await?;
     let change = tx.close_meeting(id, now).await?;

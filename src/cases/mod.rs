@@ -117,7 +117,7 @@ pub async fn report(
         "case.report",
         &id,
         Some(subject),
-        serde_json::json!({"holder": case.holder_oin}),
+        &serde_json::json!({"holder": case.holder_oin}),
     );
     let mut tx = store.begin().await?;
     tx.insert_case(&case, "reporter").await?;
@@ -209,7 +209,7 @@ pub async fn grant(
         "case.member.grant",
         id,
         None,
-        serde_json::json!({"oin": oin, "reason": reason}),
+        &serde_json::json!({"oin": oin, "reason": reason}),
     );
     let member = MemberRow {
         oin,
@@ -245,7 +245,7 @@ pub async fn withdraw(
         "case.member.withdraw",
         id,
         None,
-        serde_json::json!({"oin": oin, "reason": reason}),
+        &serde_json::json!({"oin": oin, "reason": reason}),
     );
     let mut tx = store.begin().await?;
     let removed = tx.remove_case_member(id, oin).await?;
@@ -268,7 +268,7 @@ pub async fn close(
 ) -> Result<(), CaseError> {
     let reason = text("reason", reason, REASON_MAX)?;
     open_case(store, id).await?;
-    let entry = actor.case_entry("case.close", id, None, serde_json::json!({"reason": reason}));
+    let entry = actor.case_entry("case.close", id, None, &serde_json::json!({"reason": reason}));
     let now = Instant::from(now);
     let mut tx = store.begin().await?;
     let closed = tx.close_case(id, now).await?;
@@ -342,6 +342,6 @@ pub async fn record_consent(
     });
     let mut tx = store.begin().await?;
     tx.insert_consent(&row).await?;
-    log::commit_with(tx, actor.case_entry("case.consent", id, None, detail), row.recorded_at).await?;
+    log::commit_with(tx, actor.case_entry("case.consent", id, None, &detail), row.recorded_at).await?;
     Ok(row.id)
 }

@@ -53,7 +53,7 @@ pub async fn purge_due(
             "covenant_version": covenant.version});
         let entry = Entry {
             case_id: Some(id.to_string()),
-            ..actor.admin_entry("case.purge", id.as_str(), detail)
+            ..actor.admin_entry("case.purge", id.as_str(), &detail)
         };
         let mut tx = store.begin().await?;
         let done = tx.purge_case(&id, now).await?;
@@ -101,7 +101,7 @@ pub async fn rewrap_all(
         }
     }
     let detail = serde_json::json!({"master_key": keys.current().id(), "rewrapped": rewrapped});
-    let entry = actor.admin_entry("content.rewrap", keys.current().id(), detail);
+    let entry = actor.admin_entry("content.rewrap", keys.current().id(), &detail);
     log::commit_with(tx, entry, now.into()).await?;
     Ok(rewrapped)
 }

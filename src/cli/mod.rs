@@ -1,9 +1,9 @@
 //! The command line's subcommands: each parses nothing itself (clap does) and calls the library. Errors become a
 //! [`Failure`] with the exit code `main` returns: 1 for a runtime failure, 2 for a usage error.
-pub mod audit;
+pub(crate) mod audit;
 pub mod demo;
-pub mod org;
-pub mod token;
+pub(crate) mod org;
+pub(crate) mod token;
 
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;

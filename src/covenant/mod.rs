@@ -4,7 +4,7 @@
 //! in constant time; casbin itself stays the reference (`explain`, and a test that the index agrees with it).
 pub mod check;
 pub mod decision;
-pub mod explain;
+pub(crate) mod explain;
 pub mod rules;
 
 use serde::Deserialize;

@@ -111,7 +111,7 @@ impl RuleIndex {
         self.by_key
             .get(&key)?
             .iter()
-            .map(|i| &self.lines[*i])
+            .filter_map(|i| self.lines.get(*i))
             .find(|l| l.purpose == "*" || l.purpose == purpose)
     }
 

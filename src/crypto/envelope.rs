@@ -96,7 +96,7 @@ impl MasterKey {
     pub fn new(secret: &[u8]) -> Result<MasterKey, SealError> {
         let fingerprint = digest::digest(&digest::SHA256, secret);
         Ok(MasterKey {
-            id: hex::encode(&fingerprint.as_ref()[..8]),
+            id: hex::encode(fingerprint.as_ref().get(..8).unwrap_or_default()),
             key: aead_key(secret)?,
         })
     }

@@ -45,11 +45,19 @@ pub fn read_secret(path: &Path) -> Result<Vec<u8>, KeyError> {
     Ok(bytes)
 }
 
+/// Whether two secrets (tags, thumbprints) are equal, in time that does not depend on where they differ.
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    use subtle::ConstantTimeEq as _;
+    a.ct_eq(b).into()
+}
+
 /// `N` random bytes as hex (identifiers, trace ids); never all zeros.
 pub fn random_hex<const N: usize>() -> String {
     let mut bytes = [0u8; N];
     if ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut bytes).is_err() || bytes == [0u8; N] {
-        bytes[N - 1] = 1;
+        if let Some(last) = bytes.last_mut() {
+            *last = 1;
+        }
     }
     hex::encode(bytes)
 }
@@ -89,7 +97,7 @@ impl Pseudonymiser {
         format!(
             "{}.{}",
             URL_SAFE_NO_PAD.encode(payload),
-            URL_SAFE_NO_PAD.encode(&tag.as_ref()[..16])
+            URL_SAFE_NO_PAD.encode(tag.as_ref().get(..16).unwrap_or_default())
         )
     }
 
@@ -99,9 +107,8 @@ impl Pseudonymiser {
         let payload = String::from_utf8(URL_SAFE_NO_PAD.decode(payload).ok()?).ok()?;
         let tag = URL_SAFE_NO_PAD.decode(tag).ok()?;
         let expected = hmac::sign(&self.cursor_key, payload.as_bytes());
-        #[allow(deprecated)]
-        let same = ring::constant_time::verify_slices_are_equal(&expected.as_ref()[..16], &tag).is_ok();
-        same.then_some(payload)
+        let prefix = expected.as_ref().get(..16).unwrap_or_default();
+        constant_time_eq(prefix, &tag).then_some(payload)
     }
 }
 

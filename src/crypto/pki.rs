@@ -246,7 +246,8 @@ pub fn cert_facts(der: &CertificateDer<'_>) -> Result<CertFacts, PkiError> {
     let trimmed = raw
         .iter()
         .position(|b| *b != 0)
-        .map_or(&raw[raw.len().saturating_sub(1)..], |i| &raw[i..]);
+        .map_or_else(|| raw.get(raw.len().saturating_sub(1)..), |i| raw.get(i..))
+        .unwrap_or_default();
     Ok(CertFacts {
         subject_serial_number,
         serial: hex::encode(trimmed),

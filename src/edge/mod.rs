@@ -2,9 +2,9 @@
 //! the caller (organisation from the certificate, professional from the bound token).
 pub mod conn;
 pub mod identity;
-pub mod limits;
-pub mod timer;
-pub mod tls;
+pub(crate) mod limits;
+pub(crate) mod timer;
+pub(crate) mod tls;
 pub mod token;
 
 pub use limits::Limits;

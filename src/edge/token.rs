@@ -107,7 +107,7 @@ impl TokenVerifier {
         if now > t.exp.saturating_add(self.leeway) {
             return Err(TokenError::Invalid("the token has expired"));
         }
-        if !ring_eq(t.thumbprint.as_bytes(), thumbprint.as_bytes()) {
+        if !crate::crypto::constant_time_eq(t.thumbprint.as_bytes(), thumbprint.as_bytes()) {
             return Err(TokenError::NotBound);
         }
         Ok(t)
@@ -208,11 +208,6 @@ fn check_header(h: &Header) -> Result<(), TokenError> {
         ));
     }
     Ok(())
-}
-
-fn ring_eq(a: &[u8], b: &[u8]) -> bool {
-    #[allow(deprecated)]
-    ring::constant_time::verify_slices_are_equal(a, b).is_ok()
 }
 
 /// Verified tokens by SHA-256 of the token text, bounded in size. An entry remembers the organisation and the

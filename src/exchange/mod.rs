@@ -4,11 +4,11 @@
 //! (`release.rs`), which has the log commit one `disclosure` record per source organisation and hands back the
 //! [`Released`] body the log made for exactly those records. May use `types`, `crypto`, `store`, `log`,
 //! `covenant`, `orgs` and `cases`.
-pub mod read_cache;
+pub(crate) mod read_cache;
 mod release;
 mod requests;
 mod shares;
-pub mod views;
+pub(crate) mod views;
 
 use ring::digest;
 use serde::{Deserialize, Serialize};

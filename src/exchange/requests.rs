@@ -92,7 +92,7 @@ impl Exchange<'_> {
             "request": row.id, "meeting": meeting.id, "purpose": row.purpose, "categories": row.categories,
             "addressees": asked.addressees, "due": row.due,
         });
-        let entry = actor.case_entry("request.create", &case.id, Some(case.subject.clone()), detail);
+        let entry = actor.case_entry("request.create", &case.id, Some(case.subject.clone()), &detail);
         let mut tx = self.store.begin().await?;
         tx.insert_request(&row, &asked.addressees).await?;
         log::commit_with(tx, entry, row.created_at).await?;
@@ -207,7 +207,7 @@ impl Exchange<'_> {
             "request": id, "items": rows.len(),
             "categories": rows.iter().map(|r| r.category.as_str()).collect::<Vec<_>>(),
         });
-        let entry = actor.case_entry("request.respond", &case.id, None, detail);
+        let entry = actor.case_entry("request.respond", &case.id, None, &detail);
         self.settle(id, actor, (AnswerStatus::Answered, None), &rows, entry)
             .await
     }
@@ -223,7 +223,7 @@ impl Exchange<'_> {
         }
         let request = self.open_request_for(actor, id).await?.request;
         let detail = serde_json::json!({"request": id, "reason": reason});
-        let entry = actor.case_entry("request.decline", &request.case_id, None, detail);
+        let entry = actor.case_entry("request.decline", &request.case_id, None, &detail);
         self.settle(id, actor, (AnswerStatus::Declined, Some(reason)), &[], entry)
             .await
     }

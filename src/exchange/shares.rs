@@ -72,7 +72,7 @@ impl Exchange<'_> {
         let entry = Entry {
             meeting_id: Some(meeting.id.to_string()),
             meeting_type: Some(meeting.meeting_type.clone()),
-            ..actor.case_entry("meeting.share", &case.id, None, detail)
+            ..actor.case_entry("meeting.share", &case.id, None, &detail)
         };
         let mut tx = self.store.begin().await?;
         tx.insert_share(&rows).await?;

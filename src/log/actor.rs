@@ -77,7 +77,7 @@ impl<O: ActsFor> Actor<O> {
     }
 
     /// The `admin` record of `action` on `target`; `detail` holds no personal data of a subject.
-    pub fn admin_entry(&self, action: &str, target: &str, detail: serde_json::Value) -> Entry {
+    pub fn admin_entry(&self, action: &str, target: &str, detail: &serde_json::Value) -> Entry {
         self.stamp(Entry::admin(
             self.oin.organisation().map(Oin::to_string),
             &self.sub,
@@ -95,7 +95,7 @@ impl Actor {
         action: &str,
         case_id: &CaseId,
         subject: Option<String>,
-        detail: serde_json::Value,
+        detail: &serde_json::Value,
     ) -> Entry {
         Entry {
             case_id: Some(case_id.to_string()),

@@ -152,7 +152,12 @@ fn fingerprint(filter: &LogFilter) -> String {
         filter.allowed_only
     ])
     .to_string();
-    hex::encode(&digest::digest(&digest::SHA256, text.as_bytes()).as_ref()[..12])
+    hex::encode(
+        digest::digest(&digest::SHA256, text.as_bytes())
+            .as_ref()
+            .get(..12)
+            .unwrap_or_default(),
+    )
 }
 
 /// The cursor that continues below `seq` with the same filter.
@@ -201,7 +206,7 @@ pub fn read_entry(action: &str, actor: &AnyActor, filter: &LogFilter, returned: 
     Entry {
         subject: filter.subject.clone(),
         case_id: filter.case_id.clone(),
-        ..actor.admin_entry(action, filter.scope.as_deref().unwrap_or("all"), detail)
+        ..actor.admin_entry(action, filter.scope.as_deref().unwrap_or("all"), &detail)
     }
 }
 

@@ -7,7 +7,7 @@ pub mod audit;
 pub mod chain;
 pub mod checkpoint;
 mod record;
-pub mod sql;
+pub(crate) mod sql;
 pub mod verify;
 mod writer;
 

@@ -299,7 +299,9 @@ fn row_json(r: &Record) -> serde_json::Value {
         .into_iter()
         .map(|f| f.map_or(serde_json::Value::Null, serde_json::Value::String))
         .collect();
-    values[0] = serde_json::Value::from(r.seq);
+    if let Some(seq) = values.first_mut() {
+        *seq = serde_json::Value::from(r.seq);
+    }
     serde_json::Value::Array(values)
 }
 

@@ -156,7 +156,7 @@ pub async fn add(
                 covenant.version
             )));
         }
-        if new.covenant_roles[..i].contains(role) {
+        if new.covenant_roles.iter().take(i).any(|r| r == role) {
             return Err(OnboardingError::Validation(format!(
                 "covenant_roles[{i}]: listed twice"
             )));
@@ -175,7 +175,7 @@ pub async fn add(
     let at = Instant::from(now);
     let mut tx = store.begin().await?;
     tx.insert_organisation(&row, &at.to_string()).await?;
-    finish(tx, actor.admin_entry("organisation.add", oin.as_str(), detail), at).await?;
+    finish(tx, actor.admin_entry("organisation.add", oin.as_str(), &detail), at).await?;
     get(store, oin.as_str()).await
 }
 
@@ -254,7 +254,7 @@ pub async fn sign(
     };
     let mut tx = store.begin().await?;
     tx.insert_signature(&row).await?;
-    finish(tx, actor.admin_entry("organisation.sign", oin.as_str(), detail), at).await?;
+    finish(tx, actor.admin_entry("organisation.sign", oin.as_str(), &detail), at).await?;
     get(store, oin.as_str()).await
 }
 
@@ -277,7 +277,7 @@ pub async fn rotate_keys(
     tx.replace_keys(oin.as_str(), &keys, &at.to_string()).await?;
     finish(
         tx,
-        actor.admin_entry("organisation.rotate_keys", oin.as_str(), detail),
+        actor.admin_entry("organisation.rotate_keys", oin.as_str(), &detail),
         at,
     )
     .await?;
@@ -333,7 +333,7 @@ pub async fn transition(
     let entry = actor.admin_entry(
         &format!("organisation.{}", step.name()),
         oin.as_str(),
-        serde_json::json!({"reason": reason}),
+        &serde_json::json!({"reason": reason}),
     );
     let at = Instant::from(now);
     let mut tx = store.begin().await?;
@@ -364,7 +364,7 @@ pub async fn revoke_certificate(
 ) -> Result<bool> {
     let serial = normalise_serial(serial)?;
     let reason = text("reason", reason, 500)?;
-    let entry = actor.admin_entry("certificate.revoke", &serial, serde_json::json!({"reason": reason}));
+    let entry = actor.admin_entry("certificate.revoke", &serial, &serde_json::json!({"reason": reason}));
     let at = Instant::from(now);
     let mut tx = store.begin().await?;
     let revoked = tx.revoke(&serial, &reason, &at.to_string()).await?;
@@ -439,7 +439,7 @@ pub async fn record_certificate(
     let entry = actor.admin_entry(
         "certificate.issue",
         &issued.serial,
-        serde_json::json!({"oin": oin, "not_after": rfc3339(issued.not_after)}),
+        &serde_json::json!({"oin": oin, "not_after": rfc3339(issued.not_after)}),
     );
     let at = Instant::from(now);
     let row = CertificateRow {
