@@ -4,6 +4,8 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::helpers::rand_bytes;
+
 fn doelpoort() -> Command {
     Command::new(env!("CARGO_BIN_EXE_doelpoort"))
 }
@@ -221,13 +223,16 @@ fn usage_errors_exit_with_two() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("--ttl must be between 1 and 3600"));
 }
 
-/// A free loopback port (bound and let go).
+/// A loopback port that is free, with the demo's metrics port beside it (+1021), both below the range the system
+/// hands out to the other tests' listeners (which bind port 0).
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
+    let start = 20_000 + u16::from_be_bytes(crate::helpers::rand_bytes::<2>()) % 9_000;
+    (start..30_000)
+        .find(|p| {
+            let free = |port: u16| std::net::TcpListener::bind(("127.0.0.1", port)).is_ok();
+            free(*p) && free(p + 1021)
+        })
         .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// Regression: the demo's metrics port was fixed at 9464, so a second demo aborted, and a re-run with another
