@@ -4,8 +4,6 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::helpers::rand_bytes;
-
 fn doelpoort() -> Command {
     Command::new(env!("CARGO_BIN_EXE_doelpoort"))
 }
