@@ -1,4 +1,5 @@
-//! The state every request handler shares: one `Arc`, read-mostly.
+//! The state every request handler shares: one `Arc`, read-mostly; the covenant and the master keys are swapped
+//! whole on reload, after the reload is recorded.
 use crate::exchange::read_cache::RequestCache;
 use arc_swap::ArcSwap;
 use metrics_exporter_prometheus::PrometheusHandle;

@@ -1,4 +1,6 @@
-//! `doelpoort.toml` plus `DOELPOORT_<KEY>` environment overrides.
+//! `doelpoort.toml` plus `DOELPOORT_<KEY>` environment overrides. Each section's type belongs to the capability
+//! it configures (`[tls]` and `[limits]` to `edge`, `[log]` to `log`, `[content]` to `exchange`); this file
+//! composes them.
 //!
 //! Every key of the file can be overridden: the variable's name is the key's path in upper case with `_` for
 //! `.`, e.g. `DOELPOORT_DATABASE_URL`, `DOELPOORT_LISTEN`, `DOELPOORT_TLS_CERT_FILE`,

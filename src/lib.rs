@@ -1,10 +1,12 @@
 //! Doelpoort: the gateway through which the partners of a Zorg- en Veiligheidshuis exchange case information
 //! under their covenant.
 //!
-//! Data flows one way: a connection enters at the [`edge`] (mutual TLS, certificate-bound tokens), becomes an
-//! identified [`edge::identity::Caller`], and reaches the thin HTTP handlers in [`api`], which call the domain
-//! modules. [`store`] knows no HTTP; [`registry`] holds the in-memory view of onboarded organisations that the
-//! identity path reads without touching the database.
+//! Data flows one way: a connection enters at the [`edge`] (mutual TLS, certificate-bound tokens) and becomes an
+//! identified caller; the thin handlers of [`api`] call the domain ([`cases`], [`exchange`], [`orgs`]), which asks
+//! the one decision point ([`covenant::decision`]) and lets data leave only as a [`log::Released`] that the
+//! disclosure [`log`] made for the records it committed. [`store`] holds the rows and knows neither HTTP nor the
+//! log; [`types`] are the values that parse once. Arrows point only inward: `tests/it/architecture.rs` checks
+//! every `crate::` path against one table, and `docs/architecture.md` explains it.
 #![forbid(unsafe_code)]
 
 pub mod api;

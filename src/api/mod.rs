@@ -1,4 +1,6 @@
-//! The HTTP API: thin handlers that turn HTTP into domain calls and domain errors into problem responses.
+//! The HTTP API: thin handlers that turn HTTP into domain calls and domain errors into problem responses
+//! ([`error`], the one place). The router, the extractors (the caller, the host's admin), one file per resource,
+//! and the OpenAPI document. May use everything but `server` and `cli`.
 pub(crate) mod admin;
 pub(crate) mod audit;
 pub(crate) mod cases;

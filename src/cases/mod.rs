@@ -1,7 +1,8 @@
 //! Cases (*casus*): reported by a professional with the subject's BSN, seen only by member organisations, whose
 //! membership the host's procesregisseur grants and withdraws, and closed when done (which starts retention).
 //! The BSN is kept only as its keyed pseudonym and sealed under the case's data key; every change is an `admin`
-//! record in the disclosure log, committed with the change.
+//! record in the disclosure log, committed with the change. Beside them: meetings, the recorded facts a decision is
+//! taken on, hit/no-hit, and retention. May use `types`, `crypto`, `store`, `log`, `covenant` and `orgs`.
 pub mod facts;
 pub mod lookups;
 pub mod meetings;

@@ -1,5 +1,6 @@
 //! The command line's subcommands: each parses nothing itself (clap does) and calls the library. Errors become a
-//! [`Failure`] with the exit code `main` returns: 1 for a runtime failure, 2 for a usage error.
+//! [`Failure`] with the exit code `main` returns: 1 for a runtime failure, 2 for a usage error. The outermost
+//! layer: may use everything.
 pub(crate) mod audit;
 pub mod demo;
 pub(crate) mod org;

@@ -2,6 +2,7 @@
 //! categories), `covenant_model.conf` (casbin model) and `covenant_policy.csv` (the rules, each naming its
 //! article). Loading checks the three files against each other and compiles the rules into an index that answers
 //! in constant time; casbin itself stays the reference (`explain`, and a test that the index agrees with it).
+//! [`decision`] is the one decision point. Pure (no I/O beyond reading its files); may use only `types`.
 pub mod check;
 pub mod decision;
 pub(crate) mod explain;

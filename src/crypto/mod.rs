@@ -1,5 +1,6 @@
 //! Keys read from files, keyed pseudonyms of BSNs, Ed25519 signing of log checkpoints, and envelope encryption
-//! of content at rest ([`envelope`]) — all with ring.
+//! of content at rest ([`envelope`]), the gateway's own CA ([`pki`]), and registered token keys ([`jwks`]) — with
+//! ring, rcgen and jsonwebtoken, nothing hand-rolled. May use only `types`.
 pub mod envelope;
 pub mod jwks;
 pub mod pki;

@@ -1,5 +1,6 @@
 //! Where a connection enters: mutual TLS with revocation, the accept loop with its limits, and the identity of
-//! the caller (organisation from the certificate, professional from the bound token).
+//! the caller (organisation from the certificate, professional from the bound token). Knows no HTTP routes and no
+//! application state: the API's extractors call [`identity::identify`]. May use `types`, `crypto` and `orgs`.
 pub mod conn;
 pub mod identity;
 pub(crate) mod limits;

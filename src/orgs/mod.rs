@@ -1,4 +1,5 @@
 //! The signatories of the covenant: onboarding and the lifecycle of organisations, and the in-memory registry
-//! the identity path reads.
+//! the identity path reads. Every change commits with its `admin` record and moves the registry generation. May
+//! use `types`, `crypto`, `store`, `log` and `covenant`.
 pub mod onboarding;
 pub mod registry;
