@@ -116,16 +116,8 @@ pub async fn start(config: Config, clock: SharedClock) -> Result<RunningServer, 
     let tls = Arc::new(TlsState::new(
         tls_config(&material, &store, &registry, clock.now()).await?,
     ));
-    let listener = bind(config.listen).await?;
-    let operator_listener = bind(config.metrics_listen).await?;
-    let addr = listener.local_addr().map_err(|source| StartError::Bind {
-        addr: config.listen,
-        source,
-    })?;
-    let metrics_addr = operator_listener.local_addr().map_err(|source| StartError::Bind {
-        addr: config.metrics_listen,
-        source,
-    })?;
+    let (listener, addr) = bind(config.listen).await?;
+    let (operator_listener, metrics_addr) = bind(config.metrics_listen).await?;
     let tokens = TokenVerifier::new(
         &config.audience,
         config.limits.token_leeway_secs,
@@ -138,7 +130,7 @@ pub async fn start(config: Config, clock: SharedClock) -> Result<RunningServer, 
         config.log.batch_max,
         Duration::from_millis(config.log.append_timeout_millis.max(1)),
     );
-    let checkpoint_interval = Duration::from_secs(config.log.checkpoint_interval_secs.max(1));
+    let signer = keys.signer.clone();
     let app: AppState = Arc::new(App::new(Parts {
         config,
         log,
@@ -153,47 +145,16 @@ pub async fn start(config: Config, clock: SharedClock) -> Result<RunningServer, 
         metrics: metrics_handle(),
     }));
     let (stop, stopped) = watch::channel(false);
-    let tasks = vec![
-        tokio::spawn(crate::edge::conn::serve(
-            listener,
-            tls.clone(),
-            crate::api::router(app.clone()),
-            (app.config.limits.clone(), app.clock.clone()),
-            wait_for(stopped.clone()),
-            DRAIN,
-        )),
-        tokio::spawn({
-            let router = crate::api::operator_router(app.clone());
-            let stopped = wait_for(stopped.clone());
-            async move {
-                if let Err(e) = axum::serve(operator_listener, router)
-                    .with_graceful_shutdown(stopped)
-                    .await
-                {
-                    tracing::error!(error = %e, "operators' listener failed");
-                }
-            }
-        }),
-        tokio::spawn(reloader(app.clone(), tls, stopped.clone())),
-        tokio::spawn(reload_on_hangup(app.clone(), stopped.clone())),
-        tokio::spawn(purge_periodically(app.clone(), stopped.clone())),
-        tokio::spawn(forget_stale_reads(app.clone(), stopped.clone())),
-    ];
+    let tasks = spawn_tasks(&app, (listener, operator_listener), tls, &stopped);
     // The last checkpoint is sealed after the listeners have drained, so it covers every record they wrote.
     let (drained, drained_rx) = watch::channel(false);
-    let checkpoints = tokio::spawn({
-        let (store, clock) = (app.store.clone(), app.clock.clone());
-        async move {
-            crate::log::checkpoint::run(
-                crate::log::Records::new(store),
-                keys.signer,
-                clock,
-                checkpoint_interval,
-                drained_rx,
-            )
-            .await;
-        }
-    });
+    let checkpoints = tokio::spawn(crate::log::checkpoint::run(
+        crate::log::Records::new(app.store.clone()),
+        signer,
+        app.clock.clone(),
+        Duration::from_secs(app.config.log.checkpoint_interval_secs.max(1)),
+        drained_rx,
+    ));
     tracing::info!(%addr, %metrics_addr, "doelpoort is serving");
     Ok(RunningServer {
         addr,
@@ -204,6 +165,42 @@ pub async fn start(config: Config, clock: SharedClock) -> Result<RunningServer, 
         checkpoints,
         drained,
     })
+}
+
+/// The listeners and the background tasks, each ending when `stopped` turns true.
+fn spawn_tasks(
+    app: &AppState,
+    (listener, operator_listener): (TcpListener, TcpListener),
+    tls: Arc<TlsState>,
+    stopped: &watch::Receiver<bool>,
+) -> Vec<JoinHandle<()>> {
+    let operators = {
+        let router = crate::api::operator_router(app.clone());
+        let stopped = wait_for(stopped.clone());
+        async move {
+            if let Err(e) = axum::serve(operator_listener, router)
+                .with_graceful_shutdown(stopped)
+                .await
+            {
+                tracing::error!(error = %e, "operators' listener failed");
+            }
+        }
+    };
+    vec![
+        tokio::spawn(crate::edge::conn::serve(
+            listener,
+            tls.clone(),
+            crate::api::router(app.clone()),
+            (app.config.limits.clone(), app.clock.clone()),
+            wait_for(stopped.clone()),
+            DRAIN,
+        )),
+        tokio::spawn(operators),
+        tokio::spawn(reloader(app.clone(), tls, stopped.clone())),
+        tokio::spawn(reload_on_hangup(app.clone(), stopped.clone())),
+        tokio::spawn(purge_periodically(app.clone(), stopped.clone())),
+        tokio::spawn(forget_stale_reads(app.clone(), stopped.clone())),
+    ]
 }
 
 /// Waits for `signal`, then shuts down gracefully.
@@ -224,10 +221,15 @@ async fn warn_of_missing_master_keys(store: &Store, keys: &Keyring) -> Result<()
     Ok(())
 }
 
-async fn bind(addr: SocketAddr) -> Result<TcpListener, StartError> {
-    TcpListener::bind(addr)
+/// A listener on `addr`, and the address it took (the port, when `addr` asks for any).
+async fn bind(addr: SocketAddr) -> Result<(TcpListener, SocketAddr), StartError> {
+    let listener = TcpListener::bind(addr)
         .await
-        .map_err(|source| StartError::Bind { addr, source })
+        .map_err(|source| StartError::Bind { addr, source })?;
+    let bound = listener
+        .local_addr()
+        .map_err(|source| StartError::Bind { addr, source })?;
+    Ok((listener, bound))
 }
 
 async fn wait_for(mut stopped: watch::Receiver<bool>) {

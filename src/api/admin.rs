@@ -86,7 +86,7 @@ pub async fn add(
     Ok((
         StatusCode::CREATED,
         axum::Json(Created {
-            id: org.oin.clone(),
+            id: org.oin.to_string(),
             organisation: org,
         }),
     ))

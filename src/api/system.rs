@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 use crate::api::extractors::peer_of;
 use crate::app::AppState;
 use crate::edge::identity::Caller;
-use crate::types::UserRole;
+use crate::types::{Oin, OrgKind, UserRole};
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct WhoAmI {
@@ -18,10 +18,10 @@ pub struct WhoAmI {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct WhoAmIOrg {
-    pub oin: String,
+    pub oin: Oin,
     pub name: String,
     /// `ketenpartner`, `convenantpartner` or `incidenteel`.
-    pub kind: String,
+    pub kind: OrgKind,
     pub covenant_roles: Vec<String>,
     /// The covenant version in force if this organisation signed it, otherwise null.
     pub signed_covenant_version: Option<String>,
@@ -51,9 +51,9 @@ pub async fn whoami(State(app): State<AppState>, caller: Caller) -> axum::Json<W
     let org = &caller.org;
     axum::Json(WhoAmI {
         organisation: WhoAmIOrg {
-            oin: org.oin.to_string(),
+            oin: org.oin.clone(),
             name: org.name.clone(),
-            kind: org.kind.as_str().to_owned(),
+            kind: org.kind,
             covenant_roles: org.covenant_roles.clone(),
             signed_covenant_version: org.signed_versions.contains(&in_force).then(|| in_force.clone()),
             covenant_version_in_force: in_force,

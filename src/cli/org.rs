@@ -7,9 +7,7 @@ use crate::orgs::onboarding::{self, NewOrg, Signature, Transition};
 use crate::types::clock::{Clock, SystemClock};
 
 pub async fn org(command: OrgCommand) -> Result<(), Failure> {
-    let actor = AnyActor::command_line();
-    let now = SystemClock.now();
-    let (c, view) = match command {
+    match command {
         OrgCommand::Add {
             c,
             oin,
@@ -20,35 +18,17 @@ pub async fn org(command: OrgCommand) -> Result<(), Failure> {
         } => {
             let (config, store) = super::open(&c).await?;
             let covenant = crate::covenant::Covenant::load(&config.covenant_dir)?;
-            let jwks: serde_json::Value = serde_json::from_str(&super::read_file(&jwks)?)
-                .map_err(|_| usage(format!("{} is not a JSON document", jwks.display())))?;
             let new = NewOrg {
                 oin,
                 name,
                 kind,
                 covenant_roles: roles,
-                jwks,
+                jwks: read_jwks(&jwks)?,
             };
-            let r = onboarding::add(&store, &covenant, now, &actor, &new).await;
-            (store, r)
+            let view = onboarding::add(&store, &covenant, SystemClock.now(), &actor(), &new).await;
+            done(store, view).await
         }
-        OrgCommand::List(c) => {
-            let (_, store) = super::open(&c).await?;
-            for o in onboarding::list(&store).await? {
-                let signed: Vec<&str> = o.signatures.iter().map(|s| s.version.as_str()).collect();
-                say!(
-                    "{}\t{}\t{}\t{}\t{}\tsigned: {}",
-                    o.oin,
-                    o.status,
-                    o.kind,
-                    o.covenant_roles.join(","),
-                    o.name,
-                    signed.join(",")
-                );
-            }
-            store.close().await;
-            return Ok(());
-        }
+        OrgCommand::List(c) => list(&c).await,
         OrgCommand::Sign {
             c,
             oin,
@@ -62,41 +42,74 @@ pub async fn org(command: OrgCommand) -> Result<(), Failure> {
                 signed_on,
                 signatory,
             };
-            let r = onboarding::sign(&store, now, &actor, &oin, &sig).await;
-            (store, r)
+            let view = onboarding::sign(&store, SystemClock.now(), &actor(), &oin, &sig).await;
+            done(store, view).await
         }
         OrgCommand::RotateKeys { c, oin, jwks } => {
             let (_, store) = super::open(&c).await?;
-            let jwks: serde_json::Value = serde_json::from_str(&super::read_file(&jwks)?)
-                .map_err(|_| usage(format!("{} is not a JSON document", jwks.display())))?;
-            let r = onboarding::rotate_keys(&store, now, &actor, &oin, &jwks).await;
-            (store, r)
+            let jwks = read_jwks(&jwks)?;
+            let view = onboarding::rotate_keys(&store, SystemClock.now(), &actor(), &oin, &jwks).await;
+            done(store, view).await
         }
-        OrgCommand::Suspend(l) => lifecycle(l, Transition::Suspend, &actor, now).await?,
-        OrgCommand::Reinstate(l) => lifecycle(l, Transition::Reinstate, &actor, now).await?,
-        OrgCommand::Offboard(l) => lifecycle(l, Transition::Offboard, &actor, now).await?,
-    };
-    c.close().await;
+        OrgCommand::Suspend(l) => lifecycle(l, Transition::Suspend).await,
+        OrgCommand::Reinstate(l) => lifecycle(l, Transition::Reinstate).await,
+        OrgCommand::Offboard(l) => lifecycle(l, Transition::Offboard).await,
+    }
+}
+
+fn actor() -> AnyActor {
+    AnyActor::command_line()
+}
+
+fn read_jwks(path: &std::path::Path) -> Result<serde_json::Value, Failure> {
+    serde_json::from_str(&super::read_file(path)?)
+        .map_err(|_| usage(format!("{} is not a JSON document", path.display())))
+}
+
+/// Closes the database, then prints the organisation as it now stands or fails.
+async fn done(
+    store: crate::store::Store,
+    view: Result<onboarding::OrgView, onboarding::OnboardingError>,
+) -> Result<(), Failure> {
+    store.close().await;
     let view = view?;
     say!("{}\t{}\t{}", view.oin, view.status, view.name);
     Ok(())
 }
 
-async fn lifecycle(
-    l: Lifecycle,
-    step: Transition,
-    actor: &AnyActor,
-    now: time::OffsetDateTime,
-) -> Result<
-    (
-        crate::store::Store,
-        Result<onboarding::OrgView, onboarding::OnboardingError>,
-    ),
-    Failure,
-> {
+async fn list(c: &super::ConfigArg) -> Result<(), Failure> {
+    let (_, store) = super::open(c).await?;
+    let orgs = onboarding::list(&store).await;
+    store.close().await;
+    for o in orgs? {
+        let signed: Vec<&str> = o.signatures.iter().map(|s| s.version.as_str()).collect();
+        say!(
+            "{}\t{}\t{}\t{}\t{}\tsigned: {}",
+            o.oin,
+            o.status,
+            o.kind,
+            o.covenant_roles.join(","),
+            o.name,
+            signed.join(",")
+        );
+    }
+    Ok(())
+}
+
+async fn lifecycle(l: Lifecycle, step: Transition) -> Result<(), Failure> {
     let (config, store) = super::open(&l.c).await?;
-    let r = onboarding::transition(&store, now, actor, &config.host_oin, &l.oin, step, l.reason.as_deref()).await;
-    Ok((store, r))
+    let now = SystemClock.now();
+    let view = onboarding::transition(
+        &store,
+        now,
+        &actor(),
+        &config.host_oin,
+        &l.oin,
+        step,
+        l.reason.as_deref(),
+    )
+    .await;
+    done(store, view).await
 }
 
 pub async fn cert(command: CertCommand) -> Result<(), Failure> {

@@ -90,14 +90,14 @@ pub struct Signature {
 /// An organisation as administrators see it.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct OrgView {
-    pub oin: String,
+    pub oin: Oin,
     pub name: String,
-    pub kind: String,
+    pub kind: OrgKind,
     pub covenant_roles: Vec<String>,
-    pub status: String,
+    pub status: OrgStatus,
     pub signatures: Vec<Signature>,
-    pub created_at: String,
-    pub updated_at: String,
+    pub created_at: Instant,
+    pub updated_at: Instant,
 }
 
 fn text(field: &str, value: &str, max: usize) -> Result<String> {
@@ -190,7 +190,7 @@ pub async fn get(store: &Store, oin_text: &str) -> Result<OrgView> {
         .await?
         .ok_or(OnboardingError::NotFound)?;
     let signatures = store.signatures_of(oin.as_str()).await?;
-    Ok(view(row, signatures))
+    view(row, signatures)
 }
 
 /// Every onboarded organisation.
@@ -198,18 +198,20 @@ pub async fn list(store: &Store) -> Result<Vec<OrgView>> {
     let mut out = Vec::new();
     for row in store.organisations().await? {
         let signatures = store.signatures_of(&row.oin).await?;
-        out.push(view(row, signatures));
+        out.push(view(row, signatures)?);
     }
     Ok(out)
 }
 
-fn view(row: OrgRow, signatures: Vec<SignatureRow>) -> OrgView {
-    OrgView {
+/// An organisation as stored, parsed for its readers; a row edited into something else is reported as corrupt.
+fn view(row: OrgRow, signatures: Vec<SignatureRow>) -> Result<OrgView> {
+    let corrupt = |_| OnboardingError::Store(StoreError::Corrupt("organisation"));
+    Ok(OrgView {
         covenant_roles: row.covenant_roles(),
-        oin: row.oin,
+        oin: row.oin.parse().map_err(corrupt)?,
         name: row.name,
-        kind: row.kind,
-        status: row.status,
+        kind: row.kind.parse().map_err(corrupt)?,
+        status: row.status.parse().map_err(corrupt)?,
         signatures: signatures
             .into_iter()
             .map(|s| Signature {
@@ -218,9 +220,9 @@ fn view(row: OrgRow, signatures: Vec<SignatureRow>) -> OrgView {
                 signatory: s.signatory,
             })
             .collect(),
-        created_at: row.created_at,
-        updated_at: row.updated_at,
-    }
+        created_at: row.created_at.parse().map_err(corrupt)?,
+        updated_at: row.updated_at.parse().map_err(corrupt)?,
+    })
 }
 
 /// Records that the organisation signed a covenant version.
