@@ -126,11 +126,6 @@ fn check_model(model: &str) -> Vec<Problem> {
 
 fn check_rules(meta: &Metadata, lines: &[Result<PolicyLine, (usize, String)>]) -> Vec<Problem> {
     let mut problems = Vec::new();
-    let at = |line: usize, message: String| Problem {
-        file: POLICY_FILE,
-        line: Some(line),
-        message,
-    };
     let mut seen: HashMap<(Direction, &str, &str, &str, &str), usize> = HashMap::new();
     let mut shared: HashSet<&str> = HashSet::new();
     let mut received: HashSet<&str> = HashSet::new();
@@ -142,39 +137,7 @@ fn check_rules(meta: &Metadata, lines: &[Result<PolicyLine, (usize, String)>]) -
                 continue;
             }
         };
-        let covenant_role = meta.roles.iter().any(|r| r.id == l.role);
-        let case_role = meta.case_roles.contains(&l.role);
-        if !covenant_role && !case_role {
-            problems.push(at(l.line, format!("unknown role `{}`", l.role)));
-        } else if case_role && l.direction == Direction::Receive {
-            problems.push(at(
-                l.line,
-                format!("case role `{}` can never apply to receiving (it only shares)", l.role),
-            ));
-        }
-        if !meta.categories.iter().any(|c| c.id == l.category) {
-            problems.push(at(l.line, format!("unknown category `{}`", l.category)));
-        }
-        match meta.meeting_types.iter().find(|m| m.id == l.meeting_type) {
-            None => problems.push(at(l.line, format!("unknown meeting type `{}`", l.meeting_type))),
-            Some(m) => {
-                if l.purpose != "*" && !m.purposes.iter().any(|p| p.id == l.purpose) {
-                    problems.push(at(
-                        l.line,
-                        format!("purpose `{}` is not a purpose of meeting type `{}`", l.purpose, m.id),
-                    ));
-                }
-                if !m.categories.contains(&l.category) {
-                    problems.push(at(
-                        l.line,
-                        format!(
-                            "can never apply: meeting type `{}` does not list category `{}`",
-                            m.id, l.category
-                        ),
-                    ));
-                }
-            }
-        }
+        problems.extend(check_rule(meta, l));
         let key = (
             l.direction,
             l.role.as_str(),
@@ -203,6 +166,53 @@ fn check_rules(meta: &Metadata, lines: &[Result<PolicyLine, (usize, String)>]) -
                 c.id
             )));
         }
+    }
+    problems
+}
+
+/// A problem on line `line` of the policy.
+fn at(line: usize, message: String) -> Problem {
+    Problem {
+        file: POLICY_FILE,
+        line: Some(line),
+        message,
+    }
+}
+
+/// What is wrong with one rule on its own: ids the metadata does not know, or a rule that can never apply.
+fn check_rule(meta: &Metadata, l: &PolicyLine) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    let covenant_role = meta.roles.iter().any(|r| r.id == l.role);
+    let case_role = meta.case_roles.contains(&l.role);
+    if !covenant_role && !case_role {
+        problems.push(at(l.line, format!("unknown role `{}`", l.role)));
+    } else if case_role && l.direction == Direction::Receive {
+        problems.push(at(
+            l.line,
+            format!("case role `{}` can never apply to receiving (it only shares)", l.role),
+        ));
+    }
+    if !meta.categories.iter().any(|c| c.id == l.category) {
+        problems.push(at(l.line, format!("unknown category `{}`", l.category)));
+    }
+    let Some(m) = meta.meeting_types.iter().find(|m| m.id == l.meeting_type) else {
+        problems.push(at(l.line, format!("unknown meeting type `{}`", l.meeting_type)));
+        return problems;
+    };
+    if l.purpose != "*" && !m.purposes.iter().any(|p| p.id == l.purpose) {
+        problems.push(at(
+            l.line,
+            format!("purpose `{}` is not a purpose of meeting type `{}`", l.purpose, m.id),
+        ));
+    }
+    if !m.categories.contains(&l.category) {
+        problems.push(at(
+            l.line,
+            format!(
+                "can never apply: meeting type `{}` does not list category `{}`",
+                m.id, l.category
+            ),
+        ));
     }
     problems
 }
