@@ -3,7 +3,7 @@
 //! Nothing outside `log` writes these tables.
 use serde::Serialize;
 use sqlx::any::AnyRow;
-use sqlx::{Any, AnyConnection, Row};
+use sqlx::{Any, AnyConnection};
 use utoipa::ToSchema;
 
 use super::chain::{parse_hash, Entry, Kind, Record, Verdict, FIELDS as COLUMNS};
@@ -349,8 +349,9 @@ fn page_sql_sqlite() -> &'static str {
     })
 }
 
-/// One row of a packed page, in [`COLUMNS`] order (serde reads a struct from a JSON array by position).
-#[derive(serde::Deserialize)]
+/// One row of `log_records`, as the database gives it (`sqlx::FromRow`) or packed into a page, in [`COLUMNS`] order
+/// (serde reads a struct from a JSON array by position).
+#[derive(serde::Deserialize, sqlx::FromRow)]
 struct PackedRow {
     seq: i64,
     at: String,
@@ -483,39 +484,7 @@ impl Sql {
     }
 }
 
+/// A record from a row of `log_records`, through the same checks as a packed page.
 fn record_of(row: &AnyRow) -> Result<Record, StoreError> {
-    let kind: String = row.try_get("kind")?;
-    let categories: String = row.try_get("categories")?;
-    Ok(Record {
-        seq: row.try_get("seq")?,
-        at: row.try_get("at")?,
-        entry: Entry {
-            // An unknown kind is reported, not dropped: `audit verify` must see every row.
-            kind: Kind::parse(&kind).ok_or(StoreError::Corrupt("record kind"))?,
-            source_oin: row.try_get("source_oin")?,
-            recipient_oin: row.try_get("recipient_oin")?,
-            actor_oin: row.try_get("actor_oin")?,
-            actor_sub: row.try_get("actor_sub")?,
-            case_id: row.try_get("case_id")?,
-            subject: row.try_get("subject")?,
-            meeting_id: row.try_get("meeting_id")?,
-            meeting_type: row.try_get("meeting_type")?,
-            purpose: row.try_get("purpose")?,
-            categories: serde_json::from_str(&categories).map_err(|_| StoreError::Corrupt("record categories"))?,
-            covenant_version: row.try_get("covenant_version")?,
-            article: row.try_get("article")?,
-            request_id: row.try_get("request_id")?,
-            content_digest: row.try_get("content_digest")?,
-            decision: Verdict::parse(&row.try_get::<String, _>("decision")?)
-                .ok_or(StoreError::Corrupt("record decision"))?,
-            reason: row.try_get("reason")?,
-            action: row.try_get("action")?,
-            target: row.try_get("target")?,
-            detail: row.try_get("detail")?,
-            trace_id: row.try_get("trace_id")?,
-            span_id: row.try_get("span_id")?,
-        },
-        prev_hash: row.try_get("prev_hash")?,
-        hash: row.try_get("hash")?,
-    })
+    <PackedRow as sqlx::FromRow<AnyRow>>::from_row(row)?.into_record()
 }
