@@ -95,6 +95,7 @@ pub fn router(app: AppState) -> Router {
         .layer(middleware::from_fn(trace::trace_context))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(SetRequestIdLayer::new(REQUEST_ID, RandomRequestId))
+        .layer(middleware::from_fn(ignore_client_request_id))
         .with_state(app)
 }
 
@@ -145,6 +146,14 @@ async fn record_metrics(req: Request, next: Next) -> Response {
     metrics::histogram!("doelpoort_http_request_duration_seconds", "route" => route, "method" => method)
         .record(started.elapsed().as_secs_f64());
     response
+}
+
+/// The gateway makes its own request id for every request: an `X-Request-Id` the caller sent is dropped before one
+/// is made, so that nothing of the caller's choosing reaches the records or the response (the caller links its own
+/// processing through `traceparent`, which is validated).
+async fn ignore_client_request_id(mut req: Request, next: Next) -> Response {
+    req.headers_mut().remove(REQUEST_ID);
+    next.run(req).await
 }
 
 /// 128 random bits, hex.

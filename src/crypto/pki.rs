@@ -14,6 +14,8 @@ use rustls_pki_types::{CertificateDer, CertificateRevocationListDer};
 use time::{Duration, OffsetDateTime};
 use x509_parser::prelude::{FromDer, X509Certificate};
 
+use crate::types::Oin;
+
 /// The X.520 `serialNumber` attribute, where PKIoverheid certificates carry the OIN.
 const OID_SERIAL_NUMBER: [u64; 4] = [2, 5, 4, 5];
 
@@ -219,11 +221,47 @@ pub fn thumbprint(der: &[u8]) -> String {
     URL_SAFE_NO_PAD.encode(ring::digest::digest(&ring::digest::SHA256, der).as_ref())
 }
 
+/// The OIN a subject names: exactly one `serialNumber` attribute that is an OIN. A subject with two is ambiguous
+/// (which one would count?) and is refused like one with none.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SubjectOin {
+    One(Oin),
+    Missing,
+    Several,
+    Malformed,
+}
+
+impl SubjectOin {
+    pub fn oin(&self) -> Option<&Oin> {
+        match self {
+            SubjectOin::One(oin) => Some(oin),
+            _ => None,
+        }
+    }
+}
+
+/// Reads the OIN of a subject (a certificate's, or a certificate request's).
+///
+/// # Errors
+/// The serialNumber OID does not build (never).
+pub fn subject_oin(subject: &x509_parser::x509::X509Name<'_>) -> Result<SubjectOin, PkiError> {
+    let oid = x509_parser::oid_registry::Oid::from(&OID_SERIAL_NUMBER).map_err(|_| PkiError::Parse)?;
+    let values: Vec<_> = subject.iter_attributes().filter(|a| a.attr_type() == &oid).collect();
+    Ok(match values.as_slice() {
+        [] => SubjectOin::Missing,
+        [one] => match one.as_str().ok().and_then(|s| s.parse().ok()) {
+            Some(oin) => SubjectOin::One(oin),
+            None => SubjectOin::Malformed,
+        },
+        _ => SubjectOin::Several,
+    })
+}
+
 /// What the gateway needs from a client certificate: the OIN in its subject, its serial, and its thumbprint.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CertFacts {
-    /// The subject `serialNumber`, if present (not yet checked to be an OIN).
-    pub subject_serial_number: Option<String>,
+    /// The OIN the subject names in its `serialNumber`.
+    pub subject_oin: SubjectOin,
     /// Certificate serial, lowercase hex without leading zero bytes.
     pub serial: String,
     pub thumbprint: String,
@@ -234,13 +272,7 @@ pub struct CertFacts {
 /// Reads the facts the gateway checks from a DER certificate.
 pub fn cert_facts(der: &CertificateDer<'_>) -> Result<CertFacts, PkiError> {
     let (_, cert) = X509Certificate::from_der(der.as_ref()).map_err(|_| PkiError::Parse)?;
-    let oid = x509_parser::oid_registry::Oid::from(&OID_SERIAL_NUMBER).map_err(|_| PkiError::Parse)?;
-    let subject_serial_number = cert
-        .subject()
-        .iter_attributes()
-        .find(|a| a.attr_type() == &oid)
-        .and_then(|a| a.as_str().ok())
-        .map(str::to_owned);
+    let subject_oin = subject_oin(cert.subject())?;
     let client_auth = matches!(cert.extended_key_usage(), Ok(Some(eku)) if eku.value.client_auth);
     let raw = cert.raw_serial();
     let trimmed = raw
@@ -249,7 +281,7 @@ pub fn cert_facts(der: &CertificateDer<'_>) -> Result<CertFacts, PkiError> {
         .map_or_else(|| raw.get(raw.len().saturating_sub(1)..), |i| raw.get(i..))
         .unwrap_or_default();
     Ok(CertFacts {
-        subject_serial_number,
+        subject_oin,
         serial: hex::encode(trimmed),
         thumbprint: thumbprint(der.as_ref()),
         client_auth,
@@ -336,7 +368,7 @@ mod tests {
             .unwrap();
         let der = CertificateDer::from_pem_slice(issued.pem.cert_pem.as_bytes()).unwrap();
         let facts = cert_facts(&der).unwrap();
-        assert_eq!(facts.subject_serial_number.as_deref(), Some("00000099000000000002"));
+        assert_eq!(facts.subject_oin.oin().map(Oin::as_str), Some("00000099000000000002"));
         assert_eq!(facts.serial, issued.serial);
         assert_eq!(facts.thumbprint, issued.thumbprint);
         assert!(facts.client_auth);

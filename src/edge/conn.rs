@@ -180,7 +180,7 @@ async fn handshake(
         .and_then(|leaf| cert_facts(leaf).ok())
         .and_then(|f| {
             Some(PeerCert {
-                oin: f.subject_serial_number?.parse().ok()?,
+                oin: f.subject_oin.oin()?.clone(),
                 serial: f.serial,
                 thumbprint: f.thumbprint,
             })

@@ -16,9 +16,9 @@ use std::sync::Arc;
 use time::{Duration, OffsetDateTime};
 use x509_parser::prelude::{CertificateRevocationList, FromDer, X509Certificate};
 
-use crate::crypto::pki::{cert_facts, CertificateAuthority};
+use crate::crypto::pki::{cert_facts, CertificateAuthority, SubjectOin};
 use crate::orgs::registry::Registry;
-use crate::types::Oin;
+use crate::types::OrgStatus;
 
 /// Validity of the revocation list the gateway signs for its own CA; it is re-signed well before that.
 pub const OWN_CRL_VALIDITY: Duration = Duration::hours(24);
@@ -202,13 +202,42 @@ impl TlsState {
     }
 }
 
-/// Why a certificate without an OIN is refused during the handshake.
-#[derive(Debug, thiserror::Error)]
-#[error("the client certificate carries no OIN in its subject serialNumber")]
-pub struct NoOin;
+/// Why the gateway refuses a certificate that passed WebPKI verification, during the handshake: such a client
+/// never gets an HTTP response (contract, "Identity").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum Stranger {
+    #[error("the client certificate carries no OIN in its subject serialNumber")]
+    NoOin,
+    #[error("the client certificate's subject names more than one serialNumber")]
+    SeveralOins,
+    #[error("the client certificate's subject serialNumber is not an OIN")]
+    MalformedOin,
+    #[error("the organisation of the client certificate is not onboarded")]
+    UnknownOrganisation,
+    #[error("the organisation of the client certificate is not active")]
+    InactiveOrganisation,
+}
+
+impl Stranger {
+    /// The `reason` of the refused-handshake metric.
+    fn reason(self) -> &'static str {
+        match self {
+            Stranger::NoOin => "no_oin",
+            Stranger::SeveralOins => "ambiguous_oin",
+            Stranger::MalformedOin => "malformed_oin",
+            Stranger::UnknownOrganisation => "unknown_organisation",
+            Stranger::InactiveOrganisation => "inactive_organisation",
+        }
+    }
+}
+
+fn refuse(stranger: Stranger) -> rustls::Error {
+    rustls::Error::InvalidCertificate(CertificateError::Other(rustls::OtherError(Arc::new(stranger))))
+}
 
 /// WebPKI verification (chain, validity, clientAuth usage, CRLs) plus the gateway's own demands: an explicit
-/// clientAuth usage, an OIN in the subject, and a serial that the registry has not revoked.
+/// clientAuth usage, exactly one OIN in the subject, a serial that the registry has not revoked, and an
+/// organisation that is onboarded and active now.
 #[derive(Debug)]
 struct OinVerifier {
     inner: Arc<dyn ClientCertVerifier>,
@@ -232,20 +261,21 @@ impl ClientCertVerifier for OinVerifier {
         if !facts.client_auth {
             return Err(rustls::Error::InvalidCertificate(CertificateError::InvalidPurpose));
         }
-        if facts
-            .subject_serial_number
-            .as_deref()
-            .and_then(|s| s.parse::<Oin>().ok())
-            .is_none()
-        {
-            return Err(rustls::Error::InvalidCertificate(CertificateError::Other(
-                rustls::OtherError(Arc::new(NoOin)),
-            )));
-        }
-        if self.registry.current().is_revoked(&facts.serial) {
+        let oin = match facts.subject_oin {
+            SubjectOin::One(oin) => oin,
+            SubjectOin::Missing => return Err(refuse(Stranger::NoOin)),
+            SubjectOin::Several => return Err(refuse(Stranger::SeveralOins)),
+            SubjectOin::Malformed => return Err(refuse(Stranger::MalformedOin)),
+        };
+        let registry = self.registry.current();
+        if registry.is_revoked(&facts.serial) {
             return Err(rustls::Error::InvalidCertificate(CertificateError::Revoked));
         }
-        Ok(ClientCertVerified::assertion())
+        match registry.organisation(&oin).map(|o| o.status) {
+            Some(OrgStatus::Active) => Ok(ClientCertVerified::assertion()),
+            Some(_) => Err(refuse(Stranger::InactiveOrganisation)),
+            None => Err(refuse(Stranger::UnknownOrganisation)),
+        }
     }
 
     fn verify_tls12_signature(
@@ -290,7 +320,10 @@ pub fn refusal_reason(err: &std::io::Error) -> &'static str {
             CertificateError::UnknownRevocationStatus
             | CertificateError::ExpiredRevocationList
             | CertificateError::ExpiredRevocationListContext { .. } => "revocation_status",
-            CertificateError::Other(_) => "no_oin",
+            CertificateError::Other(other) => other
+                .0
+                .downcast_ref::<Stranger>()
+                .map_or("bad_certificate", |s| s.reason()),
             _ => "bad_certificate",
         },
         _ => "protocol",
@@ -450,6 +483,28 @@ mod tests {
         panic!("handshake did not finish");
     }
 
+    /// A registry in which politie (…0002) is onboarded and active, and `revoked` serials are revoked.
+    fn registry_with_politie(revoked: Vec<String>) -> Arc<Registry> {
+        let org = crate::store::OrgRow {
+            oin: "00000099000000000002".into(),
+            name: "Politie".into(),
+            kind: "ketenpartner".into(),
+            roles: "politie".into(),
+            status: "active".into(),
+            created_at: "2026-01-01T00:00:00.000000Z".into(),
+            updated_at: "2026-01-01T00:00:00.000000Z".into(),
+        };
+        let rows = crate::store::RegistryRows {
+            generation: 1,
+            orgs: vec![org],
+            revoked,
+            ..Default::default()
+        };
+        let registry = Arc::new(Registry::default());
+        registry.set(crate::orgs::registry::Snapshot::from_rows(rows));
+        registry
+    }
+
     fn own_ca_setup(dir: &Path) -> (TlsMaterial, CertificateAuthority) {
         let (mut cfg, ca) = setup(dir);
         std::fs::write(dir.join("ca-key.pem"), ca.key_pem()).unwrap();
@@ -471,7 +526,7 @@ mod tests {
                 30,
             ))
             .unwrap();
-        let registry = Arc::new(Registry::default());
+        let registry = registry_with_politie(vec![]);
         let open = material.server_config(&[], registry.clone(), now).unwrap();
         assert!(handshake(open, ca.cert_pem(), &client).is_ok());
         let revoked = material
@@ -496,17 +551,34 @@ mod tests {
                 30,
             ))
             .unwrap();
-        let rows = crate::store::RegistryRows {
-            generation: 1,
-            revoked: vec![client.serial.clone()],
-            ..Default::default()
-        };
-        let registry = Arc::new(Registry::default());
-        registry.set(crate::orgs::registry::Snapshot::from_rows(rows));
+        let registry = registry_with_politie(vec![client.serial.clone()]);
         let config = material.server_config(&[], registry, now).unwrap();
         assert_eq!(
             handshake(config, ca.cert_pem(), &client),
             Err(rustls::Error::InvalidCertificate(CertificateError::Revoked))
         );
+    }
+
+    /// A certificate of a trusted CA whose organisation is not onboarded completes no handshake.
+    #[test]
+    fn a_stranger_is_refused_in_the_handshake() {
+        let dir = tempfile::tempdir().unwrap();
+        let (material, ca) = own_ca_setup(dir.path());
+        let now = OffsetDateTime::now_utc();
+        let stranger = ca
+            .issue_client(&crate::crypto::pki::ClientCertSpec::new(
+                "Vreemde",
+                "00000099000000000077",
+                now,
+                30,
+            ))
+            .unwrap();
+        let config = material.server_config(&[], registry_with_politie(vec![]), now).unwrap();
+        match handshake(config, ca.cert_pem(), &stranger) {
+            Err(rustls::Error::InvalidCertificate(CertificateError::Other(e))) => {
+                assert_eq!(e.0.downcast_ref::<Stranger>(), Some(&Stranger::UnknownOrganisation));
+            }
+            other => panic!("expected a refusal, got {other:?}"),
+        }
     }
 }

@@ -152,8 +152,10 @@ impl TokenVerifier {
         })?;
         let claims = data.claims;
         self.check_times(&claims, now)?;
-        if claims.sub.is_empty() || claims.sub.len() > 256 {
-            return Err(TokenError::Invalid("the token's sub must be 1–256 characters"));
+        if !valid_sub(&claims.sub) {
+            return Err(TokenError::Invalid(
+                "the token's sub must be 1–256 visible ASCII characters (no spaces or control characters)",
+            ));
         }
         let roles = claims
             .roles
@@ -190,6 +192,12 @@ impl TokenVerifier {
         }
         Ok(())
     }
+}
+
+/// A professional's identifier as records and pages show it: 1–256 visible ASCII characters, so that no control
+/// character, line break or direction override reaches a record, a log line or a page.
+fn valid_sub(sub: &str) -> bool {
+    (1..=256).contains(&sub.len()) && sub.bytes().all(|b| b.is_ascii_graphic())
 }
 
 fn check_header(h: &Header) -> Result<(), TokenError> {

@@ -418,18 +418,6 @@ async fn an_unwritable_log_answers_503_releases_nothing_and_recovers(b: Backend)
     gw.stop().await;
 }
 
-/// `GET /metrics` on the operators' plain listener.
-async fn reqwest_metrics(gw: &Gateway) -> String {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut s = tokio::net::TcpStream::connect(gw.metrics_addr).await.unwrap();
-    s.write_all(b"GET /metrics HTTP/1.0\r\nhost: localhost\r\n\r\n")
-        .await
-        .unwrap();
-    let mut out = String::new();
-    s.read_to_string(&mut out).await.unwrap();
-    out
-}
-
 async fn two_instances_append_to_one_chain(b: Backend) {
     let gw = Gateway::start(b).await;
     let mut config = gw.config();

@@ -469,6 +469,15 @@ impl Client {
             .await
     }
 
+    /// Sends a request as built by the test, for what `send_with` cannot say (header bytes that are not text).
+    pub async fn send_request(
+        &mut self,
+        req: Request<Full<Bytes>>,
+    ) -> Result<hyper::Response<hyper::body::Incoming>, hyper::Error> {
+        self.sender.ready().await?;
+        self.sender.send_request(req).await
+    }
+
     /// A request with extra `headers` (`content-type` is sent only with a body).
     pub async fn send_with(
         &mut self,
@@ -596,4 +605,74 @@ where
     T::Err: std::fmt::Debug,
 {
     text.parse().unwrap()
+}
+
+/// `GET /metrics` on the operators' plain listener.
+pub async fn reqwest_metrics(gw: &Gateway) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = tokio::net::TcpStream::connect(gw.metrics_addr).await.unwrap();
+    s.write_all(b"GET /metrics HTTP/1.0\r\nhost: localhost\r\n\r\n")
+        .await
+        .unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).await.unwrap();
+    out
+}
+
+/// A client certificate with subject `subject` (openssl's `/k=v/…` form) made by openssl from the gateway's CA,
+/// for subjects rcgen will not write; `None` when openssl is not installed.
+pub fn openssl_client_cert(gw: &Gateway, subject: &str) -> Option<Identity> {
+    let dir = tempfile::tempdir().unwrap();
+    let path = |n: &str| dir.path().join(n);
+    let ca = gw.dir.path().join("ca");
+    std::fs::write(
+        path("ext.cnf"),
+        "extendedKeyUsage = clientAuth\nkeyUsage = digitalSignature\n",
+    )
+    .unwrap();
+    let run = |args: &[&str]| {
+        std::process::Command::new("openssl")
+            .args(args)
+            .current_dir(dir.path())
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+    };
+    run(&["ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", "key.ec"])?;
+    run(&["pkcs8", "-topk8", "-nocrypt", "-in", "key.ec", "-out", "key.pem"])?;
+    run(&[
+        "req",
+        "-new",
+        "-key",
+        "key.pem",
+        "-subj",
+        subject,
+        "-out",
+        "req.pem",
+        "-multivalue-rdn",
+    ])
+    .or_else(|| run(&["req", "-new", "-key", "key.pem", "-subj", subject, "-out", "req.pem"]))?;
+    let ca_cert = ca.join("ca.pem").display().to_string();
+    let ca_key = ca.join("ca-key.pem").display().to_string();
+    run(&[
+        "x509",
+        "-req",
+        "-in",
+        "req.pem",
+        "-CA",
+        &ca_cert,
+        "-CAkey",
+        &ca_key,
+        "-CAcreateserial",
+        "-days",
+        "30",
+        "-extfile",
+        "ext.cnf",
+        "-out",
+        "cert.pem",
+    ])?;
+    Some(Identity {
+        cert_pem: std::fs::read_to_string(path("cert.pem")).unwrap(),
+        key_pem: std::fs::read_to_string(path("key.pem")).unwrap(),
+    })
 }

@@ -8,6 +8,7 @@ use tokio::io::AsyncWriteExt;
 
 both!(
     every_response_carries_a_request_id,
+    a_callers_request_id_is_never_kept_or_echoed,
     unknown_routes_and_methods_are_problems,
     an_oversized_body_is_refused_with_payload_too_large,
     the_openapi_document_describes_the_api,
@@ -33,6 +34,54 @@ async fn every_response_carries_a_request_id(b: Backend) {
     }
     ids.dedup();
     assert_eq!(ids.len(), 3, "request ids are unique");
+    gw.stop().await;
+}
+
+/// Regression (found by the attack round): a caller's `X-Request-Id` was stored verbatim in the chain (12,000
+/// characters, JSON fragments, another request's id) and echoed raw. The gateway always makes its own.
+async fn a_callers_request_id_is_never_kept_or_echoed(b: Backend) {
+    let gw = Gateway::start(b).await;
+    let host = gw.org(HOST);
+    let token = gw.token(&host, &["privacy_officer"]);
+    let long = "a".repeat(12_000);
+    for sent in [long.as_str(), r#"{"seq":1}"#, "0123456789abcdef0123456789abcdef"] {
+        let mut c = gw.connect(Some(&host.identity)).await.unwrap();
+        let r = c
+            .send_with(
+                Method::GET,
+                "/v1/audit/disclosures?limit=1",
+                Some(&token),
+                &[("x-request-id", sent)],
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert_eq!(r.status, 200, "{}", r.text);
+        let echoed = r.headers["x-request-id"].to_str().unwrap().to_owned();
+        assert_ne!(echoed, sent);
+        assert!(
+            echoed.len() == 32 && echoed.bytes().all(|b| b.is_ascii_hexdigit()),
+            "{echoed}"
+        );
+        let record = gw.newest_admin_record().await;
+        assert_eq!(
+            record.entry.request_id.as_deref(),
+            Some(echoed.as_str()),
+            "the record has the gateway's id"
+        );
+    }
+    // Bytes that are not UTF-8 are not echoed either.
+    let mut c = gw.connect(Some(&host.identity)).await.unwrap();
+    let mut req = hyper::Request::builder().uri("/healthz").header("host", "localhost");
+    req = req.header(
+        "x-request-id",
+        hyper::header::HeaderValue::from_bytes(b"caf\xe9").unwrap(),
+    );
+    let r = c
+        .send_request(req.body(http_body_util::Full::new(bytes::Bytes::new())).unwrap())
+        .await
+        .unwrap();
+    assert_ne!(r.headers()["x-request-id"].as_bytes(), b"caf\xe9");
     gw.stop().await;
 }
 

@@ -17,6 +17,7 @@ both!(
     host_only_roles_are_refused_for_partners,
     unknown_roles_fetchable_keys_and_string_times_are_refused,
     a_cached_token_stops_working_when_keys_rotate,
+    a_sub_with_control_characters_is_refused,
 );
 
 /// Sends `token` as `org` to `/v1/whoami` and checks the refusal; the body must not echo the token.
@@ -301,5 +302,29 @@ async fn a_cached_token_stops_working_when_keys_rotate(b: Backend) {
             .status,
         200
     );
+    gw.stop().await;
+}
+
+/// Regression (found by the attack round): a `sub` of `a\nb\0c` was accepted and shown in `/v1/whoami`. A sub is
+/// 1–256 visible ASCII characters.
+async fn a_sub_with_control_characters_is_refused(b: Backend) {
+    let gw = Gateway::start(b).await;
+    let p = gw.org("politie");
+    for bad in ["a\nb\0c", "agent\u{202e}1", "two words", "", &"x".repeat(257)] {
+        let token = mint(
+            &p.key,
+            header(&p.key),
+            with(claims(&p, &["professional"]), "sub", json!(bad)),
+        );
+        refused(&gw, &p, &token, 401, "token_invalid").await;
+    }
+    let fine = mint(
+        &p.key,
+        header(&p.key),
+        with(claims(&p, &["professional"]), "sub", json!("agent.0042@politie.nl")),
+    );
+    let mut c = gw.connect(Some(&p.identity)).await.unwrap();
+    let r = c.send(Method::GET, "/v1/whoami", Some(&fine), None).await.unwrap();
+    assert_eq!(r.body["user"]["sub"], "agent.0042@politie.nl", "{}", r.text);
     gw.stop().await;
 }
