@@ -184,7 +184,10 @@ impl App {
             covenant: ArcSwap::from_pointee(p.covenant),
             clock: p.clock,
             metrics: p.metrics,
-            lookup_limiter: LookupLimiter::new(p.config.limits.lookups_per_minute),
+            lookup_limiter: LookupLimiter::new(
+                p.config.limits.lookups_per_minute,
+                p.config.limits.lookups_per_minute_per_organisation,
+            ),
             request_cache: RequestCache::default(),
             changed: Notify::new(),
             config: p.config,

@@ -57,9 +57,10 @@ pub enum LookupError {
     Store(#[from] StoreError),
 }
 
-/// Lookups per user (organisation and subject of the token), as a rate with an equal burst.
+/// Lookups per user (organisation and subject of the token) and per organisation, each a rate with an equal burst.
 pub struct LookupLimiter {
-    limiter: DefaultKeyedRateLimiter<String>,
+    users: DefaultKeyedRateLimiter<String>,
+    organisations: DefaultKeyedRateLimiter<Oin>,
     clock: DefaultClock,
 }
 
@@ -67,25 +68,29 @@ pub struct LookupLimiter {
 const LIMITER_USERS: usize = 10_000;
 
 impl LookupLimiter {
-    /// At most `per_minute` lookups a minute per user; 0 is treated as 1 (lookups are never unlimited).
-    pub fn new(per_minute: u32) -> LookupLimiter {
-        let rate = NonZeroU32::new(per_minute).unwrap_or(NonZeroU32::MIN);
+    /// At most `per_user` lookups a minute per user and `per_organisation` per organisation (whatever users its
+    /// tokens name, so that an organisation's own token service cannot enumerate); 0 is treated as 1 (lookups are
+    /// never unlimited).
+    pub fn new(per_user: u32, per_organisation: u32) -> LookupLimiter {
+        let quota = |n: u32| Quota::per_minute(NonZeroU32::new(n).unwrap_or(NonZeroU32::MIN));
         LookupLimiter {
-            limiter: DefaultKeyedRateLimiter::keyed(Quota::per_minute(rate)),
+            users: DefaultKeyedRateLimiter::keyed(quota(per_user)),
+            organisations: DefaultKeyedRateLimiter::keyed(quota(per_organisation)),
             clock: DefaultClock::default(),
         }
     }
 
-    /// Takes one lookup from the user's allowance, or says how long to wait.
+    /// Takes one lookup from the organisation's and the user's allowance, or says how long to wait.
     fn take(&self, oin: &Oin, sub: &str) -> Result<(), LookupError> {
-        if self.limiter.len() > LIMITER_USERS {
-            self.limiter.retain_recent();
+        if self.users.len() > LIMITER_USERS {
+            self.users.retain_recent();
         }
-        self.limiter
-            .check_key(&format!("{oin}/{sub}"))
-            .map_err(|not_until| LookupError::RateLimited {
-                retry_after: not_until.wait_time_from(self.clock.now()),
-            })
+        let wait = |not_until: governor::NotUntil<_>| LookupError::RateLimited {
+            retry_after: not_until.wait_time_from(self.clock.now()),
+        };
+        // The user's allowance first: a user over its own limit does not spend the organisation's budget.
+        self.users.check_key(&format!("{oin}/{sub}")).map_err(wait)?;
+        self.organisations.check_key(oin).map_err(wait)
     }
 }
 

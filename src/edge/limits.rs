@@ -19,6 +19,8 @@ pub struct Limits {
     pub registry_poll_millis: u64,
     /// Hit/no-hit lookups per user per minute (429 beyond).
     pub lookups_per_minute: u32,
+    /// Hit/no-hit lookups per organisation per minute, whatever users its tokens name (429 beyond).
+    pub lookups_per_minute_per_organisation: u32,
 }
 
 impl Default for Limits {
@@ -34,6 +36,7 @@ impl Default for Limits {
             token_cache_entries: 10_000,
             registry_poll_millis: 1000,
             lookups_per_minute: 30,
+            lookups_per_minute_per_organisation: 300,
         }
     }
 }

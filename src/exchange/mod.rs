@@ -214,7 +214,8 @@ impl Exchange<'_> {
     }
 
     /// The meeting's attendees, if the actor is one of them: only they share (`side` source) or read (recipient)
-    /// in it. Anyone else is refused, and the refusal recorded with the case named in the call when it exists.
+    /// in it. Anyone else is refused — recorded, with the case named in the call when it exists — and told there is
+    /// no such meeting, as `GET /v1/meetings/{id}` tells it, so the answer does not say whether the meeting exists.
     async fn attending(
         &self,
         actor: &Actor,
@@ -248,7 +249,10 @@ impl Exchange<'_> {
             reason: Some(format!("{}: {}", decision.code(), decision.reason)),
             ..Entry::new(Kind::Refusal)
         });
-        Err(self.refuse(entry, "meeting".into(), &decision).await)
+        match self.refuse(entry, "meeting".into(), &decision).await {
+            ExchangeError::Refused(_) => Err(ExchangeError::NotFound("meeting")),
+            other => Err(other),
+        }
     }
 
     /// Checks the shape of offered items: count, size, content type and category.

@@ -20,6 +20,7 @@ both!(
     a_cached_read_never_outlives_the_facts_it_was_judged_on,
     a_purged_case_leaves_the_cache_within_a_poll,
     a_release_cites_every_disclosure_it_was_released_under_and_no_refusal,
+    a_non_attendee_cannot_tell_a_meeting_from_none,
 );
 
 const BSN: &str = "123456782";
@@ -267,7 +268,7 @@ async fn the_story_from_report_to_purge_leaves_an_exact_subject_report(b: Backen
     assert_eq!(politie.body["withheld"][0]["code"], "consent_required");
     call(&gw, "om", Method::GET, &read_shares, None)
         .await
-        .assert_problem(403, "not_attendee");
+        .assert_problem(404, "not_found");
     let refused = records(&gw, Kind::Refusal).await.pop().unwrap();
     assert_eq!(
         (refused.entry.recipient_oin.as_deref(), refused.entry.case_id.as_deref()),
@@ -595,7 +596,7 @@ async fn bad_requests_responses_and_shares_are_refused_and_store_nothing(b: Back
     let share = |case: &str| json!({"case_id": case, "items": [{"category": "leefgebieden", "content": "x"}]});
     post("wijkteam", shares.clone(), share(&case))
         .await
-        .assert_problem(403, "not_attendee");
+        .assert_problem(404, "not_found");
     let refused = records(&gw, Kind::Refusal).await.pop().unwrap();
     assert_eq!(refused.entry.source_oin.as_deref(), Some(WIJKTEAM), "recorded");
     post("gemeente", shares.clone(), share("case-none"))
@@ -1010,6 +1011,48 @@ async fn a_release_cites_every_disclosure_it_was_released_under_and_no_refusal(b
     assert!(
         !cited(&r).contains(&refusal.seq),
         "a refusal record never covers released content"
+    );
+    gw.stop().await;
+}
+
+/// Regression (found by the attack round): for a non-attendee, `GET /v1/meetings/{id}` was 404 but `/shares` 403
+/// `not_attendee` for a real meeting and 404 for none. Every answer is now the same; the refusal is still recorded.
+async fn a_non_attendee_cannot_tell_a_meeting_from_none(b: Backend) {
+    let gw = Gateway::start(b).await;
+    let (case, focus) = scene(&gw, &[ZVH, GEMEENTE], "focus", &[GEMEENTE]).await;
+    let refusals = records(&gw, Kind::Refusal).await.len();
+    let mut answers = Vec::new();
+    for meeting in [focus.as_str(), "meeting-none"] {
+        let reads = [
+            call(&gw, "om", Method::GET, &format!("/v1/meetings/{meeting}"), None).await,
+            call(
+                &gw,
+                "om",
+                Method::GET,
+                &format!("/v1/meetings/{meeting}/shares?case_id={case}"),
+                None,
+            )
+            .await,
+            call(
+                &gw,
+                "om",
+                Method::POST,
+                &format!("/v1/meetings/{meeting}/shares"),
+                Some(json!({"case_id": case, "items": [{"category": "justitieel_status", "content": "x"}]})),
+            )
+            .await,
+        ];
+        for r in reads {
+            r.assert_problem(404, "not_found");
+            answers.push(r.body["detail"].clone());
+        }
+    }
+    answers.dedup();
+    assert_eq!(answers, [json!("no such meeting")], "one answer for all six");
+    assert_eq!(
+        records(&gw, Kind::Refusal).await.len(),
+        refusals + 2,
+        "the two tries at a real meeting are recorded"
     );
     gw.stop().await;
 }

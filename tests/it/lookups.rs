@@ -11,6 +11,7 @@ use serde_json::{json, Value};
 both!(
     hit_no_hit_answers_known_and_whom_to_contact_only,
     lookups_are_refused_for_other_roles_bad_input_and_floods,
+    an_organisation_has_a_lookup_budget_whatever_users_it_names,
 );
 
 const BSN: &str = "123456782";
@@ -193,6 +194,50 @@ async fn lookups_are_refused_for_other_roles_bad_input_and_floods(b: Backend) {
         records(&gw, Kind::Lookup).await.len(),
         before + 1,
         "a limited lookup is not recorded"
+    );
+    gw.stop().await;
+}
+
+/// Regression (found by the attack round): lookups were limited per token `sub` only, so a token with a new `sub`
+/// was served at once after a 429. Each organisation has a budget of its own.
+async fn an_organisation_has_a_lookup_budget_whatever_users_it_names(b: Backend) {
+    let gw = Gateway::start_with(b, |c| {
+        c.limits.lookups_per_minute = 2;
+        c.limits.lookups_per_minute_per_organisation = 3;
+    })
+    .await;
+    let politie = gw.org("politie");
+    let as_user = |sub: &'static str| {
+        let gw = &gw;
+        let politie = politie.clone();
+        async move {
+            let mut claims = claims(&politie, &["professional"]);
+            claims["sub"] = json!(sub);
+            let token = mint(&politie.key, header(&politie.key), claims);
+            let mut c = gw.connect(Some(&politie.identity)).await.unwrap();
+            c.send(Method::POST, "/v1/lookups", Some(&token), Some(ask(BSN)))
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(as_user("agent-1").await.status, 200);
+    assert_eq!(as_user("agent-1").await.status, 200);
+    as_user("agent-1").await.assert_problem(429, "rate_limited");
+    assert_eq!(
+        as_user("agent-2").await.status,
+        200,
+        "another user has an allowance of its own"
+    );
+    let r = as_user("agent-3").await;
+    r.assert_problem(429, "rate_limited");
+    assert!(
+        r.headers.contains_key("retry-after"),
+        "the organisation's budget is spent"
+    );
+    assert_eq!(
+        lookup(&gw, "om", ask(BSN)).await.status,
+        200,
+        "another organisation is not held back"
     );
     gw.stop().await;
 }
