@@ -209,7 +209,7 @@ pub async fn prepare(
             write(&org_dir.join("cert.pem"), &issued.pem.cert_pem, false)?;
             write(&org_dir.join("oin"), &format!("{}\n", org.oin), false)?;
             onboard(&store, &covenant, &actor, org, &key, now).await?;
-            onboarding::record_certificate(&store, now, &actor, org.oin, &issued).await?;
+            onboarding::record_certificate(&store, now, &actor, org.oin, &issued.signed()).await?;
         } else {
             onboard(&store, &covenant, &actor, org, &key, now).await?;
         }

@@ -198,22 +198,30 @@ pub enum ExportFormat {
     Csv,
 }
 
+#[derive(Args)]
+pub struct IssueArgs {
+    #[command(flatten)]
+    pub c: ConfigArg,
+    #[arg(long)]
+    pub oin: String,
+    #[arg(long)]
+    pub out: PathBuf,
+    /// The partner's certificate request (PEM); its subject must name the OIN in its serialNumber.
+    #[arg(long)]
+    pub csr: Option<PathBuf>,
+    /// Subject name; defaults to the organisation's name.
+    #[arg(long)]
+    pub name: Option<String>,
+    #[arg(long, default_value_t = 365)]
+    pub days: i64,
+}
+
 #[derive(Subcommand)]
 pub enum CertCommand {
-    /// Issue a client certificate for an OIN into DIR (cert.pem, key.pem).
-    Issue {
-        #[command(flatten)]
-        c: ConfigArg,
-        #[arg(long)]
-        oin: String,
-        #[arg(long)]
-        out: PathBuf,
-        /// Subject name; defaults to the organisation's name.
-        #[arg(long)]
-        name: Option<String>,
-        #[arg(long, default_value_t = 365)]
-        days: i64,
-    },
+    /// Issue a client certificate for an onboarded OIN into DIR: from the partner's own request with --csr
+    /// (DIR/cert.pem; the key never leaves the partner), or with a key the gateway makes (DIR/cert.pem and
+    /// DIR/key.pem; development only).
+    Issue(IssueArgs),
     /// Revoke a certificate by serial number (hex); running gateways pick it up without a restart.
     Revoke {
         #[command(flatten)]

@@ -1,6 +1,6 @@
 //! `doelpoort org …` and `doelpoort cert …`: onboarding and certificates from the command line, under the same
 //! rules as the admin API.
-use super::{say, usage, CertCommand, Failure, Lifecycle, OrgCommand};
+use super::{say, usage, CertCommand, Failure, IssueArgs, Lifecycle, OrgCommand};
 use crate::edge::tls::TlsMaterial;
 use crate::log::actor::AnyActor;
 use crate::orgs::onboarding::{self, NewOrg, Signature, Transition};
@@ -112,40 +112,53 @@ async fn lifecycle(l: Lifecycle, step: Transition) -> Result<(), Failure> {
     done(store, view).await
 }
 
+/// `cert issue`: signs the partner's request, or (development) makes a key and a certificate.
+async fn issue(args: IssueArgs, actor: &AnyActor, now: time::OffsetDateTime) -> Result<(), Failure> {
+    let (config, store) = super::open(&args.c).await?;
+    let material = TlsMaterial::load(&config.tls)?;
+    let ca = material.own_ca();
+    let (oin, days) = (args.oin.as_str(), args.days);
+    let name = match args.name {
+        Some(n) => n,
+        None => store
+            .organisation(oin)
+            .await?
+            .map_or_else(|| format!("OIN {oin}"), |o| o.name),
+    };
+    let written = match &args.csr {
+        Some(csr) => {
+            let request = super::read_file(csr)?;
+            let signed = onboarding::sign_request(&store, ca, now, actor, oin, &name, days, &request).await;
+            store.close().await;
+            let signed = signed?;
+            std::fs::create_dir_all(&args.out)?;
+            std::fs::write(args.out.join("cert.pem"), &signed.cert_pem)?;
+            (signed.serial, signed.thumbprint)
+        }
+        None => {
+            let issued = onboarding::issue_certificate(&store, ca, now, actor, oin, &name, days).await;
+            store.close().await;
+            let issued = issued?;
+            std::fs::create_dir_all(&args.out)?;
+            super::write_private(&args.out.join("key.pem"), &issued.pem.key_pem)?;
+            std::fs::write(args.out.join("cert.pem"), &issued.pem.cert_pem)?;
+            (issued.serial, issued.thumbprint)
+        }
+    };
+    say!(
+        "issued serial {} (x5t#S256 {}) into {}",
+        written.0,
+        written.1,
+        args.out.display()
+    );
+    Ok(())
+}
+
 pub async fn cert(command: CertCommand) -> Result<(), Failure> {
     let actor = AnyActor::command_line();
     let now = SystemClock.now();
     match command {
-        CertCommand::Issue {
-            c,
-            oin,
-            out,
-            name,
-            days,
-        } => {
-            let (config, store) = super::open(&c).await?;
-            let material = TlsMaterial::load(&config.tls)?;
-            let name = match name {
-                Some(n) => n,
-                None => store
-                    .organisation(&oin)
-                    .await?
-                    .map_or_else(|| format!("OIN {oin}"), |o| o.name),
-            };
-            let issued = onboarding::issue_certificate(&store, material.own_ca(), now, &actor, &oin, &name, days).await;
-            store.close().await;
-            let issued = issued?;
-            std::fs::create_dir_all(&out)?;
-            super::write_private(&out.join("key.pem"), &issued.pem.key_pem)?;
-            std::fs::write(out.join("cert.pem"), &issued.pem.cert_pem)?;
-            say!(
-                "issued serial {} (x5t#S256 {}) into {}",
-                issued.serial,
-                issued.thumbprint,
-                out.display()
-            );
-            Ok(())
-        }
+        CertCommand::Issue(args) => issue(args, &actor, now).await,
         CertCommand::Revoke { c, serial, reason } => {
             let (_, store) = super::open(&c).await?;
             let r = onboarding::revoke_certificate(&store, now, &actor, &serial, &reason).await;

@@ -29,6 +29,10 @@ pub enum PkiError {
     Key,
     #[error("no randomness available")]
     Random,
+    /// A certificate request that is not signed by its own key, names no single OIN, or has a key or extension
+    /// this gateway does not certify.
+    #[error("the certificate request {0}")]
+    Request(&'static str),
 }
 
 /// A PEM certificate with its PEM private key.
@@ -107,9 +111,29 @@ impl CertificateAuthority {
         })
     }
 
-    /// A client certificate as described by `spec`.
+    /// A client certificate as described by `spec`, with a key the gateway makes (development only: the key is
+    /// then known to the gateway's host).
     pub fn issue_client(&self, spec: &ClientCertSpec) -> Result<IssuedCertificate, PkiError> {
         let key = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256)?;
+        let signed = self.sign(spec, &key)?;
+        Ok(IssuedCertificate {
+            serial: signed.serial,
+            thumbprint: signed.thumbprint,
+            not_after: signed.not_after,
+            pem: PemPair {
+                cert_pem: signed.cert_pem,
+                key_pem: key.serialize_pem(),
+            },
+        })
+    }
+
+    /// A client certificate as described by `spec` for the key of `request`, which its holder keeps. Only the
+    /// request's key is taken from it: subject, usages and validity are the gateway's.
+    pub fn sign_request(&self, request: &CertRequest, spec: &ClientCertSpec) -> Result<SignedCertificate, PkiError> {
+        self.sign(spec, &request.key)
+    }
+
+    fn sign(&self, spec: &ClientCertSpec, key: &impl rcgen::PublicKeyData) -> Result<SignedCertificate, PkiError> {
         let mut params = CertificateParams::default();
         params.distinguished_name = dn(&spec.name, spec.oin.as_deref())?;
         params.extended_key_usages = spec.usages.clone();
@@ -118,15 +142,12 @@ impl CertificateAuthority {
         params.not_after = spec.not_after;
         let serial = random_serial()?;
         params.serial_number = Some(serial.clone());
-        let cert = params.signed_by(&key, &self.cert, &self.key)?;
-        Ok(IssuedCertificate {
+        let cert = params.signed_by(key, &self.cert, &self.key)?;
+        Ok(SignedCertificate {
             serial: hex::encode(serial.as_ref()),
             thumbprint: thumbprint(cert.der()),
             not_after: spec.not_after,
-            pem: PemPair {
-                cert_pem: cert.pem(),
-                key_pem: key.serialize_pem(),
-            },
+            cert_pem: cert.pem(),
         })
     }
 
@@ -181,6 +202,70 @@ impl ClientCertSpec {
             not_before: now - Duration::days(1),
             not_after: now + Duration::days(days),
             usages: vec![ExtendedKeyUsagePurpose::ClientAuth],
+        }
+    }
+}
+
+/// A certificate the gateway's CA signed for a key it does not hold.
+#[derive(Debug, Clone)]
+pub struct SignedCertificate {
+    /// Serial number, lowercase hex.
+    pub serial: String,
+    /// `x5t#S256` of the certificate.
+    pub thumbprint: String,
+    pub not_after: OffsetDateTime,
+    pub cert_pem: String,
+}
+
+/// A certificate request (PKCS#10) whose signature verifies under its own key, with the OIN its subject names.
+pub struct CertRequest {
+    pub subject_oin: SubjectOin,
+    key: rcgen::PublicKey,
+}
+
+/// Reads a PEM certificate request, checking that it is signed by the key it asks to certify, and that the key is
+/// one the gateway certifies (ECDSA P-256 or P-384, Ed25519, or RSA of 2048 bits or more).
+///
+/// # Errors
+/// [`PkiError::Request`] naming what is wrong.
+pub fn read_request(pem: &str) -> Result<CertRequest, PkiError> {
+    use x509_parser::public_key::PublicKey;
+    let der = rustls_pki_types::CertificateSigningRequestDer::from_pem_slice(pem.as_bytes())
+        .map_err(|_| PkiError::Request("is not a PEM certificate request"))?;
+    let (_, parsed) = x509_parser::certification_request::X509CertificationRequest::from_der(der.as_ref())
+        .map_err(|_| PkiError::Request("does not parse"))?;
+    parsed
+        .verify_signature()
+        .map_err(|_| PkiError::Request("is not signed by the key it asks to certify"))?;
+    let info = &parsed.certification_request_info;
+    let key_ok = match info.subject_pki.parsed() {
+        Ok(PublicKey::EC(point)) => matches!(point.key_size(), 256 | 384),
+        Ok(PublicKey::RSA(rsa)) => rsa.key_size() >= 2048,
+        Ok(_) => info.subject_pki.algorithm.algorithm == x509_parser::oid_registry::OID_SIG_ED25519,
+        Err(_) => false,
+    };
+    if !key_ok {
+        return Err(PkiError::Request(
+            "has a key the gateway does not certify (ECDSA P-256 or P-384, Ed25519, RSA of 2048 bits or more)",
+        ));
+    }
+    let subject_oin = subject_oin(&info.subject)?;
+    let params = rcgen::CertificateSigningRequestParams::from_der(&der)
+        .map_err(|_| PkiError::Request("asks for extensions this gateway does not certify"))?;
+    Ok(CertRequest {
+        subject_oin,
+        key: params.public_key,
+    })
+}
+
+impl IssuedCertificate {
+    /// The certificate without its key.
+    pub fn signed(&self) -> SignedCertificate {
+        SignedCertificate {
+            serial: self.serial.clone(),
+            thumbprint: self.thumbprint.clone(),
+            not_after: self.not_after,
+            cert_pem: self.pem.cert_pem.clone(),
         }
     }
 }

@@ -7,7 +7,9 @@ use utoipa::ToSchema;
 
 use crate::covenant::Covenant;
 use crate::crypto::jwks::parse_jwks;
-use crate::crypto::pki::{CertificateAuthority, ClientCertSpec, IssuedCertificate, PkiError};
+use crate::crypto::pki::{
+    read_request, CertificateAuthority, ClientCertSpec, IssuedCertificate, PkiError, SignedCertificate,
+};
 use crate::log;
 use crate::log::actor::AnyActor;
 use crate::log::chain::Entry;
@@ -417,17 +419,75 @@ pub async fn issue_certificate(
     name: &str,
     days: i64,
 ) -> Result<IssuedCertificate> {
+    let (ca, spec) = certifiable(store, ca, now, oin_text, name, days).await?;
+    let issued = ca.issue_client(&spec).map_err(OnboardingError::Pki)?;
+    record_certificate(
+        store,
+        now,
+        actor,
+        spec.oin.as_deref().unwrap_or_default(),
+        &issued.signed(),
+    )
+    .await?;
+    Ok(issued)
+}
+
+/// Signs a partner's own certificate request (its key never leaves it) for `oin`, whose subject must name that
+/// OIN and nothing else, and remembers the certificate (so offboarding revokes it). The way to give a partner a
+/// certificate from the gateway's CA.
+///
+/// # Errors
+/// As [`issue_certificate`]; a request that does not verify, names another or no OIN, or has a key the gateway
+/// does not certify.
+#[allow(clippy::too_many_arguments)]
+pub async fn sign_request(
+    store: &Store,
+    ca: Option<&CertificateAuthority>,
+    now: OffsetDateTime,
+    actor: &AnyActor,
+    oin_text: &str,
+    name: &str,
+    days: i64,
+    request_pem: &str,
+) -> Result<SignedCertificate> {
+    let (ca, spec) = certifiable(store, ca, now, oin_text, name, days).await?;
+    let request = read_request(request_pem).map_err(OnboardingError::Pki)?;
+    if request.subject_oin.oin().map(Oin::as_str) != spec.oin.as_deref() {
+        return Err(OnboardingError::Validation(
+            "the certificate request's subject must name this OIN, once, in its serialNumber".into(),
+        ));
+    }
+    let signed = ca.sign_request(&request, &spec).map_err(OnboardingError::Pki)?;
+    record_certificate(store, now, actor, spec.oin.as_deref().unwrap_or_default(), &signed).await?;
+    Ok(signed)
+}
+
+/// The CA and what a certificate for `oin` says, if the organisation may have one: onboarded and not offboarded.
+async fn certifiable<'a>(
+    store: &Store,
+    ca: Option<&'a CertificateAuthority>,
+    now: OffsetDateTime,
+    oin_text: &str,
+    name: &str,
+    days: i64,
+) -> Result<(&'a CertificateAuthority, ClientCertSpec)> {
     let oin = oin(oin_text)?;
     let name = text("name", name, 64)?;
     let ca = ca.ok_or(OnboardingError::NoCa)?;
     if !(1..=825).contains(&days) {
         return Err(OnboardingError::Validation("days: must be 1–825".into()));
     }
-    let issued = ca
-        .issue_client(&ClientCertSpec::new(&name, oin.as_str(), now, days))
-        .map_err(OnboardingError::Pki)?;
-    record_certificate(store, now, actor, oin.as_str(), &issued).await?;
-    Ok(issued)
+    let org = store
+        .organisation(oin.as_str())
+        .await?
+        .ok_or(OnboardingError::NotFound)?;
+    if org.status == OrgStatus::Offboarded.as_str() {
+        return Err(OnboardingError::InvalidState {
+            action: "issue a certificate for",
+            status: org.status,
+        });
+    }
+    Ok((ca, ClientCertSpec::new(&name, oin.as_str(), now, days)))
 }
 
 /// Remembers a certificate issued elsewhere by the gateway's CA (the demo issues them before the database exists).
@@ -436,7 +496,7 @@ pub async fn record_certificate(
     now: OffsetDateTime,
     actor: &AnyActor,
     oin: &str,
-    issued: &IssuedCertificate,
+    issued: &SignedCertificate,
 ) -> Result<()> {
     let entry = actor.admin_entry(
         "certificate.issue",

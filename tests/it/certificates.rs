@@ -16,6 +16,8 @@ both!(
     a_certificate_without_an_oin_is_refused,
     a_trusted_certificate_of_an_unknown_organisation_gets_no_http_response,
     a_subject_with_two_serial_numbers_is_refused,
+    certificates_are_issued_only_to_onboarded_organisations,
+    a_partners_own_request_is_signed_and_its_key_stays_with_it,
     revocation_by_the_admin_api_refuses_new_and_open_connections,
     revocation_from_the_command_line_reaches_the_running_gateway,
     a_suspended_organisation_is_refused_until_reinstated,
@@ -286,5 +288,89 @@ async fn an_offboarded_organisation_is_refused_and_its_certificates_revoked(b: B
     gw.admin(Method::POST, &path, Some(json!({"reason": "undo"})))
         .await
         .assert_problem(409, "invalid_state");
+    gw.stop().await;
+}
+
+fn cli_fails(out: &std::process::Output, says: &str) {
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains(says), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "one sentence: {err}");
+}
+
+/// Regression (found by the attack round): `cert issue` issued for an offboarded OIN and for one never onboarded,
+/// and those certificates passed the handshake.
+async fn certificates_are_issued_only_to_onboarded_organisations(b: Backend) {
+    let gw = Gateway::start(b).await;
+    let out = gw.dir.path().join("issued");
+    let issue = |oin: &str| gw.cli(&["cert", "issue", "--oin", oin, "--out", out.to_str().unwrap()]);
+    cli_fails(
+        &issue("00000099000000000077"),
+        "no organisation with this OIN is onboarded",
+    );
+    let ggd = gw.org("ggd");
+    let path = format!("/v1/admin/organisations/{}/offboard", ggd.oin);
+    assert_eq!(gw.admin(Method::POST, &path, None).await.status, 200);
+    cli_fails(&issue(&ggd.oin), "offboarded");
+    assert!(!out.join("cert.pem").exists(), "nothing was written");
+    let ok = issue(&gw.org("om").oin);
+    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+    gw.stop().await;
+}
+
+/// `cert issue --csr`: the partner keeps its key; the gateway checks the request's signature and subject and signs
+/// a certificate of its own making for that key.
+async fn a_partners_own_request_is_signed_and_its_key_stays_with_it(b: Backend) {
+    let gw = Gateway::start(b).await;
+    let Some(request) = openssl_request(&format!("/serialNumber={OM}/CN=OM Demo")) else {
+        eprintln!("openssl is not installed here; skipping");
+        return gw.stop().await;
+    };
+    let out = request.path().join("issued");
+    let sign = |req: &std::path::Path| {
+        gw.cli(&[
+            "cert",
+            "issue",
+            "--oin",
+            OM,
+            "--csr",
+            req.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ])
+    };
+    let done = sign(&request.path().join("req.pem"));
+    assert!(done.status.success(), "{}", String::from_utf8_lossy(&done.stderr));
+    assert!(
+        out.join("cert.pem").exists() && !out.join("key.pem").exists(),
+        "no key is made or written"
+    );
+    let identity = Identity {
+        cert_pem: std::fs::read_to_string(out.join("cert.pem")).unwrap(),
+        key_pem: std::fs::read_to_string(request.path().join("key.pem")).unwrap(),
+    };
+    assert!(
+        gets_http_response(&gw, Some(&identity)).await,
+        "the partner connects with its own key"
+    );
+
+    // A request for another OIN, or naming two, is refused; so is one whose signature does not verify.
+    let other = openssl_request(&format!("/serialNumber={POLITIE}/CN=Politie")).unwrap();
+    cli_fails(&sign(&other.path().join("req.pem")), "must name this OIN");
+    let two = openssl_request(&format!("/serialNumber={OM}/serialNumber={POLITIE}/CN=Twee")).unwrap();
+    cli_fails(&sign(&two.path().join("req.pem")), "must name this OIN");
+    let tampered = request.path().join("tampered.pem");
+    let text = std::fs::read_to_string(request.path().join("req.pem")).unwrap();
+    let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
+    let middle = lines.len() / 2;
+    lines[middle] = lines[middle].chars().rev().collect();
+    std::fs::write(&tampered, lines.join("\n")).unwrap();
+    let refused = sign(&tampered);
+    assert_eq!(
+        refused.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
     gw.stop().await;
 }

@@ -619,58 +619,56 @@ pub async fn reqwest_metrics(gw: &Gateway) -> String {
     out
 }
 
+/// A P-256 key and a certificate request for `subject` (openssl's `/k=v/…` form) made by openssl in a new folder
+/// (`key.pem`, `req.pem`), as a partner makes them; `None` when openssl is not installed.
+pub fn openssl_request(subject: &str) -> Option<tempfile::TempDir> {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| openssl_in(dir.path(), args);
+    run(&["ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", "key.ec"])?;
+    run(&["pkcs8", "-topk8", "-nocrypt", "-in", "key.ec", "-out", "key.pem"])?;
+    run(&["req", "-new", "-key", "key.pem", "-subj", subject, "-out", "req.pem"])?;
+    Some(dir)
+}
+
+fn openssl_in(dir: &std::path::Path, args: &[&str]) -> Option<std::process::Output> {
+    std::process::Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+}
+
 /// A client certificate with subject `subject` (openssl's `/k=v/…` form) made by openssl from the gateway's CA,
 /// for subjects rcgen will not write; `None` when openssl is not installed.
 pub fn openssl_client_cert(gw: &Gateway, subject: &str) -> Option<Identity> {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = openssl_request(subject)?;
     let path = |n: &str| dir.path().join(n);
     let ca = gw.dir.path().join("ca");
-    std::fs::write(
-        path("ext.cnf"),
-        "extendedKeyUsage = clientAuth\nkeyUsage = digitalSignature\n",
-    )
-    .unwrap();
-    let run = |args: &[&str]| {
-        std::process::Command::new("openssl")
-            .args(args)
-            .current_dir(dir.path())
-            .output()
-            .ok()
-            .filter(|o| o.status.success())
-    };
-    run(&["ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", "key.ec"])?;
-    run(&["pkcs8", "-topk8", "-nocrypt", "-in", "key.ec", "-out", "key.pem"])?;
-    run(&[
-        "req",
-        "-new",
-        "-key",
-        "key.pem",
-        "-subj",
-        subject,
-        "-out",
-        "req.pem",
-        "-multivalue-rdn",
-    ])
-    .or_else(|| run(&["req", "-new", "-key", "key.pem", "-subj", subject, "-out", "req.pem"]))?;
-    let ca_cert = ca.join("ca.pem").display().to_string();
-    let ca_key = ca.join("ca-key.pem").display().to_string();
-    run(&[
-        "x509",
-        "-req",
-        "-in",
-        "req.pem",
-        "-CA",
-        &ca_cert,
-        "-CAkey",
-        &ca_key,
-        "-CAcreateserial",
-        "-days",
-        "30",
-        "-extfile",
-        "ext.cnf",
-        "-out",
-        "cert.pem",
-    ])?;
+    let extensions = "extendedKeyUsage = clientAuth\nkeyUsage = digitalSignature\n";
+    std::fs::write(path("ext.cnf"), extensions).unwrap();
+    let (ca_cert, ca_key) = (ca.join("ca.pem"), ca.join("ca-key.pem"));
+    let (ca_cert, ca_key) = (ca_cert.to_str().unwrap(), ca_key.to_str().unwrap());
+    openssl_in(
+        dir.path(),
+        &[
+            "x509",
+            "-req",
+            "-in",
+            "req.pem",
+            "-CA",
+            ca_cert,
+            "-CAkey",
+            ca_key,
+            "-CAcreateserial",
+            "-days",
+            "30",
+            "-extfile",
+            "ext.cnf",
+            "-out",
+            "cert.pem",
+        ],
+    )?;
     Some(Identity {
         cert_pem: std::fs::read_to_string(path("cert.pem")).unwrap(),
         key_pem: std::fs::read_to_string(path("key.pem")).unwrap(),
