@@ -50,6 +50,7 @@ fn fixture() -> Fixture {
             status: "active".into(),
             created_at: String::new(),
             updated_at: String::new(),
+            member_since: None,
         });
         rows.keys.push(KeyRow {
             oin,

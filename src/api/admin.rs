@@ -11,7 +11,7 @@ use crate::app::AppState;
 use crate::log::actor::AnyActor;
 use crate::log::chain::Kind;
 use crate::log::LogFilter;
-use crate::orgs::onboarding::{self, NewOrg, OrgView, Signature, Transition};
+use crate::orgs::onboarding::{self, Credentials, NewOrg, OrgView, Signature, Transition};
 
 /// Why a lifecycle step is taken; the body may be left out.
 #[derive(Debug, Default, Deserialize, ToSchema)]
@@ -81,7 +81,14 @@ pub async fn add(
     Admin(actor): Admin,
     Json(body): Json<NewOrg>,
 ) -> Result<(StatusCode, axum::Json<Created>), ApiError> {
-    let org = onboarding::add(&app.store, &app.covenant(), app.clock.now(), &actor, &body).await?;
+    let org = onboarding::add(
+        &app.store,
+        &app.covenant(),
+        (&app.config.host_oin, app.clock.now()),
+        &actor,
+        &body,
+    )
+    .await?;
     app.registry_changed().await;
     Ok((
         StatusCode::CREATED,
@@ -108,6 +115,18 @@ pub async fn get_one(
     Path(oin): Path<String>,
 ) -> Result<axum::Json<OrgView>, ApiError> {
     Ok(axum::Json(onboarding::get(&app.store, &oin).await?))
+}
+
+/// The organisation's token keys (current and retired) and the certificates the gateway issued to it, with their
+/// revocations: what a revocation needs to know.
+#[utoipa::path(get, path = "/v1/admin/organisations/{oin}/credentials", tag = "admin", security(("bearer" = [])),
+    params(("oin" = String, Path)), responses((status = 200, body = Credentials), (status = 404, body = Problem)))]
+pub async fn credentials(
+    State(app): State<AppState>,
+    _: Admin,
+    Path(oin): Path<String>,
+) -> Result<axum::Json<Credentials>, ApiError> {
+    Ok(axum::Json(onboarding::credentials(&app.store, &oin).await?))
 }
 
 /// Record a covenant signature.

@@ -66,6 +66,7 @@ pub fn router(app: AppState) -> Router {
         .route("/v1/admin/organisations", get(admin::list).post(admin::add))
         .route("/v1/admin/organisations/{oin}", get(admin::get_one))
         .route("/v1/admin/organisations/{oin}/signatures", post(admin::sign))
+        .route("/v1/admin/organisations/{oin}/credentials", get(admin::credentials))
         .route("/v1/admin/organisations/{oin}/keys", put(admin::rotate_keys))
         .route("/v1/admin/organisations/{oin}/suspend", post(admin::suspend))
         .route("/v1/admin/organisations/{oin}/reinstate", post(admin::reinstate))

@@ -10,7 +10,7 @@ use crate::orgs::onboarding;
     info(title = "Doelpoort", description = "Secure information exchange for the partners of a Zorg- en Veiligheidshuis. \
         Every request needs a client certificate carrying the organisation's OIN (mutual TLS); every /v1 call except \
         this document needs a bearer token bound to that certificate (RFC 8705). Errors are RFC 9457 problem documents."),
-    paths(system::whoami, system::healthz, admin::add, admin::list, admin::get_one, admin::sign, admin::rotate_keys,
+    paths(system::whoami, system::healthz, admin::add, admin::list, admin::get_one, admin::credentials, admin::sign, admin::rotate_keys,
           admin::suspend, admin::reinstate, admin::offboard, admin::revoke, admin::actions, admin::reload_covenant, admin::reload_keys,
           audit::disclosures, audit::subject_report, audit::checkpoints, covenant::covenant,
           cases::report, cases::list, cases::get_one, cases::grant, cases::withdraw, cases::close,
@@ -18,7 +18,7 @@ use crate::orgs::onboarding;
           meetings::close, lookups::lookup, exchange::create_request, exchange::inbox, exchange::respond_to,
           exchange::decline, exchange::read_request, exchange::share, exchange::read_shares),
     components(schemas(error::Problem, system::WhoAmI, system::WhoAmIOrg, system::WhoAmIUser, system::Health,
-        onboarding::NewOrg, onboarding::OrgView, onboarding::Signature, admin::Reason, admin::KeysBody,
+        onboarding::NewOrg, onboarding::OrgView, onboarding::Credentials, onboarding::KeyView, onboarding::CertificateView, onboarding::Signature, admin::Reason, admin::KeysBody,
         admin::Revocation, admin::Revoked, admin::Created, admin::AdminAction, admin::CovenantReloaded, admin::KeysReloaded, crate::types::UserRole,
         crate::log::audit::Page, crate::log::chain::Record, crate::log::chain::Kind, audit::SubjectReport,
         audit::SubjectDisclosure, audit::OrgRef, audit::Checkpoints, crate::log::Checkpoint, covenant::CovenantView,

@@ -208,10 +208,10 @@ pub async fn prepare(
             write(&org_dir.join("key.pem"), &issued.pem.key_pem, true)?;
             write(&org_dir.join("cert.pem"), &issued.pem.cert_pem, false)?;
             write(&org_dir.join("oin"), &format!("{}\n", org.oin), false)?;
-            onboard(&store, &covenant, &actor, org, &key, now).await?;
+            onboard(&store, &covenant, &actor, org, &key, (&config.host_oin, now)).await?;
             onboarding::record_certificate(&store, now, &actor, org.oin, &issued.signed()).await?;
         } else {
-            onboard(&store, &covenant, &actor, org, &key, now).await?;
+            onboard(&store, &covenant, &actor, org, &key, (&config.host_oin, now)).await?;
         }
     }
     store.close().await;
@@ -224,7 +224,7 @@ async fn onboard(
     actor: &AnyActor,
     org: &DemoOrg,
     key: &TokenKeyPair,
-    now: OffsetDateTime,
+    (host, now): (&crate::types::Oin, OffsetDateTime),
 ) -> Result<(), DemoError> {
     if store.organisation(org.oin).await?.is_some() {
         return Ok(());
@@ -236,7 +236,7 @@ async fn onboard(
         covenant_roles: org.roles.iter().map(|r| (*r).to_owned()).collect(),
         jwks: key.jwks(),
     };
-    onboarding::add(store, covenant, now, actor, &new).await?;
+    onboarding::add(store, covenant, (host, now), actor, &new).await?;
     let signature = Signature {
         version: covenant.version.clone(),
         signed_on: now.date().to_string(),

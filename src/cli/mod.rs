@@ -82,6 +82,13 @@ pub enum OrgCommand {
     },
     /// List organisations.
     List(ConfigArg),
+    /// Show one organisation: its token keys (current and retired) and its certificates with their revocations.
+    Show {
+        #[command(flatten)]
+        c: ConfigArg,
+        #[arg(long)]
+        oin: String,
+    },
     /// Record a covenant signature.
     Sign {
         #[command(flatten)]

@@ -25,10 +25,11 @@ pub async fn org(command: OrgCommand) -> Result<(), Failure> {
                 covenant_roles: roles,
                 jwks: read_jwks(&jwks)?,
             };
-            let view = onboarding::add(&store, &covenant, SystemClock.now(), &actor(), &new).await;
+            let view = onboarding::add(&store, &covenant, (&config.host_oin, SystemClock.now()), &actor(), &new).await;
             done(store, view).await
         }
         OrgCommand::List(c) => list(&c).await,
+        OrgCommand::Show { c, oin } => show(&c, &oin).await,
         OrgCommand::Sign {
             c,
             oin,
@@ -91,6 +92,42 @@ async fn list(c: &super::ConfigArg) -> Result<(), Failure> {
             o.covenant_roles.join(","),
             o.name,
             signed.join(",")
+        );
+    }
+    Ok(())
+}
+
+async fn show(c: &super::ConfigArg, oin: &str) -> Result<(), Failure> {
+    let (_, store) = super::open(c).await?;
+    let (org, held) = (
+        onboarding::get(&store, oin).await,
+        onboarding::credentials(&store, oin).await,
+    );
+    store.close().await;
+    let (org, held) = (org?, held?);
+    say!("{}\t{}\t{}\t{}", org.oin, org.status, org.kind, org.name);
+    for k in held.keys {
+        let retired = k
+            .retired_at
+            .map_or_else(|| "current".to_owned(), |t| format!("retired {t}"));
+        say!(
+            "key\t{}\t{}\t{}\tsince {}\t{retired}",
+            k.kid,
+            k.alg,
+            k.thumbprint,
+            k.since
+        );
+    }
+    for c in held.certificates {
+        let revoked = c
+            .revoked_at
+            .map_or_else(|| "valid".to_owned(), |t| format!("revoked {t}"));
+        say!(
+            "certificate\t{}\t{}\tissued {}\tuntil {}\t{revoked}",
+            c.serial,
+            c.thumbprint,
+            c.issued_at,
+            c.not_after
         );
     }
     Ok(())

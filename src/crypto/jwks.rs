@@ -31,6 +31,8 @@ pub struct AcceptedKey {
     pub kid: String,
     pub alg: &'static str,
     pub jwk: String,
+    /// RFC 7638 thumbprint.
+    pub thumbprint: String,
 }
 
 /// Checks a JWKS document: 1–10 public EdDSA (Ed25519) or ES256 (P-256) signing keys with unique, well-formed
@@ -52,6 +54,9 @@ pub fn parse_jwks(jwks: &serde_json::Value) -> Result<Vec<AcceptedKey>, JwksErro
         let k = accept_key(key).map_err(|m| err(format!("key {i}: {m}")))?;
         if accepted.iter().any(|a| a.kid == k.kid) {
             return Err(err(format!("key {i}: kid is used twice")));
+        }
+        if accepted.iter().any(|a| a.thumbprint == k.thumbprint) {
+            return Err(err(format!("key {i}: the same key is listed twice")));
         }
         accepted.push(k);
     }
@@ -83,19 +88,57 @@ fn accept_key(key: &serde_json::Value) -> Result<AcceptedKey, String> {
             return Err(format!("`alg` must be {alg} for this key type"));
         }
     }
+    let mut coordinates = Vec::new();
     for c in coord_fields {
         let raw = field(c).and_then(|v| URL_SAFE_NO_PAD.decode(v).ok());
-        if raw.map(|r| r.len()) != Some(32) {
-            return Err(format!("`{c}` must be a base64url 32-byte coordinate"));
+        match raw {
+            Some(r) if r.len() == 32 => coordinates.push(r),
+            _ => return Err(format!("`{c}` must be a base64url 32-byte coordinate")),
         }
+    }
+    if !on_curve(alg, &coordinates) {
+        return Err("is not a point on its curve (not a public key)".into());
     }
     let jwk = serde_json::to_string(key).map_err(|_| "cannot be serialised")?;
     decoding_key(alg, &jwk).map_err(|_| "is not a usable public key".to_owned())?;
     Ok(AcceptedKey {
         kid: kid.to_owned(),
         alg,
+        thumbprint: thumbprint(&jwk).ok_or("cannot be serialised")?,
         jwk,
     })
+}
+
+/// Whether the coordinates are a public key of the algorithm's curve (an off-curve P-256 point or an Ed25519 value
+/// that does not decompress would only fail later, at the first token).
+fn on_curve(alg: &str, coordinates: &[Vec<u8>]) -> bool {
+    match (alg, coordinates) {
+        ("EdDSA", [x]) => {
+            <[u8; 32]>::try_from(x.as_slice()).is_ok_and(|x| ed25519_dalek::VerifyingKey::from_bytes(&x).is_ok())
+        }
+        ("ES256", [x, y]) => {
+            let mut sec1 = vec![0x04];
+            sec1.extend_from_slice(x);
+            sec1.extend_from_slice(y);
+            p256::PublicKey::from_sec1_bytes(&sec1).is_ok()
+        }
+        _ => false,
+    }
+}
+
+/// The RFC 7638 thumbprint of a stored JWK (base64url SHA-256 of its required members in order): one value per
+/// key whatever its `kid`, to tell whether a key is registered already, and to show administrators.
+pub fn thumbprint(jwk: &str) -> Option<String> {
+    let v: serde_json::Value = serde_json::from_str(jwk).ok()?;
+    let member = |name: &str| v.get(name).and_then(|m| m.as_str());
+    let canonical = match member("kty")? {
+        "OKP" => serde_json::json!({"crv": member("crv")?, "kty": "OKP", "x": member("x")?}),
+        "EC" => serde_json::json!({"crv": member("crv")?, "kty": "EC", "x": member("x")?, "y": member("y")?}),
+        _ => return None,
+    };
+    // serde_json writes object members sorted by name and without white space, as RFC 7638 asks.
+    let text = serde_json::to_string(&canonical).ok()?;
+    Some(URL_SAFE_NO_PAD.encode(ring::digest::digest(&ring::digest::SHA256, text.as_bytes()).as_ref()))
 }
 
 /// The verification key of a stored JWK.

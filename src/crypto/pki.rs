@@ -399,7 +399,8 @@ impl TokenKeyPair {
         let pair = ring::signature::Ed25519KeyPair::from_pkcs8_maybe_unchecked(der.secret_pkcs8_der())
             .map_err(|_| PkiError::Key)?;
         let x = URL_SAFE_NO_PAD.encode(pair.public_key().as_ref());
-        let kid = jwk_thumbprint_okp(&x);
+        let kid = super::jwks::thumbprint(&serde_json::json!({"kty": "OKP", "crv": "Ed25519", "x": x}).to_string())
+            .ok_or(PkiError::Key)?;
         let public_jwk =
             serde_json::json!({"kty": "OKP", "crv": "Ed25519", "x": x, "kid": kid, "alg": "EdDSA", "use": "sig"});
         Ok(TokenKeyPair {
@@ -420,12 +421,6 @@ impl TokenKeyPair {
 const ED25519_PKCS8_V1_PREFIX: [u8; 16] = [
     0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20,
 ];
-
-/// RFC 7638 thumbprint of an Ed25519 public key (members in lexicographic order, no white space).
-fn jwk_thumbprint_okp(x: &str) -> String {
-    let canonical = format!(r#"{{"crv":"Ed25519","kty":"OKP","x":"{x}"}}"#);
-    URL_SAFE_NO_PAD.encode(ring::digest::digest(&ring::digest::SHA256, canonical.as_bytes()).as_ref())
-}
 
 fn pem_encode(label: &str, der: &[u8]) -> String {
     let b64 = base64::engine::general_purpose::STANDARD.encode(der);

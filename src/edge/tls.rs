@@ -493,6 +493,7 @@ mod tests {
             status: "active".into(),
             created_at: "2026-01-01T00:00:00.000000Z".into(),
             updated_at: "2026-01-01T00:00:00.000000Z".into(),
+            member_since: None,
         };
         let rows = crate::store::RegistryRows {
             generation: 1,

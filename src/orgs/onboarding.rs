@@ -6,7 +6,7 @@ use time::OffsetDateTime;
 use utoipa::ToSchema;
 
 use crate::covenant::Covenant;
-use crate::crypto::jwks::parse_jwks;
+use crate::crypto::jwks::{parse_jwks, thumbprint};
 use crate::crypto::pki::{
     read_request, CertificateAuthority, ClientCertSpec, IssuedCertificate, PkiError, SignedCertificate,
 };
@@ -116,8 +116,22 @@ fn oin(value: &str) -> Result<Oin> {
     value.parse().map_err(|_| OnboardingError::InvalidOin)
 }
 
-fn key_rows(oin: &Oin, jwks: &serde_json::Value) -> Result<Vec<KeyRow>> {
+/// The keys of a JWKS for `oin`, each checked (see [`parse_jwks`]) and none registered for another organisation
+/// already, current or retired: a key identifies one organisation.
+async fn key_rows(store: &Store, oin: &Oin, jwks: &serde_json::Value) -> Result<Vec<KeyRow>> {
     let keys = parse_jwks(jwks).map_err(|e| OnboardingError::Jwks(e.to_string()))?;
+    let elsewhere: Vec<String> = store
+        .token_keys()
+        .await?
+        .into_iter()
+        .filter(|k| k.oin != oin.as_str())
+        .filter_map(|k| thumbprint(&k.jwk))
+        .collect();
+    if let Some(i) = keys.iter().position(|k| elsewhere.contains(&k.thumbprint)) {
+        return Err(OnboardingError::Jwks(format!(
+            "jwks: key {i}: is registered for another organisation already"
+        )));
+    }
     Ok(keys
         .into_iter()
         .map(|k| KeyRow {
@@ -129,14 +143,17 @@ fn key_rows(oin: &Oin, jwks: &serde_json::Value) -> Result<Vec<KeyRow>> {
         .collect())
 }
 
-/// Onboards a new organisation (status `active`).
+/// Onboards a new organisation (status `active`), or one that was offboarded and signs again: it starts a new
+/// membership period (new name, kind, roles and keys; its earlier keys retired, its earlier signatures no longer
+/// counting), and its history stays in the log.
 ///
 /// # Errors
-/// Invalid OIN, name, kind, roles or JWKS; the OIN is onboarded already.
+/// Invalid OIN, name, kind, roles or JWKS; the host's role for another organisation; an OIN onboarded already
+/// (and not offboarded).
 pub async fn add(
     store: &Store,
     covenant: &Covenant,
-    now: OffsetDateTime,
+    (host, now): (&Oin, OffsetDateTime),
     actor: &AnyActor,
     new: &NewOrg,
 ) -> Result<OrgView> {
@@ -163,8 +180,19 @@ pub async fn add(
                 "covenant_roles[{i}]: listed twice"
             )));
         }
+        if *role == covenant.host_role && &oin != host {
+            return Err(OnboardingError::Validation(format!(
+                "covenant_roles[{i}]: `{role}` is the host's role; only the host organisation holds it"
+            )));
+        }
     }
-    let keys = key_rows(&oin, &new.jwks)?;
+    let existing = store.organisation(oin.as_str()).await?;
+    let rejoins = match existing.map(|o| o.status) {
+        None => false,
+        Some(status) if status == OrgStatus::Offboarded.as_str() => true,
+        Some(_) => return Err(OnboardingError::Exists("organisation")),
+    };
+    let keys = key_rows(store, &oin, &new.jwks).await?;
     let row = NewOrganisation {
         oin: oin.to_string(),
         name,
@@ -173,10 +201,17 @@ pub async fn add(
         keys,
     };
     let detail = serde_json::json!({"kind": row.kind, "covenant_roles": new.covenant_roles,
-        "kids": row.keys.iter().map(|k| k.kid.as_str()).collect::<Vec<_>>()});
+        "kids": row.keys.iter().map(|k| k.kid.as_str()).collect::<Vec<_>>(), "rejoins": rejoins});
     let at = Instant::from(now);
     let mut tx = store.begin().await?;
-    tx.insert_organisation(&row, &at.to_string()).await?;
+    if rejoins {
+        if !tx.rejoin_organisation(&row, &at.to_string()).await? {
+            tx.rollback().await?;
+            return Err(OnboardingError::Exists("organisation"));
+        }
+    } else {
+        tx.insert_organisation(&row, &at.to_string()).await?;
+    }
     finish(tx, actor.admin_entry("organisation.add", oin.as_str(), &detail), at).await?;
     get(store, oin.as_str()).await
 }
@@ -227,6 +262,73 @@ fn view(row: OrgRow, signatures: Vec<SignatureRow>) -> Result<OrgView> {
     })
 }
 
+/// A token key as administrators see it (no key material beyond its thumbprint).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct KeyView {
+    pub kid: String,
+    /// `EdDSA` or `ES256`.
+    pub alg: String,
+    /// RFC 7638 thumbprint of the public key.
+    pub thumbprint: String,
+    pub since: Instant,
+    /// Set once the key was replaced; tokens it signed are refused from then on.
+    pub retired_at: Option<Instant>,
+}
+
+/// A certificate the gateway's CA issued, as administrators see it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CertificateView {
+    /// Serial number, lowercase hex (what `cert revoke` and `/v1/admin/revocations` take).
+    pub serial: String,
+    /// `x5t#S256` of the certificate.
+    pub thumbprint: String,
+    pub issued_at: Instant,
+    pub not_after: Instant,
+    pub revoked_at: Option<Instant>,
+}
+
+/// What an organisation holds: its token keys and the certificates the gateway issued to it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Credentials {
+    pub keys: Vec<KeyView>,
+    pub certificates: Vec<CertificateView>,
+}
+
+/// The token keys (current and retired) and certificates of an onboarded organisation, oldest first.
+///
+/// # Errors
+/// Malformed or unknown OIN, or a stored value that does not parse.
+pub async fn credentials(store: &Store, oin_text: &str) -> Result<Credentials> {
+    let oin = oin(oin_text)?;
+    store
+        .organisation(oin.as_str())
+        .await?
+        .ok_or(OnboardingError::NotFound)?;
+    let corrupt = |_| OnboardingError::Store(StoreError::Corrupt("credential"));
+    let instant = |t: &str| t.parse::<Instant>().map_err(corrupt);
+    let mut keys = Vec::new();
+    for k in store.token_keys().await?.into_iter().filter(|k| k.oin == oin.as_str()) {
+        keys.push(KeyView {
+            thumbprint: thumbprint(&k.jwk).unwrap_or_default(),
+            since: instant(&k.added_at)?,
+            retired_at: k.retired_at.as_deref().map(instant).transpose()?,
+            kid: k.kid,
+            alg: k.alg,
+        });
+    }
+    let mut certificates = Vec::new();
+    for c in store.certificates_of(oin.as_str()).await? {
+        certificates.push(CertificateView {
+            issued_at: instant(&c.issued_at)?,
+            not_after: instant(&c.not_after)?,
+            revoked_at: c.revoked_at.as_deref().map(instant).transpose()?,
+            serial: c.serial,
+            thumbprint: c.thumbprint,
+        });
+    }
+    Ok(Credentials { keys, certificates })
+}
+
 /// Records that the organisation signed a covenant version.
 ///
 /// # Errors
@@ -274,7 +376,7 @@ pub async fn rotate_keys(
     jwks: &serde_json::Value,
 ) -> Result<OrgView> {
     let oin = oin(oin_text)?;
-    let keys = key_rows(&oin, jwks)?;
+    let keys = key_rows(store, &oin, jwks).await?;
     let detail = serde_json::json!({"kids": keys.iter().map(|k| k.kid.as_str()).collect::<Vec<_>>()});
     let at = Instant::from(now);
     let mut tx = store.begin().await?;

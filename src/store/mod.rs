@@ -16,7 +16,7 @@ pub use exchange::{AddresseeRow, ItemRow, RequestRow, RequestRows};
 pub use meetings::{AttendeeRow, CaseInMeeting, Change, MeetingRow};
 pub use retention::{ClosedCase, StoredKey};
 
-pub use orgs::{CertificateRow, KeyRow, NewOrganisation, OrgRow, RegistryRows, SignatureRow};
+pub use orgs::{CertificateRow, IssuedRow, KeyRow, NewOrganisation, OrgRow, RegisteredKey, RegistryRows, SignatureRow};
 
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Executor, Row};

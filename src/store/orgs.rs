@@ -12,6 +12,8 @@ pub struct OrgRow {
     pub status: String,
     pub created_at: String,
     pub updated_at: String,
+    /// Start of the current membership period, when the organisation rejoined after offboarding.
+    pub member_since: Option<String>,
 }
 
 impl OrgRow {
@@ -31,6 +33,27 @@ pub struct KeyRow {
     pub kid: String,
     pub alg: String,
     pub jwk: String,
+}
+
+/// A registered token key with its history: when it was added and, once replaced, retired.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct RegisteredKey {
+    pub oin: String,
+    pub kid: String,
+    pub alg: String,
+    pub jwk: String,
+    pub added_at: String,
+    pub retired_at: Option<String>,
+}
+
+/// A certificate the gateway's CA issued, with its revocation when there is one.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct IssuedRow {
+    pub serial: String,
+    pub thumbprint: String,
+    pub not_after: String,
+    pub issued_at: String,
+    pub revoked_at: Option<String>,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -133,13 +156,24 @@ impl Store {
         )
     }
 
-    pub async fn certificates_of(&self, oin: &str) -> Result<Vec<CertificateRow>, StoreError> {
-        Ok(
-            sqlx::query_as::<_, CertificateRow>("SELECT * FROM certificates WHERE oin = $1 ORDER BY issued_at")
-                .bind(oin)
-                .fetch_all(self.pool())
-                .await?,
+    /// The certificates issued to `oin`, oldest first, each with its revocation.
+    pub async fn certificates_of(&self, oin: &str) -> Result<Vec<IssuedRow>, StoreError> {
+        Ok(sqlx::query_as::<_, IssuedRow>(
+            "SELECT c.serial, c.thumbprint, c.not_after, c.issued_at, r.revoked_at FROM certificates c \
+             LEFT JOIN revocations r ON r.serial = c.serial WHERE c.oin = $1 ORDER BY c.issued_at, c.serial",
         )
+        .bind(oin)
+        .fetch_all(self.pool())
+        .await?)
+    }
+
+    /// Every registered token key, current and retired.
+    pub async fn token_keys(&self) -> Result<Vec<RegisteredKey>, StoreError> {
+        Ok(sqlx::query_as::<_, RegisteredKey>(
+            "SELECT oin, kid, alg, jwk, added_at, retired_at FROM token_keys ORDER BY oin, added_at, kid",
+        )
+        .fetch_all(self.pool())
+        .await?)
     }
 
     /// Revoked serials with their revocation time, for the CRL of the gateway's own CA.
@@ -176,6 +210,44 @@ impl Tx {
         .execute(self.conn())
         .await?;
         self.insert_keys(&org.keys, now).await
+    }
+
+    /// Starts a new membership period for an offboarded organisation: new name, kind, roles and keys, status
+    /// `active`; its earlier keys are retired, and its earlier signatures move to `former_signatures`. `false` when it was not
+    /// offboarded (nothing changed).
+    ///
+    /// # Errors
+    /// The database refused.
+    pub async fn rejoin_organisation(&mut self, org: &NewOrganisation, now: &str) -> Result<bool, StoreError> {
+        let rejoined = sqlx::query(
+            "UPDATE organisations SET name = $1, kind = $2, roles = $3, status = 'active', updated_at = $4, \
+             member_since = $4 WHERE oin = $5 AND status = 'offboarded'",
+        )
+        .bind(&org.name)
+        .bind(&org.kind)
+        .bind(&org.roles)
+        .bind(now)
+        .bind(&org.oin)
+        .execute(self.conn())
+        .await?
+        .rows_affected()
+            == 1;
+        if rejoined {
+            self.replace_keys(&org.oin, &org.keys, now).await?;
+            sqlx::query(
+                "INSERT INTO former_signatures (oin, version, signed_on, signatory, recorded_at, ended_at) \
+                 SELECT oin, version, signed_on, signatory, recorded_at, $1 FROM covenant_signatures WHERE oin = $2",
+            )
+            .bind(now)
+            .bind(&org.oin)
+            .execute(self.conn())
+            .await?;
+            sqlx::query("DELETE FROM covenant_signatures WHERE oin = $1")
+                .bind(&org.oin)
+                .execute(self.conn())
+                .await?;
+        }
+        Ok(rejoined)
     }
 
     /// Sets the status of an organisation if its current status is one of `from` (offboarding also revokes the

@@ -1,6 +1,8 @@
 //! Onboarding through the admin API and the command line, and every way admin input is refused.
 use crate::both;
 use crate::helpers::*;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
 use doelpoort::crypto::pki::TokenKeyPair;
 use hyper::Method;
 use serde_json::{json, Value};
@@ -13,6 +15,10 @@ both!(
     lifecycle_rules_protect_the_host_and_refuse_impossible_steps,
     command_line_onboarding_reaches_the_running_gateway,
     lifecycle_steps_and_withdrawals_need_no_body,
+    an_administrator_sees_what_an_organisation_holds,
+    a_key_registered_elsewhere_or_off_its_curve_is_refused,
+    only_the_host_holds_the_hosts_role,
+    an_offboarded_organisation_rejoins_with_a_new_membership,
 );
 
 const NEW_OIN: &str = "00000099000000000042";
@@ -443,5 +449,188 @@ async fn lifecycle_steps_and_withdrawals_need_no_body(b: Backend) {
         .call(&host, &["procesregisseur"], Method::DELETE, &member, None)
         .await;
     assert_eq!(r.status, 204, "{}", r.text);
+    gw.stop().await;
+}
+
+/// Regression (found by the attack round): an administrator could not see an organisation's keys and
+/// certificates without openssl archaeology.
+async fn an_administrator_sees_what_an_organisation_holds(b: Backend) {
+    let gw = Gateway::start(b).await;
+    let politie = gw.org("politie");
+    let path = format!("/v1/admin/organisations/{}/credentials", politie.oin);
+    let r = gw.admin(Method::GET, &path, None).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["keys"][0]["kid"], politie.key.kid.as_str());
+    assert_eq!(r.body["keys"][0]["alg"], "EdDSA");
+    assert_eq!(
+        r.body["keys"][0]["thumbprint"],
+        politie.key.kid.as_str(),
+        "the demo's kid is the RFC 7638 thumbprint"
+    );
+    assert!(r.body["keys"][0]["retired_at"].is_null());
+    assert_eq!(r.body["certificates"][0]["serial"], politie.serial.as_str());
+    assert_eq!(r.body["certificates"][0]["thumbprint"], politie.thumbprint.as_str());
+    assert!(r.body["certificates"][0]["revoked_at"].is_null());
+
+    let revoke = json!({"serial": politie.serial, "reason": "laptop kwijt"});
+    assert_eq!(
+        gw.admin(Method::POST, "/v1/admin/revocations", Some(revoke))
+            .await
+            .status,
+        201
+    );
+    let r = gw.admin(Method::GET, &path, None).await;
+    assert!(r.body["certificates"][0]["revoked_at"].is_string(), "{}", r.text);
+    let out = gw.cli(&["org", "show", "--oin", &politie.oin]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("key\t") && l.contains(&politie.key.kid)),
+        "{text}"
+    );
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("certificate\t") && l.contains(&politie.serial) && l.contains("revoked")),
+        "{text}"
+    );
+    gw.admin(
+        Method::GET,
+        "/v1/admin/organisations/00000099000000000077/credentials",
+        None,
+    )
+    .await
+    .assert_problem(404, "unknown_organisation");
+    gw.stop().await;
+}
+
+/// Regressions (found by the attack round): one public key was accepted for two organisations, and an off-curve
+/// P-256 key (x=0, y=0) was accepted at onboarding to fail later as "claims malformed".
+async fn a_key_registered_elsewhere_or_off_its_curve_is_refused(b: Backend) {
+    let gw = Gateway::start(b).await;
+    let politie = gw.org("politie");
+    let mut org = new_org(&TokenKeyPair::generate().unwrap());
+    org["jwks"] = politie.key.jwks();
+    let r = gw
+        .admin(Method::POST, "/v1/admin/organisations", Some(org.clone()))
+        .await;
+    r.assert_problem(422, "validation_failed");
+    assert!(r.text.contains("registered for another organisation"), "{}", r.text);
+    let rotate = format!("/v1/admin/organisations/{OM}/keys");
+    gw.admin(Method::PUT, &rotate, Some(json!({"jwks": politie.key.jwks()})))
+        .await
+        .assert_problem(422, "validation_failed");
+
+    let zero = URL_SAFE_NO_PAD.encode([0u8; 32]);
+    org["jwks"] = json!({"keys": [{"kty": "EC", "crv": "P-256", "kid": "nul", "x": zero, "y": zero}]});
+    let r = gw
+        .admin(Method::POST, "/v1/admin/organisations", Some(org.clone()))
+        .await;
+    r.assert_problem(422, "validation_failed");
+    assert!(
+        r.text.contains("key 0") && r.text.contains("not a point on its curve"),
+        "{}",
+        r.text
+    );
+    let key = TokenKeyPair::generate().unwrap();
+    org["jwks"] = json!({"keys": [key.public_jwk, with_kid(&key.public_jwk, "copy")]});
+    let r = gw.admin(Method::POST, "/v1/admin/organisations", Some(org)).await;
+    assert!(r.text.contains("the same key is listed twice"), "{}", r.text);
+    gw.stop().await;
+}
+
+fn with_kid(jwk: &Value, kid: &str) -> Value {
+    let mut jwk = jwk.clone();
+    jwk["kid"] = json!(kid);
+    jwk
+}
+
+/// Regression (found by the attack round): any organisation could be onboarded with the host's covenant role and
+/// then administer the gateway.
+async fn only_the_host_holds_the_hosts_role(b: Backend) {
+    let gw = Gateway::start(b).await;
+    let mut org = new_org(&TokenKeyPair::generate().unwrap());
+    org["covenant_roles"] = json!(["zorgaanbieder", "zvh"]);
+    let r = gw
+        .admin(Method::POST, "/v1/admin/organisations", Some(org.clone()))
+        .await;
+    r.assert_problem(422, "validation_failed");
+    assert!(
+        r.text.contains("covenant_roles[1]") && r.text.contains("host"),
+        "{}",
+        r.text
+    );
+    org["covenant_roles"] = json!(["zorgaanbieder"]);
+    let r = gw.admin(Method::POST, "/v1/admin/organisations", Some(org)).await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    gw.stop().await;
+}
+
+/// Regression (found by the attack round): an offboarded organisation could never sign again (its OIN stayed
+/// taken). It now rejoins with a new membership: new keys, its old signatures no longer counting, its old
+/// certificates still revoked.
+async fn an_offboarded_organisation_rejoins_with_a_new_membership(b: Backend) {
+    let gw = Gateway::start(b).await;
+    let ggd = gw.org("ggd");
+    let offboard = format!("/v1/admin/organisations/{}/offboard", ggd.oin);
+    assert_eq!(gw.admin(Method::POST, &offboard, None).await.status, 200);
+    gw.clock.advance(time::Duration::days(30));
+
+    let key = TokenKeyPair::generate().unwrap();
+    let mut org = new_org(&key);
+    org["oin"] = json!(ggd.oin);
+    org["name"] = json!("GGD Demo (opnieuw)");
+    let r = gw
+        .admin(Method::POST, "/v1/admin/organisations", Some(org.clone()))
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    assert_eq!(r.body["status"], "active");
+    assert_eq!(
+        r.body["signatures"],
+        json!([]),
+        "the signatures of the earlier membership do not count"
+    );
+    gw.admin(Method::POST, "/v1/admin/organisations", Some(org))
+        .await
+        .assert_problem(409, "already_exists");
+
+    // Its old certificate stays revoked; its old key is retired.
+    assert!(
+        !gets_http_response(&gw, Some(&ggd.identity)).await,
+        "its old certificate stays revoked"
+    );
+    let cert = gw.issue(&ggd.oin, |_| {});
+    let rejoined = Org {
+        slug: "ggd",
+        oin: ggd.oin.clone(),
+        identity: (&cert).into(),
+        thumbprint: cert.thumbprint.clone(),
+        serial: cert.serial.clone(),
+        key,
+    };
+    let old_key = Org {
+        key: ggd.key.clone(),
+        ..rejoined.clone()
+    };
+    gw.call(&old_key, &["professional"], Method::GET, "/v1/whoami", None)
+        .await
+        .assert_problem(401, "token_invalid");
+    let who = gw
+        .call(&rejoined, &["professional"], Method::GET, "/v1/whoami", None)
+        .await;
+    assert_eq!(who.status, 200, "{}", who.text);
+    assert_eq!(who.body["organisation"]["name"], "GGD Demo (opnieuw)");
+    assert_eq!(who.body["organisation"]["signed_covenant_version"], Value::Null);
+
+    let sig = json!({"version": "2026.1", "signed_on": "2026-02-15", "signatory": "Directeur publieke gezondheid"});
+    let signatures = format!("/v1/admin/organisations/{}/signatures", ggd.oin);
+    assert_eq!(gw.admin(Method::POST, &signatures, Some(sig)).await.status, 201);
+    let who = gw
+        .call(&rejoined, &["professional"], Method::GET, "/v1/whoami", None)
+        .await;
+    assert_eq!(who.body["organisation"]["signed_covenant_version"], "2026.1");
+    let actions = gw.admin(Method::GET, "/v1/admin/actions?limit=2", None).await;
+    assert_eq!(actions.body[1]["action"], "organisation.add");
+    assert_eq!(actions.body[1]["detail"]["rejoins"], true, "{}", actions.text);
     gw.stop().await;
 }
