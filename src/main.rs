@@ -18,7 +18,7 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    match runtime.block_on(doelpoort::cli::run(cli.command)) {
+    match runtime.block_on(doelpoort::cli::run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(f) => {
             eprintln!("doelpoort: {}", f.message);

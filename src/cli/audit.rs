@@ -1,6 +1,5 @@
 //! `doelpoort audit verify` and `doelpoort audit export`.
 use super::{say, usage, ConfigArg, ExportArgs, ExportFormat, Failure};
-use crate::log::actor::AnyActor;
 use crate::types::clock::{Clock, SystemClock};
 
 pub async fn verify(c: &ConfigArg) -> Result<(), Failure> {
@@ -42,7 +41,8 @@ pub async fn verify(c: &ConfigArg) -> Result<(), Failure> {
     Ok(())
 }
 
-pub async fn export(a: ExportArgs) -> Result<(), Failure> {
+pub async fn export(a: ExportArgs, who: &super::operator::Operator) -> Result<(), Failure> {
+    let actor = who.actor()?;
     let (config, store) = super::open(&a.c).await?;
     let secret = match (&config.log.pseudonym_key_file, &a.bsn) {
         (Some(path), _) => crate::crypto::read_secret(path)?,
@@ -61,7 +61,6 @@ pub async fn export(a: ExportArgs) -> Result<(), Failure> {
         ..Default::default()
     };
     let query = filters.parse(&pseudonyms, None).map_err(|e| usage(e.to_string()))?;
-    let actor = AnyActor::command_line();
     let entry = crate::log::audit::read_entry("audit.export", &actor, &query.filter, None);
     crate::log::commit_with(store.begin().await?, entry, SystemClock.now().into()).await?;
     let format = match a.format {

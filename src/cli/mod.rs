@@ -3,6 +3,7 @@
 //! layer: may use everything.
 pub(crate) mod audit;
 pub mod demo;
+pub(crate) mod operator;
 pub(crate) mod org;
 pub(crate) mod token;
 
@@ -21,6 +22,10 @@ use crate::types::clock::{Clock, SystemClock};
     about = "Secure information-exchange gateway for a Zorg- en Veiligheidshuis"
 )]
 pub struct Cli {
+    /// Whom the records of an administrative command name beside your operating-system user (your own name when
+    /// the account is shared); required when your uid has no user name.
+    #[arg(long, global = true, value_name = "NAME")]
+    pub actor: Option<String>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -276,8 +281,9 @@ pub(crate) fn usage(message: impl Into<String>) -> Failure {
 ///
 /// # Errors
 /// The subcommand failed; the [`Failure`] says with which exit code.
-pub async fn run(command: Command) -> Result<(), Failure> {
-    match command {
+pub async fn run(cli: Cli) -> Result<(), Failure> {
+    let who = operator::Operator { named: cli.actor };
+    match cli.command {
         Command::Demo(args) => demo::run(args).await,
         Command::Serve(c) => serve(&c).await,
         Command::Migrate(c) => {
@@ -285,12 +291,12 @@ pub async fn run(command: Command) -> Result<(), Failure> {
             say!("migrations applied");
             Ok(())
         }
-        Command::Purge(c) => purge(&c).await,
-        Command::Content(ContentCommand::Rewrap(c)) => rewrap(&c).await,
-        Command::Org(o) => org::org(o).await,
-        Command::Cert(c) => org::cert(c).await,
+        Command::Purge(c) => purge(&c, &who).await,
+        Command::Content(ContentCommand::Rewrap(c)) => rewrap(&c, &who).await,
+        Command::Org(o) => org::org(o, &who).await,
+        Command::Cert(c) => org::cert(c, &who).await,
         Command::Audit(AuditCommand::Verify(c)) => audit::verify(&c).await,
-        Command::Audit(AuditCommand::Export(a)) => audit::export(a).await,
+        Command::Audit(AuditCommand::Export(a)) => audit::export(a, &who).await,
         Command::Covenant(CovenantCommand::Check { dir }) => covenant_check(&dir),
         Command::Covenant(CovenantCommand::Explain {
             dir,
@@ -331,20 +337,20 @@ pub(crate) async fn open(c: &ConfigArg) -> Result<(Config, Store), Failure> {
     Ok((config, store))
 }
 
-async fn purge(c: &ConfigArg) -> Result<(), Failure> {
+async fn purge(c: &ConfigArg, who: &operator::Operator) -> Result<(), Failure> {
+    let actor = who.actor()?;
     let (config, store) = open(c).await?;
     let covenant = crate::covenant::Covenant::load(&config.covenant_dir)?;
-    let actor = crate::log::actor::AnyActor::command_line();
     let purged = crate::cases::retention::purge_due(&store, &covenant, SystemClock.now(), &actor).await;
     store.close().await;
     say!("purged {} case(s) whose retention period has passed", purged?.len());
     Ok(())
 }
 
-async fn rewrap(c: &ConfigArg) -> Result<(), Failure> {
+async fn rewrap(c: &ConfigArg, who: &operator::Operator) -> Result<(), Failure> {
+    let actor = who.actor()?;
     let (config, store) = open(c).await?;
     let keys = config.content.keyring()?;
-    let actor = crate::log::actor::AnyActor::command_line();
     let rewrapped = crate::cases::retention::rewrap_all(&store, &keys, SystemClock.now(), &actor).await;
     store.close().await;
     say!(

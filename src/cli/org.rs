@@ -1,12 +1,13 @@
 //! `doelpoort org …` and `doelpoort cert …`: onboarding and certificates from the command line, under the same
 //! rules as the admin API.
+use super::operator::Operator;
 use super::{say, usage, CertCommand, Failure, IssueArgs, Lifecycle, OrgCommand};
 use crate::edge::tls::TlsMaterial;
 use crate::log::actor::AnyActor;
 use crate::orgs::onboarding::{self, NewOrg, Signature, Transition};
 use crate::types::clock::{Clock, SystemClock};
 
-pub async fn org(command: OrgCommand) -> Result<(), Failure> {
+pub async fn org(command: OrgCommand, who: &Operator) -> Result<(), Failure> {
     match command {
         OrgCommand::Add {
             c,
@@ -25,7 +26,14 @@ pub async fn org(command: OrgCommand) -> Result<(), Failure> {
                 covenant_roles: roles,
                 jwks: read_jwks(&jwks)?,
             };
-            let view = onboarding::add(&store, &covenant, (&config.host_oin, SystemClock.now()), &actor(), &new).await;
+            let view = onboarding::add(
+                &store,
+                &covenant,
+                (&config.host_oin, SystemClock.now()),
+                &who.actor()?,
+                &new,
+            )
+            .await;
             done(store, view).await
         }
         OrgCommand::List(c) => list(&c).await,
@@ -43,23 +51,19 @@ pub async fn org(command: OrgCommand) -> Result<(), Failure> {
                 signed_on,
                 signatory,
             };
-            let view = onboarding::sign(&store, SystemClock.now(), &actor(), &oin, &sig).await;
+            let view = onboarding::sign(&store, SystemClock.now(), &who.actor()?, &oin, &sig).await;
             done(store, view).await
         }
         OrgCommand::RotateKeys { c, oin, jwks } => {
             let (_, store) = super::open(&c).await?;
             let jwks = read_jwks(&jwks)?;
-            let view = onboarding::rotate_keys(&store, SystemClock.now(), &actor(), &oin, &jwks).await;
+            let view = onboarding::rotate_keys(&store, SystemClock.now(), &who.actor()?, &oin, &jwks).await;
             done(store, view).await
         }
-        OrgCommand::Suspend(l) => lifecycle(l, Transition::Suspend).await,
-        OrgCommand::Reinstate(l) => lifecycle(l, Transition::Reinstate).await,
-        OrgCommand::Offboard(l) => lifecycle(l, Transition::Offboard).await,
+        OrgCommand::Suspend(l) => lifecycle(l, Transition::Suspend, who).await,
+        OrgCommand::Reinstate(l) => lifecycle(l, Transition::Reinstate, who).await,
+        OrgCommand::Offboard(l) => lifecycle(l, Transition::Offboard, who).await,
     }
-}
-
-fn actor() -> AnyActor {
-    AnyActor::command_line()
 }
 
 fn read_jwks(path: &std::path::Path) -> Result<serde_json::Value, Failure> {
@@ -133,19 +137,11 @@ async fn show(c: &super::ConfigArg, oin: &str) -> Result<(), Failure> {
     Ok(())
 }
 
-async fn lifecycle(l: Lifecycle, step: Transition) -> Result<(), Failure> {
+async fn lifecycle(l: Lifecycle, step: Transition, who: &Operator) -> Result<(), Failure> {
+    let actor = who.actor()?;
     let (config, store) = super::open(&l.c).await?;
     let now = SystemClock.now();
-    let view = onboarding::transition(
-        &store,
-        now,
-        &actor(),
-        &config.host_oin,
-        &l.oin,
-        step,
-        l.reason.as_deref(),
-    )
-    .await;
+    let view = onboarding::transition(&store, now, &actor, &config.host_oin, &l.oin, step, l.reason.as_deref()).await;
     done(store, view).await
 }
 
@@ -191,8 +187,8 @@ async fn issue(args: IssueArgs, actor: &AnyActor, now: time::OffsetDateTime) -> 
     Ok(())
 }
 
-pub async fn cert(command: CertCommand) -> Result<(), Failure> {
-    let actor = AnyActor::command_line();
+pub async fn cert(command: CertCommand, who: &Operator) -> Result<(), Failure> {
+    let actor = who.actor()?;
     let now = SystemClock.now();
     match command {
         CertCommand::Issue(args) => issue(args, &actor, now).await,

@@ -35,7 +35,7 @@ impl ActsFor for Option<Oin> {
 }
 
 impl AnyActor {
-    /// An operator on the gateway's host, named `sub` (`cli:USER`, `signal:SIGHUP`, `demo`).
+    /// An operator on the gateway's host, named `sub` (`cli:uid=UID(NAME)`, `signal:SIGHUP`, `demo`).
     pub fn operator(sub: &str) -> AnyActor {
         Actor {
             oin: None,
@@ -43,12 +43,6 @@ impl AnyActor {
             request_id: None,
             trace: None,
         }
-    }
-
-    /// An operator using the command line on the gateway's host.
-    pub fn command_line() -> AnyActor {
-        let user = std::env::var("USER").unwrap_or_else(|_| "unknown".into());
-        AnyActor::operator(&format!("cli:{user}"))
     }
 }
 

@@ -19,6 +19,7 @@ both!(
     a_key_registered_elsewhere_or_off_its_curve_is_refused,
     only_the_host_holds_the_hosts_role,
     an_offboarded_organisation_rejoins_with_a_new_membership,
+    command_line_actions_name_the_operating_system_user,
 );
 
 const NEW_OIN: &str = "00000099000000000042";
@@ -632,5 +633,62 @@ async fn an_offboarded_organisation_rejoins_with_a_new_membership(b: Backend) {
     let actions = gw.admin(Method::GET, "/v1/admin/actions?limit=2", None).await;
     assert_eq!(actions.body[1]["action"], "organisation.add");
     assert_eq!(actions.body[1]["detail"]["rejoins"], true, "{}", actions.text);
+    gw.stop().await;
+}
+
+/// Regression (found by the attack round): command-line actions were recorded as `cli:unknown` without `$USER`,
+/// and as whoever `$USER` named with it.
+async fn command_line_actions_name_the_operating_system_user(b: Backend) {
+    use std::os::unix::fs::MetadataExt as _;
+    let gw = Gateway::start(b).await;
+    let politie = gw.org("politie");
+    let uid = std::fs::metadata("/proc/self").unwrap().uid();
+    let passwd = std::fs::read_to_string("/etc/passwd").unwrap_or_default();
+    let name = passwd
+        .lines()
+        .map(|l| l.split(':').collect::<Vec<_>>())
+        .find(|f| f.get(2) == Some(&uid.to_string().as_str()))
+        .and_then(|f| f.first().map(|n| (*n).to_owned()));
+    let user = match &name {
+        Some(n) => format!("cli:uid={uid}({n})"),
+        None => format!("cli:uid={uid}"),
+    };
+    let suspend = [
+        "org",
+        "suspend",
+        "--oin",
+        politie.oin.as_str(),
+        "--actor",
+        "J. de Vries",
+    ];
+    let out = gw.cli_with(&suspend, |c| {
+        c.env("USER", "mallory");
+    });
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let record = gw.newest_admin_record().await;
+    assert_eq!(record.entry.actor_sub, Some(format!("{user} actor=J. de Vries")));
+
+    let reinstate = ["org", "reinstate", "--oin", politie.oin.as_str()];
+    let out = gw.cli_with(&reinstate, |c| {
+        c.env_remove("USER");
+    });
+    let record = gw.newest_admin_record().await;
+    if name.is_some() {
+        assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+        assert_eq!(record.entry.actor_sub, Some(user));
+    } else {
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "a uid without a name and no --actor is refused"
+        );
+        assert_eq!(record.entry.target.as_deref(), Some(politie.oin.as_str()));
+    }
+    let out = gw.cli(&["org", "reinstate", "--oin", &politie.oin, "--actor", "J.\u{7}"]);
+    let out2 = gw.cli(&["org", "reinstate", "--oin", &politie.oin, "--actor", " "]);
+    for o in [out, out2] {
+        let err = String::from_utf8_lossy(&o.stderr).into_owned();
+        assert!(err.contains("--actor"), "{err}");
+    }
     gw.stop().await;
 }

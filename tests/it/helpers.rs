@@ -266,13 +266,19 @@ impl Gateway {
 
     /// Runs the `doelpoort` command line with `args` and `--config` of this gateway (its database included).
     pub fn cli(&self, args: &[&str]) -> std::process::Output {
-        std::process::Command::new(env!("CARGO_BIN_EXE_doelpoort"))
+        self.cli_with(args, |_| {})
+    }
+
+    /// As [`Gateway::cli`], with the command adjusted first (its environment, say).
+    pub fn cli_with(&self, args: &[&str], adjust: impl FnOnce(&mut std::process::Command)) -> std::process::Output {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_doelpoort"));
+        command
             .args(args)
             .arg("--config")
             .arg(self.config_path())
-            .env("DOELPOORT_DATABASE_URL", self.config().database_url)
-            .output()
-            .unwrap()
+            .env("DOELPOORT_DATABASE_URL", self.config().database_url);
+        adjust(&mut command);
+        command.output().unwrap()
     }
 
     /// Waits until the running server has picked up a change another process made in the database.
