@@ -156,21 +156,3 @@ pub async fn close(
     cases::close(&app.store, app.clock.now(), &ctx.actor(&caller), &id, &body.reason).await?;
     Ok(StatusCode::NO_CONTENT)
 }
-
-/// Record the client's consent: categories, the organisations they may go to, and until when.
-#[utoipa::path(post, path = "/v1/cases/{id}/consent", tag = "cases", security(("bearer" = [])),
-    request_body = crate::cases::NewConsent,
-    responses((status = 201, body = NewId), (status = 403, body = Problem), (status = 404, body = Problem),
-              (status = 409, body = Problem), (status = 422, body = Problem)))]
-pub async fn consent(
-    State(app): State<AppState>,
-    caller: Caller,
-    ctx: RequestContext,
-    Path(id): Path<CaseId>,
-    Json(body): Json<crate::cases::NewConsent>,
-) -> Result<(StatusCode, axum::Json<NewId>), ApiError> {
-    caller.require(UserRole::Professional)?;
-    let covenant = app.covenant();
-    let id = cases::record_consent(&app.store, &covenant, app.clock.now(), &ctx.actor(&caller), &id, &body).await?;
-    Ok((StatusCode::CREATED, NewId::of(id)))
-}

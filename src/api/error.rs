@@ -146,6 +146,7 @@ impl From<CaseError> for ApiError {
             CaseError::NotFound => ApiError::not_found("no such case"),
             CaseError::Closed => ApiError::new(StatusCode::CONFLICT, "case_closed", e.to_string()),
             CaseError::Conflict(_) => ApiError::new(StatusCode::CONFLICT, "invalid_state", e.to_string()),
+            CaseError::NotConsentParty(_) => ApiError::new(StatusCode::FORBIDDEN, "not_consent_party", e.to_string()),
             CaseError::Seal(inner) => ApiError::internal(&inner),
             CaseError::Store(inner) => inner.into(),
         }
@@ -358,6 +359,7 @@ mod tests {
         answers(CaseError::NotFound, 404, "not_found");
         answers(CaseError::Closed, 409, "case_closed");
         answers(CaseError::Conflict("x"), 409, "invalid_state");
+        answers(CaseError::NotConsentParty("x".into()), 403, "not_consent_party");
         answers(CaseError::Seal(SealError::Open), 500, "internal_error");
         answers(MeetingError::Validation("x".into()), 422, "validation_failed");
         answers(MeetingError::NotFound, 404, "not_found");

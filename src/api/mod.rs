@@ -4,6 +4,7 @@
 pub(crate) mod admin;
 pub(crate) mod audit;
 pub(crate) mod cases;
+pub(crate) mod consent;
 pub(crate) mod covenant;
 pub mod error;
 pub(crate) mod exchange;
@@ -46,7 +47,8 @@ pub fn router(app: AppState) -> Router {
         .route("/v1/cases/{id}/members", post(cases::grant))
         .route("/v1/cases/{id}/members/{oin}", delete(cases::withdraw))
         .route("/v1/cases/{id}/close", post(cases::close))
-        .route("/v1/cases/{id}/consent", post(cases::consent))
+        .route("/v1/cases/{id}/consent", get(consent::list).post(consent::record))
+        .route("/v1/cases/{id}/consent/{consent_id}/withdraw", post(consent::withdraw))
         .route("/v1/meetings", post(meetings::create))
         .route("/v1/meetings/{id}", get(meetings::get_one))
         .route("/v1/meetings/{id}/agenda", post(meetings::agenda))

@@ -2,7 +2,7 @@
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{admin, audit, cases, covenant, error, exchange, lookups, meetings, system};
+use super::{admin, audit, cases, consent, covenant, error, exchange, lookups, meetings, system};
 use crate::orgs::onboarding;
 
 #[derive(OpenApi)]
@@ -14,7 +14,7 @@ use crate::orgs::onboarding;
           admin::suspend, admin::reinstate, admin::offboard, admin::revoke, admin::actions, admin::reload_covenant, admin::reload_keys,
           audit::disclosures, audit::subject_report, audit::checkpoints, covenant::covenant,
           cases::report, cases::list, cases::get_one, cases::grant, cases::withdraw, cases::close,
-          cases::consent, meetings::create, meetings::get_one, meetings::agenda, meetings::attendees,
+          consent::record, consent::list, consent::withdraw, meetings::create, meetings::get_one, meetings::agenda, meetings::attendees,
           meetings::close, lookups::lookup, exchange::create_request, exchange::inbox, exchange::respond_to,
           exchange::decline, exchange::read_request, exchange::share, exchange::read_shares),
     components(schemas(error::Problem, system::WhoAmI, system::WhoAmIOrg, system::WhoAmIUser, system::Health,
@@ -24,7 +24,7 @@ use crate::orgs::onboarding;
         audit::SubjectDisclosure, audit::OrgRef, audit::Checkpoints, crate::log::Checkpoint, covenant::CovenantView,
         covenant::MeetingTypeView, covenant::PurposeView, covenant::CategoryView, cases::NewId,
         cases::NewMember, cases::Why, cases::MaybeWhy, crate::cases::NewCase, crate::cases::Subject, crate::cases::CaseView,
-        crate::cases::Member, crate::cases::NewConsent, crate::cases::meetings::NewMeeting, crate::cases::meetings::NewAttendee,
+        crate::cases::Member, crate::cases::consent::NewConsent, crate::cases::consent::ConsentView, crate::cases::meetings::NewMeeting, crate::cases::meetings::NewAttendee,
         crate::cases::meetings::Declaration, crate::cases::meetings::SignedDeclaration, crate::cases::meetings::AgendaItem, crate::cases::meetings::MeetingView,
         crate::cases::meetings::Attendee, crate::cases::lookups::LookupRequest, crate::cases::lookups::LookupAnswer,
         crate::cases::lookups::Contact, covenant::PurposeView, crate::exchange::NewRequest, crate::exchange::NewItem,

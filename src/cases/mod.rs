@@ -3,6 +3,7 @@
 //! The BSN is kept only as its keyed pseudonym and sealed under the case's data key; every change is an `admin`
 //! record in the disclosure log, committed with the change. Beside them: meetings, the recorded facts a decision is
 //! taken on, hit/no-hit, and retention. May use `types`, `crypto`, `store`, `log`, `covenant` and `orgs`.
+pub mod consent;
 pub mod facts;
 pub mod lookups;
 pub mod meetings;
@@ -17,7 +18,7 @@ use crate::log;
 pub use crate::log::actor::Actor;
 use crate::orgs::registry::Snapshot;
 use crate::store::{CaseRow, MemberRow, Store, StoreError};
-use crate::types::{Bsn, CaseId, CaseStatus, ConsentId, Instant, Oin, OrgStatus};
+use crate::types::{Bsn, CaseId, CaseStatus, Instant, Oin, OrgStatus};
 
 /// Longest summary of a report, in characters.
 pub const SUMMARY_MAX: usize = 4000;
@@ -36,6 +37,8 @@ pub enum CaseError {
     Closed,
     #[error("{0}")]
     Conflict(&'static str),
+    #[error("only the case holder, or an organisation whose sharing of `{0}` needs the client's consent, records or withdraws a consent for it")]
+    NotConsentParty(String),
     #[error("the case content could not be sealed")]
     Seal(#[from] SealError),
     #[error(transparent)]
@@ -277,72 +280,4 @@ pub async fn close(
         return Err(CaseError::Closed);
     }
     Ok(())
-}
-
-/// The client's consent: which categories may go to which organisations, until when.
-#[derive(Debug, Clone, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct NewConsent {
-    pub categories: Vec<String>,
-    /// OINs of the organisations the categories may go to.
-    pub organisations: Vec<String>,
-    /// RFC 3339; must lie in the future.
-    pub until: String,
-}
-
-/// Records consent for a case the recorder's organisation is a member of. Returns the consent's id.
-///
-/// # Errors
-/// Empty scope, unknown category or malformed OIN, an end in the past, a case that is not the recorder's
-/// (404) or is closed, or the database refused.
-pub async fn record_consent(
-    store: &Store,
-    covenant: &crate::covenant::Covenant,
-    now: time::OffsetDateTime,
-    actor: &Actor,
-    id: &CaseId,
-    consent: &NewConsent,
-) -> Result<ConsentId, CaseError> {
-    let invalid = |m: String| Err(CaseError::Validation(m));
-    if consent.categories.is_empty() || consent.organisations.is_empty() {
-        return invalid("categories, organisations: the scope of a consent must name at least one of each".into());
-    }
-    if let Some(unknown) = consent.categories.iter().find(|c| covenant.category(c).is_none()) {
-        return invalid(format!("categories: unknown category `{unknown}`"));
-    }
-    let mut organisations = Vec::new();
-    for o in &consent.organisations {
-        let oin: Oin = o
-            .parse()
-            .map_err(|_| CaseError::Validation("organisations: an OIN is exactly 20 digits".into()))?;
-        organisations.push(oin);
-    }
-    let until: Instant = consent
-        .until
-        .parse()
-        .map_err(|_| CaseError::Validation("until: not an RFC 3339 date-time".into()))?;
-    let now = Instant::from(now);
-    if until <= now {
-        return invalid("until: the end of a consent must lie in the future".into());
-    }
-    if view_as_member(store, id, &actor.oin).await?.status != CaseStatus::Open {
-        return Err(CaseError::Closed);
-    }
-    let row = crate::store::ConsentRow {
-        id: ConsentId::generate(),
-        case_id: id.clone(),
-        categories: consent.categories.clone(),
-        organisations,
-        valid_until: until,
-        recorded_by_oin: actor.oin.clone(),
-        recorded_by_sub: actor.sub.clone(),
-        recorded_at: now,
-    };
-    let detail = serde_json::json!({
-        "consent": row.id, "categories": row.categories, "organisations": row.organisations, "until": row.valid_until,
-    });
-    let mut tx = store.begin().await?;
-    tx.insert_consent(&row).await?;
-    log::commit_with(tx, actor.case_entry("case.consent", id, None, &detail), row.recorded_at).await?;
-    Ok(row.id)
 }

@@ -241,7 +241,20 @@ pub enum ExportError {
 }
 
 fn csv_row(r: &Record) -> Vec<String> {
-    r.stored_fields().into_iter().map(Option::unwrap_or_default).collect()
+    r.stored_fields()
+        .into_iter()
+        .map(|f| spreadsheet_safe(f.unwrap_or_default()))
+        .collect()
+}
+
+/// A cell a spreadsheet will not run: one starting with `=`, `+`, `-`, `@`, a tab or a carriage return (a formula
+/// to Excel and LibreOffice) gets a leading `'`, which they show as text (OWASP's CSV-injection advice).
+fn spreadsheet_safe(cell: String) -> String {
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{cell}")
+    } else {
+        cell
+    }
 }
 
 /// Writes every record matching `filter`, oldest first, and returns how many.
@@ -293,6 +306,16 @@ pub async fn export<W: std::io::Write>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_cell_that_a_spreadsheet_would_run_is_text() {
+        for formula in ["=HYPERLINK(\"http://x\")", "+1", "-2+3", "@SUM(A1)", "\tx", "\rx"] {
+            assert_eq!(spreadsheet_safe(formula.into()), format!("'{formula}"));
+        }
+        for plain in ["politie-1", "2026-01-01T00:00:00Z", "{\"a\":1}", ""] {
+            assert_eq!(spreadsheet_safe(plain.into()), plain);
+        }
+    }
 
     fn p() -> Pseudonymiser {
         Pseudonymiser::new(&[7u8; 32])

@@ -1,4 +1,5 @@
 //! Cases, their members and consents.
+use sqlx::any::AnyRow;
 use sqlx::Row;
 
 use super::{col, col_opt, json_list, json_text, Store, StoreError, Tx};
@@ -167,6 +168,31 @@ impl Tx {
         .await?;
         Ok(())
     }
+
+    /// Marks a consent withdrawn by `by` (organisation and user) at `now`; `false` when it was withdrawn already
+    /// (nothing changed).
+    ///
+    /// # Errors
+    /// The database refused.
+    pub async fn withdraw_consent(
+        &mut self,
+        id: &ConsentId,
+        by: (&Oin, &str),
+        now: Instant,
+    ) -> Result<bool, StoreError> {
+        Ok(sqlx::query(
+            "UPDATE consents SET withdrawn_at = $1, withdrawn_by_oin = $2, withdrawn_by_sub = $3 \
+             WHERE id = $4 AND withdrawn_at IS NULL",
+        )
+        .bind(now.to_string())
+        .bind(by.0.as_str())
+        .bind(by.1)
+        .bind(id.as_str())
+        .execute(self.conn())
+        .await?
+        .rows_affected()
+            == 1)
+    }
 }
 
 impl Store {
@@ -191,6 +217,35 @@ impl Store {
         rows.iter().map(case_of).collect()
     }
 
+    /// The consents of a case, oldest first.
+    ///
+    /// # Errors
+    /// The database refused, or a row does not parse.
+    pub async fn consents(&self, case_id: &CaseId) -> Result<Vec<ConsentRow>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {CONSENT_COLUMNS} FROM consents WHERE case_id = $1 ORDER BY recorded_at, id"
+        ))
+        .bind(case_id.as_str())
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(consent_of).collect()
+    }
+
+    /// One consent of a case.
+    ///
+    /// # Errors
+    /// The database refused, or the row does not parse.
+    pub async fn consent(&self, case_id: &CaseId, id: &ConsentId) -> Result<Option<ConsentRow>, StoreError> {
+        let row = sqlx::query(&format!(
+            "SELECT {CONSENT_COLUMNS} FROM consents WHERE case_id = $1 AND id = $2"
+        ))
+        .bind(case_id.as_str())
+        .bind(id.as_str())
+        .fetch_optional(self.pool())
+        .await?;
+        row.as_ref().map(consent_of).transpose()
+    }
+
     pub async fn case_members(&self, case_id: &CaseId) -> Result<Vec<MemberRow>, StoreError> {
         let rows = sqlx::query("SELECT oin, since, reason FROM case_members WHERE case_id = $1 ORDER BY since, oin")
             .bind(case_id.as_str())
@@ -208,6 +263,29 @@ impl Store {
     }
 }
 
+const CONSENT_COLUMNS: &str =
+    "id, case_id, categories, organisations, valid_until, recorded_by_oin, recorded_by_sub, recorded_at, withdrawn_at";
+
+fn consent_of(r: &AnyRow) -> Result<ConsentRow, StoreError> {
+    let scope = ConsentScope::parse(
+        &r.try_get::<String, _>("categories")?,
+        &r.try_get::<String, _>("organisations")?,
+        &r.try_get::<String, _>("valid_until")?,
+        r.try_get::<Option<String>, _>("withdrawn_at")?.as_deref(),
+    )?;
+    Ok(ConsentRow {
+        id: col(r, "id")?,
+        case_id: col(r, "case_id")?,
+        categories: scope.categories,
+        organisations: scope.organisations,
+        valid_until: scope.valid_until,
+        recorded_by_oin: col(r, "recorded_by_oin")?,
+        recorded_by_sub: r.try_get("recorded_by_sub")?,
+        recorded_at: col(r, "recorded_at")?,
+        withdrawn_at: scope.withdrawn_at,
+    })
+}
+
 /// A consent as stored (categories and organisations as JSON arrays).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConsentRow {
@@ -219,14 +297,18 @@ pub struct ConsentRow {
     pub recorded_by_oin: Oin,
     pub recorded_by_sub: String,
     pub recorded_at: Instant,
+    /// When the client withdrew it; a new consent has none.
+    pub withdrawn_at: Option<Instant>,
 }
 
-/// What one consent lets through: these categories to these organisations, until `valid_until`.
+/// What one consent lets through: these categories to these organisations, until `valid_until` or its
+/// withdrawal, whichever comes first.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConsentScope {
     pub categories: Vec<String>,
     pub organisations: Vec<Oin>,
     pub valid_until: Instant,
+    pub withdrawn_at: Option<Instant>,
 }
 
 impl ConsentScope {
@@ -234,17 +316,25 @@ impl ConsentScope {
     ///
     /// # Errors
     /// A column does not parse.
-    pub(crate) fn parse(categories: &str, organisations: &str, valid_until: &str) -> Result<ConsentScope, StoreError> {
+    pub(crate) fn parse(
+        categories: &str,
+        organisations: &str,
+        valid_until: &str,
+        withdrawn_at: Option<&str>,
+    ) -> Result<ConsentScope, StoreError> {
         Ok(ConsentScope {
             categories: json_list(categories, "consent categories")?,
             organisations: json_list(organisations, "consent organisations")?,
             valid_until: valid_until.parse().map_err(|_| StoreError::Corrupt("consent end"))?,
+            withdrawn_at: withdrawn_at
+                .map(|t| t.parse().map_err(|_| StoreError::Corrupt("consent withdrawal")))
+                .transpose()?,
         })
     }
 
-    /// Whether the consent still holds at `now`: the one rule for expiry.
+    /// Whether the consent still holds at `now`: the one rule for expiry and withdrawal.
     pub fn valid_at(&self, now: Instant) -> bool {
-        self.valid_until > now
+        self.valid_until > now && self.withdrawn_at.is_none_or(|w| now < w)
     }
 
     pub fn covers(&self, category: &str, recipient: &Oin) -> bool {

@@ -240,7 +240,7 @@ impl Store {
              WHERE meeting_id = $2 AND case_id = $1 \
              UNION ALL SELECT 'attendee', oin, added_at, declaration_signed_by, declaration_signed_at \
              FROM meeting_attendees WHERE meeting_id = $2 \
-             UNION ALL SELECT 'consent', categories, organisations, valid_until, NULL FROM consents \
+             UNION ALL SELECT 'consent', categories, organisations, valid_until, withdrawn_at FROM consents \
              WHERE case_id = $1",
         )
         .bind(case_id.as_str())
@@ -254,10 +254,12 @@ impl Store {
             match what.as_str() {
                 "member" => out.members.push(parse(&first, "member oin")?),
                 "agenda" => out.on_agenda = true,
-                "consent" => {
-                    out.consents
-                        .push(ConsentScope::parse(&first, &second, by.as_deref().unwrap_or_default())?)
-                }
+                "consent" => out.consents.push(ConsentScope::parse(
+                    &first,
+                    &second,
+                    by.as_deref().unwrap_or_default(),
+                    signed_at.as_deref(),
+                )?),
                 _ => out.attendees.push(AttendeeRow {
                     oin: parse(&first, "attendee oin")?,
                     added_at: second.parse().map_err(|_| StoreError::Corrupt("attendee time"))?,

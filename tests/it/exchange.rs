@@ -21,6 +21,8 @@ both!(
     a_purged_case_leaves_the_cache_within_a_poll,
     a_release_cites_every_disclosure_it_was_released_under_and_no_refusal,
     a_non_attendee_cannot_tell_a_meeting_from_none,
+    a_consent_scope_is_bounded_and_only_its_parties_record_it,
+    a_withdrawn_consent_lets_nothing_through_from_then_on,
 );
 
 const BSN: &str = "123456782";
@@ -1054,5 +1056,156 @@ async fn a_non_attendee_cannot_tell_a_meeting_from_none(b: Backend) {
         refusals + 2,
         "the two tries at a real meeting are recorded"
     );
+    gw.stop().await;
+}
+
+/// Regressions (found by the attack round): a consent scope took 40,000 copies of one OIN, categories and OINs of
+/// no organisation; and a recipient could record the consent that unlocks what it receives.
+async fn a_consent_scope_is_bounded_and_only_its_parties_record_it(b: Backend) {
+    let gw = Gateway::start(b).await;
+    let (case, _) = scene(&gw, &[ZVH, WIJKTEAM, GEMEENTE], "focus", &[WIJKTEAM]).await;
+    let path = format!("/v1/cases/{case}/consent");
+    let consent = |categories: Vec<&str>, organisations: Vec<&str>| json!({"categories": categories, "organisations": organisations, "until": at(86400)});
+    let r = call(
+        &gw,
+        "wijkteam",
+        Method::POST,
+        &path,
+        Some(consent(vec!["leefgebieden"; 40], vec![ZVH; 40])),
+    )
+    .await;
+    created(&r);
+    let listed = call(&gw, "gemeente", Method::GET, &path, None).await;
+    assert_eq!(listed.status, 200, "{}", listed.text);
+    assert_eq!(
+        listed.body[0]["categories"],
+        json!(["leefgebieden"]),
+        "a repeated category counts once"
+    );
+    assert_eq!(
+        listed.body[0]["organisations"],
+        json!([ZVH]),
+        "a repeated organisation counts once"
+    );
+    assert_eq!(listed.body[0]["recorded_by_oin"], WIJKTEAM);
+
+    let ggd = gw.org("ggd").oin;
+    let offboard = format!("/v1/admin/organisations/{ggd}/offboard");
+    assert_eq!(gw.admin(Method::POST, &offboard, None).await.status, 200);
+    for (body, says) in [
+        (consent(vec!["leefgebieden"; 101], vec![ZVH]), "categories: at most 100"),
+        (
+            consent(vec!["leefgebieden"], vec![ZVH; 101]),
+            "organisations: at most 100",
+        ),
+        (
+            consent(vec!["leefgebieden"], vec!["00000099000000000077"]),
+            "not an onboarded organisation",
+        ),
+        (
+            consent(vec!["leefgebieden"], vec![ggd.as_str()]),
+            "not an onboarded organisation",
+        ),
+    ] {
+        let r = call(&gw, "wijkteam", Method::POST, &path, Some(body)).await;
+        r.assert_problem(422, "validation_failed");
+        assert!(r.text.contains(says), "{says}: {}", r.text);
+    }
+
+    // The municipality would receive; its own sharing of leefgebieden needs no consent.
+    let r = call(
+        &gw,
+        "gemeente",
+        Method::POST,
+        &path,
+        Some(consent(vec!["leefgebieden"], vec![GEMEENTE])),
+    )
+    .await;
+    r.assert_problem(403, "not_consent_party");
+    assert!(r.text.contains("leefgebieden"), "{}", r.text);
+    let mixed = consent(vec!["leefgebieden", "voortgang"], vec![ZVH]);
+    let r = call(&gw, "wijkteam", Method::POST, &path, Some(mixed.clone())).await;
+    r.assert_problem(403, "not_consent_party");
+    assert!(r.text.contains("`voortgang`"), "{}", r.text);
+    // The police reported the case and hold it.
+    created(&call(&gw, "politie", Method::POST, &path, Some(mixed)).await);
+    assert_eq!(
+        call(&gw, "gemeente", Method::GET, &path, None)
+            .await
+            .body
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    call(&gw, "om", Method::GET, &path, None)
+        .await
+        .assert_problem(404, "not_found");
+    gw.stop().await;
+}
+
+/// Regression (found by the attack round): consent could not be withdrawn (GDPR art. 7(3)).
+async fn a_withdrawn_consent_lets_nothing_through_from_then_on(b: Backend) {
+    let gw = Gateway::start(b).await;
+    let (case, focus) = scene(&gw, &[ZVH, WIJKTEAM, GEMEENTE], "focus", &[WIJKTEAM]).await;
+    let consent = json!({"categories": ["leefgebieden"], "organisations": [ZVH], "until": at(86400)});
+    let path = format!("/v1/cases/{case}/consent");
+    let consent_id = created(&call(&gw, "wijkteam", Method::POST, &path, Some(consent)).await);
+    let ask = request(&case, &focus, "integraal_plan", &["leefgebieden"], &[WIJKTEAM]);
+    let req = created(&call(&gw, "zvh", Method::POST, "/v1/requests", Some(ask)).await);
+    let answer = json!({"items": [{"category": "leefgebieden", "content": "schulden 12k"}]});
+    no_content(
+        &call(
+            &gw,
+            "wijkteam",
+            Method::POST,
+            &format!("/v1/requests/{req}/responses"),
+            Some(answer),
+        )
+        .await,
+    );
+    assert_eq!(
+        read_as_zvh(&gw, &req).await,
+        (200, vec!["schulden 12k".to_owned()], vec![])
+    );
+
+    let withdraw = format!("/v1/cases/{case}/consent/{consent_id}/withdraw");
+    call(&gw, "gemeente", Method::POST, &withdraw, None)
+        .await
+        .assert_problem(403, "not_consent_party");
+    call(&gw, "om", Method::POST, &withdraw, None)
+        .await
+        .assert_problem(404, "not_found");
+    call(
+        &gw,
+        "wijkteam",
+        Method::POST,
+        &format!("/v1/cases/{case}/consent/consent-none/withdraw"),
+        None,
+    )
+    .await
+    .assert_problem(404, "not_found");
+    let reason = json!({"reason": "cliënt trekt toestemming in"});
+    let r = call(&gw, "wijkteam", Method::POST, &withdraw, Some(reason)).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert!(r.body["withdrawn_at"].is_string(), "{}", r.text);
+    assert_eq!(
+        read_as_zvh(&gw, &req).await,
+        (200, vec![], vec!["consent_required".to_owned()]),
+        "the next read, cached or not, withholds what the consent unlocked"
+    );
+    call(&gw, "politie", Method::POST, &withdraw, None)
+        .await
+        .assert_problem(409, "invalid_state");
+    let record = records(&gw, Kind::Admin).await.into_iter().last().unwrap();
+    assert_eq!(record.entry.action.as_deref(), Some("case.consent.withdraw"));
+    assert_eq!(record.entry.case_id.as_deref(), Some(case.as_str()));
+    assert!(
+        record.entry.detail.as_deref().unwrap().contains(&consent_id),
+        "{:?}",
+        record.entry.detail
+    );
+    let listed = call(&gw, "zvh", Method::GET, &path, None).await;
+    assert!(listed.body[0]["withdrawn_at"].is_string(), "{}", listed.text);
     gw.stop().await;
 }

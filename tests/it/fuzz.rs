@@ -84,7 +84,7 @@ proptest! {
     fn request_bodies_are_refused_with_a_4xx_that_echoes_nothing(body in bodies()) {
         let rt = runtime();
         extract::<doelpoort::cases::NewCase>(&rt, body.clone());
-        extract::<doelpoort::cases::NewConsent>(&rt, body.clone());
+        extract::<doelpoort::cases::consent::NewConsent>(&rt, body.clone());
         extract::<doelpoort::cases::meetings::NewMeeting>(&rt, body.clone());
         extract::<doelpoort::cases::meetings::NewAttendee>(&rt, body.clone());
         extract::<doelpoort::cases::meetings::AgendaItem>(&rt, body.clone());

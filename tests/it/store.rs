@@ -137,6 +137,7 @@ async fn rows_come_back_as_the_typed_values_written(b: Backend) {
         recorded_by_oin: oin(8),
         recorded_by_sub: "w-1".into(),
         recorded_at: now(),
+        withdrawn_at: None,
     };
     let request = RequestRow {
         id: request_id.clone(),
@@ -195,6 +196,22 @@ async fn rows_come_back_as_the_typed_values_written(b: Backend) {
     let facts = db.store.case_in_meeting(&case_id, &meeting_id).await.unwrap();
     assert!(facts.on_agenda && facts.members == [oin(2)]);
     assert_eq!(facts.consents[0].valid_until, consent.valid_until);
+    assert_eq!(db.store.consents(&case_id).await.unwrap(), std::slice::from_ref(&consent));
+    let (mut tx, at) = (db.store.begin().await.unwrap(), now());
+    assert!(tx.withdraw_consent(&consent.id, (&oin(8), "w-1"), at).await.unwrap());
+    assert!(
+        !tx.withdraw_consent(&consent.id, (&oin(8), "w-1"), at).await.unwrap(),
+        "once"
+    );
+    tx.commit().await.unwrap();
+    let withdrawn = db.store.consent(&case_id, &consent.id).await.unwrap().unwrap();
+    assert_eq!(withdrawn.withdrawn_at, Some(at));
+    let facts = db.store.case_in_meeting(&case_id, &meeting_id).await.unwrap();
+    assert_eq!(facts.consents[0].withdrawn_at, Some(at));
+    assert!(
+        !facts.consents[0].valid_at(at),
+        "withdrawn: lets nothing through from then on"
+    );
     let rows = db.store.request(&request_id).await.unwrap().unwrap();
     assert_eq!(rows.request, request);
     assert_eq!(rows.addressees[0].status, AnswerStatus::Answered);
