@@ -8,6 +8,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::error::ApiError;
 use super::trace::RequestContext;
 use crate::app::AppState;
+use crate::covenant::Covenant;
 use crate::edge::identity::Caller;
 use crate::log::audit::{self, Filters, Page, SUBJECT_REPORT_MAX};
 use crate::log::chain::Record;
@@ -27,18 +28,67 @@ fn query<T>(q: Result<Query<T>, QueryRejection>, names: &str) -> Result<T, ApiEr
         .map_err(|_| ApiError::validation(format!("the query does not parse; its parameters are {names}")))
 }
 
-/// Disclosure-log records, newest first, by subject, case, organisation, kind and period.
+/// A record with the names, in the registry now, of the organisations it names.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NamedRecord {
+    #[serde(flatten)]
+    pub record: Record,
+    pub source_name: Option<String>,
+    pub recipient_name: Option<String>,
+    pub actor_name: Option<String>,
+}
+
+/// One page of records, newest first, and the cursor of the next when there may be more.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RecordPage {
+    pub records: Vec<NamedRecord>,
+    pub next_cursor: Option<String>,
+}
+
+impl RecordPage {
+    fn named(snapshot: &Snapshot, page: Page) -> RecordPage {
+        let records = page
+            .records
+            .into_iter()
+            .map(|record| {
+                let e = &record.entry;
+                NamedRecord {
+                    source_name: name_of(snapshot, e.source_oin.as_deref()),
+                    recipient_name: name_of(snapshot, e.recipient_oin.as_deref()),
+                    actor_name: name_of(snapshot, e.actor_oin.as_deref()),
+                    record,
+                }
+            })
+            .collect();
+        RecordPage {
+            records,
+            next_cursor: page.next_cursor,
+        }
+    }
+}
+
+/// The registered name of the organisation with this OIN, if any.
+fn name_of(snapshot: &Snapshot, oin: Option<&str>) -> Option<String> {
+    let oin: Oin = oin?.parse().ok()?;
+    snapshot.organisation(&oin).map(|o| o.name.clone())
+}
+
+/// Disclosure-log records, newest first, by subject, case, organisation, source, recipient, kind, action and
+/// period.
 #[utoipa::path(get, path = "/v1/audit/disclosures", tag = "audit", security(("bearer" = [])), params(Filters),
-    responses((status = 200, body = Page), (status = 403, body = crate::api::error::Problem),
+    responses((status = 200, body = RecordPage), (status = 403, body = crate::api::error::Problem),
               (status = 422, body = crate::api::error::Problem), (status = 503, body = crate::api::error::Problem)))]
 pub async fn disclosures(
     State(app): State<AppState>,
     caller: Caller,
     ctx: RequestContext,
     filters: Result<Query<Filters>, QueryRejection>,
-) -> Result<Released<axum::Json<Page>>, ApiError> {
+) -> Result<Released<axum::Json<RecordPage>>, ApiError> {
     let scope = officer_scope(&app, &caller)?;
-    let filters = query(filters, "bsn, case_id, organisation, kind, from, to, cursor and limit")?;
+    let filters = query(
+        filters,
+        "bsn, case_id, organisation, source, recipient, kind, action, from, to, cursor and limit",
+    )?;
     let q = filters.parse(&app.pseudonyms, scope.as_ref())?;
     let records = app.log.records().query(&q.filter, q.before, true, q.limit).await?;
     let page = Page::new(&app.pseudonyms, &q, records);
@@ -48,10 +98,11 @@ pub async fn disclosures(
         &q.filter,
         Some(page.records.len()),
     );
+    let page = RecordPage::named(&app.registry.current(), page);
     Ok(app.log.release(axum::Json(page), vec![entry]).await?)
 }
 
-#[derive(Debug, Deserialize, IntoParams)]
+#[derive(Debug, Deserialize, IntoParams, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct SubjectQuery {
@@ -85,6 +136,8 @@ pub struct SubjectDisclosure {
     pub meeting_type: Option<String>,
     pub purpose: Option<String>,
     pub categories: Vec<String>,
+    /// Those of `categories` the covenant marks confidential (to be weighed before the report goes to the person).
+    pub confidential_categories: Vec<String>,
     pub covenant_version: Option<String>,
     pub article: Option<String>,
     /// The log record, to be looked up in `/v1/audit/disclosures`.
@@ -102,7 +155,32 @@ pub async fn subject_report(
     q: Result<Query<SubjectQuery>, QueryRejection>,
 ) -> Result<Released<axum::Json<SubjectReport>>, ApiError> {
     let scope = officer_scope(&app, &caller)?;
-    let subject = audit::subject_of(&app.pseudonyms, &query(q, "bsn")?.bsn)?;
+    report(&app, &caller, &ctx, scope, &query(q, "bsn")?.bsn).await
+}
+
+/// The subject report with the BSN in the body, so that it need not travel in a URL (and land in access logs).
+#[utoipa::path(post, path = "/v1/audit/subject-report", tag = "audit", security(("bearer" = [])),
+    request_body = SubjectQuery,
+    responses((status = 200, body = SubjectReport), (status = 403, body = crate::api::error::Problem),
+              (status = 422, body = crate::api::error::Problem), (status = 503, body = crate::api::error::Problem)))]
+pub async fn subject_report_post(
+    State(app): State<AppState>,
+    caller: Caller,
+    ctx: RequestContext,
+    body: super::json::Json<SubjectQuery>,
+) -> Result<Released<axum::Json<SubjectReport>>, ApiError> {
+    let scope = officer_scope(&app, &caller)?;
+    report(&app, &caller, &ctx, scope, &body.0.bsn).await
+}
+
+async fn report(
+    app: &AppState,
+    caller: &Caller,
+    ctx: &RequestContext,
+    scope: Option<Oin>,
+    bsn: &str,
+) -> Result<Released<axum::Json<SubjectReport>>, ApiError> {
+    let subject = audit::subject_of(&app.pseudonyms, bsn)?;
     let filter = audit::subject_filter(subject, scope.as_ref());
     let mut records = app
         .log
@@ -113,31 +191,36 @@ pub async fn subject_report(
     records.truncate(SUBJECT_REPORT_MAX as usize);
     let entry = audit::read_entry(
         "audit.subject_report",
-        &ctx.actor(&caller).into(),
+        &ctx.actor(caller).into(),
         &filter,
         Some(records.len()),
     );
-    let snapshot = app.registry.current();
+    let (snapshot, covenant) = (app.registry.current(), app.covenant());
     let report = SubjectReport {
-        disclosures: records.into_iter().map(|r| disclosure_of(&snapshot, r)).collect(),
+        disclosures: records
+            .into_iter()
+            .map(|r| disclosure_of(&snapshot, &covenant, r))
+            .collect(),
         truncated,
     };
     Ok(app.log.release(axum::Json(report), vec![entry]).await?)
 }
 
 /// One release as the report shows it, with organisation names from the registry snapshot.
-fn disclosure_of(snapshot: &Snapshot, r: Record) -> SubjectDisclosure {
+fn disclosure_of(snapshot: &Snapshot, covenant: &Covenant, r: Record) -> SubjectDisclosure {
     let org = |oin: Option<String>| {
         oin.map(|oin| OrgRef {
-            name: oin
-                .parse()
-                .ok()
-                .and_then(|oin| snapshot.organisation(&oin))
-                .map(|o| o.name.clone()),
+            name: name_of(snapshot, Some(&oin)),
             oin,
         })
     };
     let e = r.entry;
+    let confidential_categories = e
+        .categories
+        .iter()
+        .filter(|c| covenant.category(c).is_some_and(|c| c.confidential))
+        .cloned()
+        .collect();
     SubjectDisclosure {
         at: r.at,
         kind: e.kind.as_str().to_owned(),
@@ -148,6 +231,7 @@ fn disclosure_of(snapshot: &Snapshot, r: Record) -> SubjectDisclosure {
         meeting_type: e.meeting_type,
         purpose: e.purpose,
         categories: e.categories,
+        confidential_categories,
         covenant_version: e.covenant_version,
         article: e.article,
         seq: r.seq,

@@ -78,7 +78,10 @@ pub fn router(app: AppState) -> Router {
         .route("/v1/admin/covenant/reload", post(admin::reload_covenant))
         .route("/v1/admin/keys/reload", post(admin::reload_keys))
         .route("/v1/audit/disclosures", get(audit::disclosures))
-        .route("/v1/audit/subject-report", get(audit::subject_report))
+        .route(
+            "/v1/audit/subject-report",
+            get(audit::subject_report).post(audit::subject_report_post),
+        )
         .route("/v1/audit/checkpoints", get(audit::checkpoints))
         .fallback(|| async { ApiError::not_found("no such resource") })
         .method_not_allowed_fallback(|| async {

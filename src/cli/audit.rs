@@ -55,13 +55,21 @@ pub async fn export(a: ExportArgs, who: &super::operator::Operator) -> Result<()
         bsn: a.bsn,
         case_id: a.case_id,
         organisation: a.organisation,
+        source: a.source,
+        recipient: a.recipient,
         kind: a.kind,
+        action: a.action,
         from: a.from,
         to: a.to,
         ..Default::default()
     };
-    let query = filters.parse(&pseudonyms, None).map_err(|e| usage(e.to_string()))?;
-    let entry = crate::log::audit::read_entry("audit.export", &actor, &query.filter, None);
+    let mut query = filters.parse(&pseudonyms, None).map_err(|e| usage(e.to_string()))?;
+    // The export ends at today's head, so the count its own record carries is what it writes.
+    let records = crate::log::Records::new(store.clone());
+    query.filter.through = Some(records.head().await?.0);
+    let matching = records.count(&query.filter).await?;
+    let returned = usize::try_from(matching).unwrap_or(usize::MAX);
+    let entry = crate::log::audit::read_entry("audit.export", &actor, &query.filter, Some(returned));
     crate::log::commit_with(store.begin().await?, entry, SystemClock.now().into()).await?;
     let format = match a.format {
         ExportFormat::Jsonl => crate::log::audit::Format::Jsonl,
@@ -71,17 +79,9 @@ pub async fn export(a: ExportArgs, who: &super::operator::Operator) -> Result<()
         Some(path) => {
             let file = std::fs::File::create(path)
                 .map_err(|e| Failure::from(format!("cannot create {}: {e}", path.display())))?;
-            crate::log::audit::export(&crate::log::Records::new(store.clone()), &query.filter, format, file).await
+            crate::log::audit::export(&records, &query.filter, format, file).await
         }
-        None => {
-            crate::log::audit::export(
-                &crate::log::Records::new(store.clone()),
-                &query.filter,
-                format,
-                std::io::stdout().lock(),
-            )
-            .await
-        }
+        None => crate::log::audit::export(&records, &query.filter, format, std::io::stdout().lock()).await,
     };
     store.close().await;
     let count = count?;

@@ -148,7 +148,7 @@ pub enum AuditCommand {
     /// Verify the whole chain and every checkpoint signature; exit 1 naming the first bad record.
     Verify(ConfigArg),
     /// Export records (oldest first) to stdout or a file; the export itself is recorded in the log first.
-    Export(ExportArgs),
+    Export(Box<ExportArgs>),
 }
 
 #[derive(Subcommand)]
@@ -188,13 +188,22 @@ pub struct ExportArgs {
     /// OIN of an organisation that was source or recipient.
     #[arg(long)]
     pub organisation: Option<String>,
+    /// OIN of the organisation the data came from.
+    #[arg(long)]
+    pub source: Option<String>,
+    /// OIN of the organisation the data went to.
+    #[arg(long)]
+    pub recipient: Option<String>,
     /// Comma-separated kinds: disclosure, refusal, lookup, admin.
     #[arg(long)]
     pub kind: Option<String>,
-    /// RFC 3339; records at or after.
+    /// Comma-separated actions of admin records, e.g. organisation.add.
+    #[arg(long)]
+    pub action: Option<String>,
+    /// A date (YYYY-MM-DD, UTC) or RFC 3339 date-time; records at or after.
     #[arg(long)]
     pub from: Option<String>,
-    /// RFC 3339; records before.
+    /// A date (YYYY-MM-DD, UTC, inclusive) or RFC 3339 date-time (exclusive); records up to it.
     #[arg(long)]
     pub to: Option<String>,
     #[arg(long, value_enum)]
@@ -296,7 +305,7 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Org(o) => org::org(o, &who).await,
         Command::Cert(c) => org::cert(c, &who).await,
         Command::Audit(AuditCommand::Verify(c)) => audit::verify(&c).await,
-        Command::Audit(AuditCommand::Export(a)) => audit::export(a, &who).await,
+        Command::Audit(AuditCommand::Export(a)) => audit::export(*a, &who).await,
         Command::Covenant(CovenantCommand::Check { dir }) => covenant_check(&dir),
         Command::Covenant(CovenantCommand::Explain {
             dir,

@@ -42,11 +42,17 @@ pub struct Filters {
     pub case_id: Option<String>,
     /// OIN of an organisation that was source or recipient.
     pub organisation: Option<String>,
+    /// OIN of the organisation the data came from.
+    pub source: Option<String>,
+    /// OIN of the organisation the data went to.
+    pub recipient: Option<String>,
     /// Comma-separated kinds: `disclosure`, `refusal`, `lookup`, `admin`.
     pub kind: Option<String>,
-    /// Records at or after this instant (RFC 3339).
+    /// Comma-separated actions of `admin` records, e.g. `organisation.add,case.consent`.
+    pub action: Option<String>,
+    /// Records at or after this instant (RFC 3339), or from the start of this UTC day (`YYYY-MM-DD`).
     pub from: Option<String>,
-    /// Records before this instant (RFC 3339).
+    /// Records before this instant (RFC 3339), or up to the end of this UTC day (`YYYY-MM-DD`, inclusive).
     pub to: Option<String>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,
@@ -73,19 +79,19 @@ impl Filters {
         let filter = LogFilter {
             subject: self.subject(pseudonyms)?,
             case_id: self.case_id.as_deref().map(|c| text("case_id", c)).transpose()?,
-            organisation: self
-                .organisation
-                .as_deref()
-                .map(|o| {
-                    o.parse::<Oin>()
-                        .map(|o| o.to_string())
-                        .map_err(|_| invalid("organisation", "not an OIN (20 digits)"))
-                })
-                .transpose()?,
+            organisation: oin("organisation", self.organisation.as_deref())?,
+            source: oin("source", self.source.as_deref())?,
+            recipient: oin("recipient", self.recipient.as_deref())?,
             scope: scope.map(Oin::to_string),
             kinds: kinds(self.kind.as_deref())?,
-            from: self.from.as_deref().map(|t| instant("from", t)).transpose()?,
-            to: self.to.as_deref().map(|t| instant("to", t)).transpose()?,
+            actions: self.action.as_deref().map(actions).transpose()?.unwrap_or_default(),
+            from: self
+                .from
+                .as_deref()
+                .map(|t| instant("from", t, Day::Start))
+                .transpose()?,
+            to: self.to.as_deref().map(|t| instant("to", t, Day::Next)).transpose()?,
+            through: None,
             allowed_only: false,
         };
         let limit = self.limit.unwrap_or(DEFAULT_PAGE);
@@ -122,6 +128,27 @@ fn text(field: &str, value: &str) -> Result<String, AuditError> {
     Ok(value.to_owned())
 }
 
+fn oin(field: &str, value: Option<&str>) -> Result<Option<String>, AuditError> {
+    value
+        .map(|o| {
+            o.parse::<Oin>()
+                .map(|o| o.to_string())
+                .map_err(|_| invalid(field, "not an OIN (20 digits)"))
+        })
+        .transpose()
+}
+
+fn actions(value: &str) -> Result<Vec<String>, AuditError> {
+    let actions: Vec<String> = value
+        .split(',')
+        .map(|a| text("action", a.trim()))
+        .collect::<Result<_, _>>()?;
+    if actions.len() > 20 {
+        return Err(invalid("action", "at most 20 actions"));
+    }
+    Ok(actions)
+}
+
 fn kinds(value: Option<&str>) -> Result<Vec<Kind>, AuditError> {
     let Some(value) = value else { return Ok(Vec::new()) };
     value
@@ -130,11 +157,33 @@ fn kinds(value: Option<&str>) -> Result<Vec<Kind>, AuditError> {
         .collect()
 }
 
-/// An RFC 3339 instant in the one text form the log stores, so that text comparison is time comparison.
-fn instant(field: &str, value: &str) -> Result<String, AuditError> {
-    time::OffsetDateTime::parse(value, &time::format_description::well_known::Rfc3339)
-        .map(rfc3339)
-        .map_err(|_| invalid(field, "not an RFC 3339 date-time, e.g. 2026-11-23T09:00:00Z"))
+/// Which instant a bare date stands for: its first moment (`from`) or the first moment of the next day (`to`,
+/// whose bound is exclusive, so that the day itself is included).
+#[derive(Clone, Copy)]
+enum Day {
+    Start,
+    Next,
+}
+
+/// An RFC 3339 instant, or a `YYYY-MM-DD` day in UTC, in the one text form the log stores, so that text comparison
+/// is time comparison.
+fn instant(field: &str, value: &str, day: Day) -> Result<String, AuditError> {
+    let wrong = || {
+        invalid(
+            field,
+            "not a date (2026-11-23) or RFC 3339 date-time (2026-11-23T09:00:00Z)",
+        )
+    };
+    if let Ok(at) = time::OffsetDateTime::parse(value, &time::format_description::well_known::Rfc3339) {
+        return Ok(rfc3339(at));
+    }
+    let date =
+        time::Date::parse(value, time::macros::format_description!("[year]-[month]-[day]")).map_err(|_| wrong())?;
+    let date = match day {
+        Day::Start => date,
+        Day::Next => date.next_day().ok_or_else(wrong)?,
+    };
+    Ok(rfc3339(date.midnight().assume_utc()))
 }
 
 /// A digest of everything a cursor's page depends on, so a cursor cannot be replayed against other filters
@@ -145,10 +194,14 @@ fn fingerprint(filter: &LogFilter) -> String {
         filter.subject,
         filter.case_id,
         filter.organisation,
+        filter.source,
+        filter.recipient,
         filter.scope,
         kinds,
+        filter.actions,
         filter.from,
         filter.to,
+        filter.through,
         filter.allowed_only
     ])
     .to_string();
@@ -198,7 +251,10 @@ pub fn read_entry(action: &str, actor: &AnyActor, filter: &LogFilter, returned: 
     let kinds: Vec<&str> = filter.kinds.iter().map(|k| k.as_str()).collect();
     let detail = serde_json::json!({
         "organisation": filter.organisation,
+        "source": filter.source,
+        "recipient": filter.recipient,
         "kinds": kinds,
+        "actions": filter.actions,
         "from": filter.from,
         "to": filter.to,
         "returned": returned,

@@ -9,19 +9,73 @@ use utoipa::ToSchema;
 use super::chain::{parse_hash, Entry, Kind, Record, Verdict, FIELDS as COLUMNS};
 use crate::store::{Backend, Store, StoreError, Tx};
 
+/// Adds the conditions of `filter` to a query that has its first one.
+fn narrow(q: &mut Sql, filter: &LogFilter) {
+    let exact = [
+        ("subject", &filter.subject),
+        ("case_id", &filter.case_id),
+        ("source_oin", &filter.source),
+        ("recipient_oin", &filter.recipient),
+    ];
+    for (column, value) in exact {
+        if let Some(v) = value {
+            q.push(&format!(" AND {column} = ")).text(v);
+        }
+    }
+    for org in [&filter.organisation, &filter.scope].into_iter().flatten() {
+        q.push(" AND (source_oin = ")
+            .text(org)
+            .push(" OR recipient_oin = ")
+            .text(org)
+            .push(")");
+    }
+    let kinds: Vec<&str> = filter.kinds.iter().map(|k| k.as_str()).collect();
+    for (column, values) in [
+        ("kind", kinds),
+        ("action", filter.actions.iter().map(String::as_str).collect()),
+    ] {
+        if !values.is_empty() {
+            q.push(&format!(" AND {column} IN ("));
+            for (i, v) in values.iter().enumerate() {
+                q.push(if i == 0 { "" } else { ", " }).text(v);
+            }
+            q.push(")");
+        }
+    }
+    if let Some(from) = &filter.from {
+        q.push(" AND at >= ").text(from);
+    }
+    if let Some(to) = &filter.to {
+        q.push(" AND at < ").text(to);
+    }
+    if let Some(through) = filter.through {
+        q.push(" AND seq <= ").int(through);
+    }
+    if filter.allowed_only {
+        q.push(" AND decision = 'allow'");
+    }
+}
+
 /// Rows per INSERT statement (one JSON parameter each).
 const ROWS_PER_INSERT: usize = 1000;
 
-/// Which records to read. Every `Some` narrows; `scope` keeps records whose source or recipient it is.
+/// Which records to read. Every `Some` (and every non-empty list) narrows; `organisation` and `scope` keep records
+/// whose source or recipient they are, `source` and `recipient` those whose source or recipient they are.
 #[derive(Debug, Clone, Default)]
 pub struct LogFilter {
     pub subject: Option<String>,
     pub case_id: Option<String>,
     pub organisation: Option<String>,
+    pub source: Option<String>,
+    pub recipient: Option<String>,
     pub scope: Option<String>,
     pub kinds: Vec<Kind>,
+    /// Actions of `admin` records (`case.consent`, `organisation.add`, …).
+    pub actions: Vec<String>,
     pub from: Option<String>,
     pub to: Option<String>,
+    /// Records with a sequence number at most this (an export's fixed end).
+    pub through: Option<i64>,
     /// Only records with `decision = 'allow'`.
     pub allowed_only: bool,
 }
@@ -128,34 +182,7 @@ impl Records {
     ) -> Result<Vec<Record>, StoreError> {
         let mut q = Sql::new(self.backend(), "SELECT * FROM log_records WHERE ");
         q.push(if descending { "seq < " } else { "seq > " }).int(after);
-        for (column, value) in [("subject", &filter.subject), ("case_id", &filter.case_id)] {
-            if let Some(v) = value {
-                q.push(&format!(" AND {column} = ")).text(v);
-            }
-        }
-        for org in [&filter.organisation, &filter.scope].into_iter().flatten() {
-            q.push(" AND (source_oin = ")
-                .text(org)
-                .push(" OR recipient_oin = ")
-                .text(org)
-                .push(")");
-        }
-        if !filter.kinds.is_empty() {
-            q.push(" AND kind IN (");
-            for (i, k) in filter.kinds.iter().enumerate() {
-                q.push(if i == 0 { "" } else { ", " }).text(k.as_str());
-            }
-            q.push(")");
-        }
-        if let Some(from) = &filter.from {
-            q.push(" AND at >= ").text(from);
-        }
-        if let Some(to) = &filter.to {
-            q.push(" AND at < ").text(to);
-        }
-        if filter.allowed_only {
-            q.push(" AND decision = 'allow'");
-        }
+        narrow(&mut q, filter);
         q.push(if descending {
             " ORDER BY seq DESC LIMIT "
         } else {
@@ -164,6 +191,15 @@ impl Records {
         .int(limit);
         let rows = q.query().fetch_all(self.pool()).await?;
         rows.iter().map(record_of).collect()
+    }
+
+    /// How many records match `filter`.
+    pub async fn count(&self, filter: &LogFilter) -> Result<i64, StoreError> {
+        let mut q = Sql::new(self.backend(), "SELECT COUNT(*) AS n FROM log_records WHERE seq > ");
+        q.int(0);
+        narrow(&mut q, filter);
+        let row = q.query().fetch_one(self.pool()).await?;
+        Ok(sqlx::Row::try_get::<i64, _>(&row, "n")?)
     }
 
     /// Stores a checkpoint; another instance may have sealed the same head already.

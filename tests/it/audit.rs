@@ -23,6 +23,9 @@ both!(
     two_instances_append_to_one_chain,
     export_writes_filtered_records_as_json_lines_and_csv,
     a_csv_export_neutralises_formulas,
+    officers_filter_by_source_recipient_action_and_day,
+    the_subject_report_is_also_a_post_and_marks_confidential_categories,
+    an_export_records_how_many_records_it_wrote,
 );
 
 const PERSON_A: &str = "123456782";
@@ -579,5 +582,186 @@ async fn a_csv_export_neutralises_formulas(b: Backend) {
         .collect();
     assert!(subs.contains(&format!("'{formula}")), "{subs:?}");
     assert!(!subs.iter().any(|s| s.starts_with('=')), "{subs:?}");
+    gw.stop().await;
+}
+
+async fn officers_filter_by_source_recipient_action_and_day(b: Backend) {
+    let gw = Gateway::start(b).await;
+    let s = seed(&gw).await;
+    let q = |query: &str| format!("/v1/audit/disclosures?kind=disclosure,lookup,refusal&{query}");
+    // `organisation` matches either side; `source` and `recipient` only their own.
+    let r = officer(&gw, HOST, &q(&format!("organisation={ZVH}"))).await;
+    assert_eq!(seqs(&r), vec![s[3], s[2], s[0]]);
+    let r = officer(&gw, HOST, &q(&format!("source={ZVH}"))).await;
+    assert_eq!(seqs(&r), vec![s[3]]);
+    let r = officer(&gw, HOST, &q(&format!("recipient={ZVH}"))).await;
+    assert_eq!(seqs(&r), vec![s[2], s[0]]);
+    let r = officer(&gw, HOST, &q(&format!("source={GEMEENTE}&recipient={WIJKTEAM}"))).await;
+    assert_eq!(seqs(&r), vec![s[4]]);
+    // A partner's officer stays within its scope whatever it names.
+    let r = officer(&gw, "gemeente", &q(&format!("recipient={ZVH}"))).await;
+    assert_eq!(seqs(&r), vec![s[0]]);
+
+    // Records carry the organisations' names beside their OINs.
+    let r = officer(&gw, HOST, &q(&format!("source={ZVH}"))).await;
+    let record = &r.body["records"][0];
+    assert_eq!(record["source_oin"], ZVH);
+    assert_eq!(record["source_name"], "Zorg- en Veiligheidshuis Demo");
+    assert_eq!(record["recipient_name"], "Sociaal Wijkteam Demo");
+
+    // `action` narrows admin records; the reads above are `audit.disclosures` records.
+    let r = officer(&gw, HOST, "/v1/audit/disclosures?kind=admin&action=audit.disclosures").await;
+    let actions: BTreeSet<String> = r.body["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["action"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(actions, BTreeSet::from(["audit.disclosures".to_owned()]), "{}", r.text);
+    assert_eq!(r.body["records"][0]["actor_name"], "Zorg- en Veiligheidshuis Demo");
+    let r = officer(&gw, HOST, "/v1/audit/disclosures?action=organisation.add,audit.nothing").await;
+    assert!(seqs(&r).len() >= 8, "the demo's organisations were added: {}", r.text);
+
+    // A day stands for the whole UTC day: `from` its start, `to` its end (inclusive).
+    let first = gw.app().log.records().page(s[0] - 1, 1).await.unwrap().remove(0);
+    let today = time::Date::parse(
+        &first.at[..10],
+        time::macros::format_description!("[year]-[month]-[day]"),
+    )
+    .unwrap();
+    let day = |d: time::Date| d.to_string();
+    let (yesterday, tomorrow) = (today.previous_day().unwrap(), today.next_day().unwrap());
+    let kind = "kind=disclosure";
+    for (query, want) in [
+        (format!("from={}&to={}", day(today), day(today)), vec![s[2], s[1], s[0]]),
+        (format!("to={}", day(yesterday)), vec![]),
+        (format!("from={}", day(tomorrow)), vec![]),
+        (
+            format!("from={}&to={}", day(yesterday), day(tomorrow)),
+            vec![s[2], s[1], s[0]],
+        ),
+    ] {
+        let r = officer(&gw, HOST, &format!("/v1/audit/disclosures?{kind}&{query}")).await;
+        assert_eq!(seqs(&r), want, "{query}");
+    }
+    for bad in [
+        "from=2026-02-30",
+        "to=26-01-01",
+        &format!("source={}", "1".repeat(19)),
+        "recipient=x",
+        "action=",
+        &format!("action={}", "a".repeat(129)),
+    ] {
+        officer(&gw, HOST, &format!("/v1/audit/disclosures?{bad}"))
+            .await
+            .assert_problem(422, "validation_failed");
+    }
+    gw.stop().await;
+}
+
+async fn the_subject_report_is_also_a_post_and_marks_confidential_categories(b: Backend) {
+    let gw = Gateway::start(b).await;
+    let mut secret = record(&gw, Kind::Disclosure, PERSON_A, POLITIE, ZVH, "politie_details");
+    secret.categories.push("politie_samenvatting".into());
+    let receipts = gw.app().log.append_all(vec![secret]).await.unwrap();
+    let host = gw.org(HOST);
+    let body = serde_json::json!({ "bsn": PERSON_A });
+    let r = gw
+        .call(
+            &host,
+            &["privacy_officer"],
+            Method::POST,
+            "/v1/audit/subject-report",
+            Some(body),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let row = &r.body["disclosures"][0];
+    assert_eq!(row["seq"], receipts[0].seq());
+    assert_eq!(
+        row["categories"],
+        serde_json::json!(["politie_details", "politie_samenvatting"])
+    );
+    assert_eq!(row["confidential_categories"], serde_json::json!(["politie_details"]));
+    let read = gw.newest_admin_record().await;
+    assert_eq!(read.entry.action.as_deref(), Some("audit.subject_report"));
+    assert_eq!(read.entry.subject, Some(pseudonym(&gw, PERSON_A)));
+    assert!(!read.entry.detail.unwrap_or_default().contains(PERSON_A));
+
+    // The same refusals as the GET: a bad BSN, a body that is not the report's, a role that is not an officer's.
+    for (roles, body, code) in [
+        (
+            &["privacy_officer"][..],
+            serde_json::json!({"bsn": "123456789"}),
+            "invalid_bsn",
+        ),
+        (
+            &["privacy_officer"][..],
+            serde_json::json!({"bsn": PERSON_A, "x": 1}),
+            "validation_failed",
+        ),
+        (&["privacy_officer"][..], serde_json::json!({}), "validation_failed"),
+        (&["admin"][..], serde_json::json!({"bsn": PERSON_A}), "forbidden"),
+    ] {
+        let r = gw
+            .call(&host, roles, Method::POST, "/v1/audit/subject-report", Some(body))
+            .await;
+        let status = if code == "forbidden" { 403 } else { 422 };
+        r.assert_problem(status, code);
+        assert!(!r.text.contains("123456789"));
+    }
+    gw.stop().await;
+}
+
+async fn an_export_records_how_many_records_it_wrote(b: Backend) {
+    let gw = Gateway::start(b).await;
+    let s = seed(&gw).await;
+    let out = doelpoort(
+        &gw,
+        &[
+            "audit",
+            "export",
+            "--format",
+            "jsonl",
+            "--source",
+            GEMEENTE,
+            "--kind",
+            "disclosure,refusal",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let got: Vec<i64> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap()["seq"].as_i64().unwrap())
+        .collect();
+    assert_eq!(got, vec![s[0], s[4]]);
+    let read = gw.newest_admin_record().await;
+    assert_eq!(read.entry.action.as_deref(), Some("audit.export"));
+    let detail: Value = serde_json::from_str(read.entry.detail.as_deref().unwrap()).unwrap();
+    assert_eq!(detail["returned"], 2);
+    assert_eq!(detail["source"], GEMEENTE);
+
+    // An export of admin records ends before its own record: the count it carries is what it wrote.
+    let out = doelpoort(
+        &gw,
+        &[
+            "audit",
+            "export",
+            "--format",
+            "jsonl",
+            "--kind",
+            "admin",
+            "--action",
+            "audit.export",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let written = String::from_utf8(out.stdout).unwrap().lines().count();
+    assert_eq!(written, 1, "only the earlier export");
+    let read = gw.newest_admin_record().await;
+    let detail: Value = serde_json::from_str(read.entry.detail.as_deref().unwrap()).unwrap();
+    assert_eq!(detail["returned"], 1);
+    assert_eq!(detail["actions"], serde_json::json!(["audit.export"]));
     gw.stop().await;
 }

@@ -196,7 +196,10 @@ async fn rows_come_back_as_the_typed_values_written(b: Backend) {
     let facts = db.store.case_in_meeting(&case_id, &meeting_id).await.unwrap();
     assert!(facts.on_agenda && facts.members == [oin(2)]);
     assert_eq!(facts.consents[0].valid_until, consent.valid_until);
-    assert_eq!(db.store.consents(&case_id).await.unwrap(), std::slice::from_ref(&consent));
+    assert_eq!(
+        db.store.consents(&case_id).await.unwrap(),
+        std::slice::from_ref(&consent)
+    );
     let (mut tx, at) = (db.store.begin().await.unwrap(), now());
     assert!(tx.withdraw_consent(&consent.id, (&oin(8), "w-1"), at).await.unwrap());
     assert!(
