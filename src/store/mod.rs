@@ -20,6 +20,8 @@ pub use orgs::{CertificateRow, IssuedRow, KeyRow, NewOrganisation, OrgRow, Regis
 
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Executor, Row};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 #[derive(Debug, thiserror::Error)]
@@ -127,11 +129,21 @@ impl Backend {
     }
 }
 
-/// The pool settings both backends share.
-fn pool_options() -> AnyPoolOptions {
+/// The pool settings both backends share; `discarded` counts connections closed because they came back in a
+/// transaction.
+fn pool_options(discarded: Arc<AtomicU64>) -> AnyPoolOptions {
     AnyPoolOptions::new()
         .acquire_timeout(Duration::from_secs(5))
-        .after_release(|conn, _| Box::pin(async move { Ok(settled(conn)) }))
+        .after_release(move |conn, _| {
+            let discarded = discarded.clone();
+            Box::pin(async move {
+                let clean = settled(conn);
+                if !clean {
+                    discarded.fetch_add(1, Ordering::Relaxed);
+                }
+                Ok(clean)
+            })
+        })
 }
 
 /// Whether a connection coming back to the pool may be used again: only when no transaction is open on it. After
@@ -163,6 +175,7 @@ static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    discarded: Arc<AtomicU64>,
 }
 
 impl Store {
@@ -173,7 +186,8 @@ impl Store {
     pub async fn connect(url: &str) -> Result<Store, StoreError> {
         sqlx::any::install_default_drivers();
         let backend = Backend::of_url(url)?;
-        let options = pool_options();
+        let discarded = Arc::new(AtomicU64::new(0));
+        let options = pool_options(discarded.clone());
         let pool = match backend {
             Backend::Sqlite => {
                 let url = if url.contains("mode=") {
@@ -201,7 +215,11 @@ impl Store {
             }
             Backend::Postgres => options.max_connections(16).connect(url).await?,
         };
-        let store = Store { pool, backend };
+        let store = Store {
+            pool,
+            backend,
+            discarded,
+        };
         if backend == Backend::Sqlite {
             store.verify_sqlite_pragmas().await?;
         }
@@ -249,6 +267,12 @@ impl Store {
         self.backend
     }
 
+    /// Connections closed because they came back to the pool inside a transaction (each also a warning): a
+    /// transaction some path left without commit or rollback.
+    pub fn discarded_connections(&self) -> u64 {
+        self.discarded.load(Ordering::Relaxed)
+    }
+
     /// A round trip to the database (health checks).
     ///
     /// # Errors
@@ -266,31 +290,65 @@ impl Store {
         &self.pool
     }
 
-    /// Starts a write transaction.
+    /// Starts a write transaction. On SQLite it takes the write lock at once (`BEGIN IMMEDIATE`), waiting up to
+    /// the busy timeout for it: a deferred transaction that read first fails at once with `SQLITE_BUSY` when
+    /// another connection wrote meanwhile, which made concurrent writes answer 503.
     ///
     /// # Errors
     /// The database cannot be reached.
     pub async fn begin(&self) -> Result<Tx, StoreError> {
+        let tx = match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        };
         Ok(Tx {
-            tx: self.pool.begin().await?,
+            tx: Some(tx),
             backend: self.backend,
         })
     }
 }
 
-/// A write transaction: what is written through it commits together, or not at all (dropping it rolls back).
+/// A write transaction: what is written through it commits together, or not at all. One left without
+/// [`Tx::commit`] or [`Tx::rollback`] (an error returned with `?`, a future dropped at a deadline) is rolled back
+/// by a task of its own before its connection goes back to the pool, so that no connection returns inside a
+/// transaction.
 pub struct Tx {
-    tx: sqlx::Transaction<'static, sqlx::Any>,
+    /// `None` only once committed or rolled back.
+    tx: Option<sqlx::Transaction<'static, sqlx::Any>>,
     backend: Backend,
 }
 
+impl Drop for Tx {
+    fn drop(&mut self) {
+        let Some(tx) = self.tx.take() else { return };
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => {
+                runtime.spawn(async move {
+                    if let Err(error) = tx.rollback().await {
+                        tracing::warn!(%error, "rolling back an abandoned transaction failed");
+                    }
+                });
+            }
+            // No runtime to roll back on: sqlx queues the rollback itself.
+            Err(_) => drop(tx),
+        }
+    }
+}
+
 impl Tx {
+    fn open(&mut self) -> &mut sqlx::Transaction<'static, sqlx::Any> {
+        #[allow(clippy::expect_used)] // only commit and rollback, which consume self, take it
+        self.tx.as_mut().expect("a transaction is open until it is consumed")
+    }
+
     /// Commits everything written through this transaction.
     ///
     /// # Errors
     /// The database refused; nothing was written.
-    pub async fn commit(self) -> Result<(), StoreError> {
-        self.tx.commit().await?;
+    pub async fn commit(mut self) -> Result<(), StoreError> {
+        if let Some(tx) = self.tx.take() {
+            tx.commit().await?;
+        }
         Ok(())
     }
 
@@ -298,8 +356,10 @@ impl Tx {
     ///
     /// # Errors
     /// The database could not be told (it rolls back by itself when the connection closes).
-    pub async fn rollback(self) -> Result<(), StoreError> {
-        self.tx.rollback().await?;
+    pub async fn rollback(mut self) -> Result<(), StoreError> {
+        if let Some(tx) = self.tx.take() {
+            tx.rollback().await?;
+        }
         Ok(())
     }
 
@@ -309,13 +369,49 @@ impl Tx {
 
     /// The connection, for the SQL of the table groups (and the log's own).
     pub(crate) fn conn(&mut self) -> &mut sqlx::AnyConnection {
-        &mut self.tx
+        self.open()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Regression (found by the attack round): a transaction abandoned mid-statement (its future dropped at a
+    /// deadline, as the log writer's commit timeout does) came back to the pool still inside a transaction, and the
+    /// connection was closed with a warning. It is rolled back first, so the connection is reused.
+    #[tokio::test]
+    async fn an_abandoned_transaction_is_rolled_back_before_its_connection_returns() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::connect(&format!("sqlite://{}", dir.path().join("db.sqlite").display()))
+            .await
+            .unwrap();
+        sqlx::query("CREATE TABLE scratch (x INTEGER NOT NULL)")
+            .execute(store.pool())
+            .await
+            .unwrap();
+        for _ in 0..3 {
+            let mut tx = store.begin().await.unwrap();
+            sqlx::query("INSERT INTO scratch (x) VALUES (1)")
+                .execute(tx.conn())
+                .await
+                .unwrap();
+            let slow = sqlx::query(
+                "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1000000) \
+                 SELECT COUNT(*) FROM n",
+            );
+            let abandoned = tokio::time::timeout(Duration::from_millis(20), slow.fetch_one(tx.conn())).await;
+            assert!(abandoned.is_err(), "the statement outlived its deadline");
+            drop(tx);
+        }
+        let seen: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM scratch")
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
+        assert_eq!(seen, 0, "nothing of an abandoned transaction was written");
+        assert_eq!(store.discarded_connections(), 0);
+        store.close().await;
+    }
 
     /// Regression (found by `benches/crash.py --fault disk-full`): SQLite rolls a transaction back by itself on
     /// some errors (a full disk; here a trigger's `RAISE(ROLLBACK)`); the driver's ROLLBACK then fails and its
@@ -327,7 +423,11 @@ mod tests {
         sqlx::any::install_default_drivers();
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}?mode=rwc", dir.path().join("db.sqlite").display());
-        let pool = pool_options().max_connections(1).connect(&url).await.unwrap();
+        let pool = pool_options(Arc::default())
+            .max_connections(1)
+            .connect(&url)
+            .await
+            .unwrap();
         for ddl in [
             "CREATE TABLE scratch (x TEXT NOT NULL)",
             "CREATE TRIGGER scratch_rollback BEFORE INSERT ON scratch WHEN NEW.x = 'rollback' \

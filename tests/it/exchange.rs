@@ -23,6 +23,7 @@ both!(
     a_non_attendee_cannot_tell_a_meeting_from_none,
     a_consent_scope_is_bounded_and_only_its_parties_record_it,
     a_withdrawn_consent_lets_nothing_through_from_then_on,
+    concurrent_answers_and_an_offboard_leave_no_transaction_open,
 );
 
 const BSN: &str = "123456782";
@@ -1207,5 +1208,69 @@ async fn a_withdrawn_consent_lets_nothing_through_from_then_on(b: Backend) {
     );
     let listed = call(&gw, "zvh", Method::GET, &path, None).await;
     assert!(listed.body[0]["withdrawn_at"].is_string(), "{}", listed.text);
+    gw.stop().await;
+}
+
+/// Regression (found by the attack round): "closing a database connection left in a transaction" was logged under
+/// concurrent responses and around an offboard with open connections: a transaction left on an error path without
+/// a rollback. Every answer here is a success or a refusal, and every connection goes back to the pool settled.
+async fn concurrent_answers_and_an_offboard_leave_no_transaction_open(b: Backend) {
+    let gw = Gateway::start(b).await;
+    let (case, focus) = scene(&gw, &[ZVH, GEMEENTE, WIJKTEAM], "focus", &[GEMEENTE, WIJKTEAM]).await;
+    wijkteam_consents(&gw, &case, &[ZVH], &at(86400)).await;
+    let mut requests = Vec::new();
+    for _ in 0..4 {
+        let ask = request(
+            &case,
+            &focus,
+            "integraal_plan",
+            &["leefgebieden"],
+            &[GEMEENTE, WIJKTEAM],
+        );
+        requests.push(created(
+            &call(&gw, "zvh", Method::POST, "/v1/requests", Some(ask)).await,
+        ));
+    }
+    let mut tasks = Vec::new();
+    for slug in ["gemeente", "wijkteam"] {
+        let org = gw.org(slug);
+        for _ in 0..3 {
+            let (addr, ca, id) = (gw.addr, gw.ca_pem.clone(), org.identity.clone());
+            let (token, requests) = (gw.token(&org, &["professional"]), requests.clone());
+            tasks.push(tokio::spawn(async move {
+                let mut c = Client::connect(addr, &ca, Some(&id)).await.unwrap();
+                let mut statuses = Vec::new();
+                for req in &requests {
+                    let answer = json!({"items": [{"category": "leefgebieden", "content": "schulden"}]});
+                    let path = format!("/v1/requests/{req}/responses");
+                    match c.send(Method::POST, &path, Some(&token), Some(answer)).await {
+                        Ok(r) => statuses.push(r.status),
+                        // The offboard ends the wijkteam's connection.
+                        Err(_) => break,
+                    }
+                }
+                statuses
+            }));
+        }
+    }
+    // The wijkteam leaves while its answers are in flight.
+    let wijkteam = gw.org("wijkteam");
+    let offboard = format!("/v1/admin/organisations/{}/offboard", wijkteam.oin);
+    let r = gw
+        .admin(Method::POST, &offboard, Some(json!({"reason": "convenant opgezegd"})))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    for t in tasks {
+        for status in t.await.unwrap() {
+            assert!([204, 401, 403, 409].contains(&status.as_u16()), "{status}");
+        }
+    }
+    let r = call(&gw, "zvh", Method::GET, &format!("/v1/requests/{}", requests[0]), None).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(
+        gw.app().store.discarded_connections(),
+        0,
+        "a connection came back to the pool inside a transaction"
+    );
     gw.stop().await;
 }
