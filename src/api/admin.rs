@@ -17,7 +17,12 @@ use crate::orgs::onboarding::{self, Credentials, NewOrg, OrgView, Signature, Tra
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Reason {
-    /// 1–500 characters, when given.
+    /// 1–500 characters without control characters, when given.
+    #[schema(
+        min_length = 1,
+        max_length = 500,
+        pattern = "^[^\\x00-\\x1f\\x7f-\\x9f]*[^\\s\\x00-\\x1f\\x7f-\\x9f][^\\x00-\\x1f\\x7f-\\x9f]*$"
+    )]
     pub reason: Option<String>,
 }
 
@@ -32,8 +37,14 @@ pub struct KeysBody {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Revocation {
-    /// Certificate serial number, hexadecimal.
+    /// Certificate serial number, hexadecimal (1–20 bytes; `:` separators allowed).
+    #[schema(pattern = "^(0*[0-9A-Fa-f]{1,40}|([0-9A-Fa-f]{2}:){0,19}[0-9A-Fa-f]{2})$")]
     pub serial: String,
+    #[schema(
+        min_length = 1,
+        max_length = 500,
+        pattern = "^[^\\x00-\\x1f\\x7f-\\x9f]*[^\\s\\x00-\\x1f\\x7f-\\x9f][^\\x00-\\x1f\\x7f-\\x9f]*$"
+    )]
     pub reason: String,
 }
 
@@ -69,6 +80,7 @@ pub struct AdminAction {
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct ActionsQuery {
     /// How many of the most recent actions (1–1000, default 100).
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<i64>,
 }
 
@@ -108,7 +120,7 @@ pub async fn list(State(app): State<AppState>, _: Admin) -> Result<axum::Json<Ve
 
 /// One organisation.
 #[utoipa::path(get, path = "/v1/admin/organisations/{oin}", tag = "admin", security(("bearer" = [])),
-    params(("oin" = String, Path)), responses((status = 200, body = OrgView), (status = 404, body = Problem)))]
+    params(("oin" = crate::types::Oin, Path)), responses((status = 200, body = OrgView), (status = 404, body = Problem)))]
 pub async fn get_one(
     State(app): State<AppState>,
     _: Admin,
@@ -120,7 +132,7 @@ pub async fn get_one(
 /// The organisation's token keys (current and retired) and the certificates the gateway issued to it, with their
 /// revocations: what a revocation needs to know.
 #[utoipa::path(get, path = "/v1/admin/organisations/{oin}/credentials", tag = "admin", security(("bearer" = [])),
-    params(("oin" = String, Path)), responses((status = 200, body = Credentials), (status = 404, body = Problem)))]
+    params(("oin" = crate::types::Oin, Path)), responses((status = 200, body = Credentials), (status = 404, body = Problem)))]
 pub async fn credentials(
     State(app): State<AppState>,
     _: Admin,
@@ -131,7 +143,7 @@ pub async fn credentials(
 
 /// Record a covenant signature.
 #[utoipa::path(post, path = "/v1/admin/organisations/{oin}/signatures", tag = "admin", security(("bearer" = [])),
-    params(("oin" = String, Path)), request_body = Signature,
+    params(("oin" = crate::types::Oin, Path)), request_body = Signature,
     responses((status = 201, body = OrgView), (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn sign(
     State(app): State<AppState>,
@@ -146,7 +158,7 @@ pub async fn sign(
 
 /// Replace the organisation's token-signing keys.
 #[utoipa::path(put, path = "/v1/admin/organisations/{oin}/keys", tag = "admin", security(("bearer" = [])),
-    params(("oin" = String, Path)), request_body = KeysBody,
+    params(("oin" = crate::types::Oin, Path)), request_body = KeysBody,
     responses((status = 200, body = OrgView), (status = 422, body = Problem)))]
 pub async fn rotate_keys(
     State(app): State<AppState>,
@@ -182,7 +194,7 @@ async fn step(
 
 /// Suspend an organisation: its certificates and tokens are refused until it is reinstated.
 #[utoipa::path(post, path = "/v1/admin/organisations/{oin}/suspend", tag = "admin", security(("bearer" = [])),
-    params(("oin" = String, Path)), request_body(content = Reason, description = "optional"), responses((status = 200, body = OrgView), (status = 409, body = Problem)))]
+    params(("oin" = crate::types::Oin, Path)), request_body(content = Reason, description = "optional"), responses((status = 200, body = OrgView), (status = 409, body = Problem)))]
 pub async fn suspend(
     State(app): State<AppState>,
     Admin(actor): Admin,
@@ -194,7 +206,7 @@ pub async fn suspend(
 
 /// Reinstate a suspended organisation.
 #[utoipa::path(post, path = "/v1/admin/organisations/{oin}/reinstate", tag = "admin", security(("bearer" = [])),
-    params(("oin" = String, Path)), request_body(content = Reason, description = "optional"), responses((status = 200, body = OrgView), (status = 409, body = Problem)))]
+    params(("oin" = crate::types::Oin, Path)), request_body(content = Reason, description = "optional"), responses((status = 200, body = OrgView), (status = 409, body = Problem)))]
 pub async fn reinstate(
     State(app): State<AppState>,
     Admin(actor): Admin,
@@ -206,7 +218,7 @@ pub async fn reinstate(
 
 /// Offboard an organisation for good; the certificates the gateway issued to it are revoked.
 #[utoipa::path(post, path = "/v1/admin/organisations/{oin}/offboard", tag = "admin", security(("bearer" = [])),
-    params(("oin" = String, Path)), request_body(content = Reason, description = "optional"), responses((status = 200, body = OrgView), (status = 409, body = Problem)))]
+    params(("oin" = crate::types::Oin, Path)), request_body(content = Reason, description = "optional"), responses((status = 200, body = OrgView), (status = 409, body = Problem)))]
 pub async fn offboard(
     State(app): State<AppState>,
     Admin(actor): Admin,

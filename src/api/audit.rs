@@ -106,7 +106,9 @@ pub async fn disclosures(
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct SubjectQuery {
-    /// The data subject's BSN.
+    /// The data subject's BSN (nine digits passing the elfproef).
+    #[schema(pattern = "^[0-9]{9}$")]
+    #[param(pattern = "^[0-9]{9}$")]
     pub bsn: String,
 }
 
@@ -243,8 +245,10 @@ fn disclosure_of(snapshot: &Snapshot, covenant: &Covenant, r: Record) -> Subject
 #[into_params(parameter_in = Query)]
 pub struct CheckpointQuery {
     /// Checkpoints sealing records after this sequence number (default 0).
+    #[param(minimum = 0)]
     pub after: Option<i64>,
     /// 1–1000 (default 100).
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<i64>,
 }
 

@@ -28,13 +28,17 @@ impl NewId {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewMember {
+    #[schema(pattern = "^[0-9]{20}$")]
     pub oin: String,
+    #[schema(min_length = 1, max_length = 500, pattern = "\\S")]
     pub reason: String,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Why {
+    /// Not blank; 1–500 characters.
+    #[schema(min_length = 1, max_length = 500, pattern = "\\S")]
     pub reason: String,
 }
 
@@ -43,6 +47,7 @@ pub struct Why {
 #[serde(deny_unknown_fields)]
 pub struct MaybeWhy {
     /// 1–500 characters, when given.
+    #[schema(min_length = 1, max_length = 500, pattern = "\\S")]
     pub reason: Option<String>,
 }
 
@@ -77,7 +82,7 @@ pub async fn list(State(app): State<AppState>, caller: Caller) -> Result<axum::J
 }
 
 /// One case, for its members; 404 for everyone else.
-#[utoipa::path(get, path = "/v1/cases/{id}", tag = "cases", security(("bearer" = [])),
+#[utoipa::path(get, path = "/v1/cases/{id}", tag = "cases", security(("bearer" = [])), params(("id" = crate::types::CaseId, Path)),
     responses((status = 200, body = CaseView), (status = 404, body = Problem)))]
 pub async fn get_one(
     State(app): State<AppState>,
@@ -90,7 +95,7 @@ pub async fn get_one(
 }
 
 /// Grant an organisation access to a case.
-#[utoipa::path(post, path = "/v1/cases/{id}/members", tag = "cases", security(("bearer" = [])),
+#[utoipa::path(post, path = "/v1/cases/{id}/members", tag = "cases", security(("bearer" = [])), params(("id" = crate::types::CaseId, Path)),
     request_body = NewMember,
     responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem),
               (status = 409, body = Problem), (status = 422, body = Problem)))]
@@ -117,7 +122,7 @@ pub async fn grant(
 }
 
 /// Withdraw an organisation's access to a case.
-#[utoipa::path(delete, path = "/v1/cases/{id}/members/{oin}", tag = "cases", security(("bearer" = [])),
+#[utoipa::path(delete, path = "/v1/cases/{id}/members/{oin}", tag = "cases", security(("bearer" = [])), params(("id" = crate::types::CaseId, Path)),
     request_body(content = MaybeWhy, description = "optional"),
     responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem),
               (status = 409, body = Problem), (status = 422, body = Problem)))]
@@ -142,7 +147,7 @@ pub async fn withdraw(
 }
 
 /// Close a case; its retention period starts.
-#[utoipa::path(post, path = "/v1/cases/{id}/close", tag = "cases", security(("bearer" = [])), request_body = Why,
+#[utoipa::path(post, path = "/v1/cases/{id}/close", tag = "cases", security(("bearer" = [])), params(("id" = crate::types::CaseId, Path)), request_body = Why,
     responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem),
               (status = 409, body = Problem)))]
 pub async fn close(

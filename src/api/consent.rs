@@ -13,7 +13,7 @@ use crate::edge::identity::Caller;
 use crate::types::{CaseId, ConsentId, UserRole};
 
 /// Record the client's consent: categories, the organisations they may go to, and until when.
-#[utoipa::path(post, path = "/v1/cases/{id}/consent", tag = "cases", security(("bearer" = [])),
+#[utoipa::path(post, path = "/v1/cases/{id}/consent", tag = "cases", security(("bearer" = [])), params(("id" = crate::types::CaseId, Path)),
     request_body = NewConsent,
     responses((status = 201, body = NewId), (status = 403, body = Problem), (status = 404, body = Problem),
               (status = 409, body = Problem), (status = 422, body = Problem)))]
@@ -36,7 +36,7 @@ pub async fn record(
 }
 
 /// The consents recorded for a case, oldest first, withdrawn ones included.
-#[utoipa::path(get, path = "/v1/cases/{id}/consent", tag = "cases", security(("bearer" = [])),
+#[utoipa::path(get, path = "/v1/cases/{id}/consent", tag = "cases", security(("bearer" = [])), params(("id" = crate::types::CaseId, Path)),
     responses((status = 200, body = [ConsentView]), (status = 403, body = Problem), (status = 404, body = Problem)))]
 pub async fn list(
     State(app): State<AppState>,
@@ -56,7 +56,7 @@ pub async fn list(
 
 /// The client withdraws a consent (GDPR art. 7(3)): from now on it lets nothing through.
 #[utoipa::path(post, path = "/v1/cases/{id}/consent/{consent_id}/withdraw", tag = "cases",
-    security(("bearer" = [])), request_body(content = MaybeWhy, description = "optional"),
+    security(("bearer" = [])), params(("id" = crate::types::CaseId, Path)), request_body(content = MaybeWhy, description = "optional"),
     responses((status = 200, body = ConsentView), (status = 403, body = Problem), (status = 404, body = Problem),
               (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn withdraw(

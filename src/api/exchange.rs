@@ -50,7 +50,7 @@ pub struct Shared {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ShareQuery {
-    #[param(value_type = String)]
+    #[param(value_type = String, pattern = "^case-[a-z0-9-]{1,64}$")]
     pub case_id: CaseId,
 }
 
@@ -83,7 +83,7 @@ pub async fn inbox(State(app): State<AppState>, caller: Caller) -> Result<axum::
 }
 
 /// Answer a request: every item is checked, and one forbidden item refuses the whole response.
-#[utoipa::path(post, path = "/v1/requests/{id}/responses", tag = "exchange", security(("bearer" = [])),
+#[utoipa::path(post, path = "/v1/requests/{id}/responses", tag = "exchange", security(("bearer" = [])), params(("id" = crate::types::RequestId, Path)),
     request_body = NewResponse,
     responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem),
               (status = 409, body = Problem), (status = 410, body = Problem), (status = 413, body = Problem),
@@ -104,7 +104,7 @@ pub async fn respond_to(
 }
 
 /// Decline a request, with a reason.
-#[utoipa::path(post, path = "/v1/requests/{id}/decline", tag = "exchange", security(("bearer" = [])),
+#[utoipa::path(post, path = "/v1/requests/{id}/decline", tag = "exchange", security(("bearer" = [])), params(("id" = crate::types::RequestId, Path)),
     request_body = Why,
     responses((status = 204), (status = 404, body = Problem), (status = 409, body = Problem),
               (status = 422, body = Problem)))]
@@ -124,7 +124,7 @@ pub async fn decline(
 }
 
 /// The request and the responses you may receive now; each release is recorded before it is sent.
-#[utoipa::path(get, path = "/v1/requests/{id}", tag = "exchange", security(("bearer" = [])),
+#[utoipa::path(get, path = "/v1/requests/{id}", tag = "exchange", security(("bearer" = [])), params(("id" = crate::types::RequestId, Path)),
     responses((status = 200, body = RequestRead), (status = 404, body = Problem), (status = 410, body = Problem),
               (status = 503, body = Problem)))]
 pub async fn read_request(
@@ -142,7 +142,7 @@ pub async fn read_request(
 }
 
 /// Share items about a case on the agenda with the other attendees of an open meeting.
-#[utoipa::path(post, path = "/v1/meetings/{id}/shares", tag = "exchange", security(("bearer" = [])),
+#[utoipa::path(post, path = "/v1/meetings/{id}/shares", tag = "exchange", security(("bearer" = [])), params(("id" = crate::types::MeetingId, Path)),
     request_body = NewShare,
     responses((status = 201, body = Shared), (status = 403, body = Problem), (status = 404, body = Problem),
               (status = 409, body = Problem), (status = 410, body = Problem), (status = 413, body = Problem),
@@ -164,7 +164,7 @@ pub async fn share(
 
 /// The items shared about a case in a meeting that you may receive now; each release is recorded first.
 #[utoipa::path(get, path = "/v1/meetings/{id}/shares", tag = "exchange", security(("bearer" = [])),
-    params(ShareQuery),
+    params(("id" = crate::types::MeetingId, Path), ShareQuery),
     responses((status = 200, body = Items), (status = 403, body = Problem), (status = 404, body = Problem),
               (status = 410, body = Problem), (status = 422, body = Problem), (status = 503, body = Problem)))]
 pub async fn read_shares(

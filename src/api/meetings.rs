@@ -29,7 +29,7 @@ pub async fn create(
 }
 
 /// A meeting, for its attendees; 404 for everyone else.
-#[utoipa::path(get, path = "/v1/meetings/{id}", tag = "meetings", security(("bearer" = [])),
+#[utoipa::path(get, path = "/v1/meetings/{id}", tag = "meetings", security(("bearer" = [])), params(("id" = crate::types::MeetingId, Path)),
     responses((status = 200, body = MeetingView), (status = 404, body = Problem)))]
 pub async fn get_one(
     State(app): State<AppState>,
@@ -41,7 +41,7 @@ pub async fn get_one(
 }
 
 /// Put a case on the agenda.
-#[utoipa::path(post, path = "/v1/meetings/{id}/agenda", tag = "meetings", security(("bearer" = [])),
+#[utoipa::path(post, path = "/v1/meetings/{id}/agenda", tag = "meetings", security(("bearer" = [])), params(("id" = crate::types::MeetingId, Path)),
     request_body = AgendaItem,
     responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem),
               (status = 409, body = Problem), (status = 422, body = Problem)))]
@@ -58,7 +58,7 @@ pub async fn agenda(
 }
 
 /// Add an attending organisation; an incidental one with its confidentiality declaration.
-#[utoipa::path(post, path = "/v1/meetings/{id}/attendees", tag = "meetings", security(("bearer" = [])),
+#[utoipa::path(post, path = "/v1/meetings/{id}/attendees", tag = "meetings", security(("bearer" = [])), params(("id" = crate::types::MeetingId, Path)),
     request_body = NewAttendee,
     responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem),
               (status = 409, body = Problem), (status = 422, body = Problem)))]
@@ -76,7 +76,7 @@ pub async fn attendees(
 }
 
 /// Close a meeting; nothing is shared in it afterwards.
-#[utoipa::path(post, path = "/v1/meetings/{id}/close", tag = "meetings", security(("bearer" = [])), request_body = Why,
+#[utoipa::path(post, path = "/v1/meetings/{id}/close", tag = "meetings", security(("bearer" = [])), params(("id" = crate::types::MeetingId, Path)), request_body = Why,
     responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem),
               (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn close(

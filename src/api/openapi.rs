@@ -1,6 +1,10 @@
 //! The OpenAPI document, generated from the handlers' annotations.
+use axum::extract::State;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
+
+use crate::app::AppState;
+use crate::covenant::Covenant;
 
 use super::{admin, audit, cases, consent, covenant, error, exchange, lookups, meetings, system};
 use crate::orgs::onboarding;
@@ -126,7 +130,151 @@ fn relabel_problem(response: &mut utoipa::openapi::Response) {
     }
 }
 
-/// `GET /v1/openapi.json`
-pub async fn document() -> axum::Json<utoipa::openapi::OpenApi> {
-    axum::Json(ApiDoc::openapi())
+/// `GET /v1/openapi.json`: the document, with the ids of the covenant in force as the values its fields take.
+pub async fn document(State(app): State<AppState>) -> axum::Json<serde_json::Value> {
+    let mut doc = serde_json::to_value(ApiDoc::openapi()).unwrap_or_default();
+    name_covenant_ids(&mut doc, &app.covenant());
+    axum::Json(doc)
+}
+
+/// Restricts the fields that take a covenant id (meeting type, category, purpose, role) to the ids of `covenant`,
+/// so that a client generated from the document offers only values the gateway accepts.
+pub fn name_covenant_ids(doc: &mut serde_json::Value, covenant: &Covenant) {
+    let ids = |ids: Vec<&str>| {
+        let mut ids: Vec<&str> = ids;
+        ids.sort_unstable();
+        ids.dedup();
+        serde_json::json!(ids)
+    };
+    let categories = ids(covenant.categories.iter().map(|c| c.id.as_str()).collect());
+    let purposes = ids(covenant
+        .meeting_types
+        .iter()
+        .flat_map(|m| m.purposes.iter().map(|p| p.id.as_str()))
+        .collect());
+    let lookup_purposes = ids(covenant.lookup_purposes.iter().map(|p| p.id.as_str()).collect());
+    let meeting_types = ids(covenant.meeting_types.iter().map(|m| m.id.as_str()).collect());
+    // The host's role is not offered: only the host organisation holds it, and it is onboarded already.
+    let roles = ids(covenant
+        .roles
+        .iter()
+        .map(|r| r.id.as_str())
+        .filter(|r| *r != covenant.host_role)
+        .collect());
+    // (field, its ids, a list of them, a list that refuses a repeated id rather than counting it once)
+    let fields = [
+        ("/NewMeeting/properties/type", &meeting_types, false, false),
+        ("/NewItem/properties/category", &categories, false, false),
+        ("/NewRequest/properties/categories", &categories, true, false),
+        ("/NewConsent/properties/categories", &categories, true, false),
+        ("/NewRequest/properties/purpose", &purposes, false, false),
+        ("/NewShare/properties/purpose", &purposes, false, false),
+        ("/LookupRequest/properties/purpose", &lookup_purposes, false, false),
+        ("/NewOrg/properties/covenant_roles", &roles, true, true),
+    ];
+    let Some(schemas) = doc.pointer_mut("/components/schemas") else {
+        return;
+    };
+    for (field, values, list, unique) in fields {
+        let Some(schema) = schemas.pointer_mut(field).and_then(|f| f.as_object_mut()) else {
+            continue;
+        };
+        if list {
+            schema.insert("items".into(), serde_json::json!({"type": "string", "enum": values}));
+            if unique {
+                schema.insert("uniqueItems".into(), serde_json::json!(true));
+            }
+            continue;
+        }
+        let mut values = values.clone();
+        let nullable = schema
+            .get("type")
+            .and_then(|t| t.as_array())
+            .is_some_and(|t| t.contains(&"null".into()));
+        if let (true, Some(values)) = (nullable, values.as_array_mut()) {
+            values.push(serde_json::Value::Null);
+        }
+        schema.insert("enum".into(), values);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::Value;
+
+    fn doc() -> Value {
+        let covenant = Covenant::load(std::path::Path::new("policies")).unwrap();
+        let mut doc = serde_json::to_value(ApiDoc::openapi()).unwrap();
+        name_covenant_ids(&mut doc, &covenant);
+        doc
+    }
+
+    /// Regression (schemathesis): fourteen operations had a `{id}` in their path and no parameter for it.
+    #[test]
+    fn every_path_parameter_is_declared() {
+        let doc = doc();
+        for (path, ops) in doc["paths"].as_object().unwrap() {
+            let names: Vec<&str> = path.split('{').skip(1).filter_map(|p| p.split('}').next()).collect();
+            for (method, op) in ops.as_object().unwrap() {
+                let declared: Vec<&str> = op["parameters"]
+                    .as_array()
+                    .map(|ps| {
+                        ps.iter()
+                            .filter(|p| p["in"] == "path")
+                            .map(|p| p["name"].as_str().unwrap())
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                assert_eq!(declared, names, "{method} {path}");
+            }
+        }
+    }
+
+    /// The limits the code enforces are the ones the document states (schemathesis ST202 found them hidden).
+    #[test]
+    fn the_document_states_the_limits_the_gateway_enforces() {
+        let doc = doc();
+        let schema = |pointer: &str| {
+            doc["components"]["schemas"]
+                .pointer(pointer)
+                .cloned()
+                .unwrap_or_default()
+        };
+        assert_eq!(
+            schema("/NewCase/properties/summary/maxLength"),
+            crate::cases::SUMMARY_MAX
+        );
+        assert_eq!(schema("/Why/properties/reason/maxLength"), crate::cases::REASON_MAX);
+        assert_eq!(
+            schema("/NewMember/properties/reason/maxLength"),
+            crate::cases::REASON_MAX
+        );
+        assert_eq!(
+            schema("/NewConsent/properties/categories/maxItems"),
+            crate::cases::consent::SCOPE_MAX
+        );
+        assert_eq!(schema("/NewMember/properties/oin/pattern"), "^[0-9]{20}$");
+        let case_id = schema("/CaseId/pattern");
+        assert_eq!(case_id, "^case-[a-z0-9-]{1,64}$");
+        let limit = doc["paths"]["/v1/audit/disclosures"]["get"]["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == "limit")
+            .cloned()
+            .unwrap();
+        assert_eq!(limit["schema"]["maximum"], crate::log::audit::MAX_PAGE);
+        assert_eq!(limit["schema"]["minimum"], 1);
+        // The covenant's ids in force, and null where the field may be left out.
+        let types = schema("/NewMeeting/properties/type/enum");
+        assert!(types.as_array().unwrap().contains(&Value::from("focus")), "{types}");
+        let purposes = schema("/NewShare/properties/purpose/enum");
+        assert!(purposes.as_array().unwrap().contains(&Value::Null), "{purposes}");
+        let roles = schema("/NewOrg/properties/covenant_roles/items/enum");
+        assert!(
+            !roles.as_array().unwrap().contains(&Value::from("zvh")),
+            "the host's role is not offered"
+        );
+    }
 }

@@ -23,9 +23,10 @@ pub struct NewConsent {
     #[schema(min_items = 1, max_items = 100)]
     pub categories: Vec<String>,
     /// OINs of onboarded organisations the categories may go to; a repeated one counts once.
-    #[schema(min_items = 1, max_items = 100)]
+    #[schema(min_items = 1, max_items = 100, inline, value_type = Vec<crate::types::Oin>)]
     pub organisations: Vec<String>,
     /// RFC 3339; must lie in the future.
+    #[schema(format = DateTime)]
     pub until: String,
 }
 

@@ -15,7 +15,7 @@ use crate::types::{CaseId, CaseStatus, Instant, MeetingId, MeetingStatus, Oin, O
 
 /// Longest window of one meeting.
 pub const MAX_WINDOW: Duration = Duration::days(31);
-/// Longest name on a confidentiality declaration, and longest closing reason, in characters.
+/// Longest name on a confidentiality declaration, in characters.
 const TEXT_MAX: usize = 200;
 
 #[derive(Debug, thiserror::Error)]
@@ -44,13 +44,17 @@ pub struct NewMeeting {
     /// A meeting type of the covenant in force.
     #[serde(rename = "type")]
     pub meeting_type: String,
+    #[schema(format = DateTime)]
     pub starts_at: String,
+    /// After `starts_at`, at most 31 days later, and not passed.
+    #[schema(format = DateTime)]
     pub ends_at: String,
 }
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewAttendee {
+    #[schema(pattern = "^[0-9]{20}$")]
     pub oin: String,
     /// Required for an incidental attendee (kind `incidenteel`); lets an organisation that has not signed the
     /// covenant version in force take part in this one meeting.
@@ -60,7 +64,10 @@ pub struct NewAttendee {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Declaration {
+    #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
     pub signed_by: String,
+    /// Not in the future.
+    #[schema(format = DateTime)]
     pub signed_at: String,
 }
 
@@ -311,7 +318,7 @@ pub async fn add_attendee(
 
 fn declaration(d: &Declaration, now: OffsetDateTime) -> Result<SignedDeclaration, MeetingError> {
     let signed_by = d.signed_by.trim();
-    if signed_by.is_empty() || signed_by.chars().count() > TEXT_MAX {
+    if signed_by.is_empty() || d.signed_by.chars().count() > TEXT_MAX {
         return invalid(format!(
             "confidentiality_declaration.signed_by: must be 1–{TEXT_MAX} characters"
         ));
@@ -339,10 +346,10 @@ pub async fn close(
     id: &MeetingId,
     reason: &str,
 ) -> Result<(), MeetingError> {
-    let reason = reason.trim();
-    if reason.is_empty() || reason.chars().count() > TEXT_MAX {
-        return invalid(format!("reason: must be 1–{TEXT_MAX} characters"));
+    if reason.trim().is_empty() || reason.chars().count() > super::REASON_MAX {
+        return invalid(format!("reason: must be 1–{} characters", super::REASON_MAX));
     }
+    let reason = reason.trim();
     let m = meeting(store, id).await?;
     if m.status != MeetingStatus::Open {
         return Err(MeetingError::Closed);

@@ -49,12 +49,16 @@ pub enum CaseError {
 #[serde(deny_unknown_fields)]
 pub struct NewCase {
     pub subject: Subject,
+    /// Not blank; at most 4000 characters.
+    #[schema(min_length = 1, max_length = 4000, pattern = "\\S")]
     pub summary: String,
 }
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Subject {
+    /// Nine digits passing the elfproef.
+    #[schema(pattern = "^[0-9]{9}$", example = "123456782")]
     pub bsn: String,
 }
 
@@ -78,12 +82,12 @@ pub struct Member {
     pub reason: String,
 }
 
+/// Text of at most `max` characters that is not blank, kept without its surrounding whitespace.
 fn text(field: &str, value: &str, max: usize) -> Result<String, CaseError> {
-    let value = value.trim();
-    if value.is_empty() || value.chars().count() > max {
+    if value.trim().is_empty() || value.chars().count() > max {
         return Err(CaseError::Validation(format!("{field}: must be 1–{max} characters")));
     }
-    Ok(value.to_owned())
+    Ok(value.trim().to_owned())
 }
 
 /// Reports a case: the reporter's organisation becomes its first member and its holder. Returns the case id.

@@ -217,10 +217,10 @@ impl Exchange<'_> {
     /// # Errors
     /// As [`Exchange::respond`] for the request; a bad reason (422).
     pub async fn decline(&self, actor: &Actor, id: &RequestId, reason: &str) -> Result<(), ExchangeError> {
-        let reason = reason.trim();
-        if reason.is_empty() || reason.chars().count() > REASON_MAX {
+        if reason.trim().is_empty() || reason.chars().count() > REASON_MAX {
             return invalid(format!("reason: must be 1–{REASON_MAX} characters"));
         }
+        let reason = reason.trim();
         let request = self.open_request_for(actor, id).await?.request;
         let detail = serde_json::json!({"request": id, "reason": reason});
         let entry = actor.case_entry("request.decline", &request.case_id, None, &detail);

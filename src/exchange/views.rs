@@ -12,10 +12,13 @@ pub struct NewRequest {
     pub case_id: CaseId,
     pub meeting_id: MeetingId,
     pub purpose: String,
+    #[schema(min_items = 1)]
     pub categories: Vec<String>,
-    /// OINs of the member organisations asked.
+    /// OINs of the member organisations asked (not the requester's own).
+    #[schema(min_items = 1, inline, value_type = Vec<Oin>)]
     pub addressees: Vec<String>,
     /// RFC 3339; in the future.
+    #[schema(format = DateTime)]
     pub due: String,
 }
 
@@ -31,6 +34,8 @@ pub struct NewItem {
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewResponse {
+    /// At most `content.max_items` (100 by default).
+    #[schema(min_items = 1, max_items = 100)]
     pub items: Vec<NewItem>,
 }
 
@@ -40,6 +45,8 @@ pub struct NewShare {
     pub case_id: CaseId,
     /// A purpose of the meeting's type; may be left out when the type has only one.
     pub purpose: Option<String>,
+    /// At most `content.max_items` (100 by default).
+    #[schema(min_items = 1, max_items = 100)]
     pub items: Vec<NewItem>,
 }
 

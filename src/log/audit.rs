@@ -37,18 +37,26 @@ fn invalid(field: &str, problem: &str) -> AuditError {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct Filters {
-    /// The data subject's BSN; matched through its pseudonym, never stored.
+    /// The data subject's BSN (nine digits passing the elfproef); matched through its pseudonym, never stored.
+    #[param(pattern = "^[0-9]{9}$")]
     pub bsn: Option<String>,
+    #[param(min_length = 1, max_length = 128, pattern = "^[^\\x00-\\x1f\\x7f-\\x9f]+$")]
     pub case_id: Option<String>,
     /// OIN of an organisation that was source or recipient.
+    #[param(pattern = "^[0-9]{20}$")]
     pub organisation: Option<String>,
     /// OIN of the organisation the data came from.
+    #[param(pattern = "^[0-9]{20}$")]
     pub source: Option<String>,
     /// OIN of the organisation the data went to.
+    #[param(pattern = "^[0-9]{20}$")]
     pub recipient: Option<String>,
     /// Comma-separated kinds: `disclosure`, `refusal`, `lookup`, `admin`.
+    #[param(pattern = "^ *(disclosure|refusal|lookup|admin) *( *, *(disclosure|refusal|lookup|admin) *)*$")]
     pub kind: Option<String>,
-    /// Comma-separated actions of `admin` records, e.g. `organisation.add,case.consent`.
+    /// Comma-separated actions of `admin` records, e.g. `organisation.add,case.consent`: at most 20, each 1–128
+    /// characters.
+    #[param(pattern = "^[!-+--~]{1,128}(,[!-+--~]{1,128}){0,19}$")]
     pub action: Option<String>,
     /// Records at or after this instant (RFC 3339), or from the start of this UTC day (`YYYY-MM-DD`).
     pub from: Option<String>,
@@ -57,6 +65,7 @@ pub struct Filters {
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,
     /// Records per page, 1–1000 (default 100).
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<i64>,
 }
 
@@ -122,7 +131,7 @@ pub fn subject_of(pseudonyms: &Pseudonymiser, bsn: &str) -> Result<String, Audit
 }
 
 fn text(field: &str, value: &str) -> Result<String, AuditError> {
-    if value.is_empty() || value.len() > 128 || value.chars().any(char::is_control) {
+    if value.is_empty() || value.chars().count() > 128 || value.chars().any(char::is_control) {
         return Err(invalid(field, "must be 1–128 printable characters"));
     }
     Ok(value.to_owned())
@@ -138,11 +147,16 @@ fn oin(field: &str, value: Option<&str>) -> Result<Option<String>, AuditError> {
         .transpose()
 }
 
+/// At most 20 actions, comma-separated, each 1–128 visible ASCII characters (actions are dotted names).
 fn actions(value: &str) -> Result<Vec<String>, AuditError> {
-    let actions: Vec<String> = value
-        .split(',')
-        .map(|a| text("action", a.trim()))
-        .collect::<Result<_, _>>()?;
+    let action = |a: &str| {
+        let visible = a.bytes().all(|b| b.is_ascii_graphic() && b != b',');
+        if a.is_empty() || a.len() > 128 || !visible {
+            return Err(invalid("action", "each action is 1–128 visible ASCII characters"));
+        }
+        Ok(a.to_owned())
+    };
+    let actions: Vec<String> = value.split(',').map(action).collect::<Result<_, _>>()?;
     if actions.len() > 20 {
         return Err(invalid("action", "at most 20 actions"));
     }
@@ -153,7 +167,10 @@ fn kinds(value: Option<&str>) -> Result<Vec<Kind>, AuditError> {
     let Some(value) = value else { return Ok(Vec::new()) };
     value
         .split(',')
-        .map(|k| Kind::parse(k.trim()).ok_or_else(|| invalid("kind", "must be disclosure, refusal, lookup or admin")))
+        .map(|k| {
+            Kind::parse(k.trim_matches(' '))
+                .ok_or_else(|| invalid("kind", "must be disclosure, refusal, lookup or admin"))
+        })
         .collect()
 }
 

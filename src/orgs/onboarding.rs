@@ -66,11 +66,19 @@ async fn finish(mut tx: Tx, entry: Entry, at: Instant) -> Result<()> {
 #[serde(deny_unknown_fields)]
 pub struct NewOrg {
     /// 20-digit OIN.
+    #[schema(pattern = "^[0-9]{20}$")]
     pub oin: String,
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = "^[^\\x00-\\x1f\\x7f-\\x9f]*[^\\s\\x00-\\x1f\\x7f-\\x9f][^\\x00-\\x1f\\x7f-\\x9f]*$"
+    )]
     pub name: String,
     /// `ketenpartner`, `convenantpartner` or `incidenteel`.
+    #[schema(value_type = crate::types::OrgKind)]
     pub kind: String,
-    /// Covenant roles, from the covenant in force.
+    /// Covenant roles, from the covenant in force, each once.
+    #[schema(min_items = 1)]
     pub covenant_roles: Vec<String>,
     /// Public token-signing keys (EdDSA/Ed25519 or ES256/P-256) as a JWKS document.
     #[schema(value_type = Object)]
@@ -82,10 +90,21 @@ pub struct NewOrg {
 #[serde(deny_unknown_fields)]
 pub struct Signature {
     /// Covenant version signed.
+    #[schema(
+        min_length = 1,
+        max_length = 64,
+        pattern = "^[^\\x00-\\x1f\\x7f-\\x9f]*[^\\s\\x00-\\x1f\\x7f-\\x9f][^\\x00-\\x1f\\x7f-\\x9f]*$"
+    )]
     pub version: String,
-    /// Date of signing, `YYYY-MM-DD`.
+    /// Date of signing, `YYYY-MM-DD`; not in the future.
+    #[schema(format = Date)]
     pub signed_on: String,
     /// Who signed on behalf of the organisation (a function or name of the signatory).
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = "^[^\\x00-\\x1f\\x7f-\\x9f]*[^\\s\\x00-\\x1f\\x7f-\\x9f][^\\x00-\\x1f\\x7f-\\x9f]*$"
+    )]
     pub signatory: String,
 }
 
@@ -102,9 +121,11 @@ pub struct OrgView {
     pub updated_at: Instant,
 }
 
+/// Text of at most `max` characters without control characters that is not blank, kept without its surrounding
+/// whitespace.
 fn text(field: &str, value: &str, max: usize) -> Result<String> {
     let v = value.trim();
-    if v.is_empty() || v.chars().count() > max || v.chars().any(char::is_control) {
+    if v.is_empty() || value.chars().count() > max || value.chars().any(char::is_control) {
         return Err(OnboardingError::Validation(format!(
             "{field}: must be 1–{max} characters without control characters"
         )));

@@ -10,11 +10,11 @@ use super::ParseError;
 const MAX_TAIL: usize = 64;
 
 macro_rules! id {
-    ($(#[$doc:meta])* $name:ident, $prefix:literal, $field:literal) => {
+    ($(#[$doc:meta])* $name:ident, $prefix:literal, $field:literal, $pattern:literal) => {
         $(#[$doc])*
         #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema)]
         #[serde(try_from = "String", into = "String")]
-        #[schema(value_type = String, example = json!(concat!($prefix, "-3f2a…")))]
+        #[schema(value_type = String, pattern = $pattern, example = json!(concat!($prefix, "-3f2a…")))]
         pub struct $name(String);
 
         impl $name {
@@ -68,31 +68,36 @@ id!(
     /// A case (*casus*).
     CaseId,
     "case",
-    "case_id"
+    "case_id",
+    "^case-[a-z0-9-]{1,64}$"
 );
 id!(
     /// A meeting (*overleg*).
     MeetingId,
     "meeting",
-    "meeting_id"
+    "meeting_id",
+    "^meeting-[a-z0-9-]{1,64}$"
 );
 id!(
     /// An information request.
     RequestId,
     "request",
-    "request_id"
+    "request_id",
+    "^request-[a-z0-9-]{1,64}$"
 );
 id!(
     /// An item of content in a response or share.
     ItemId,
     "item",
-    "item_id"
+    "item_id",
+    "^item-[a-z0-9-]{1,64}$"
 );
 id!(
     /// A recorded consent.
     ConsentId,
     "consent",
-    "consent_id"
+    "consent_id",
+    "^consent-[a-z0-9-]{1,64}$"
 );
 
 /// 128 random bits as hex; never all zeros.
