@@ -6,10 +6,14 @@ Scenarios (each for a few seconds, the well-behaved client measured throughout):
   slowloris     TLS connections that drip request-header bytes, one a second
   slow-body     TLS connections that send headers announcing a body, then drip it
   handshakes    threads doing full mutual-TLS handshakes and hanging up, as fast as they can
+  stranger      1,024 connections, reopened as they close, with a certificate from the trusted CA for an OIN that
+                is not onboarded, each sending half a request head
+  onboarded-slowloris
+                the same with an onboarded organisation's own certificate (politie; the prober is the ZVH)
   big-headers   one request with a 64 KiB header and one with 300 headers
 The gateway's resident memory is read from /proc before, at the peak of each scenario and after.
 
-    benches/flood.py [--idle N] [--seconds S]
+    benches/flood.py [--idle N] [--seconds S] [--only NAME]
 
 Prints, per scenario, the well-behaved client's successes, failures and p50/p99, the attack connections the
 gateway closed, and its memory. Exit 0 when the well-behaved client got at least 99 % answers in every scenario
@@ -143,6 +147,71 @@ def drip(socks, first, then, seconds, pid, peak):
     return f"{len(socks)} connections, {hang_up(socks)} closed by the gateway within {seconds} s"
 
 
+def stranger_cert(demo, work):
+    """A client certificate from the demo CA for an OIN no organisation holds; returns its directory."""
+    out = os.path.join(work, "stranger")
+    os.makedirs(out, exist_ok=True)
+    key, csr, cert, ext = (os.path.join(out, f) for f in ("key.pem", "csr.pem", "cert.pem", "ext.cnf"))
+    with open(ext, "w") as f:
+        f.write("extendedKeyUsage = clientAuth\nkeyUsage = digitalSignature\n")
+    run = lambda *a: subprocess.run(a, check=True, capture_output=True)  # noqa: E731
+    run("openssl", "ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", key)
+    run("openssl", "req", "-new", "-key", key, "-subj", "/CN=Vreemde/serialNumber=00000099000000000099",
+        "-out", csr)
+    run("openssl", "x509", "-req", "-in", csr, "-CA", os.path.join(demo, "ca", "ca.pem"),
+        "-CAkey", os.path.join(demo, "ca", "ca-key.pem"), "-CAcreateserial", "-days", "2",
+        "-extfile", ext, "-out", cert)
+    return out
+
+
+def cert_ctx(demo, cert_dir):
+    c = ssl.create_default_context(cafile=os.path.join(demo, "ca", "ca.pem"))
+    c.load_cert_chain(os.path.join(cert_dir, "cert.pem"), os.path.join(cert_dir, "key.pem"))
+    return c
+
+
+def held_open(context, n, seconds, pid, peak, threads=4):
+    """Keeps `n` connections open with `context`'s certificate, each sending half a request head and reopened as
+    the gateway closes it. Returns what happened."""
+    opened, refused, stop = [0], [0], threading.Event()
+    head = b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: "
+
+    def hold(share):
+        socks = []
+        while not stop.is_set():
+            alive = []
+            for s in socks:
+                if closed_by_server([s]):
+                    s.close()
+                else:
+                    alive.append(s)
+            socks = alive
+            while len(socks) < share and not stop.is_set():
+                try:
+                    raw = socket.create_connection(("127.0.0.1", PORT), timeout=2)
+                    s = context.wrap_socket(raw, server_hostname="localhost")
+                    s.send(head)
+                    socks.append(s)
+                    opened[0] += 1
+                except (OSError, ssl.SSLError):
+                    refused[0] += 1
+            time.sleep(0.2)
+        for s in socks:
+            s.close()
+
+    ts = [threading.Thread(target=hold, args=(n // threads,)) for _ in range(threads)]
+    for t in ts:
+        t.start()
+    end = time.time() + seconds
+    while time.time() < end:
+        peak[0] = max(peak[0], rss_kib(pid))
+        time.sleep(0.2)
+    stop.set()
+    for t in ts:
+        t.join()
+    return f"{opened[0]} connections opened (reopened as closed), {refused[0]} refused in the handshake"
+
+
 def handshakes(demo, seconds, pid, peak, threads=6):
     count, stop = [0], threading.Event()
 
@@ -171,16 +240,30 @@ def handshakes(demo, seconds, pid, peak, threads=6):
 
 
 def big_headers(demo):
+    """Sends each oversized head whole and reads the answer even when the gateway closed before the head was all
+    written (it answers 431 as soon as the head outgrows its limit)."""
     out = []
     for name, headers in (("one 64 KiB header", {"x-big": "a" * 65536}),
                           ("300 headers", {f"x-h{i}": "b" * 60 for i in range(300)})):
+        head = "GET /healthz HTTP/1.1\r\nHost: localhost\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+        answer = b""
         try:
-            conn = http.client.HTTPSConnection("localhost", PORT, context=ctx(demo), timeout=5)
-            conn.request("GET", "/healthz", headers=headers)
-            out.append(f"{name}: {conn.getresponse().status}")
-            conn.close()
-        except (OSError, http.client.HTTPException) as e:
-            out.append(f"{name}: connection closed ({type(e).__name__})")
+            raw = socket.create_connection(("127.0.0.1", PORT), timeout=5)
+            s = ctx(demo).wrap_socket(raw, server_hostname="localhost")
+            try:
+                s.sendall((head + "\r\n").encode())
+            except (OSError, ssl.SSLError):
+                pass
+            while b"\r\n" not in answer:
+                chunk = s.recv(4096)
+                if not chunk:
+                    break
+                answer += chunk
+            s.close()
+        except (OSError, ssl.SSLError) as e:
+            answer = answer or f"connection closed ({type(e).__name__})".encode()
+        status = answer.split(b" ")[1].decode() if answer.startswith(b"HTTP/1.1 ") else answer.decode()[:60]
+        out.append(f"{name}: {status}")
     return "; ".join(out)
 
 
@@ -188,6 +271,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--idle", type=int, default=1500)
     ap.add_argument("--seconds", type=int, default=12)
+    ap.add_argument("--only", help="run only the scenarios whose name starts with this")
     args = ap.parse_args()
     subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=ROOT, check=True)
     work = tempfile.mkdtemp(prefix="doelpoort-flood.")
@@ -200,7 +284,8 @@ def main():
     thread.start()
     time.sleep(3)
     base, _ = summary(prober.window())
-    print("limits: max_connections 1024, handshake and header timeouts 10 s, request timeout 30 s")
+    print("limits: max_connections 1024, 256 per organisation, handshake and header timeouts 10 s, "
+          "request timeout 30 s")
     print(f"baseline: well-behaved {base}; memory {rss_kib(pid) / 1024:.1f} MiB", flush=True)
     verdicts = []
     scenarios = [
@@ -212,9 +297,14 @@ def main():
                                         b"POST /v1/cases HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
                                         b"Content-Length: 100000\r\n\r\n", b"{", args.seconds, pid, peak), True),
         ("handshakes", lambda peak: handshakes(demo, args.seconds, pid, peak), True),
+        ("stranger", lambda peak: held_open(cert_ctx(demo, stranger_cert(demo, work)), 1024, args.seconds, pid,
+                                            peak), True),
+        ("onboarded-slowloris", lambda peak: held_open(ctx(demo, "politie"), 1024, args.seconds, pid, peak), True),
         ("big-headers", lambda peak: big_headers(demo), False),
     ]
     for name, attack, judged in scenarios:
+        if args.only and not name.startswith(args.only):
+            continue
         peak = [rss_kib(pid)]
         prober.window()
         what = attack(peak)

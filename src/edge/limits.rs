@@ -10,6 +10,8 @@ pub struct Limits {
     pub header_timeout_secs: u64,
     pub request_timeout_secs: u64,
     pub max_connections: usize,
+    /// Established connections one organisation holds at most (its oldest idle one gives way to a new one).
+    pub max_connections_per_organisation: usize,
     pub max_header_bytes: usize,
     /// Allowed clock skew when checking token times.
     pub token_leeway_secs: u64,
@@ -31,6 +33,7 @@ impl Default for Limits {
             header_timeout_secs: 10,
             request_timeout_secs: 30,
             max_connections: 1024,
+            max_connections_per_organisation: 256,
             max_header_bytes: 16 * 1024,
             token_leeway_secs: 30,
             token_cache_entries: 10_000,

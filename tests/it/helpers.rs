@@ -419,29 +419,7 @@ impl Client {
     }
 
     pub async fn connect(addr: SocketAddr, ca_pem: &str, identity: Option<&Identity>) -> std::io::Result<Client> {
-        let mut roots = rustls::RootCertStore::empty();
-        for c in CertificateDer::pem_slice_iter(ca_pem.as_bytes()) {
-            roots.add(c.unwrap()).unwrap();
-        }
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let builder = rustls::ClientConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .unwrap()
-            .with_root_certificates(roots);
-        let config = match identity {
-            Some(id) => {
-                let certs = CertificateDer::pem_slice_iter(id.cert_pem.as_bytes())
-                    .map(Result::unwrap)
-                    .collect();
-                let key = PrivateKeyDer::from_pem_slice(id.key_pem.as_bytes()).unwrap();
-                builder.with_client_auth_cert(certs, key).unwrap()
-            }
-            None => builder.with_no_client_auth(),
-        };
-        let tcp = tokio::net::TcpStream::connect(addr).await?;
-        let tls = tokio_rustls::TlsConnector::from(Arc::new(config))
-            .connect(ServerName::try_from("localhost").unwrap(), tcp)
-            .await?;
+        let tls = tls_stream(addr, ca_pem, identity).await?;
         let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(tls))
             .await
             .map_err(std::io::Error::other)?;
@@ -517,6 +495,38 @@ impl Client {
             text,
         })
     }
+}
+
+/// A TLS connection to the gateway presenting `identity`, for tests that write raw bytes (half a request head, a
+/// body that never ends).
+pub async fn tls_stream(
+    addr: SocketAddr,
+    ca_pem: &str,
+    identity: Option<&Identity>,
+) -> std::io::Result<tokio_rustls::client::TlsStream<tokio::net::TcpStream>> {
+    let mut roots = rustls::RootCertStore::empty();
+    for c in CertificateDer::pem_slice_iter(ca_pem.as_bytes()) {
+        roots.add(c.unwrap()).unwrap();
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let builder = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots);
+    let config = match identity {
+        Some(id) => {
+            let certs = CertificateDer::pem_slice_iter(id.cert_pem.as_bytes())
+                .map(Result::unwrap)
+                .collect();
+            let key = PrivateKeyDer::from_pem_slice(id.key_pem.as_bytes()).unwrap();
+            builder.with_client_auth_cert(certs, key).unwrap()
+        }
+        None => builder.with_no_client_auth(),
+    };
+    let tcp = tokio::net::TcpStream::connect(addr).await?;
+    tokio_rustls::TlsConnector::from(Arc::new(config))
+        .connect(ServerName::try_from("localhost").unwrap(), tcp)
+        .await
 }
 
 /// Whether a connection with `identity` gets any HTTP response to `GET /healthz`. (With TLS 1.3 the server
