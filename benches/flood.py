@@ -147,6 +147,19 @@ def drip(socks, first, then, seconds, pid, peak):
     return f"{len(socks)} connections, {hang_up(socks)} closed by the gateway within {seconds} s"
 
 
+def attack_for(seconds, threads, stop, pid, peak):
+    """Runs the attack `threads` for `seconds`, noting the gateway's peak memory, then sets `stop` and joins them."""
+    for t in threads:
+        t.start()
+    end = time.time() + seconds
+    while time.time() < end:
+        peak[0] = max(peak[0], rss_kib(pid))
+        time.sleep(0.2)
+    stop.set()
+    for t in threads:
+        t.join()
+
+
 def stranger_cert(demo, work):
     """A client certificate from the demo CA for an OIN no organisation holds; returns its directory."""
     out = os.path.join(work, "stranger")
@@ -199,16 +212,8 @@ def held_open(context, n, seconds, pid, peak, threads=4):
         for s in socks:
             s.close()
 
-    ts = [threading.Thread(target=hold, args=(n // threads,)) for _ in range(threads)]
-    for t in ts:
-        t.start()
-    end = time.time() + seconds
-    while time.time() < end:
-        peak[0] = max(peak[0], rss_kib(pid))
-        time.sleep(0.2)
-    stop.set()
-    for t in ts:
-        t.join()
+    attack_for(seconds, [threading.Thread(target=hold, args=(n // threads,)) for _ in range(threads)], stop,
+               pid, peak)
     return f"{opened[0]} connections opened (reopened as closed), {refused[0]} refused in the handshake"
 
 
@@ -226,16 +231,7 @@ def handshakes(demo, seconds, pid, peak, threads=6):
             except OSError:
                 pass
 
-    ts = [threading.Thread(target=hammer) for _ in range(threads)]
-    for t in ts:
-        t.start()
-    end = time.time() + seconds
-    while time.time() < end:
-        peak[0] = max(peak[0], rss_kib(pid))
-        time.sleep(0.2)
-    stop.set()
-    for t in ts:
-        t.join()
+    attack_for(seconds, [threading.Thread(target=hammer) for _ in range(threads)], stop, pid, peak)
     return f"{count[0]} handshakes by {threads} threads ({count[0] / seconds:.0f}/s)"
 
 
