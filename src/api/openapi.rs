@@ -140,8 +140,7 @@ pub async fn document(State(app): State<AppState>) -> axum::Json<serde_json::Val
 /// Restricts the fields that take a covenant id (meeting type, category, purpose, role) to the ids of `covenant`,
 /// so that a client generated from the document offers only values the gateway accepts.
 pub fn name_covenant_ids(doc: &mut serde_json::Value, covenant: &Covenant) {
-    let ids = |ids: Vec<&str>| {
-        let mut ids: Vec<&str> = ids;
+    let ids = |mut ids: Vec<&str>| {
         ids.sort_unstable();
         ids.dedup();
         serde_json::json!(ids)
