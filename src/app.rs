@@ -40,6 +40,8 @@ pub struct App {
     pub lookup_limiter: LookupLimiter,
     /// Requests read recently, checked against the facts generation at every release.
     pub request_cache: RequestCache,
+    /// The console's last (or running) verification of the log.
+    pub verification: crate::log::verify::Tracker,
     /// Woken after an admin change so the registry and TLS configuration reload at once, not at the next poll.
     pub changed: Notify,
 }
@@ -189,6 +191,7 @@ impl App {
                 p.config.limits.lookups_per_minute_per_organisation,
             ),
             request_cache: RequestCache::default(),
+            verification: crate::log::verify::Tracker::default(),
             changed: Notify::new(),
             config: p.config,
         }

@@ -14,6 +14,7 @@ pub mod app;
 pub mod cases;
 pub mod cli;
 pub mod config;
+pub mod console;
 pub mod covenant;
 pub mod crypto;
 pub mod edge;

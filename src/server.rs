@@ -190,7 +190,7 @@ fn spawn_tasks(
         tokio::spawn(crate::edge::conn::serve(
             listener,
             tls.clone(),
-            crate::api::router(app.clone()),
+            crate::api::router(app.clone(), crate::console::routes()),
             (app.config.limits.clone(), app.clock.clone()),
             wait_for(stopped.clone()),
             DRAIN,

@@ -18,7 +18,7 @@ use crate::orgs::registry::Snapshot;
 use crate::types::{Oin, UserRole};
 
 /// A partner's officer sees its own organisation's records; the host's officer (the FG) sees all.
-fn officer_scope(app: &AppState, caller: &Caller) -> Result<Option<Oin>, ApiError> {
+pub(crate) fn officer_scope(app: &AppState, caller: &Caller) -> Result<Option<Oin>, ApiError> {
     caller.require(UserRole::PrivacyOfficer)?;
     Ok((caller.org.oin != app.config.host_oin).then(|| caller.org.oin.clone()))
 }
@@ -84,22 +84,71 @@ pub async fn disclosures(
     ctx: RequestContext,
     filters: Result<Query<Filters>, QueryRejection>,
 ) -> Result<Released<axum::Json<RecordPage>>, ApiError> {
-    let scope = officer_scope(&app, &caller)?;
+    officer_scope(&app, &caller)?;
     let filters = query(
         filters,
         "bsn, case_id, organisation, source, recipient, kind, action, from, to, cursor and limit",
     )?;
+    Ok(search(&app, &caller, &ctx, &filters).await?.map(axum::Json))
+}
+
+/// One page of the records `filters` select within the officer's scope, released with the record of this read:
+/// the API's and the console's search.
+///
+/// # Errors
+/// Not a privacy officer; filters that do not parse; the log unavailable.
+pub(crate) async fn search(
+    app: &AppState,
+    caller: &Caller,
+    ctx: &RequestContext,
+    filters: &Filters,
+) -> Result<Released<RecordPage>, ApiError> {
+    let scope = officer_scope(app, caller)?;
     let q = filters.parse(&app.pseudonyms, scope.as_ref())?;
     let records = app.log.records().query(&q.filter, q.before, true, q.limit).await?;
     let page = Page::new(&app.pseudonyms, &q, records);
     let entry = audit::read_entry(
         "audit.disclosures",
-        &ctx.actor(&caller).into(),
+        &ctx.actor(caller).into(),
         &q.filter,
         Some(page.records.len()),
     );
     let page = RecordPage::named(&app.registry.current(), page);
-    Ok(app.log.release(axum::Json(page), vec![entry]).await?)
+    Ok(app.log.release(page, vec![entry]).await?)
+}
+
+/// The record with sequence number `seq`, if it is within the officer's scope, released with the record of this
+/// read (none when there is no such record: nothing was read).
+///
+/// # Errors
+/// Not a privacy officer; the log unavailable.
+pub(crate) async fn one_record(
+    app: &AppState,
+    caller: &Caller,
+    ctx: &RequestContext,
+    seq: i64,
+) -> Result<Option<Released<NamedRecord>>, ApiError> {
+    let scope = officer_scope(app, caller)?;
+    let filter = crate::log::LogFilter {
+        scope: scope.map(|o| o.to_string()),
+        through: Some(seq),
+        ..Default::default()
+    };
+    let found = app.log.records().query(&filter, seq.saturating_add(1), true, 1).await?;
+    let Some(record) = found.into_iter().find(|r| r.seq == seq) else {
+        return Ok(None);
+    };
+    let entry = audit::read_entry("audit.record", &ctx.actor(caller).into(), &filter, Some(1));
+    let page = RecordPage::named(
+        &app.registry.current(),
+        Page {
+            records: vec![record],
+            next_cursor: None,
+        },
+    );
+    let record = page.records.into_iter().next();
+    let Some(record) = record else { return Ok(None) };
+    Ok(Some(app.log.release(record, vec![entry]).await?))
 }
 
 #[derive(Debug, Deserialize, IntoParams, ToSchema)]
@@ -156,8 +205,8 @@ pub async fn subject_report(
     ctx: RequestContext,
     q: Result<Query<SubjectQuery>, QueryRejection>,
 ) -> Result<Released<axum::Json<SubjectReport>>, ApiError> {
-    let scope = officer_scope(&app, &caller)?;
-    report(&app, &caller, &ctx, scope, &query(q, "bsn")?.bsn).await
+    let bsn = query(q, "bsn")?.bsn;
+    Ok(report(&app, &caller, &ctx, &bsn).await?.map(axum::Json))
 }
 
 /// The subject report with the BSN in the body, so that it need not travel in a URL (and land in access logs).
@@ -171,17 +220,21 @@ pub async fn subject_report_post(
     ctx: RequestContext,
     body: super::json::Json<SubjectQuery>,
 ) -> Result<Released<axum::Json<SubjectReport>>, ApiError> {
-    let scope = officer_scope(&app, &caller)?;
-    report(&app, &caller, &ctx, scope, &body.0.bsn).await
+    Ok(report(&app, &caller, &ctx, &body.0.bsn).await?.map(axum::Json))
 }
 
-async fn report(
+/// The subject report for `bsn` within the officer's scope, released with the record of this read: the API's
+/// and the console's.
+///
+/// # Errors
+/// Not a privacy officer; not a BSN; the log unavailable.
+pub(crate) async fn report(
     app: &AppState,
     caller: &Caller,
     ctx: &RequestContext,
-    scope: Option<Oin>,
     bsn: &str,
-) -> Result<Released<axum::Json<SubjectReport>>, ApiError> {
+) -> Result<Released<SubjectReport>, ApiError> {
+    let scope = officer_scope(app, caller)?;
     let subject = audit::subject_of(&app.pseudonyms, bsn)?;
     let filter = audit::subject_filter(subject, scope.as_ref());
     let mut records = app
@@ -205,7 +258,7 @@ async fn report(
             .collect(),
         truncated,
     };
-    Ok(app.log.release(axum::Json(report), vec![entry]).await?)
+    Ok(app.log.release(report, vec![entry]).await?)
 }
 
 /// One release as the report shows it, with organisation names from the registry snapshot.

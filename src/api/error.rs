@@ -115,6 +115,10 @@ impl From<IdentityError> for ApiError {
             IdentityError::UnknownOrganisation => (StatusCode::FORBIDDEN, "unknown_organisation"),
             IdentityError::Suspended => (StatusCode::FORBIDDEN, "organisation_suspended"),
             IdentityError::Offboarded => (StatusCode::FORBIDDEN, "organisation_offboarded"),
+            IdentityError::PersonalCertificate => (StatusCode::FORBIDDEN, "personal_certificate"),
+            IdentityError::NotAPerson => (StatusCode::FORBIDDEN, "not_a_person"),
+            IdentityError::PersonSuspended => (StatusCode::FORBIDDEN, "person_suspended"),
+            IdentityError::PersonRemoved => (StatusCode::FORBIDDEN, "person_removed"),
         };
         ApiError::new(status, code, e.to_string())
     }
@@ -249,7 +253,10 @@ impl From<OnboardingError> for ApiError {
             E::Validation(_) | E::Jwks(_) => (StatusCode::UNPROCESSABLE_ENTITY, "validation_failed"),
             E::Exists(_) => (StatusCode::CONFLICT, "already_exists"),
             E::NotFound => (StatusCode::NOT_FOUND, "unknown_organisation"),
-            E::InvalidState { .. } | E::HostProtected => (StatusCode::CONFLICT, "invalid_state"),
+            E::PersonNotFound => (StatusCode::NOT_FOUND, "unknown_person"),
+            E::InvalidState { .. } | E::PersonState { .. } | E::HostProtected => {
+                (StatusCode::CONFLICT, "invalid_state")
+            }
             E::NoCa => (StatusCode::CONFLICT, "no_gateway_ca"),
             E::Store(inner) => return ApiError::internal(inner),
             E::Pki(inner) => return ApiError::internal(inner),

@@ -16,7 +16,7 @@ use crate::exchange::{Exchange, Items, NewRequest, NewResponse, NewShare, Read, 
 use crate::types::{CaseId, ItemId, MeetingId, RequestId, UserRole};
 
 /// The exchange of this gateway, at this instant, under the covenant and registry the request started with.
-fn exchange<'a>(
+pub(crate) fn exchange<'a>(
     app: &'a AppState,
     covenant: &'a crate::covenant::Covenant,
     registry: &'a crate::orgs::registry::Snapshot,

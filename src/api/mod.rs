@@ -13,6 +13,7 @@ pub mod json;
 pub(crate) mod lookups;
 pub(crate) mod meetings;
 pub(crate) mod openapi;
+pub(crate) mod people;
 pub(crate) mod system;
 pub(crate) mod trace;
 
@@ -35,8 +36,8 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 /// The sequence number of the log record a released response is covered by.
 const LOG_RECORD: HeaderName = HeaderName::from_static("doelpoort-log-record");
 
-/// The API router of the TLS listener.
-pub fn router(app: AppState) -> Router {
+/// The router of the TLS listener: the API, and `beside` it (the console) under the same limits and tracing.
+pub fn router(app: AppState, beside: Router<AppState>) -> Router {
     let limits = app.config.limits.clone();
     Router::new()
         .route("/healthz", get(system::healthz))
@@ -73,6 +74,9 @@ pub fn router(app: AppState) -> Router {
         .route("/v1/admin/organisations/{oin}/suspend", post(admin::suspend))
         .route("/v1/admin/organisations/{oin}/reinstate", post(admin::reinstate))
         .route("/v1/admin/organisations/{oin}/offboard", post(admin::offboard))
+        .route("/v1/admin/people", get(people::list).post(people::add))
+        .route("/v1/admin/people/{oin}/{id}", get(people::get_one))
+        .route("/v1/admin/people/{oin}/{id}/{step}", post(people::step))
         .route("/v1/admin/revocations", post(admin::revoke))
         .route("/v1/admin/actions", get(admin::actions))
         .route("/v1/admin/covenant/reload", post(admin::reload_covenant))
@@ -83,6 +87,7 @@ pub fn router(app: AppState) -> Router {
             get(audit::subject_report).post(audit::subject_report_post),
         )
         .route("/v1/audit/checkpoints", get(audit::checkpoints))
+        .merge(beside)
         .fallback(|| async { ApiError::not_found("no such resource") })
         .method_not_allowed_fallback(|| async {
             ApiError::new(

@@ -6,7 +6,7 @@ use utoipa::{Modify, OpenApi};
 use crate::app::AppState;
 use crate::covenant::Covenant;
 
-use super::{admin, audit, cases, consent, covenant, error, exchange, lookups, meetings, system};
+use super::{admin, audit, cases, consent, covenant, error, exchange, lookups, meetings, people, system};
 use crate::orgs::onboarding;
 
 #[derive(OpenApi)]
@@ -16,6 +16,7 @@ use crate::orgs::onboarding;
         this document needs a bearer token bound to that certificate (RFC 8705). Errors are RFC 9457 problem documents."),
     paths(system::whoami, system::healthz, admin::add, admin::list, admin::get_one, admin::credentials, admin::sign, admin::rotate_keys,
           admin::suspend, admin::reinstate, admin::offboard, admin::revoke, admin::actions, admin::reload_covenant, admin::reload_keys,
+          people::add, people::list, people::get_one, people::step,
           audit::disclosures, audit::subject_report, audit::subject_report_post, audit::checkpoints, covenant::covenant,
           cases::report, cases::list, cases::get_one, cases::grant, cases::withdraw, cases::close,
           consent::record, consent::list, consent::withdraw, meetings::create, meetings::get_one, meetings::agenda, meetings::attendees,
@@ -23,6 +24,8 @@ use crate::orgs::onboarding;
           exchange::decline, exchange::read_request, exchange::share, exchange::read_shares),
     components(schemas(error::Problem, system::WhoAmI, system::WhoAmIOrg, system::WhoAmIUser, system::Health,
         onboarding::NewOrg, onboarding::OrgView, onboarding::Credentials, onboarding::KeyView, onboarding::CertificateView, onboarding::Signature, admin::Reason, admin::KeysBody,
+        people::PersonBody, people::PersonAdded, crate::orgs::people::NewPerson, crate::orgs::people::PersonView,
+        crate::orgs::people::PersonCertificate, crate::types::PersonStatus, crate::types::PersonId,
         admin::Revocation, admin::Revoked, admin::Created, admin::AdminAction, admin::CovenantReloaded, admin::KeysReloaded, crate::types::UserRole,
         audit::RecordPage, audit::NamedRecord, audit::SubjectQuery, crate::log::chain::Record, crate::log::chain::Kind, audit::SubjectReport,
         audit::SubjectDisclosure, audit::OrgRef, audit::Checkpoints, crate::log::Checkpoint, covenant::CovenantView,

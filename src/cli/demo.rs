@@ -13,6 +13,8 @@ use crate::covenant::Covenant;
 use crate::crypto::pki::{CertificateAuthority, ClientCertSpec, TokenKeyPair};
 use crate::log::actor::AnyActor;
 use crate::orgs::onboarding::{self, NewOrg, Signature};
+use crate::orgs::people::{self, Credential, NewPerson};
+use crate::types::UserRole;
 
 /// The demo's host organisation (the ZVH).
 pub const HOST_OIN: &str = "00000099000000000001";
@@ -87,6 +89,57 @@ pub const ORGS: [DemoOrg; 8] = [
 ];
 
 /// The sample covenant shipped inside the binary, written to DIR/policies when no `policies/` is at hand.
+/// A demo person: slug (the folder under `DIR/people/` and the person's id), organisation slug, name, roles.
+pub struct DemoPerson {
+    pub slug: &'static str,
+    pub org: &'static str,
+    pub name: &'static str,
+    pub roles: &'static [UserRole],
+}
+
+/// The contract's six demo people.
+pub const PEOPLE: [DemoPerson; 6] = [
+    DemoPerson {
+        slug: "zvh-fg",
+        org: "zvh",
+        name: "Femke Geerts (FG)",
+        roles: &[UserRole::PrivacyOfficer],
+    },
+    DemoPerson {
+        slug: "zvh-beheerder",
+        org: "zvh",
+        name: "Bas Beheer",
+        roles: &[UserRole::Admin],
+    },
+    DemoPerson {
+        slug: "zvh-regisseur",
+        org: "zvh",
+        name: "Rana Regie",
+        roles: &[UserRole::Procesregisseur, UserRole::Professional],
+    },
+    DemoPerson {
+        slug: "politie-privacy",
+        org: "politie",
+        name: "Pieter Privacy",
+        roles: &[UserRole::PrivacyOfficer],
+    },
+    DemoPerson {
+        slug: "gemeente-medewerker",
+        org: "gemeente",
+        name: "Gerda Gemeente",
+        roles: &[UserRole::Professional],
+    },
+    DemoPerson {
+        slug: "wijkteam-medewerker",
+        org: "wijkteam",
+        name: "Wim Wijkteam",
+        roles: &[UserRole::Professional],
+    },
+];
+
+/// The PKCS#12 password of the demo people's `person.p12`.
+pub const P12_PASSWORD: &str = "demo";
+
 const SAMPLE_COVENANT: [(&str, &str); 3] = [
     (
         crate::covenant::METADATA_FILE,
@@ -214,8 +267,44 @@ pub async fn prepare(
             onboard(&store, &covenant, &actor, org, &key, (&config.host_oin, now)).await?;
         }
     }
+    for person in &PEOPLE {
+        register(&store, &dir, &ca, &actor, person, (&config.host_oin, now)).await?;
+    }
     store.close().await;
     Ok(config)
+}
+
+/// Registers a demo person with a certificate from the demo CA and writes `DIR/people/SLUG/{cert.pem, key.pem,
+/// person.p12}`, unless they are registered already.
+async fn register(
+    store: &crate::store::Store,
+    dir: &Path,
+    ca: &CertificateAuthority,
+    actor: &AnyActor,
+    person: &DemoPerson,
+    (host, now): (&crate::types::Oin, OffsetDateTime),
+) -> Result<(), DemoError> {
+    let oin = ORGS.iter().find(|o| o.slug == person.org).map_or(HOST_OIN, |o| o.oin);
+    let out = dir.join("people").join(person.slug);
+    if store.person(oin, person.slug).await?.is_some() {
+        return Ok(());
+    }
+    let new = NewPerson {
+        oin: oin.to_owned(),
+        id: person.slug.to_owned(),
+        name: person.name.to_owned(),
+        roles: person.roles.to_vec(),
+    };
+    let registered = people::add(store, Some(ca), (now, actor, host), &new, Credential::Issue).await?;
+    if let Some(issued) = registered.issued {
+        mkdir(&out)?;
+        write(&out.join("key.pem"), &issued.pem.key_pem, true)?;
+        write(&out.join("cert.pem"), &issued.pem.cert_pem, false)?;
+        let p12 = crate::crypto::pki::pkcs12(&issued.pem, ca.cert_pem(), P12_PASSWORD)?;
+        let path = out.join("person.p12");
+        std::fs::write(&path, p12).map_err(|source| DemoError::Write { path, source })?;
+    }
+    Ok(())
 }
 
 async fn onboard(
@@ -467,6 +556,14 @@ pub fn instructions(dir: &Path, addr: SocketAddr, metrics: SocketAddr, exe: &Pat
         out,
         "  {} -H \"Authorization: Bearer $ADMIN\" {base}/v1/admin/organisations",
         curl("zvh")
+    );
+    let _ = writeln!(
+        out,
+        "\nThe console is at {base}/console/ for the demo people: import {} (password `{P12_PASSWORD}`) \
+         into Firefox (Settings > Privacy & Security > Certificates > View Certificates > Your Certificates > Import) \
+         or Chromium (Settings > Privacy and security > Security > Manage certificates > Import), and trust {} as a CA.",
+        sh_quote(&format!("{d}/people/zvh-fg/person.p12")),
+        sh_quote(&format!("{d}/ca/ca.pem"))
     );
     let _ = writeln!(
         out,

@@ -5,6 +5,7 @@ pub(crate) mod audit;
 pub mod demo;
 pub(crate) mod operator;
 pub(crate) mod org;
+pub(crate) mod person;
 pub(crate) mod token;
 
 use clap::{Args, Parser, Subcommand};
@@ -44,6 +45,9 @@ pub enum Command {
     /// Client certificates from the gateway's own CA.
     #[command(subcommand)]
     Cert(CertCommand),
+    /// People who use the console, with their personal certificates.
+    #[command(subcommand)]
+    Person(person::PersonCommand),
     /// The disclosure log.
     #[command(subcommand)]
     Audit(AuditCommand),
@@ -304,6 +308,7 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Content(ContentCommand::Rewrap(c)) => rewrap(&c, &who).await,
         Command::Org(o) => org::org(o, &who).await,
         Command::Cert(c) => org::cert(c, &who).await,
+        Command::Person(p) => person::person(p, &who).await,
         Command::Audit(AuditCommand::Verify(c)) => audit::verify(&c).await,
         Command::Audit(AuditCommand::Export(a)) => audit::export(*a, &who).await,
         Command::Covenant(CovenantCommand::Check { dir }) => covenant_check(&dir),
@@ -403,7 +408,7 @@ pub(crate) fn read_file(path: &std::path::Path) -> Result<String, Failure> {
 }
 
 /// Writes a private key (owner-readable only).
-pub(crate) fn write_private(path: &std::path::Path, content: &str) -> Result<(), Failure> {
+pub(crate) fn write_private(path: &std::path::Path, content: impl AsRef<[u8]>) -> Result<(), Failure> {
     use std::io::Write as _;
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create(true).truncate(true);
@@ -412,6 +417,6 @@ pub(crate) fn write_private(path: &std::path::Path, content: &str) -> Result<(),
         use std::os::unix::fs::OpenOptionsExt;
         options.mode(0o600);
     }
-    options.open(path)?.write_all(content.as_bytes())?;
+    options.open(path)?.write_all(content.as_ref())?;
     Ok(())
 }

@@ -18,6 +18,8 @@ use crate::types::Oin;
 
 /// The X.520 `serialNumber` attribute, where PKIoverheid certificates carry the OIN.
 const OID_SERIAL_NUMBER: [u64; 4] = [2, 5, 4, 5];
+/// The `UID` attribute (RFC 4519), where a personal certificate names the person's id at its organisation.
+const OID_UID: [u64; 7] = [0, 9, 2342, 19200300, 100, 1, 1];
 
 #[derive(Debug, thiserror::Error)]
 pub enum PkiError {
@@ -136,6 +138,14 @@ impl CertificateAuthority {
     fn sign(&self, spec: &ClientCertSpec, key: &impl rcgen::PublicKeyData) -> Result<SignedCertificate, PkiError> {
         let mut params = CertificateParams::default();
         params.distinguished_name = dn(&spec.name, spec.oin.as_deref())?;
+        if let Some((uid, organisation)) = &spec.person {
+            params
+                .distinguished_name
+                .push(DnType::OrganizationName, organisation.as_str());
+            params
+                .distinguished_name
+                .push(DnType::CustomDnType(OID_UID.to_vec()), uid.as_str());
+        }
         params.extended_key_usages = spec.usages.clone();
         params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
         params.not_before = spec.not_before;
@@ -188,6 +198,9 @@ impl CertificateAuthority {
 pub struct ClientCertSpec {
     pub name: String,
     pub oin: Option<String>,
+    /// For a personal certificate: the person's id (`UID`) and the organisation's name (`O`); `name` is then the
+    /// person's (`CN`).
+    pub person: Option<(String, String)>,
     pub not_before: OffsetDateTime,
     pub not_after: OffsetDateTime,
     pub usages: Vec<ExtendedKeyUsagePurpose>,
@@ -199,6 +212,7 @@ impl ClientCertSpec {
         ClientCertSpec {
             name: name.to_owned(),
             oin: Some(oin.to_owned()),
+            person: None,
             not_before: now - Duration::days(1),
             not_after: now + Duration::days(days),
             usages: vec![ExtendedKeyUsagePurpose::ClientAuth],
@@ -352,6 +366,8 @@ pub struct CertFacts {
     pub thumbprint: String,
     /// Whether the extended key usage extension names clientAuth.
     pub client_auth: bool,
+    /// The end of its validity.
+    pub not_after: OffsetDateTime,
 }
 
 /// Reads the facts the gateway checks from a DER certificate.
@@ -370,7 +386,34 @@ pub fn cert_facts(der: &CertificateDer<'_>) -> Result<CertFacts, PkiError> {
         serial: hex::encode(trimmed),
         thumbprint: thumbprint(der.as_ref()),
         client_auth,
+        not_after: cert.validity().not_after.to_datetime(),
     })
+}
+
+/// A PKCS#12 file for browsers holding the certificate, its key and the CA certificate, encrypted under
+/// `password` (PBES2 with AES-256 and an HMAC-SHA256 MAC, which Firefox, Chromium and OpenSSL 3 read).
+///
+/// # Errors
+/// A PEM that does not parse.
+pub fn pkcs12(pair: &PemPair, ca_pem: &str, password: &str) -> Result<Vec<u8>, PkiError> {
+    use p12_keystore::{Certificate, KeyStore, KeyStoreEntry, PrivateKey, PrivateKeyChain};
+    let cert = CertificateDer::from_pem_slice(pair.cert_pem.as_bytes()).map_err(|_| PkiError::Parse)?;
+    let ca = CertificateDer::from_pem_slice(ca_pem.as_bytes()).map_err(|_| PkiError::Parse)?;
+    let key =
+        rustls_pki_types::PrivatePkcs8KeyDer::from_pem_slice(pair.key_pem.as_bytes()).map_err(|_| PkiError::Key)?;
+    let certs = [cert.as_ref(), ca.as_ref()]
+        .into_iter()
+        .map(Certificate::from_der)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|_| PkiError::Parse)?;
+    let key = PrivateKey::from_der(key.secret_pkcs8_der()).map_err(|_| PkiError::Key)?;
+    let local_key_id = thumbprint(cert.as_ref()).into_bytes();
+    let mut store = KeyStore::new();
+    store.add_entry(
+        "doelpoort",
+        KeyStoreEntry::PrivateKeyChain(PrivateKeyChain::new(local_key_id, key, certs)),
+    );
+    store.writer(password).write().map_err(|_| PkiError::Parse)
 }
 
 /// An Ed25519 token-signing key: the PKCS#8 PEM private key, and its public JWK whose `kid` is the RFC 7638

@@ -1,12 +1,14 @@
 //! Who is calling: the organisation from the connection's certificate (onboarded, active, certificate not
-//! revoked) and the professional from a bearer token bound to that certificate. [`identify`] is the whole path;
-//! the API's extractor calls it for every request and there is no other way to learn the caller.
+//! revoked) and the professional from a bearer token bound to that certificate ([`identify`], the API's path), or
+//! a registered person from their personal certificate ([`person_of`], the console's path). A personal
+//! certificate opens the console only, an organisation's certificate the API only. There is no other way to learn
+//! the caller.
 use std::sync::Arc;
 
 use crate::edge::conn::PeerCert;
 use crate::edge::token::{TokenError, TokenVerifier, VerifiedToken};
-use crate::orgs::registry::{Organisation, Snapshot};
-use crate::types::{OrgStatus, UserRole};
+use crate::orgs::registry::{Organisation, Person, Snapshot};
+use crate::types::{OrgStatus, PersonStatus, UserRole};
 
 /// An identified organisation and professional.
 #[derive(Debug, Clone)]
@@ -28,6 +30,14 @@ pub enum IdentityError {
     Offboarded,
     #[error("an Authorization: Bearer token is required")]
     NoToken,
+    #[error("a personal certificate opens the console only; the API needs the organisation's certificate")]
+    PersonalCertificate,
+    #[error("this certificate is not registered for a person; the console needs a personal certificate")]
+    NotAPerson,
+    #[error("this person is suspended")]
+    PersonSuspended,
+    #[error("this person has been removed")]
+    PersonRemoved,
     #[error(transparent)]
     Token(#[from] TokenError),
 }
@@ -84,6 +94,9 @@ pub fn identify(
     authorization: Option<&str>,
     now: i64,
 ) -> Result<Caller, IdentityError> {
+    if snapshot.person(&peer.thumbprint).is_some() {
+        return Err(IdentityError::PersonalCertificate);
+    }
     let org = organisation_of(snapshot, peer)?;
     let token = authorization
         .and_then(|h| h.split_once(' '))
@@ -93,4 +106,47 @@ pub fn identify(
         .ok_or(IdentityError::NoToken)?;
     let user = tokens.verify(token, &org, &peer.thumbprint, now, snapshot.generation)?;
     Ok(Caller { org, user })
+}
+
+/// The console's identity path: certificate → registered, active person of an active organisation. The person
+/// acts as a [`Caller`] with their registered roles, named `person:ID` in the records, so every rule of the API
+/// applies to them unchanged.
+///
+/// # Errors
+/// The refusals of [`organisation_of`]; a certificate no person is registered with; a suspended or removed
+/// person. Host-only roles count only for the host's people (registration refuses them elsewhere too).
+pub fn person_of(
+    snapshot: &Snapshot,
+    peer: &PeerCert,
+    host_oin: &crate::types::Oin,
+) -> Result<(Caller, Arc<Person>), IdentityError> {
+    let person = snapshot.person(&peer.thumbprint).ok_or(IdentityError::NotAPerson)?;
+    let org = organisation_of(snapshot, peer)?;
+    if person.oin != org.oin {
+        return Err(IdentityError::NotAPerson);
+    }
+    match person.status {
+        PersonStatus::Active => {}
+        PersonStatus::Suspended => return Err(IdentityError::PersonSuspended),
+        PersonStatus::Removed => return Err(IdentityError::PersonRemoved),
+    }
+    let roles = person
+        .roles
+        .iter()
+        .copied()
+        .filter(|r| !r.host_only() || &org.oin == host_oin)
+        .collect();
+    let user = VerifiedToken {
+        sub: format!("person:{}", person.id),
+        roles,
+        exp: i64::MAX,
+        thumbprint: peer.thumbprint.clone(),
+    };
+    Ok((
+        Caller {
+            org,
+            user: Arc::new(user),
+        },
+        person.clone(),
+    ))
 }

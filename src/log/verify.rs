@@ -25,6 +25,71 @@ pub struct Report {
     pub head_hash: String,
 }
 
+/// A verification started from the console, as its page shows it.
+#[derive(Debug, Clone, Default)]
+pub enum Run {
+    #[default]
+    Never,
+    Running {
+        started: String,
+        done: i64,
+        total: i64,
+    },
+    Finished {
+        started: String,
+        finished: String,
+        /// The report, or why the log is not intact.
+        result: Result<Report, String>,
+    },
+}
+
+/// The one verification run of this process: at most one at a time.
+#[derive(Debug, Default)]
+pub struct Tracker(std::sync::Mutex<Run>);
+
+impl Tracker {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Run> {
+        self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    pub fn current(&self) -> Run {
+        self.lock().clone()
+    }
+
+    /// Marks a run started at `at`; `false` when one is running already.
+    pub fn start(&self, at: String) -> bool {
+        let mut run = self.lock();
+        if matches!(*run, Run::Running { .. }) {
+            return false;
+        }
+        *run = Run::Running {
+            started: at,
+            done: 0,
+            total: 0,
+        };
+        true
+    }
+
+    pub fn progress(&self, done: i64, total: i64) {
+        if let Run::Running { done: d, total: t, .. } = &mut *self.lock() {
+            (*d, *t) = (done, total);
+        }
+    }
+
+    pub fn finish(&self, finished: String, result: Result<Report, String>) {
+        let mut run = self.lock();
+        let started = match &*run {
+            Run::Running { started, .. } => started.clone(),
+            _ => finished.clone(),
+        };
+        *run = Run::Finished {
+            started,
+            finished,
+            result,
+        };
+    }
+}
+
 fn broken(seq: i64, problem: impl Into<String>) -> VerifyError {
     VerifyError::Broken {
         seq,

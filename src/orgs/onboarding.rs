@@ -29,8 +29,12 @@ pub enum OnboardingError {
     Exists(&'static str),
     #[error("no organisation with this OIN is onboarded")]
     NotFound,
+    #[error("no person with this id is registered for this organisation")]
+    PersonNotFound,
     #[error("cannot {action} an organisation that is {status}")]
     InvalidState { action: &'static str, status: String },
+    #[error("cannot {action} a person who is {status}")]
+    PersonState { action: &'static str, status: String },
     #[error("the host organisation cannot be suspended or offboarded")]
     HostProtected,
     #[error("the gateway holds no CA key, so it cannot issue certificates")]
@@ -45,6 +49,7 @@ impl From<StoreError> for OnboardingError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::Exists(what) => OnboardingError::Exists(what),
+            StoreError::NotFound("person") => OnboardingError::PersonNotFound,
             StoreError::NotFound(_) => OnboardingError::NotFound,
             other => OnboardingError::Store(other),
         }
@@ -55,7 +60,7 @@ type Result<T> = std::result::Result<T, OnboardingError>;
 
 /// Commits a change to the registry with its `admin` record, moving the registry generation so running gateways
 /// reload: one place, so no change can skip either.
-async fn finish(mut tx: Tx, entry: Entry, at: Instant) -> Result<()> {
+pub(super) async fn finish(mut tx: Tx, entry: Entry, at: Instant) -> Result<()> {
     tx.registry_changed().await?;
     log::commit_with(tx, entry, at).await?;
     Ok(())
@@ -123,7 +128,7 @@ pub struct OrgView {
 
 /// Text of at most `max` characters without control characters that is not blank, kept without its surrounding
 /// whitespace.
-fn text(field: &str, value: &str, max: usize) -> Result<String> {
+pub(super) fn text(field: &str, value: &str, max: usize) -> Result<String> {
     let v = value.trim();
     if v.is_empty() || value.chars().count() > max || value.chars().any(char::is_control) {
         return Err(OnboardingError::Validation(format!(
@@ -133,7 +138,7 @@ fn text(field: &str, value: &str, max: usize) -> Result<String> {
     Ok(v.to_owned())
 }
 
-fn oin(value: &str) -> Result<Oin> {
+pub(super) fn oin(value: &str) -> Result<Oin> {
     value.parse().map_err(|_| OnboardingError::InvalidOin)
 }
 

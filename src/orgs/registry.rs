@@ -1,4 +1,5 @@
-//! The in-memory view of onboarded organisations, their token keys and the revoked certificate serials. The
+//! The in-memory view of onboarded organisations, their token keys, their people (by certificate thumbprint) and
+//! the revoked certificate serials. The
 //! identity path reads only this snapshot; it is rebuilt whole and swapped in when the database's registry
 //! generation changes (an admin call in this process, or `doelpoort org …` / `cert revoke` in another).
 use arc_swap::ArcSwap;
@@ -7,7 +8,7 @@ use std::sync::Arc;
 
 use crate::crypto::jwks::{decoding_key, TokenKey};
 use crate::store::{RegistryRows, Store, StoreError};
-use crate::types::{Oin, OrgKind, OrgStatus};
+use crate::types::{Oin, OrgKind, OrgStatus, PersonId, PersonStatus, UserRole};
 
 #[derive(Debug)]
 pub struct Organisation {
@@ -22,16 +23,38 @@ pub struct Organisation {
     pub keys: HashMap<String, TokenKey>,
 }
 
+/// A person of an organisation who uses the console with a personal certificate.
+#[derive(Debug)]
+pub struct Person {
+    pub oin: Oin,
+    pub id: PersonId,
+    pub name: String,
+    pub roles: Vec<UserRole>,
+    pub status: PersonStatus,
+}
+
 #[derive(Debug, Default)]
 pub struct Snapshot {
     pub generation: i64,
     orgs: HashMap<Oin, Arc<Organisation>>,
     revoked: HashSet<String>,
+    /// People by the `x5t#S256` thumbprints of their certificates.
+    people: HashMap<String, Arc<Person>>,
 }
 
 impl Snapshot {
     pub fn organisation(&self, oin: &Oin) -> Option<&Arc<Organisation>> {
         self.orgs.get(oin)
+    }
+
+    /// Every organisation in the registry, in no particular order.
+    pub fn organisations(&self) -> impl Iterator<Item = &Arc<Organisation>> {
+        self.orgs.values()
+    }
+
+    /// The person whose personal certificate has this thumbprint, whatever their status.
+    pub fn person(&self, thumbprint: &str) -> Option<&Arc<Person>> {
+        self.people.get(thumbprint)
     }
 
     pub fn is_revoked(&self, serial: &str) -> bool {
@@ -83,8 +106,36 @@ impl Snapshot {
             generation: rows.generation,
             orgs: orgs.into_iter().map(|(k, v)| (k, Arc::new(v))).collect(),
             revoked: rows.revoked.into_iter().collect(),
+            people: people_by_thumbprint(rows.people, rows.person_certificates),
         }
     }
+}
+
+/// People by certificate thumbprint. A row that does not parse is left out, so that person is refused.
+fn people_by_thumbprint(
+    people: Vec<crate::store::PersonRow>,
+    certs: Vec<crate::store::PersonCertRow>,
+) -> HashMap<String, Arc<Person>> {
+    let mut by_id: HashMap<(String, String), Arc<Person>> = HashMap::new();
+    for row in people {
+        let (Ok(oin), Ok(id), Ok(status)) = (row.oin.parse::<Oin>(), row.person_id.parse(), row.status.parse()) else {
+            tracing::error!(oin = %row.oin, "person row does not parse; leaving it out");
+            continue;
+        };
+        let roles = row.roles.split(',').filter_map(|r| r.parse().ok()).collect();
+        let person = Person {
+            oin,
+            id,
+            name: row.name,
+            roles,
+            status,
+        };
+        by_id.insert((row.oin, row.person_id), Arc::new(person));
+    }
+    certs
+        .into_iter()
+        .filter_map(|c| Some((c.thumbprint, by_id.get(&(c.oin, c.person_id))?.clone())))
+        .collect()
 }
 
 /// The swappable snapshot.

@@ -9,11 +9,13 @@ mod cases;
 mod exchange;
 mod meetings;
 mod orgs;
+mod people;
 mod retention;
 
 pub use cases::{CaseRow, ConsentRow, ConsentScope, MemberRow};
 pub use exchange::{AddresseeRow, ItemRow, RequestRow, RequestRows};
 pub use meetings::{AttendeeRow, CaseInMeeting, Change, MeetingRow};
+pub use people::{PersonCertRow, PersonRow};
 pub use retention::{ClosedCase, StoredKey};
 
 pub use orgs::{CertificateRow, IssuedRow, KeyRow, NewOrganisation, OrgRow, RegisteredKey, RegistryRows, SignatureRow};

@@ -92,6 +92,8 @@ pub struct RegistryRows {
     pub keys: Vec<KeyRow>,
     pub signatures: Vec<SignatureRow>,
     pub revoked: Vec<String>,
+    pub people: Vec<super::PersonRow>,
+    pub person_certificates: Vec<super::PersonCertRow>,
 }
 
 impl Store {
@@ -122,6 +124,13 @@ impl Store {
         let revoked: Vec<String> = sqlx::query_scalar("SELECT serial FROM revocations")
             .fetch_all(&mut *tx)
             .await?;
+        let people = sqlx::query_as::<_, super::PersonRow>("SELECT * FROM people ORDER BY oin, person_id")
+            .fetch_all(&mut *tx)
+            .await?;
+        let person_certificates =
+            sqlx::query_as::<_, super::PersonCertRow>("SELECT * FROM person_certificates ORDER BY thumbprint")
+                .fetch_all(&mut *tx)
+                .await?;
         tx.commit().await?;
         Ok(RegistryRows {
             generation,
@@ -129,6 +138,8 @@ impl Store {
             keys,
             signatures,
             revoked,
+            people,
+            person_certificates,
         })
     }
 

@@ -6,6 +6,7 @@ mod ids;
 mod instant;
 mod oin;
 mod org;
+mod person;
 mod role;
 mod status;
 
@@ -14,6 +15,7 @@ pub use ids::{CaseId, ConsentId, ItemId, MeetingId, RequestId};
 pub use instant::Instant;
 pub use oin::Oin;
 pub use org::{OrgKind, OrgStatus};
+pub use person::{PersonId, PersonStatus};
 pub use role::UserRole;
 pub use status::{AnswerStatus, CaseStatus, MeetingStatus};
 

@@ -33,16 +33,23 @@ const RULES: &[(&str, &[&str])] = &[
         ],
     ),
     (
+        "console",
+        &[
+            "types", "crypto", "store", "log", "covenant", "orgs", "cases", "exchange", "edge", "config", "app", "api",
+        ],
+    ),
+    (
         "server",
         &[
             "types", "crypto", "store", "log", "covenant", "orgs", "cases", "exchange", "edge", "config", "app", "api",
+            "console",
         ],
     ),
     (
         "cli",
         &[
             "types", "crypto", "store", "log", "covenant", "orgs", "cases", "exchange", "edge", "config", "app", "api",
-            "server",
+            "console", "server",
         ],
     ),
 ];

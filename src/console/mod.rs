@@ -1,0 +1,311 @@
+//! The browser console under `/console/`: server-rendered Dutch pages (askama templates in `templates/console/`)
+//! for the people of the organisations, identified by a registered personal certificate ([`person_of`]). Its
+//! handlers call the same domain functions as the API and are held to the same rules: the person acts as a
+//! [`Caller`] with their registered roles, and every read of personal data is recorded exactly as through the API.
+//! Every response carries a strict CSP and no-store; every state change is a POST from our own origin. May use
+//! everything the API may, and the API's shared handlers.
+mod admin;
+mod audit;
+mod work;
+
+use askama::Template;
+use axum::extract::{FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum::Router;
+use std::sync::Arc;
+
+use crate::api::error::ApiError;
+use crate::api::trace::RequestContext;
+use crate::app::AppState;
+use crate::edge::conn::PeerCert;
+use crate::edge::identity::{person_of, Caller, MissingRole};
+use crate::log::chain::{Entry, Kind};
+use crate::orgs::registry::Person;
+use crate::types::UserRole;
+
+/// The policy every console response carries: nothing inline, nothing from elsewhere, no framing.
+pub const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; \
+    form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+const STYLE: &str = include_str!("console.css");
+const ICON: &str = include_str!("icon.svg");
+
+/// The console's routes, under `/console/` (and `/`, which leads there), for the API router to serve beside its own.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(|| async { Redirect::to("/console/") }))
+        .route("/console/", get(home))
+        .route("/console", get(|| async { Redirect::to("/console/") }))
+        .route("/console/static/console.css", get(style))
+        .route("/console/static/icon.svg", get(icon))
+        .route("/favicon.ico", get(icon))
+        .merge(audit::routes())
+        .merge(admin::routes())
+        .merge(work::routes())
+        .route(
+            "/console/{*rest}",
+            get(|| async { Refusal::new(StatusCode::NOT_FOUND, "not_found", "Deze pagina bestaat niet.") }),
+        )
+        .layer(middleware::from_fn(guard))
+}
+
+/// Security headers on every response, and a state change only from a page of our own: browsers send the
+/// client certificate on cross-site requests too, so a POST must say `Sec-Fetch-Site: same-origin` (or, from a
+/// browser that sends none, an `Origin` that is ours). Only GET and HEAD change nothing.
+async fn guard(req: Request, next: Next) -> Response {
+    let safe = req.method() == Method::GET || req.method() == Method::HEAD;
+    let mut response = if safe || (req.method() == Method::POST && same_origin(&req)) {
+        next.run(req).await
+    } else if req.method() == Method::POST {
+        Refusal::new(
+            StatusCode::FORBIDDEN,
+            "cross_site_request",
+            "Dit formulier kwam niet van een pagina van deze console en is daarom niet uitgevoerd.",
+        )
+        .into_response()
+    } else {
+        Refusal::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            "Deze handeling kan hier niet.",
+        )
+        .into_response()
+    };
+    let headers = response.headers_mut();
+    for (name, value) in [
+        (header::CONTENT_SECURITY_POLICY, CSP),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::REFERRER_POLICY, "no-referrer"),
+        (header::CACHE_CONTROL, "no-store"),
+        (header::X_FRAME_OPTIONS, "DENY"),
+    ] {
+        headers.insert(name, HeaderValue::from_static(value));
+    }
+    response
+}
+
+/// `Sec-Fetch-Site: same-origin`, or no such header and an `Origin` naming the host the request was sent to.
+fn same_origin(req: &Request) -> bool {
+    let h = req.headers();
+    if let Some(site) = h.get("sec-fetch-site") {
+        return site.as_bytes() == b"same-origin";
+    }
+    let (Some(origin), Some(host)) = (h.get(header::ORIGIN), h.get(header::HOST)) else {
+        return false;
+    };
+    origin.to_str().ok().and_then(|o| o.strip_prefix("https://")) == host.to_str().ok()
+}
+
+async fn icon() -> Response {
+    ([(header::CONTENT_TYPE, "image/svg+xml")], ICON).into_response()
+}
+
+async fn style() -> Response {
+    ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], STYLE).into_response()
+}
+
+/// A registered, active person of an active organisation, as the caller the domain knows, with the request's
+/// ids for the records their actions write.
+pub struct Visitor {
+    pub caller: Caller,
+    pub person: Arc<Person>,
+    pub ctx: RequestContext,
+}
+
+impl Visitor {
+    /// Refuses unless the person holds `role`.
+    fn require(&self, role: UserRole) -> Result<(), Refusal> {
+        self.caller
+            .require(role)
+            .map_err(|e: MissingRole| Refusal::from(ApiError::from(e)))
+    }
+
+    fn frame(&self, title: &str) -> Frame {
+        let has = |r| self.caller.has_role(r);
+        Frame {
+            title: title.to_owned(),
+            name: self.person.name.clone(),
+            organisation: self.caller.org.name.clone(),
+            officer: has(UserRole::PrivacyOfficer),
+            admin: has(UserRole::Admin),
+            professional: has(UserRole::Professional),
+            regisseur: has(UserRole::Procesregisseur),
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for Visitor {
+    type Rejection = Refusal;
+
+    async fn from_request_parts(parts: &mut Parts, app: &AppState) -> Result<Self, Self::Rejection> {
+        let Ok(ctx) = RequestContext::from_request_parts(parts, app).await;
+        let peer = parts
+            .extensions
+            .get::<PeerCert>()
+            .ok_or_else(|| Refusal::new(StatusCode::FORBIDDEN, "certificate_required", "Er is geen certificaat."))?;
+        match person_of(&app.registry.current(), peer, &app.config.host_oin) {
+            Ok((caller, person)) => Ok(Visitor { caller, person, ctx }),
+            Err(e) => {
+                let refusal = Refusal::from(ApiError::from(e));
+                record_refusal(app, peer, &ctx, refusal.code).await;
+                Err(refusal)
+            }
+        }
+    }
+}
+
+/// A certificate turned away from the console is a refusal record (who tried, why): an officer can see who
+/// knocked. The refusal stands whether or not the record could be written.
+async fn record_refusal(app: &AppState, peer: &PeerCert, ctx: &RequestContext, code: &str) {
+    let entry = Entry {
+        actor_oin: Some(peer.oin.to_string()),
+        actor_sub: Some(format!("certificate:{}", peer.serial)),
+        action: Some("console.open".to_owned()),
+        reason: Some(code.to_owned()),
+        request_id: ctx.request_id.clone(),
+        ..Entry::new(Kind::Refusal)
+    };
+    if let Err(e) = app.log.append(entry).await {
+        tracing::warn!(error = %e, "could not record a refused console visit");
+    }
+}
+
+/// What every page shows around its content: who you are and the links your roles open.
+#[derive(Debug, Clone)]
+pub struct Frame {
+    pub title: String,
+    pub name: String,
+    pub organisation: String,
+    pub officer: bool,
+    pub admin: bool,
+    pub professional: bool,
+    pub regisseur: bool,
+}
+
+/// A form field's text, trimmed; `None` when left empty.
+fn given(s: &str) -> Option<String> {
+    let s = s.trim();
+    (!s.is_empty()).then(|| s.to_owned())
+}
+
+/// Renders a template as a page (500 if it cannot be rendered, which a test would have caught).
+fn page(t: &impl Template) -> Response {
+    match t.render() {
+        Ok(html) => Html(html).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "console template failed");
+            Refusal::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "Er ging iets mis.").into_response()
+        }
+    }
+}
+
+/// A refusal or error as a readable Dutch page with the API's stable code.
+#[derive(Debug)]
+pub struct Refusal {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+}
+
+#[derive(Template)]
+#[template(path = "console/refusal.html")]
+struct RefusalPage<'a> {
+    status: u16,
+    code: &'a str,
+    message: &'a str,
+}
+
+impl Refusal {
+    fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Refusal {
+        Refusal {
+            status,
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+impl From<ApiError> for Refusal {
+    fn from(e: ApiError) -> Refusal {
+        let message = dutch(e.code).map_or_else(|| e.detail.clone(), str::to_owned);
+        Refusal {
+            status: e.status,
+            code: e.code,
+            message,
+        }
+    }
+}
+
+impl From<crate::orgs::onboarding::OnboardingError> for Refusal {
+    fn from(e: crate::orgs::onboarding::OnboardingError) -> Refusal {
+        ApiError::from(e).into()
+    }
+}
+
+impl IntoResponse for Refusal {
+    fn into_response(self) -> Response {
+        let body = RefusalPage {
+            status: self.status.as_u16(),
+            code: self.code,
+            message: &self.message,
+        }
+        .render()
+        .unwrap_or_else(|_| self.code.to_owned());
+        (self.status, Html(body)).into_response()
+    }
+}
+
+/// The Dutch sentence for a stable code; codes whose English detail says more (validation) keep it.
+fn dutch(code: &str) -> Option<&'static str> {
+    Some(match code {
+        "not_a_person" => {
+            "Dit certificaat is niet geregistreerd voor een persoon. De console opent alleen met een \
+             persoonlijk certificaat; het certificaat van een organisatie is alleen voor de API."
+        }
+        "person_suspended" => {
+            "Uw toegang is geschorst. Neem contact op met de beheerder van het Zorg- en Veiligheidshuis."
+        }
+        "person_removed" => "Uw toegang is ingetrokken.",
+        "certificate_revoked" => "Dit certificaat is ingetrokken.",
+        "unknown_organisation" => "De organisatie van dit certificaat is niet aangesloten.",
+        "organisation_suspended" => "De organisatie van dit certificaat is geschorst.",
+        "organisation_offboarded" => "De organisatie van dit certificaat is niet meer aangesloten.",
+        "forbidden" => "Uw rollen geven geen toegang tot deze pagina.",
+        "not_found" => "Deze pagina of dit gegeven bestaat niet (of u mag het niet zien).",
+        "audit_unavailable" => {
+            "Het verstrekkingenlog is nu niet beschikbaar; er worden geen gegevens getoond. Probeer het later opnieuw."
+        }
+        _ => return None,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "console/home.html")]
+struct Home {
+    frame: Frame,
+    oin: String,
+    roles: Vec<&'static str>,
+}
+
+async fn home(visitor: Visitor) -> Response {
+    let roles = visitor.caller.user.roles.iter().map(|r| role_name(*r)).collect();
+    page(&Home {
+        frame: visitor.frame("Start"),
+        oin: visitor.caller.org.oin.to_string(),
+        roles,
+    })
+}
+
+/// The Dutch name of a role.
+fn role_name(role: UserRole) -> &'static str {
+    match role {
+        UserRole::Professional => "professional",
+        UserRole::Procesregisseur => "procesregisseur",
+        UserRole::PrivacyOfficer => "privacyfunctionaris",
+        UserRole::Admin => "beheerder",
+    }
+}
