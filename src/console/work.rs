@@ -278,8 +278,21 @@ struct MeetingsPage {
     named: Vec<String>,
 }
 
-async fn meetings(State(app): State<AppState>, v: Visitor) -> Result<Response, Refusal> {
+/// `?id=` of the form that opens a meeting by its id.
+#[derive(Debug, Deserialize)]
+struct OpenMeeting {
+    id: Option<String>,
+}
+
+async fn meetings(
+    State(app): State<AppState>,
+    v: Visitor,
+    axum::extract::Query(open): axum::extract::Query<OpenMeeting>,
+) -> Result<Response, Refusal> {
     professional(&v)?;
+    if let Some(id) = open.id.as_deref().and_then(|id| id.trim().parse::<MeetingId>().ok()) {
+        return Ok(Redirect::to(&format!("/console/meetings/{id}")).into_response());
+    }
     let (covenant, registry) = (app.covenant(), app.registry.current());
     let inbox = exchange(&app, &covenant, &registry)
         .inbox(&v.caller.org.oin)

@@ -338,9 +338,9 @@ async fn checkpoints_are_served_and_sealed_at_shutdown(b: Backend) {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let c = &sealed[0];
-    assert_eq!(c["seq"], 24, "the interval sealed the head");
+    assert_eq!(c["seq"], FIXTURE, "the interval sealed the head");
     let message = checkpoint_message(
-        24,
+        FIXTURE,
         &parse_hash(c["head_hash"].as_str().unwrap()).unwrap(),
         c["at"].as_str().unwrap(),
     );
@@ -350,7 +350,7 @@ async fn checkpoints_are_served_and_sealed_at_shutdown(b: Backend) {
         c["signature"].as_str().unwrap()
     ));
     // Fetching checkpoints records nothing (the head would move at every poll).
-    assert_eq!(gw.app().log.records().head().await.unwrap().0, 24);
+    assert_eq!(gw.app().log.records().head().await.unwrap().0, FIXTURE);
 
     // A record written just before shutdown is sealed by the shutdown checkpoint.
     let receipt = gw

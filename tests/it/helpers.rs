@@ -136,6 +136,10 @@ pub struct Gateway {
 
 pub const HOST: &str = "zvh";
 
+/// Records the demo fixture writes: each of the eight organisations onboarded, signed and given a certificate,
+/// and the six demo people registered.
+pub const FIXTURE: i64 = 8 * 3 + 6;
+
 /// OINs of the demo organisations (`src/demo.rs`).
 pub const ZVH: &str = "00000099000000000001";
 pub const POLITIE: &str = "00000099000000000002";

@@ -46,9 +46,9 @@ async fn admin_actions_are_chain_records_and_the_chain_verifies(b: Backend) {
     let records = gw.app().log.records();
     let (head, _) = records.head().await.unwrap();
     // The demo onboarded eight organisations: add, sign and certificate each.
-    assert_eq!(head, 24);
+    assert_eq!(head, FIXTURE);
     let report = verify(records, None, |_, _| {}).await.unwrap();
-    assert_eq!(report.records, 24);
+    assert_eq!(report.records, FIXTURE);
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_doelpoort"))
         .args(["audit", "verify", "--config"])
         .arg(gw.config_path())
@@ -56,7 +56,7 @@ async fn admin_actions_are_chain_records_and_the_chain_verifies(b: Backend) {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
-    assert!(String::from_utf8_lossy(&out.stdout).contains("intact: 24 records"));
+    assert!(String::from_utf8_lossy(&out.stdout).contains(&format!("intact: {FIXTURE} records")));
     gw.stop().await;
 }
 
@@ -82,12 +82,12 @@ async fn concurrent_appends_are_group_committed_into_one_chain(b: Backend) {
     seqs.sort_unstable();
     assert_eq!(
         seqs,
-        (25..225).collect::<Vec<i64>>(),
+        (FIXTURE + 1..FIXTURE + 201).collect::<Vec<i64>>(),
         "every record has its own place, no gaps"
     );
     let report = verify(log.records(), None, |_, _| {}).await.unwrap();
-    assert_eq!(report.records, 224);
-    let records = log.records().page(24, 1000).await.unwrap();
+    assert_eq!(report.records, FIXTURE + 200);
+    let records = log.records().page(FIXTURE, 1000).await.unwrap();
     let mut commit_times: Vec<&str> = records.iter().map(|r| r.at.as_str()).collect();
     commit_times.dedup();
     assert!(
@@ -101,7 +101,7 @@ async fn concurrent_appends_are_group_committed_into_one_chain(b: Backend) {
 async fn verification_names_altered_missing_reordered_and_inserted_records(b: Backend) {
     let gw = Gateway::start(b).await;
     let store = gw.app().store.clone();
-    // Each kind of tampering gets a fresh gateway (and so an intact chain of 24 records). Altered:
+    // Each kind of tampering gets a fresh gateway (and so an intact chain of FIXTURE records). Altered:
     raw(&gw, "UPDATE log_records SET target = 'x' WHERE seq = 5").await;
     let (seq, problem) = broken_at(
         verify(&doelpoort::log::Records::new(store.clone()), None, |_, _| {})
@@ -126,13 +126,13 @@ async fn verification_names_altered_missing_reordered_and_inserted_records(b: Ba
 
     let gw = Gateway::start(b).await;
     let store = gw.app().store.clone();
-    raw(&gw, "DELETE FROM log_records WHERE seq = 24").await;
+    raw(&gw, &format!("DELETE FROM log_records WHERE seq = {FIXTURE}")).await;
     let (seq, problem) = broken_at(
         verify(&doelpoort::log::Records::new(store.clone()), None, |_, _| {})
             .await
             .unwrap_err(),
     );
-    assert_eq!((seq, problem.contains("head names")), (24, true), "{problem}");
+    assert_eq!((seq, problem.contains("head names")), (FIXTURE, true), "{problem}");
     gw.stop().await;
 
     let gw = Gateway::start(b).await;
@@ -153,10 +153,13 @@ async fn verification_names_altered_missing_reordered_and_inserted_records(b: Ba
     let store = gw.app().store.clone();
     raw(
         &gw,
-        "INSERT INTO log_records SELECT 25, at, kind, source_oin, recipient_oin, actor_oin, actor_sub, case_id, \
+        &format!(
+            "INSERT INTO log_records SELECT {}, at, kind, source_oin, recipient_oin, actor_oin, actor_sub, case_id, \
          subject, meeting_id, meeting_type, purpose, categories, covenant_version, article, request_id, \
          content_digest, decision, reason, action, target, detail, trace_id, span_id, hash, hash \
-         FROM log_records WHERE seq = 24",
+         FROM log_records WHERE seq = {FIXTURE}",
+            FIXTURE + 1
+        ),
     )
     .await;
     let (seq, _) = broken_at(
@@ -164,7 +167,7 @@ async fn verification_names_altered_missing_reordered_and_inserted_records(b: Ba
             .await
             .unwrap_err(),
     );
-    assert_eq!(seq, 25, "a record appended behind the head's back");
+    assert_eq!(seq, FIXTURE + 1, "a record appended behind the head's back");
     gw.stop().await;
 }
 
@@ -180,7 +183,7 @@ async fn checkpoints_are_signed_and_a_forged_one_is_named(b: Backend) {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(sealed.seq, 24);
+    assert_eq!(sealed.seq, FIXTURE);
     assert!(
         doelpoort::log::checkpoint::seal(&doelpoort::log::Records::new(store.clone()), &signer, &clock)
             .await
@@ -220,7 +223,7 @@ async fn checkpoints_are_signed_and_a_forged_one_is_named(b: Backend) {
     .unwrap_err()
     {
         VerifyError::Checkpoint { seq, problem } => {
-            assert_eq!(seq, 24);
+            assert_eq!(seq, FIXTURE);
             assert!(problem.contains("configured checkpoint key"), "{problem}");
         }
         other => panic!("expected a checkpoint under a foreign key, got {other}"),
@@ -238,7 +241,7 @@ async fn checkpoints_are_signed_and_a_forged_one_is_named(b: Backend) {
         .unwrap_err()
     {
         VerifyError::Checkpoint { seq, problem } => {
-            assert_eq!(seq, 24);
+            assert_eq!(seq, FIXTURE);
             assert!(problem.contains("signature"), "{problem}");
         }
         other => panic!("expected a bad checkpoint, got {other}"),
@@ -263,6 +266,6 @@ async fn an_unwritable_log_refuses_instead_of_acknowledging(b: Backend) {
     assert!(matches!(log.append(disclosure(2)).await, Err(LogError::Unavailable)));
     assert!(!log.healthy().await);
     let (head, _) = gw.app().log.records().head().await.unwrap();
-    assert_eq!(head, 25, "the refused record is not in the chain");
+    assert_eq!(head, FIXTURE + 1, "the refused record is not in the chain");
     gw.stop().await;
 }

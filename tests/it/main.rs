@@ -16,6 +16,7 @@ mod architecture;
 mod audit;
 mod cases;
 mod certificates;
+mod console;
 mod covenant;
 mod covenant_api;
 mod demo_cli;
