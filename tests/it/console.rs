@@ -99,7 +99,7 @@ async fn every_page_answers_its_roles_and_refuses_the_others(b: Backend) {
         ("/console/audit/subject-report", &["zvh-fg", "politie-privacy"]),
         ("/console/audit/integrity", &["zvh-fg", "politie-privacy"]),
         ("/console/admin/organisations", &["zvh-beheerder"]),
-        (&"/console/admin/organisations/00000099000000000002", &["zvh-beheerder"]),
+        ("/console/admin/organisations/00000099000000000002", &["zvh-beheerder"]),
         ("/console/admin/people", &["zvh-beheerder"]),
         (
             "/console/inbox",
