@@ -91,6 +91,10 @@ def main():
             ("GET /console/admin/organisations (as FG: 403)", "GET", "/console/admin/organisations", None, {}),
         ]
         print(f"peer: GET /v1/audit/disclosures (100 records) {peer:.1f} ms")
+        api_report, status, _ = timed(zvh, "POST", "/v1/audit/subject-report", json.dumps({"bsn": journeys.BSN}),
+                                      {"authorization": officer, "content-type": "application/json"})
+        assert status == 200
+        print(f"the API's POST /v1/audit/subject-report ({N} releases): {api_report:.1f} ms = {api_report / peer:.1f} × peer")
         print(f"{'page':48} {'ms':>8} {'× peer':>8} status bytes")
         for label, method, path, body, headers in pages:
             ms, status, text = timed(fg, method, path, body, headers)

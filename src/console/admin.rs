@@ -23,6 +23,7 @@ pub fn routes() -> Router<AppState> {
         .route("/console/admin/organisations", get(organisations).post(onboard))
         .route("/console/admin/organisations/{oin}", get(organisation))
         .route("/console/admin/organisations/{oin}/signatures", post(sign))
+        .route("/console/admin/organisations/{oin}/keys", post(rotate_keys))
         .route("/console/admin/organisations/{oin}/{step}", post(lifecycle))
         .route("/console/admin/revocations", post(revoke))
         .route("/console/admin/people", get(people_page).post(add_person))
@@ -221,6 +222,28 @@ async fn sign(
 ) -> Result<Response, Refusal> {
     let actor = admin(&v)?;
     let done = onboarding::sign(&app.store, app.clock.now(), &actor, &oin, &sig).await;
+    after(&app, &v, &oin, done.map(|_| ()).map_err(ApiError::from)).await
+}
+
+#[derive(Debug, Deserialize)]
+struct KeysForm {
+    jwks: String,
+}
+
+/// Replaces every current token key of the organisation (the way to revoke a key): tokens the old keys signed
+/// are refused from then on.
+async fn rotate_keys(
+    State(app): State<AppState>,
+    v: Visitor,
+    Path(oin): Path<String>,
+    Form(form): Form<KeysForm>,
+) -> Result<Response, Refusal> {
+    let actor = admin(&v)?;
+    let Ok(jwks) = serde_json::from_str::<serde_json::Value>(&form.jwks) else {
+        let e = "jwks: is not a JSON document".to_owned();
+        return organisation_page(&app, &v, &oin, Some(e)).await;
+    };
+    let done = onboarding::rotate_keys(&app.store, app.clock.now(), &actor, &oin, &jwks).await;
     after(&app, &v, &oin, done.map(|_| ()).map_err(ApiError::from)).await
 }
 

@@ -273,6 +273,12 @@ async fn a_cross_site_post_is_refused_and_changes_nothing(b: Backend) {
     let record = gw.newest_admin_record().await;
     assert_eq!(record.entry.action.as_deref(), Some("organisation.suspend"));
     assert_eq!(record.entry.actor_sub.as_deref(), Some("person:zvh-beheerder"));
+    // A refused action shows its form again with the API's message, and changes nothing.
+    let keys = format!("/console/admin/organisations/{GEMEENTE}/keys");
+    let r = post(&gw, &admin, &keys, "jwks=%7B%22keys%22%3A%5B%5D%7D", &[]).await;
+    assert_eq!(r.status, 422, "{}", r.text);
+    assert!(r.text.contains("Niet uitgevoerd"), "{}", r.text);
+    assert_eq!(gw.newest_admin_record().await.seq, record.seq);
     gw.stop().await;
 }
 
