@@ -9,7 +9,7 @@ use axum::routing::{get, post};
 use axum::{Form, Router};
 use serde::Deserialize;
 
-use super::{page, Frame, Refusal, Visitor};
+use super::{page, problem, Frame, Refusal, Visitor};
 use crate::api::error::ApiError;
 use crate::app::AppState;
 use crate::edge::tls::TlsMaterial;
@@ -34,15 +34,6 @@ pub fn routes() -> Router<AppState> {
 fn admin(v: &Visitor) -> Result<AnyActor, Refusal> {
     v.require(UserRole::Admin)?;
     Ok(v.ctx.actor(&v.caller).into())
-}
-
-/// A refused action: its message, shown above the form it came from.
-fn problem(e: ApiError) -> Result<String, Refusal> {
-    if e.status.is_client_error() {
-        Ok(e.detail)
-    } else {
-        Err(e.into())
-    }
 }
 
 #[derive(Template)]

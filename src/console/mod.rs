@@ -192,6 +192,16 @@ fn given(s: &str) -> Option<String> {
     (!s.is_empty()).then(|| s.to_owned())
 }
 
+/// A refused action's message, to show above the form it came from; a missing resource or a failure of the
+/// gateway is a refusal page instead.
+fn problem(e: ApiError) -> Result<String, Refusal> {
+    if e.status.is_client_error() && e.status != StatusCode::NOT_FOUND {
+        Ok(e.detail)
+    } else {
+        Err(e.into())
+    }
+}
+
 /// Renders a template as a page (500 if it cannot be rendered, which a test would have caught).
 fn page(t: &impl Template) -> Response {
     match t.render() {

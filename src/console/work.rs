@@ -9,7 +9,7 @@ use axum::routing::{get, post};
 use axum::{Form, Router};
 use serde::Deserialize;
 
-use super::{given, page, Frame, Refusal, Visitor};
+use super::{given, page, problem, Frame, Refusal, Visitor};
 use crate::api::error::ApiError;
 use crate::api::exchange::exchange;
 use crate::app::AppState;
@@ -199,10 +199,7 @@ async fn answer(
         .await;
     match done.map_err(ApiError::from) {
         Ok(()) => Ok(Redirect::to("/console/inbox").into_response()),
-        Err(e) if e.status.is_client_error() && e.status != axum::http::StatusCode::NOT_FOUND => {
-            request_page(&app, &v, &id, Some(e.detail)).await
-        }
-        Err(e) => Err(e.into()),
+        Err(e) => request_page(&app, &v, &id, Some(problem(e)?)).await,
     }
 }
 
@@ -226,10 +223,7 @@ async fn decline(
         .await;
     match done.map_err(ApiError::from) {
         Ok(()) => Ok(Redirect::to("/console/inbox").into_response()),
-        Err(e) if e.status.is_client_error() && e.status != axum::http::StatusCode::NOT_FOUND => {
-            request_page(&app, &v, &id, Some(e.detail)).await
-        }
-        Err(e) => Err(e.into()),
+        Err(e) => request_page(&app, &v, &id, Some(problem(e)?)).await,
     }
 }
 
@@ -394,9 +388,6 @@ async fn share(
         .await;
     match done.map_err(ApiError::from) {
         Ok(_) => Ok(Redirect::to(&format!("/console/meetings/{id}")).into_response()),
-        Err(e) if e.status.is_client_error() && e.status != axum::http::StatusCode::NOT_FOUND => {
-            meeting_page(&app, &v, &id, Some(e.detail)).await
-        }
-        Err(e) => Err(e.into()),
+        Err(e) => meeting_page(&app, &v, &id, Some(problem(e)?)).await,
     }
 }
