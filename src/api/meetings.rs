@@ -28,6 +28,15 @@ pub async fn create(
     Ok((StatusCode::CREATED, NewId::of(id)))
 }
 
+/// The meetings the caller's organisation attends, newest first (at most 200).
+#[utoipa::path(get, path = "/v1/meetings", tag = "meetings", security(("bearer" = [])),
+    responses((status = 200, body = [MeetingView]), (status = 401, body = Problem)))]
+pub async fn list(State(app): State<AppState>, caller: Caller) -> Result<axum::Json<Vec<MeetingView>>, ApiError> {
+    Ok(axum::Json(
+        meetings::attended_by(&app.store, app.clock.now(), &caller.org.oin).await?,
+    ))
+}
+
 /// A meeting, for its attendees; 404 for everyone else.
 #[utoipa::path(get, path = "/v1/meetings/{id}", tag = "meetings", security(("bearer" = [])), params(("id" = crate::types::MeetingId, Path)),
     responses((status = 200, body = MeetingView), (status = 404, body = Problem)))]

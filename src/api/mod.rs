@@ -50,7 +50,7 @@ pub fn router(app: AppState, beside: Router<AppState>) -> Router {
         .route("/v1/cases/{id}/close", post(cases::close))
         .route("/v1/cases/{id}/consent", get(consent::list).post(consent::record))
         .route("/v1/cases/{id}/consent/{consent_id}/withdraw", post(consent::withdraw))
-        .route("/v1/meetings", post(meetings::create))
+        .route("/v1/meetings", get(meetings::list).post(meetings::create))
         .route("/v1/meetings/{id}", get(meetings::get_one))
         .route("/v1/meetings/{id}/agenda", post(meetings::agenda))
         .route("/v1/meetings/{id}/attendees", post(meetings::attendees))

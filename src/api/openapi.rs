@@ -19,7 +19,7 @@ use crate::orgs::onboarding;
           people::add, people::list, people::get_one, people::step,
           audit::disclosures, audit::subject_report, audit::subject_report_post, audit::checkpoints, covenant::covenant,
           cases::report, cases::list, cases::get_one, cases::grant, cases::withdraw, cases::close,
-          consent::record, consent::list, consent::withdraw, meetings::create, meetings::get_one, meetings::agenda, meetings::attendees,
+          consent::record, consent::list, consent::withdraw, meetings::list, meetings::create, meetings::get_one, meetings::agenda, meetings::attendees,
           meetings::close, lookups::lookup, exchange::create_request, exchange::inbox, exchange::respond_to,
           exchange::decline, exchange::read_request, exchange::share, exchange::read_shares),
     components(schemas(error::Problem, system::WhoAmI, system::WhoAmIOrg, system::WhoAmIUser, system::Health,

@@ -218,9 +218,34 @@ pub async fn view_as_attendee(
     if !attendees.iter().any(|a| &a.oin == oin) {
         return Err(MeetingError::NotFound);
     }
+    view(store, now, m, attendees).await
+}
+
+/// Most meetings [`attended_by`] lists.
+pub const ATTENDED_MAX: i64 = 200;
+
+/// The meetings `oin` attends, newest first (at most [`ATTENDED_MAX`]), so nobody needs a meeting id passed on.
+///
+/// # Errors
+/// The database refused.
+pub async fn attended_by(store: &Store, now: OffsetDateTime, oin: &Oin) -> Result<Vec<MeetingView>, MeetingError> {
+    let mut views = Vec::new();
+    for m in store.meetings_attended_by(oin, ATTENDED_MAX).await? {
+        let attendees = store.meeting_attendees(&m.id).await?;
+        views.push(view(store, now, m, attendees).await?);
+    }
+    Ok(views)
+}
+
+async fn view(
+    store: &Store,
+    now: OffsetDateTime,
+    m: MeetingRow,
+    attendees: Vec<crate::store::AttendeeRow>,
+) -> Result<MeetingView, MeetingError> {
     Ok(MeetingView {
         in_session: in_session(&m, now),
-        agenda: store.meeting_agenda(id).await?,
+        agenda: store.meeting_agenda(&m.id).await?,
         attendees: attendees
             .into_iter()
             .map(|a| Attendee {

@@ -13,7 +13,7 @@ use super::{given, page, problem, Frame, Refusal, Visitor};
 use crate::api::error::ApiError;
 use crate::api::exchange::exchange;
 use crate::app::AppState;
-use crate::cases::meetings::{view_as_attendee, MeetingView};
+use crate::cases::meetings::{attended_by, view_as_attendee, MeetingView};
 use crate::cases::{list_for_member, view_as_member, CaseView};
 use crate::exchange::{Items, NewItem, NewResponse, NewShare, Read, RequestView};
 use crate::types::{CaseId, MeetingId, RequestId, UserRole};
@@ -268,8 +268,7 @@ async fn case(State(app): State<AppState>, v: Visitor, Path(id): Path<String>) -
 #[template(path = "console/meetings.html")]
 struct MeetingsPage {
     frame: Frame,
-    /// Meetings named by requests in the inbox.
-    named: Vec<String>,
+    meetings: Vec<MeetingView>,
 }
 
 /// `?id=` of the form that opens a meeting by its id.
@@ -287,17 +286,12 @@ async fn meetings(
     if let Some(id) = open.id.as_deref().and_then(|id| id.trim().parse::<MeetingId>().ok()) {
         return Ok(Redirect::to(&format!("/console/meetings/{id}")).into_response());
     }
-    let (covenant, registry) = (app.covenant(), app.registry.current());
-    let inbox = exchange(&app, &covenant, &registry)
-        .inbox(&v.caller.org.oin)
+    let meetings = attended_by(&app.store, app.clock.now(), &v.caller.org.oin)
         .await
         .map_err(ApiError::from)?;
-    let mut named: Vec<String> = inbox.iter().map(|r| r.meeting_id.to_string()).collect();
-    named.sort();
-    named.dedup();
     Ok(page(&MeetingsPage {
         frame: v.frame("Overleggen"),
-        named,
+        meetings,
     }))
 }
 

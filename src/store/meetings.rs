@@ -191,6 +191,20 @@ impl Tx {
 }
 
 impl Store {
+    /// The newest `limit` meetings (by start) that `oin` attends.
+    pub async fn meetings_attended_by(&self, oin: &Oin, limit: i64) -> Result<Vec<MeetingRow>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {} FROM meetings m JOIN meeting_attendees a ON a.meeting_id = m.id WHERE a.oin = $1 \
+             ORDER BY m.starts_at DESC, m.id LIMIT $2",
+            meeting_columns()
+        ))
+        .bind(oin.as_str())
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(meeting_of).collect()
+    }
+
     pub async fn meeting(&self, id: &MeetingId) -> Result<Option<MeetingRow>, StoreError> {
         let row = sqlx::query(&format!("SELECT {} FROM meetings m WHERE m.id = $1", meeting_columns()))
             .bind(id.as_str())

@@ -13,6 +13,7 @@ both!(
     a_meeting_is_convened_filled_and_closed,
     bad_meeting_input_is_refused_and_nothing_is_recorded,
     the_decision_point_reads_the_recorded_facts,
+    each_organisation_lists_the_meetings_it_attends,
 );
 
 const BSN: &str = "123456782";
@@ -434,5 +435,58 @@ async fn the_decision_point_reads_the_recorded_facts(b: Backend) {
         decide(&gw, in_later(Setting::Request), plan, "betrokkenheid").await,
         "meeting_closed"
     );
+    gw.stop().await;
+}
+
+async fn each_organisation_lists_the_meetings_it_attends(b: Backend) {
+    let gw = Gateway::start(b).await;
+    let list = |slug: &'static str| {
+        let org = gw.org(slug);
+        let gw = &gw;
+        async move {
+            gw.call(&org, &["professional"], Method::GET, "/v1/meetings", None)
+                .await
+        }
+    };
+    assert_eq!(list("gemeente").await.body, json!([]));
+    let earlier = convene(&gw, "focus", 60).await;
+    let later = convene(&gw, "focus", 7200).await;
+    let case = report(&gw, "politie").await;
+    ok(agenda(&gw, &later, &case).await);
+    ok(attend(&gw, &later, json!({"oin": GEMEENTE})).await);
+    let ids = |r: Response| -> Vec<String> {
+        r.body
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    // The convening host attends both, newest first; the municipality the one it was added to; the police none.
+    assert_eq!(ids(list("zvh").await), [later.clone(), earlier.clone()]);
+    let gemeente = list("gemeente").await;
+    assert_eq!(gemeente.body[0]["agenda"], json!([case]));
+    assert_eq!(ids(gemeente), std::slice::from_ref(&later));
+    assert_eq!(list("politie").await.body, json!([]));
+    // Without a token: refused as every API route.
+    let mut c = gw.connect(Some(&gw.org("gemeente").identity)).await.unwrap();
+    c.send(Method::GET, "/v1/meetings", None, None)
+        .await
+        .unwrap()
+        .assert_problem(401, "token_invalid");
+    // The console lists them too.
+    let d = gw.dir.path().join("people/gemeente-medewerker");
+    let person = Identity {
+        cert_pem: std::fs::read_to_string(d.join("cert.pem")).unwrap(),
+        key_pem: std::fs::read_to_string(d.join("key.pem")).unwrap(),
+    };
+    let mut c = gw.connect(Some(&person)).await.unwrap();
+    let page = c
+        .send_with(Method::GET, "/console/meetings", None, &[], Vec::new())
+        .await
+        .unwrap();
+    assert_eq!(page.status, 200);
+    assert!(page.text.contains(&format!("/console/meetings/{later}")));
+    assert!(!page.text.contains(&format!("/console/meetings/{earlier}")));
     gw.stop().await;
 }
