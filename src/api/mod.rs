@@ -12,6 +12,7 @@ pub(crate) mod extractors;
 pub mod json;
 pub(crate) mod lookups;
 pub(crate) mod meetings;
+pub(crate) mod notifications;
 pub(crate) mod openapi;
 pub(crate) mod people;
 pub(crate) mod system;
@@ -64,6 +65,7 @@ pub fn router(app: AppState, beside: Router<AppState>) -> Router {
         .route("/v1/requests/{id}/responses", post(exchange::respond_to))
         .route("/v1/requests/{id}/decline", post(exchange::decline))
         .route("/v1/inbox", get(exchange::inbox))
+        .route("/v1/notifications", get(notifications::list))
         .route("/v1/lookups", post(lookups::lookup))
         .route("/v1/openapi.json", get(openapi::document))
         .route("/v1/admin/organisations", get(admin::list).post(admin::add))

@@ -6,7 +6,9 @@ use utoipa::{Modify, OpenApi};
 use crate::app::AppState;
 use crate::covenant::Covenant;
 
-use super::{admin, audit, cases, consent, covenant, error, exchange, lookups, meetings, people, system};
+use super::{
+    admin, audit, cases, consent, covenant, error, exchange, lookups, meetings, notifications, people, system,
+};
 use crate::orgs::onboarding;
 
 #[derive(OpenApi)]
@@ -20,7 +22,7 @@ use crate::orgs::onboarding;
           audit::disclosures, audit::subject_report, audit::subject_report_post, audit::checkpoints, covenant::covenant,
           cases::report, cases::list, cases::get_one, cases::grant, cases::withdraw, cases::close,
           consent::record, consent::list, consent::withdraw, meetings::list, meetings::create, meetings::get_one, meetings::agenda, meetings::attendees,
-          meetings::close, lookups::lookup, exchange::create_request, exchange::inbox, exchange::respond_to,
+          meetings::close, lookups::lookup, exchange::create_request, exchange::inbox, notifications::list, exchange::respond_to,
           exchange::decline, exchange::read_request, exchange::share, exchange::read_shares),
     components(schemas(error::Problem, system::WhoAmI, system::WhoAmIOrg, system::WhoAmIUser, system::Health,
         onboarding::NewOrg, onboarding::OrgView, onboarding::Credentials, onboarding::KeyView, onboarding::CertificateView, onboarding::Signature, admin::Reason, admin::KeysBody,
@@ -31,7 +33,7 @@ use crate::orgs::onboarding;
         audit::SubjectDisclosure, audit::OrgRef, audit::Checkpoints, crate::log::Checkpoint, covenant::CovenantView,
         covenant::MeetingTypeView, covenant::PurposeView, covenant::CategoryView, cases::NewId,
         cases::NewMember, cases::Why, cases::MaybeWhy, crate::cases::NewCase, crate::cases::Subject, crate::cases::CaseView,
-        crate::cases::Member, crate::cases::consent::NewConsent, crate::cases::consent::ConsentView, crate::cases::meetings::NewMeeting, crate::cases::meetings::NewAttendee,
+        crate::cases::Member, crate::cases::notifications::Notification, crate::types::NotificationKind, crate::cases::consent::NewConsent, crate::cases::consent::ConsentView, crate::cases::meetings::NewMeeting, crate::cases::meetings::NewAttendee,
         crate::cases::meetings::Declaration, crate::cases::meetings::SignedDeclaration, crate::cases::meetings::AgendaItem, crate::cases::meetings::MeetingView,
         crate::cases::meetings::Attendee, crate::cases::lookups::LookupRequest, crate::cases::lookups::LookupAnswer,
         crate::cases::lookups::Contact, covenant::PurposeView, crate::exchange::NewRequest, crate::exchange::NewItem,

@@ -338,6 +338,17 @@ pub async fn add_attendee(
     let entry = meeting_entry(actor, "meeting.attendee.add", &m, &detail);
     let mut tx = store.begin().await?;
     let change = tx.add_attendee(id, &row).await?;
+    let about = crate::store::About {
+        meeting: Some(id),
+        ..Default::default()
+    };
+    tx.notify(
+        &row.oin,
+        crate::types::NotificationKind::MeetingAttendeeAdded,
+        about,
+        row.added_at,
+    )
+    .await?;
     applied(tx, change, entry, row.added_at, "the organisation attends already").await
 }
 

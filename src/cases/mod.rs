@@ -7,6 +7,7 @@ pub mod consent;
 pub mod facts;
 pub mod lookups;
 pub mod meetings;
+pub mod notifications;
 pub mod retention;
 
 use serde::{Deserialize, Serialize};
@@ -226,6 +227,17 @@ pub async fn grant(
     };
     let mut tx = store.begin().await?;
     let added = tx.add_case_member(id, &member).await?;
+    let about = crate::store::About {
+        case: Some(id),
+        ..Default::default()
+    };
+    tx.notify(
+        &member.oin,
+        crate::types::NotificationKind::CaseMemberAdded,
+        about,
+        member.since,
+    )
+    .await?;
     if !log::commit_if(tx, added, entry, member.since).await? {
         return Err(CaseError::Conflict("the organisation is already a member of the case"));
     }

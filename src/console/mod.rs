@@ -299,15 +299,48 @@ struct Home {
     frame: Frame,
     oin: String,
     roles: Vec<&'static str>,
+    /// For professionals: what their organisation was told (what, where to look, when), newest first.
+    notifications: Vec<(&'static str, String, String)>,
 }
 
-async fn home(visitor: Visitor) -> Response {
+async fn home(
+    axum::extract::State(app): axum::extract::State<AppState>,
+    visitor: Visitor,
+) -> Result<Response, Refusal> {
     let roles = visitor.caller.user.roles.iter().map(|r| role_name(*r)).collect();
-    page(&Home {
+    let mut notifications = Vec::new();
+    if visitor.caller.has_role(UserRole::Professional) {
+        let told = crate::cases::notifications::newest(&app.store, &visitor.caller.org.oin)
+            .await
+            .map_err(ApiError::from)?;
+        notifications = told.into_iter().map(notice).collect();
+    }
+    Ok(page(&Home {
         frame: visitor.frame("Start"),
         oin: visitor.caller.org.oin.to_string(),
         roles,
-    })
+        notifications,
+    }))
+}
+
+/// A notification as the start page shows it: a Dutch sentence, the page to look at, and when.
+fn notice(n: crate::cases::notifications::Notification) -> (&'static str, String, String) {
+    use crate::types::NotificationKind as K;
+    let (what, link) = match n.kind {
+        K::RequestReceived => (
+            "Verzoek om informatie ontvangen",
+            n.request_id.map(|r| format!("/console/requests/{r}")),
+        ),
+        K::CaseMemberAdded => (
+            "Lid gemaakt van een casus",
+            n.case_id.map(|c| format!("/console/cases/{c}")),
+        ),
+        K::MeetingAttendeeAdded => (
+            "Toegevoegd aan een overleg",
+            n.meeting_id.map(|m| format!("/console/meetings/{m}")),
+        ),
+    };
+    (what, link.unwrap_or_default(), n.created_at.to_string())
 }
 
 /// The Dutch name of a role.

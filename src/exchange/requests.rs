@@ -11,7 +11,9 @@ use crate::covenant::decision::Denial;
 use crate::log::actor::Actor;
 use crate::log::chain::Entry;
 use crate::log::{self, LogError};
+use crate::store::About;
 use crate::store::{ItemRow, RequestRow, RequestRows};
+use crate::types::NotificationKind;
 use crate::types::{AnswerStatus, Instant, Oin, RequestId};
 
 /// Longest reason for declining, in characters.
@@ -95,6 +97,15 @@ impl Exchange<'_> {
         let entry = actor.case_entry("request.create", &case.id, Some(case.subject.clone()), &detail);
         let mut tx = self.store.begin().await?;
         tx.insert_request(&row, &asked.addressees).await?;
+        let about = About {
+            case: Some(&row.case_id),
+            meeting: Some(&row.meeting_id),
+            request: Some(&row.id),
+        };
+        for addressee in &asked.addressees {
+            tx.notify(addressee, NotificationKind::RequestReceived, about, row.created_at)
+                .await?;
+        }
         log::commit_with(tx, entry, row.created_at).await?;
         Ok(row.id)
     }

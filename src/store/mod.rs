@@ -8,6 +8,7 @@
 mod cases;
 mod exchange;
 mod meetings;
+mod notifications;
 mod orgs;
 mod people;
 mod retention;
@@ -15,6 +16,7 @@ mod retention;
 pub use cases::{CaseRow, ConsentRow, ConsentScope, MemberRow};
 pub use exchange::{AddresseeRow, ItemRow, RequestRow, RequestRows};
 pub use meetings::{AttendeeRow, CaseInMeeting, Change, MeetingRow};
+pub use notifications::{About, NotificationRow};
 pub use people::{PersonCertRow, PersonRow};
 pub use retention::{ClosedCase, StoredKey};
 

@@ -17,7 +17,7 @@ pub use oin::Oin;
 pub use org::{OrgKind, OrgStatus};
 pub use person::{PersonId, PersonStatus};
 pub use role::UserRole;
-pub use status::{AnswerStatus, CaseStatus, MeetingStatus};
+pub use status::{AnswerStatus, CaseStatus, MeetingStatus, NotificationKind};
 
 /// A value that failed to parse; `field` names the input, `reason` says why (never echoes the value).
 #[derive(Debug, Clone, thiserror::Error)]

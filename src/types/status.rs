@@ -52,3 +52,12 @@ status!(
     /// An addressee's answer to a request; `expired` is an open one past its due date (never stored).
     AnswerStatus { Open => "open", Answered => "answered", Declined => "declined", Expired => "expired" }
 );
+status!(
+    /// What a notification tells an organisation: it was asked for information, made a member of a case, or
+    /// added to a meeting.
+    NotificationKind {
+        RequestReceived => "request_received",
+        CaseMemberAdded => "case_member_added",
+        MeetingAttendeeAdded => "meeting_attendee_added",
+    }
+);

@@ -14,6 +14,7 @@ both!(
     bad_meeting_input_is_refused_and_nothing_is_recorded,
     the_decision_point_reads_the_recorded_facts,
     each_organisation_lists_the_meetings_it_attends,
+    an_organisation_is_told_of_its_cases_meetings_and_requests,
 );
 
 const BSN: &str = "123456782";
@@ -488,5 +489,83 @@ async fn each_organisation_lists_the_meetings_it_attends(b: Backend) {
     assert_eq!(page.status, 200);
     assert!(page.text.contains(&format!("/console/meetings/{later}")));
     assert!(!page.text.contains(&format!("/console/meetings/{earlier}")));
+    gw.stop().await;
+}
+
+async fn an_organisation_is_told_of_its_cases_meetings_and_requests(b: Backend) {
+    let gw = Gateway::start(b).await;
+    let told = |slug: &'static str, after: i64| {
+        let org = gw.org(slug);
+        let gw = &gw;
+        async move {
+            let path = format!("/v1/notifications?after={after}");
+            gw.call(&org, &["professional"], Method::GET, &path, None).await
+        }
+    };
+    assert_eq!(told("gemeente", 0).await.body, json!([]));
+    let case = report(&gw, "politie").await;
+    for oin in [ZVH, GEMEENTE] {
+        let body = json!({"oin": oin, "reason": "betrokken"});
+        ok(regisseur(&gw, Method::POST, &format!("/v1/cases/{case}/members"), Some(body)).await);
+    }
+    let meeting = convene(&gw, "focus", -60).await;
+    ok(agenda(&gw, &meeting, &case).await);
+    ok(attend(&gw, &meeting, json!({"oin": GEMEENTE})).await);
+    // A member already: no change, no second notification.
+    let again = json!({"oin": GEMEENTE, "reason": "betrokken"});
+    assert_eq!(
+        regisseur(&gw, Method::POST, &format!("/v1/cases/{case}/members"), Some(again))
+            .await
+            .status,
+        409
+    );
+    let ask = json!({"case_id": case, "meeting_id": meeting, "purpose": "integraal_plan",
+        "categories": ["leefgebieden"], "addressees": [GEMEENTE], "due": at(86400)});
+    let r = gw
+        .call(
+            &gw.org(HOST),
+            &["professional"],
+            Method::POST,
+            "/v1/requests",
+            Some(ask),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let request = r.body["id"].as_str().unwrap().to_owned();
+
+    let all = told("gemeente", 0).await;
+    assert_eq!(all.status, 200);
+    let kinds: Vec<&str> = all
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        ["case_member_added", "meeting_attendee_added", "request_received"]
+    );
+    assert_eq!(all.body[0]["case_id"], json!(case));
+    assert_eq!(all.body[1]["meeting_id"], json!(meeting));
+    assert_eq!(all.body[2]["request_id"], json!(request));
+    // Paging on: only what came after the last one seen.
+    let second = all.body[1]["id"].as_i64().unwrap();
+    let newer = told("gemeente", second).await;
+    assert_eq!(newer.body.as_array().unwrap().len(), 1);
+    assert_eq!(newer.body[0]["kind"], "request_received");
+    // Another organisation is told nothing of it; bad input is refused.
+    assert_eq!(told("politie", 0).await.body, json!([]));
+    told("gemeente", -1).await.assert_problem(422, "validation_failed");
+    let r = gw
+        .call(
+            &gw.org("gemeente"),
+            &["professional"],
+            Method::GET,
+            "/v1/notifications?x=1",
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 422);
     gw.stop().await;
 }
