@@ -5,12 +5,12 @@ use axum::http::StatusCode;
 
 use super::cases::{NewId, Why};
 use super::error::{ApiError, Problem};
-use super::json::{Json, Path};
+use super::json::{Json, Path, Query};
 use super::trace::RequestContext;
 use crate::app::AppState;
 use crate::cases::meetings::{self, AgendaItem, MeetingView, NewAttendee, NewMeeting};
 use crate::edge::identity::Caller;
-use crate::types::{MeetingId, UserRole};
+use crate::types::{Instant, MeetingId, UserRole};
 
 /// Convene a meeting of a covenant meeting type; the convening organisation attends it.
 #[utoipa::path(post, path = "/v1/meetings", tag = "meetings", security(("bearer" = [])), request_body = NewMeeting,
@@ -28,12 +28,37 @@ pub async fn create(
     Ok((StatusCode::CREATED, NewId::of(id)))
 }
 
-/// The meetings the caller's organisation attends, newest first (at most 200).
-#[utoipa::path(get, path = "/v1/meetings", tag = "meetings", security(("bearer" = [])),
-    responses((status = 200, body = [MeetingView]), (status = 401, body = Problem)))]
-pub async fn list(State(app): State<AppState>, caller: Caller) -> Result<axum::Json<Vec<MeetingView>>, ApiError> {
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct Window {
+    /// Only meetings that end after this instant (RFC 3339).
+    #[param(value_type = Option<String>, format = DateTime)]
+    pub from: Option<String>,
+    /// Only meetings that start before this instant (RFC 3339).
+    #[param(value_type = Option<String>, format = DateTime)]
+    pub to: Option<String>,
+}
+
+fn instant(field: &str, text: Option<&str>) -> Result<Option<Instant>, ApiError> {
+    text.map(|t| {
+        t.parse::<Instant>()
+            .map_err(|_| ApiError::validation(format!("{field}: must be an RFC 3339 instant")))
+    })
+    .transpose()
+}
+
+/// The meetings the caller's organisation attends whose window overlaps `from`–`to`, newest first (at most 200).
+#[utoipa::path(get, path = "/v1/meetings", tag = "meetings", security(("bearer" = [])), params(Window),
+    responses((status = 200, body = [MeetingView]), (status = 401, body = Problem), (status = 422, body = Problem)))]
+pub async fn list(
+    State(app): State<AppState>,
+    caller: Caller,
+    Query(q): Query<Window>,
+) -> Result<axum::Json<Vec<MeetingView>>, ApiError> {
+    let window = (instant("from", q.from.as_deref())?, instant("to", q.to.as_deref())?);
     Ok(axum::Json(
-        meetings::attended_by(&app.store, app.clock.now(), &caller.org.oin).await?,
+        meetings::attended_by(&app.store, app.clock.now(), &caller.org.oin, window).await?,
     ))
 }
 

@@ -224,13 +224,19 @@ pub async fn view_as_attendee(
 /// Most meetings [`attended_by`] lists.
 pub const ATTENDED_MAX: i64 = 200;
 
-/// The meetings `oin` attends, newest first (at most [`ATTENDED_MAX`]), so nobody needs a meeting id passed on.
+/// The meetings `oin` attends whose window overlaps `window` (either bound open), newest first (at most
+/// [`ATTENDED_MAX`]), so nobody needs a meeting id passed on.
 ///
 /// # Errors
 /// The database refused.
-pub async fn attended_by(store: &Store, now: OffsetDateTime, oin: &Oin) -> Result<Vec<MeetingView>, MeetingError> {
+pub async fn attended_by(
+    store: &Store,
+    now: OffsetDateTime,
+    oin: &Oin,
+    window: (Option<Instant>, Option<Instant>),
+) -> Result<Vec<MeetingView>, MeetingError> {
     let mut views = Vec::new();
-    for m in store.meetings_attended_by(oin, ATTENDED_MAX).await? {
+    for m in store.meetings_attended_by(oin, window, ATTENDED_MAX).await? {
         let attendees = store.meeting_attendees(&m.id).await?;
         views.push(view(store, now, m, attendees).await?);
     }

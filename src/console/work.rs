@@ -286,7 +286,7 @@ async fn meetings(
     if let Some(id) = open.id.as_deref().and_then(|id| id.trim().parse::<MeetingId>().ok()) {
         return Ok(Redirect::to(&format!("/console/meetings/{id}")).into_response());
     }
-    let meetings = attended_by(&app.store, app.clock.now(), &v.caller.org.oin)
+    let meetings = attended_by(&app.store, app.clock.now(), &v.caller.org.oin, (None, None))
         .await
         .map_err(ApiError::from)?;
     Ok(page(&MeetingsPage {

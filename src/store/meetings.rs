@@ -191,14 +191,22 @@ impl Tx {
 }
 
 impl Store {
-    /// The newest `limit` meetings (by start) that `oin` attends.
-    pub async fn meetings_attended_by(&self, oin: &Oin, limit: i64) -> Result<Vec<MeetingRow>, StoreError> {
+    /// The newest `limit` meetings (by start) that `oin` attends whose window overlaps `[from, to)` (either
+    /// bound may be open).
+    pub async fn meetings_attended_by(
+        &self,
+        oin: &Oin,
+        (from, to): (Option<Instant>, Option<Instant>),
+        limit: i64,
+    ) -> Result<Vec<MeetingRow>, StoreError> {
         let rows = sqlx::query(&format!(
             "SELECT {} FROM meetings m JOIN meeting_attendees a ON a.meeting_id = m.id WHERE a.oin = $1 \
-             ORDER BY m.starts_at DESC, m.id LIMIT $2",
+             AND m.ends_at > $2 AND m.starts_at < $3 ORDER BY m.starts_at DESC, m.id LIMIT $4",
             meeting_columns()
         ))
         .bind(oin.as_str())
+        .bind(from.map_or_else(String::new, |t| t.to_string()))
+        .bind(to.map_or_else(|| "9999".to_owned(), |t| t.to_string()))
         .bind(limit)
         .fetch_all(self.pool())
         .await?;

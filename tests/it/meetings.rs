@@ -469,6 +469,26 @@ async fn each_organisation_lists_the_meetings_it_attends(b: Backend) {
     assert_eq!(gemeente.body[0]["agenda"], json!([case]));
     assert_eq!(ids(gemeente), std::slice::from_ref(&later));
     assert_eq!(list("politie").await.body, json!([]));
+    // A window: meetings that end after `from` and start before `to`.
+    let host = gw.org(HOST);
+    let within = |from: i64, to: i64| {
+        let path = format!("/v1/meetings?from={}&to={}", at(from), at(to));
+        let (gw, host) = (&gw, &host);
+        async move { gw.call(host, &["professional"], Method::GET, &path, None).await }
+    };
+    assert_eq!(ids(within(5000, 90000).await), std::slice::from_ref(&later));
+    assert_eq!(ids(within(0, 3000).await), std::slice::from_ref(&earlier));
+    assert_eq!(ids(within(90000, 99000).await), Vec::<String>::new());
+    let r = gw
+        .call(
+            &host,
+            &["professional"],
+            Method::GET,
+            "/v1/meetings?from=gisteren",
+            None,
+        )
+        .await;
+    r.assert_problem(422, "validation_failed");
     // Without a token: refused as every API route.
     let mut c = gw.connect(Some(&gw.org("gemeente").identity)).await.unwrap();
     c.send(Method::GET, "/v1/meetings", None, None)
