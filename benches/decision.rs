@@ -48,6 +48,7 @@ fn synthetic() -> (Covenant, Vec<PolicyLine>) {
         lookup_roles: vec![],
         lookup_article: String::new(),
         lookup_purposes: vec![],
+        closure_outcomes: vec![],
         case_roles: vec![],
         roles: (0..ROLES)
             .map(|r| CovenantRole {

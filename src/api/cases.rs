@@ -146,8 +146,20 @@ pub async fn withdraw(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Close a case; its retention period starts.
-#[utoipa::path(post, path = "/v1/cases/{id}/close", tag = "cases", security(("bearer" = [])), params(("id" = crate::types::CaseId, Path)), request_body = Why,
+/// Why a case is closed, and what it achieved.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Closing {
+    /// Not blank; 1–500 characters.
+    #[schema(min_length = 1, max_length = 500, pattern = "\\S")]
+    pub reason: String,
+    /// Closure outcomes from the covenant (`GET /v1/covenant`), each once.
+    #[serde(default)]
+    pub outcomes: Vec<String>,
+}
+
+/// Close a case, with what it achieved; its retention period starts.
+#[utoipa::path(post, path = "/v1/cases/{id}/close", tag = "cases", security(("bearer" = [])), params(("id" = crate::types::CaseId, Path)), request_body = Closing,
     responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem),
               (status = 409, body = Problem)))]
 pub async fn close(
@@ -155,9 +167,18 @@ pub async fn close(
     caller: Caller,
     ctx: RequestContext,
     Path(id): Path<CaseId>,
-    Json(body): Json<Why>,
+    Json(body): Json<Closing>,
 ) -> Result<StatusCode, ApiError> {
     caller.require(UserRole::Procesregisseur)?;
-    cases::close(&app.store, app.clock.now(), &ctx.actor(&caller), &id, &body.reason).await?;
+    let covenant = app.covenant();
+    let actor = ctx.actor(&caller);
+    cases::close(
+        &app.store,
+        (&covenant, app.clock.now()),
+        &actor,
+        &id,
+        (&body.reason, &body.outcomes),
+    )
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }

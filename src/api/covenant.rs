@@ -16,6 +16,8 @@ pub struct CovenantView {
     pub lookup_roles: Vec<String>,
     /// What a hit/no-hit may be asked for.
     pub lookup_purposes: Vec<PurposeView>,
+    /// What closing a case may record it achieved (`outcomes` of `POST /v1/cases/{id}/close`).
+    pub closure_outcomes: Vec<PurposeView>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -83,5 +85,6 @@ pub async fn covenant(State(app): State<AppState>, _caller: Caller) -> axum::Jso
             .collect(),
         lookup_roles: c.lookup_roles.clone(),
         lookup_purposes: c.lookup_purposes.iter().map(PurposeView::of).collect(),
+        closure_outcomes: c.closure_outcomes.iter().map(PurposeView::of).collect(),
     })
 }

@@ -33,7 +33,7 @@ use crate::orgs::onboarding;
         audit::SubjectDisclosure, audit::OrgRef, audit::Checkpoints, crate::log::Checkpoint, covenant::CovenantView,
         covenant::MeetingTypeView, covenant::PurposeView, covenant::CategoryView, cases::NewId,
         cases::NewMember, cases::Why, cases::MaybeWhy, crate::cases::NewCase, crate::cases::Subject, crate::cases::CaseView,
-        crate::cases::Member, crate::cases::notifications::Notification, crate::types::NotificationKind, crate::cases::consent::NewConsent, crate::cases::consent::ConsentView, crate::cases::meetings::NewMeeting, crate::cases::meetings::NewAttendee,
+        crate::cases::Member, cases::Closing, crate::cases::notifications::Notification, crate::types::NotificationKind, crate::cases::consent::NewConsent, crate::cases::consent::ConsentView, crate::cases::meetings::NewMeeting, crate::cases::meetings::NewAttendee,
         crate::cases::meetings::Declaration, crate::cases::meetings::SignedDeclaration, crate::cases::meetings::AgendaItem, crate::cases::meetings::MeetingView,
         crate::cases::meetings::Attendee, crate::cases::lookups::LookupRequest, crate::cases::lookups::LookupAnswer,
         crate::cases::lookups::Contact, covenant::PurposeView, crate::exchange::NewRequest, crate::exchange::NewItem,

@@ -73,6 +73,8 @@ pub struct CaseView {
     /// The case holder (casushouder).
     pub holder_oin: Oin,
     pub closed_at: Option<Instant>,
+    /// What closing recorded the case achieved (the covenant's closure outcomes).
+    pub closure_outcomes: Vec<String>,
     pub members: Vec<Member>,
 }
 
@@ -144,11 +146,13 @@ pub async fn view_as_member(store: &Store, id: &CaseId, oin: &Oin) -> Result<Cas
     if !members.iter().any(|m| &m.oin == oin) {
         return Err(CaseError::NotFound);
     }
-    Ok(view(case, members))
+    let outcomes = store.closure_outcomes(id).await?;
+    Ok(view(case, members, outcomes))
 }
 
-fn view(case: CaseRow, members: Vec<MemberRow>) -> CaseView {
+fn view(case: CaseRow, members: Vec<MemberRow>, closure_outcomes: Vec<String>) -> CaseView {
     CaseView {
+        closure_outcomes,
         id: case.id,
         status: case.status,
         reported_at: case.reported_at,
@@ -174,7 +178,8 @@ pub async fn list_for_member(store: &Store, oin: &Oin) -> Result<Vec<CaseView>, 
     let mut out = Vec::new();
     for case in store.cases_of_member(oin).await? {
         let members = store.case_members(&case.id).await?;
-        out.push(view(case, members));
+        let outcomes = store.closure_outcomes(&case.id).await?;
+        out.push(view(case, members, outcomes));
     }
     Ok(out)
 }
@@ -281,19 +286,38 @@ pub async fn withdraw(
 /// Unknown or already closed case, or the database refused.
 pub async fn close(
     store: &Store,
-    now: time::OffsetDateTime,
+    (covenant, now): (&crate::covenant::Covenant, time::OffsetDateTime),
     actor: &Actor,
     id: &CaseId,
-    reason: &str,
+    (reason, outcomes): (&str, &[String]),
 ) -> Result<(), CaseError> {
     let reason = text("reason", reason, REASON_MAX)?;
+    let outcomes = closure_outcomes(covenant, outcomes)?;
     open_case(store, id).await?;
-    let entry = actor.case_entry("case.close", id, None, &serde_json::json!({"reason": reason}));
+    let detail = serde_json::json!({"reason": reason, "outcomes": outcomes});
+    let entry = actor.case_entry("case.close", id, None, &detail);
     let now = Instant::from(now);
     let mut tx = store.begin().await?;
-    let closed = tx.close_case(id, now).await?;
+    let closed = tx.close_case(id, now, &outcomes).await?;
     if !log::commit_if(tx, closed, entry, now).await? {
         return Err(CaseError::Closed);
     }
     Ok(())
+}
+
+/// The outcomes a closing records: each one of the covenant's closure outcomes, once.
+fn closure_outcomes(covenant: &crate::covenant::Covenant, outcomes: &[String]) -> Result<Vec<String>, CaseError> {
+    let mut out: Vec<String> = Vec::new();
+    for (i, o) in outcomes.iter().enumerate() {
+        if !covenant.closure_outcomes.iter().any(|c| &c.id == o) {
+            return Err(CaseError::Validation(format!(
+                "outcomes[{i}]: `{o}` is not a closure outcome of the covenant"
+            )));
+        }
+        if !out.contains(o) {
+            out.push(o.clone());
+        }
+    }
+    out.sort();
+    Ok(out)
 }

@@ -60,6 +60,10 @@ fn check_metadata(meta: &Metadata) -> Vec<Problem> {
         meta.meeting_types.iter().map(|m| m.id.as_str()),
     ));
     problems.extend(duplicates("category", meta.categories.iter().map(|c| c.id.as_str())));
+    problems.extend(duplicates(
+        "closure outcome",
+        meta.closure_outcomes.iter().map(|o| o.id.as_str()),
+    ));
     let mut unknown = |what: &str, id: &str, known: &HashSet<&str>, place: &str| {
         if !known.contains(id) {
             problems.push(meta_problem(format!("{place} names unknown {what} `{id}`")));

@@ -43,6 +43,8 @@ pub struct Covenant {
     pub roles: Vec<CovenantRole>,
     pub meeting_types: Vec<MeetingType>,
     pub categories: Vec<Category>,
+    /// What closing a case may record it achieved (domain.md, "Closure outcomes").
+    pub closure_outcomes: Vec<Purpose>,
     pub rules: RuleIndex,
 }
 
@@ -67,6 +69,9 @@ pub struct Metadata {
     pub meeting_types: Vec<MeetingType>,
     #[serde(default)]
     pub categories: Vec<Category>,
+    /// What closing a case may record it achieved.
+    #[serde(default)]
+    pub closure_outcomes: Vec<Purpose>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -150,6 +155,7 @@ impl Covenant {
             roles: metadata.roles,
             meeting_types: metadata.meeting_types,
             categories: metadata.categories,
+            closure_outcomes: metadata.closure_outcomes,
         })
     }
 

@@ -66,6 +66,18 @@ pub(super) fn case_of(row: &sqlx::any::AnyRow) -> Result<CaseRow, StoreError> {
     })
 }
 
+impl Store {
+    /// The closure outcomes recorded for a case, in id order.
+    pub async fn closure_outcomes(&self, case_id: &CaseId) -> Result<Vec<String>, StoreError> {
+        Ok(
+            sqlx::query_scalar("SELECT outcome FROM case_closure_outcomes WHERE case_id = $1 ORDER BY outcome")
+                .bind(case_id.as_str())
+                .fetch_all(self.pool())
+                .await?,
+        )
+    }
+}
+
 impl Tx {
     /// Stores a new case with its reporter as first member.
     ///
@@ -135,16 +147,30 @@ impl Tx {
     ///
     /// # Errors
     /// The database refused.
-    pub async fn close_case(&mut self, case_id: &CaseId, now: Instant) -> Result<bool, StoreError> {
-        Ok(
+    pub async fn close_case(
+        &mut self,
+        case_id: &CaseId,
+        now: Instant,
+        outcomes: &[String],
+    ) -> Result<bool, StoreError> {
+        let closed =
             sqlx::query("UPDATE cases SET status = 'closed', closed_at = $1 WHERE id = $2 AND status = 'open'")
                 .bind(now.to_string())
                 .bind(case_id.as_str())
                 .execute(self.conn())
                 .await?
                 .rows_affected()
-                == 1,
-        )
+                == 1;
+        if closed {
+            for outcome in outcomes {
+                sqlx::query("INSERT INTO case_closure_outcomes (case_id, outcome) VALUES ($1, $2)")
+                    .bind(case_id.as_str())
+                    .bind(outcome)
+                    .execute(self.conn())
+                    .await?;
+            }
+        }
+        Ok(closed)
     }
 
     /// Stores a consent.

@@ -211,12 +211,29 @@ async fn the_procesregisseur_grants_withdraws_and_closes(b: Backend) {
         .await
         .assert_problem(409, "invalid_state");
 
-    // Closing starts retention; a closed case takes no new members.
+    // Closing records what the case achieved, from the covenant's closure outcomes only; it starts retention,
+    // and a closed case takes no new members.
     let close = format!("/v1/cases/{id}/close");
-    let r = regisseur(&gw, Method::POST, &close, json!({"reason": "plan uitgevoerd"})).await;
+    let unknown = json!({"reason": "klaar", "outcomes": ["passende_zorg", "iedereen_blij"]});
+    let r = regisseur(&gw, Method::POST, &close, unknown).await;
+    r.assert_problem(422, "validation_failed");
+    assert!(r.body["detail"].as_str().unwrap().contains("outcomes[1]"), "{}", r.text);
+    assert_eq!(
+        get(&gw, "gemeente", &format!("/v1/cases/{id}")).await.body["status"],
+        "open"
+    );
+    let outcomes =
+        json!({"reason": "plan uitgevoerd", "outcomes": ["voortgang_geboekt", "passende_zorg", "passende_zorg"]});
+    let r = regisseur(&gw, Method::POST, &close, outcomes).await;
     assert_eq!(r.status, 204, "{}", r.text);
     let closed = get(&gw, "gemeente", &format!("/v1/cases/{id}")).await;
     assert_eq!(closed.body["status"], "closed");
+    assert_eq!(
+        closed.body["closure_outcomes"],
+        json!(["passende_zorg", "voortgang_geboekt"])
+    );
+    let offered = get(&gw, "gemeente", "/v1/covenant").await;
+    assert_eq!(offered.body["closure_outcomes"].as_array().unwrap().len(), 5);
     assert!(closed.body["closed_at"].as_str().unwrap().ends_with('Z'));
     regisseur(&gw, Method::POST, &close, json!({"reason": "again"}))
         .await
@@ -235,6 +252,12 @@ async fn the_procesregisseur_grants_withdraws_and_closes(b: Backend) {
         actions,
         ["case.close", "case.member.withdraw", "case.member.grant", "case.report"]
     );
+    let record = gw.newest_admin_record().await;
+    assert!(record
+        .entry
+        .detail
+        .unwrap()
+        .contains(r#""outcomes":["passende_zorg","voortgang_geboekt"]"#));
     gw.stop().await;
 }
 

@@ -365,6 +365,10 @@ fn covenant_check_names_the_line_of_every_inconsistency() {
         t.replace("lookup_roles = [\"politie\"", "lookup_roles = [\"bakker\"")
     });
     assert!(problems(dir.path()).contains("lookup_roles names unknown role `bakker`"));
+    let dir = broken("covenant.toml", |t| {
+        t + "\n[[closure_outcomes]]\nid = \"beheersbaar\"\ndescription = \"twice\"\n"
+    });
+    assert!(problems(dir.path()).contains("closure outcome `beheersbaar` is defined twice"));
     let dir = broken("covenant_model.conf", |t| t.replace("r.cat == p.cat", "true"));
     assert!(problems(dir.path()).contains("covenant_model.conf: must contain `m = "));
     let dir = broken("covenant.toml", |t| t.replace("version = ", "version == "));

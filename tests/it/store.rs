@@ -269,8 +269,8 @@ async fn conditional_writes_say_what_they_came_to(b: Backend) {
         !tx.purge_case(&case_id, now()).await.unwrap(),
         "an open case is not purged"
     );
-    assert!(tx.close_case(&case_id, now()).await.unwrap());
-    assert!(!tx.close_case(&case_id, now()).await.unwrap(), "closed already");
+    assert!(tx.close_case(&case_id, now(), &[]).await.unwrap());
+    assert!(!tx.close_case(&case_id, now(), &[]).await.unwrap(), "closed already");
     assert!(!tx.replace_wrapped_key(&case_id, "other", "new", &[7]).await.unwrap());
     assert!(tx.replace_wrapped_key(&case_id, "mk", "new", &[7]).await.unwrap());
     assert!(tx.purge_case(&case_id, now()).await.unwrap());
