@@ -20,9 +20,19 @@ use crate::types::{AnswerStatus, Instant, Oin, RequestId};
 const REASON_MAX: usize = 500;
 
 /// Only the requester reads a request; to anyone else it does not exist (the requester never changes).
-fn requested_by(rows: &RequestRows, actor: &Actor) -> Result<(), ExchangeError> {
+/// Who reads a request: its requester (with the responses it may receive), an addressee (the request it must
+/// answer, without anyone's responses), or nobody else (404, as if there were no such request).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Reader {
+    Requester,
+    Addressee,
+}
+
+fn reader(rows: &RequestRows, actor: &Actor) -> Result<Reader, ExchangeError> {
     if rows.request.requester_oin == actor.oin {
-        Ok(())
+        Ok(Reader::Requester)
+    } else if rows.addressees.iter().any(|a| a.oin == actor.oin) {
+        Ok(Reader::Addressee)
     } else {
         Err(ExchangeError::NotFound("request"))
     }
@@ -257,14 +267,15 @@ impl Exchange<'_> {
         Ok(())
     }
 
-    /// The request and the responses its requester may receive now, released through the log.
+    /// The request and the responses its requester may receive now, released through the log; for an addressee
+    /// the request alone (nothing released).
     ///
     /// # Errors
-    /// Unknown request or not the requester's (404), a purged case (410), or the log or database failed (nothing
-    /// is released).
+    /// Unknown request, or neither the requester's nor addressed to the reader (404), a purged case (410), or the
+    /// log or database failed (nothing is released).
     pub async fn read_request(&self, actor: &Actor, id: &RequestId) -> Result<Read<RequestRead>, ExchangeError> {
-        if let Some(cached) = self.cache.get(id) {
-            requested_by(&cached.rows, actor)?;
+        let cached = self.cache.get(id);
+        if let Some(cached) = cached.filter(|c| reader(&c.rows, actor).ok() == Some(Reader::Requester)) {
             // Only a commit decides on a cached entry; any other failure (a data key re-wrapped under a master key
             // since retired, say) may be the entry's age, so the read starts over from the database.
             match self.read_request_from(actor, &cached, Some(cached.generation)).await {
@@ -286,7 +297,9 @@ impl Exchange<'_> {
             .request(id)
             .await?
             .ok_or(ExchangeError::NotFound("request"))?;
-        requested_by(&rows, actor)?;
+        if reader(&rows, actor)? == Reader::Addressee {
+            return Ok(Read::Nothing(request_read(rows, Items::default(), self.instant())));
+        }
         let items = self.store.request_items(id).await?;
         if !releasable(&rows.case, &items)? {
             return Ok(Read::Nothing(request_read(rows, Items::default(), self.instant())));

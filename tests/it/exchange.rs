@@ -163,6 +163,12 @@ async fn the_story_from_report_to_purge_leaves_an_exact_subject_report(b: Backen
     let inbox = call(&gw, "gemeente", Method::GET, "/v1/inbox", None).await;
     assert_eq!(inbox.body[0]["id"], req.as_str(), "{}", inbox.text);
     assert_eq!(inbox.body[0]["addressees"][0]["status"], "open");
+    // The addressee reads the request it must answer: what is asked, nothing released.
+    let asked = call(&gw, "gemeente", Method::GET, &format!("/v1/requests/{req}"), None).await;
+    assert_eq!(asked.status, 200, "{}", asked.text);
+    assert_eq!(asked.body["categories"], inbox.body[0]["categories"]);
+    assert_eq!(asked.body["items"], json!([]));
+    assert!(asked.headers.get("doelpoort-log-record").is_none());
     let waiting = call(&gw, "zvh", Method::GET, &format!("/v1/requests/{req}"), None).await;
     assert_eq!(waiting.body["items"], json!([]), "{}", waiting.text);
     assert!(
@@ -832,7 +838,13 @@ async fn a_cached_read_never_outlives_the_facts_it_was_judged_on(b: Backend) {
     let released = (200, vec!["woont bij zijn zus".to_owned()], vec![]);
     assert_eq!(read_as_zvh(&gw, &req).await, released);
     let filled = cache.get(&typed(&req)).expect("the first read fills the cache");
-    call(&gw, "gemeente", Method::GET, &format!("/v1/requests/{req}"), None)
+    // The addressee reads the request it answered, never the cached responses.
+    let as_addressee = call(&gw, "gemeente", Method::GET, &format!("/v1/requests/{req}"), None).await;
+    assert_eq!(as_addressee.status, 200, "{}", as_addressee.text);
+    assert_eq!(as_addressee.body["items"], json!([]));
+    assert!(!as_addressee.text.contains("woont bij zijn zus"));
+    assert!(as_addressee.headers.get("doelpoort-log-record").is_none());
+    call(&gw, "politie", Method::GET, &format!("/v1/requests/{req}"), None)
         .await
         .assert_problem(404, "not_found");
     let disclosures = records(&gw, Kind::Disclosure).await.len();
