@@ -121,6 +121,24 @@ pub async fn grant(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// Appoint a member the case holder (casushouder), or transfer the holding; the new holder is notified.
+#[utoipa::path(post, path = "/v1/cases/{id}/holder", tag = "cases", security(("bearer" = [])), params(("id" = crate::types::CaseId, Path)),
+    request_body = NewMember,
+    responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem),
+              (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn appoint_holder(
+    State(app): State<AppState>,
+    caller: Caller,
+    ctx: RequestContext,
+    Path(id): Path<CaseId>,
+    Json(body): Json<NewMember>,
+) -> Result<StatusCode, ApiError> {
+    caller.require(UserRole::Procesregisseur)?;
+    let actor = ctx.actor(&caller);
+    cases::appoint_holder(&app.store, app.clock.now(), &actor, &id, (&body.oin, &body.reason)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 /// Withdraw an organisation's access to a case.
 #[utoipa::path(delete, path = "/v1/cases/{id}/members/{oin}", tag = "cases", security(("bearer" = [])), params(("id" = crate::types::CaseId, Path)),
     request_body(content = MaybeWhy, description = "optional"),

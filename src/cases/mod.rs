@@ -280,6 +280,49 @@ pub async fn withdraw(
     Ok(())
 }
 
+/// Appoints a member of an open case its holder (casushouder), or transfers the holding; the new holder is told,
+/// and hit/no-hit names it as the contact from then on.
+///
+/// # Errors
+/// Malformed OIN or reason, unknown or closed case, an organisation that is not a member, the holder already, or
+/// the database refused.
+pub async fn appoint_holder(
+    store: &Store,
+    now: time::OffsetDateTime,
+    actor: &Actor,
+    id: &CaseId,
+    (oin, reason): (&str, &str),
+) -> Result<(), CaseError> {
+    let reason = text("reason", reason, REASON_MAX)?;
+    let oin: Oin = oin
+        .parse()
+        .map_err(|_| CaseError::Validation("oin: an OIN is exactly 20 digits".into()))?;
+    let case = open_case(store, id).await?;
+    if case.holder_oin == oin {
+        return Err(CaseError::Conflict("the organisation holds the case already"));
+    }
+    if !store.case_members(id).await?.iter().any(|m| m.oin == oin) {
+        return Err(CaseError::Validation(
+            "oin: the holder must be a member of the case".into(),
+        ));
+    }
+    let detail = serde_json::json!({"oin": oin, "previous": case.holder_oin, "reason": reason});
+    let entry = actor.case_entry("case.holder.appoint", id, None, &detail);
+    let now = Instant::from(now);
+    let mut tx = store.begin().await?;
+    let changed = tx.set_holder(id, &oin).await?;
+    let about = crate::store::About {
+        case: Some(id),
+        ..Default::default()
+    };
+    tx.notify(&oin, crate::types::NotificationKind::HolderAppointed, about, now)
+        .await?;
+    if !log::commit_if(tx, changed, entry, now).await? {
+        return Err(CaseError::Closed);
+    }
+    Ok(())
+}
+
 /// Closes an open case; its retention period starts now.
 ///
 /// # Errors

@@ -335,6 +335,7 @@ fn notice(n: crate::cases::notifications::Notification) -> (&'static str, String
             "Lid gemaakt van een casus",
             n.case_id.map(|c| format!("/console/cases/{c}")),
         ),
+        K::HolderAppointed => ("Casushouder gemaakt", n.case_id.map(|c| format!("/console/cases/{c}"))),
         K::MeetingAttendeeAdded => (
             "Toegevoegd aan een overleg",
             n.meeting_id.map(|m| format!("/console/meetings/{m}")),

@@ -143,6 +143,22 @@ impl Tx {
             == 1)
     }
 
+    /// Makes `oin` the holder of an open case; `false` when the case is not open or `oin` holds it already.
+    ///
+    /// # Errors
+    /// The database refused.
+    pub async fn set_holder(&mut self, case_id: &CaseId, oin: &Oin) -> Result<bool, StoreError> {
+        Ok(
+            sqlx::query("UPDATE cases SET holder_oin = $1 WHERE id = $2 AND status = 'open' AND holder_oin <> $1")
+                .bind(oin.as_str())
+                .bind(case_id.as_str())
+                .execute(self.conn())
+                .await?
+                .rows_affected()
+                == 1,
+        )
+    }
+
     /// Closes an open case; `false` when it was not open.
     ///
     /// # Errors

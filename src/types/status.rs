@@ -53,11 +53,12 @@ status!(
     AnswerStatus { Open => "open", Answered => "answered", Declined => "declined", Expired => "expired" }
 );
 status!(
-    /// What a notification tells an organisation: it was asked for information, made a member of a case, or
-    /// added to a meeting.
+    /// What a notification tells an organisation: it was asked for information, made a member of a case, added to
+    /// a meeting, or appointed a case's holder.
     NotificationKind {
         RequestReceived => "request_received",
         CaseMemberAdded => "case_member_added",
         MeetingAttendeeAdded => "meeting_attendee_added",
+        HolderAppointed => "holder_appointed",
     }
 );

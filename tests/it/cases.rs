@@ -14,6 +14,7 @@ both!(
     bad_reports_are_refused_and_nothing_is_stored,
     the_procesregisseur_grants_withdraws_and_closes,
     consent_is_recorded_by_members_within_its_scope,
+    the_procesregisseur_appoints_a_member_the_case_holder,
 );
 
 const BSN: &str = "123456782";
@@ -326,5 +327,113 @@ async fn consent_is_recorded_by_members_within_its_scope(b: Backend) {
     .await;
     assert_eq!(r.status, 204);
     as_org("gemeente", good).await.assert_problem(409, "case_closed");
+    gw.stop().await;
+}
+
+async fn the_procesregisseur_appoints_a_member_the_case_holder(b: Backend) {
+    let gw = Gateway::start(b).await;
+    let id = report(&gw, "politie").await;
+    let holder = format!("/v1/cases/{id}/holder");
+    let appoint = |oin: &str| json!({"oin": oin, "reason": "wijkteam voert de regie"});
+    // Not a member yet, a malformed OIN, no reason, not the procesregisseur: refused, nothing changes.
+    regisseur(&gw, Method::POST, &holder, appoint(WIJKTEAM))
+        .await
+        .assert_problem(422, "validation_failed");
+    regisseur(&gw, Method::POST, &holder, appoint("123"))
+        .await
+        .assert_problem(422, "validation_failed");
+    regisseur(&gw, Method::POST, &holder, json!({"oin": WIJKTEAM, "reason": " "}))
+        .await
+        .assert_problem(422, "validation_failed");
+    let members = format!("/v1/cases/{id}/members");
+    let r = regisseur(
+        &gw,
+        Method::POST,
+        &members,
+        json!({"oin": WIJKTEAM, "reason": "betrokken"}),
+    )
+    .await;
+    assert_eq!(r.status, 204, "{}", r.text);
+    let as_professional = gw
+        .call(
+            &gw.org(HOST),
+            &["professional"],
+            Method::POST,
+            &holder,
+            Some(appoint(WIJKTEAM)),
+        )
+        .await;
+    assert_eq!(as_professional.status, 403);
+    regisseur(&gw, Method::POST, &holder, appoint(POLITIE))
+        .await
+        .assert_problem(409, "invalid_state");
+    assert_eq!(
+        get(&gw, "politie", &format!("/v1/cases/{id}")).await.body["holder_oin"],
+        POLITIE
+    );
+
+    let r = regisseur(&gw, Method::POST, &holder, appoint(WIJKTEAM)).await;
+    assert_eq!(r.status, 204, "{}", r.text);
+    assert_eq!(
+        get(&gw, "wijkteam", &format!("/v1/cases/{id}")).await.body["holder_oin"],
+        WIJKTEAM
+    );
+    let record = gw.newest_admin_record().await;
+    assert_eq!(record.entry.action.as_deref(), Some("case.holder.appoint"));
+    assert!(record
+        .entry
+        .detail
+        .unwrap()
+        .contains(&format!(r#""previous":"{POLITIE}""#)));
+    let told = get(&gw, "wijkteam", "/v1/notifications").await;
+    let kinds: Vec<&str> = told
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["case_member_added", "holder_appointed"]);
+    // Hit/no-hit names the new holder as the contact.
+    let ask = json!({"subject": {"bsn": BSN}, "purpose": "zsm_afdoening"});
+    let hit = gw
+        .call(
+            &gw.org("politie"),
+            &["professional"],
+            Method::POST,
+            "/v1/lookups",
+            Some(ask),
+        )
+        .await;
+    assert_eq!(hit.status, 200, "{}", hit.text);
+    assert_eq!(hit.body["contact"]["oin"], WIJKTEAM, "{}", hit.text);
+    // The former holder may now leave; the new one may not.
+    let r = regisseur(
+        &gw,
+        Method::DELETE,
+        &format!("{members}/{POLITIE}"),
+        json!({"reason": "klaar"}),
+    )
+    .await;
+    assert_eq!(r.status, 204, "{}", r.text);
+    regisseur(
+        &gw,
+        Method::DELETE,
+        &format!("{members}/{WIJKTEAM}"),
+        json!({"reason": "x"}),
+    )
+    .await
+    .assert_problem(409, "invalid_state");
+    // A closed case has no new holder.
+    let close = format!("/v1/cases/{id}/close");
+    assert_eq!(
+        regisseur(&gw, Method::POST, &close, json!({"reason": "klaar"}))
+            .await
+            .status,
+        204
+    );
+    regisseur(&gw, Method::POST, &holder, appoint(POLITIE))
+        .await
+        .assert_problem(409, "case_closed");
     gw.stop().await;
 }
