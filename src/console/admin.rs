@@ -9,7 +9,7 @@ use axum::routing::{get, post};
 use axum::{Form, Router};
 use serde::Deserialize;
 
-use super::{page, problem, Frame, Refusal, Visitor};
+use super::{page, problem, Dutch as _, Frame, Refusal, Visitor};
 use crate::api::error::ApiError;
 use crate::app::AppState;
 use crate::edge::tls::TlsMaterial;

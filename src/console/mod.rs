@@ -344,6 +344,56 @@ fn notice(n: crate::cases::notifications::Notification) -> (&'static str, String
     (what, link.unwrap_or_default(), n.created_at.to_string())
 }
 
+/// A status as the Dutch pages name it (the API keeps the English codes).
+pub trait Dutch {
+    fn nl(&self) -> &'static str;
+}
+
+impl Dutch for crate::types::OrgStatus {
+    fn nl(&self) -> &'static str {
+        use crate::types::OrgStatus as S;
+        match self {
+            S::Active => "actief",
+            S::Suspended => "geschorst",
+            S::Offboarded => "afgemeld",
+        }
+    }
+}
+
+impl Dutch for crate::types::PersonStatus {
+    fn nl(&self) -> &'static str {
+        use crate::types::PersonStatus as S;
+        match self {
+            S::Active => "actief",
+            S::Suspended => "geschorst",
+            S::Removed => "verwijderd",
+        }
+    }
+}
+
+impl Dutch for crate::types::CaseStatus {
+    fn nl(&self) -> &'static str {
+        use crate::types::CaseStatus as S;
+        match self {
+            S::Open => "open",
+            S::Closed => "gesloten",
+            S::Purged => "vernietigd",
+        }
+    }
+}
+
+impl Dutch for crate::types::AnswerStatus {
+    fn nl(&self) -> &'static str {
+        use crate::types::AnswerStatus as S;
+        match self {
+            S::Open => "open",
+            S::Answered => "beantwoord",
+            S::Declined => "afgewezen",
+            S::Expired => "verlopen",
+        }
+    }
+}
+
 /// The Dutch name of a role.
 fn role_name(role: UserRole) -> &'static str {
     match role {

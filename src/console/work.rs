@@ -9,7 +9,7 @@ use axum::routing::{get, post};
 use axum::{Form, Router};
 use serde::Deserialize;
 
-use super::{given, page, problem, Frame, Refusal, Visitor};
+use super::{given, page, problem, Dutch as _, Frame, Refusal, Visitor};
 use crate::api::error::ApiError;
 use crate::api::exchange::exchange;
 use crate::app::AppState;

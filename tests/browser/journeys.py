@@ -184,7 +184,7 @@ def professional_answers(browser, demo, request):
     j.page.click("text=Antwoord versturen")
     j.snap("answered")
     j.expect("/console/inbox" in j.page.url, "after answering, the inbox is shown")
-    j.expect("answered" in j.page.inner_text("main"), "the request shows as answered")
+    j.expect("beantwoord" in j.page.inner_text("main"), "the request shows as answered")
     j.done()
 
 
@@ -277,7 +277,7 @@ def admin_onboards_and_suspends(browser, demo):
     j.page.fill("#r-suspend", "onderzoek naar een datalek")
     j.page.click("button:has-text('Schorsen')")
     j.snap("suspended")
-    j.expect(j.page.inner_text("#status") == "suspended", "the organisation is suspended")
+    j.expect(j.page.inner_text("#status") == "geschorst", "the organisation is suspended")
     j.go("/console/admin/people")
     j.expect("zvh-fg" in j.page.inner_text("main"), "the people page lists the demo people")
     j.done()
