@@ -9,7 +9,7 @@ use axum::routing::{get, post};
 use axum::{Form, Router};
 use serde::Deserialize;
 
-use super::{given, page, Frame, Refusal, Visitor};
+use super::{given, numbers, page, Frame, Refusal, Visitor};
 use crate::api::audit::{one_record, report, search, NamedRecord, SubjectReport};
 use crate::api::error::ApiError;
 use crate::app::AppState;
@@ -194,10 +194,6 @@ fn cite(records: &[i64], mut response: Response) -> Response {
         response.headers_mut().insert("doelpoort-log-record", v);
     }
     response
-}
-
-fn numbers(records: &[i64]) -> String {
-    records.iter().map(i64::to_string).collect::<Vec<_>>().join(", ")
 }
 
 async fn search_form(State(app): State<AppState>, v: Visitor) -> Result<Response, Refusal> {

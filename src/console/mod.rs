@@ -186,6 +186,11 @@ pub struct Frame {
     pub regisseur: bool,
 }
 
+/// The sequence numbers of the log records a page reveals a release under, as the page names them.
+fn numbers(records: &[i64]) -> String {
+    records.iter().map(i64::to_string).collect::<Vec<_>>().join(", ")
+}
+
 /// A form field's text, trimmed; `None` when left empty.
 fn given(s: &str) -> Option<String> {
     let s = s.trim();

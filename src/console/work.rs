@@ -9,7 +9,7 @@ use axum::routing::{get, post};
 use axum::{Form, Router};
 use serde::Deserialize;
 
-use super::{given, page, problem, Dutch as _, Frame, Refusal, Visitor};
+use super::{given, numbers, page, problem, Dutch as _, Frame, Refusal, Visitor};
 use crate::api::error::ApiError;
 use crate::api::exchange::exchange;
 use crate::app::AppState;
@@ -33,10 +33,6 @@ pub fn routes() -> Router<AppState> {
 
 fn professional(v: &Visitor) -> Result<(), Refusal> {
     v.require(UserRole::Professional)
-}
-
-fn numbers(records: &[i64]) -> String {
-    records.iter().map(i64::to_string).collect::<Vec<_>>().join(", ")
 }
 
 /// A released read: what it holds and the records it is covered by (none when nothing was released).
