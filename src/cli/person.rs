@@ -49,7 +49,7 @@ pub struct AddArgs {
     pub roles: Vec<String>,
     #[arg(long)]
     pub out: Option<PathBuf>,
-    /// Password of the PKCS#12 file written with --out (default: none asked, "doelpoort").
+    /// Password of the PKCS#12 file written with --out.
     #[arg(long, default_value = "doelpoort")]
     pub p12_password: String,
     #[arg(long, conflicts_with = "cert")]
