@@ -30,11 +30,7 @@ const PEOPLE: [&str; 6] = [
 ];
 
 fn person(gw: &Gateway, slug: &str) -> Identity {
-    let d = gw.dir.path().join("people").join(slug);
-    Identity {
-        cert_pem: std::fs::read_to_string(d.join("cert.pem")).unwrap(),
-        key_pem: std::fs::read_to_string(d.join("key.pem")).unwrap(),
-    }
+    gw.person(slug)
 }
 
 async fn get(gw: &Gateway, who: &Identity, path: &str) -> Response {

@@ -233,6 +233,15 @@ impl Gateway {
         }
     }
 
+    /// A demo person's personal certificate and key (`DIR/people/SLUG`).
+    pub fn person(&self, slug: &str) -> Identity {
+        let d = self.dir.path().join("people").join(slug);
+        Identity {
+            cert_pem: std::fs::read_to_string(d.join("cert.pem")).unwrap(),
+            key_pem: std::fs::read_to_string(d.join("key.pem")).unwrap(),
+        }
+    }
+
     /// A client certificate from the gateway's CA for `oin`, as `spec` is changed by `adjust`.
     pub fn issue(&self, oin: &str, adjust: impl FnOnce(&mut ClientCertSpec)) -> IssuedCertificate {
         let mut spec = ClientCertSpec::new("Test Org", oin, OffsetDateTime::now_utc(), 30);

@@ -496,11 +496,7 @@ async fn each_organisation_lists_the_meetings_it_attends(b: Backend) {
         .unwrap()
         .assert_problem(401, "token_invalid");
     // The console lists them too.
-    let d = gw.dir.path().join("people/gemeente-medewerker");
-    let person = Identity {
-        cert_pem: std::fs::read_to_string(d.join("cert.pem")).unwrap(),
-        key_pem: std::fs::read_to_string(d.join("key.pem")).unwrap(),
-    };
+    let person = gw.person("gemeente-medewerker");
     let mut c = gw.connect(Some(&person)).await.unwrap();
     let page = c
         .send_with(Method::GET, "/console/meetings", None, &[], Vec::new())
