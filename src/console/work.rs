@@ -100,6 +100,8 @@ struct RequestPage {
     request: RequestView,
     /// Open for this organisation to answer.
     to_answer: bool,
+    /// The categories asked of this organisation.
+    own: Vec<String>,
     /// The answers released to the requester, when this organisation asked.
     answers: Vec<Shown>,
     withheld: Vec<(String, String)>,
@@ -120,14 +122,14 @@ async fn request_page(app: &AppState, v: &Visitor, id: &str, error: Option<Strin
     let inbox = ex.inbox(oin).await.map_err(ApiError::from)?;
     let frame = v.frame("Verzoek om informatie");
     if let Some(request) = inbox.into_iter().find(|r| r.id == id) {
-        let to_answer = request
-            .addressees
-            .iter()
-            .any(|a| &a.oin == oin && a.status == crate::types::AnswerStatus::Open);
+        let mine = request.addressees.iter().find(|a| &a.oin == oin);
+        let to_answer = mine.is_some_and(|a| a.status == crate::types::AnswerStatus::Open);
+        let own = mine.map(|a| a.categories.clone()).unwrap_or_default();
         let body = RequestPage {
             frame,
             request,
             to_answer,
+            own,
             answers: Vec::new(),
             withheld: Vec::new(),
             recorded: String::new(),
@@ -151,6 +153,7 @@ async fn request_page(app: &AppState, v: &Visitor, id: &str, error: Option<Strin
             .collect(),
         request: read.request,
         to_answer: false,
+        own: Vec::new(),
         recorded,
         error,
     };

@@ -28,7 +28,8 @@ use crate::store::{AttendeeRow, CaseRow, ItemRow, MeetingRow, Store, StoreError}
 use crate::types::{CaseId, CaseStatus, Instant, ItemId, MeetingId, Oin, RequestId};
 use read_cache::RequestCache;
 pub use views::{
-    AddresseeView, ItemView, Items, NewItem, NewRequest, NewResponse, NewShare, RequestRead, RequestView, Withheld,
+    Addressee, AddresseeView, ItemView, Items, NewItem, NewRequest, NewResponse, NewShare, RequestRead, RequestView,
+    ScopedAddressee, Withheld,
 };
 
 /// Encryption of case content at rest, and the size of what may be offered: `[content]` of the configuration.

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use super::read_cache::CachedRequest;
 use super::views::{addressee_view, request_read, request_view};
 use super::{invalid, releasable, Exchange, ExchangeError, Items, NewRequest, NewResponse, Offer, Read};
-use super::{RequestRead, RequestView};
+use super::{Addressee, RequestRead, RequestView};
 use crate::cases::facts::Setting;
 use crate::covenant::decision::Denial;
 use crate::log::actor::Actor;
@@ -38,10 +38,30 @@ fn reader(rows: &RequestRows, actor: &Actor) -> Result<Reader, ExchangeError> {
     }
 }
 
+/// The categories asked of addressee `i`: each one of the request's, once, at least one.
+fn own_categories(i: usize, asked: &[String], request: &[String]) -> Result<Vec<String>, ExchangeError> {
+    let mut own: Vec<String> = Vec::new();
+    for (j, c) in asked.iter().enumerate() {
+        if !request.contains(c) {
+            return invalid(format!(
+                "addressees[{i}].categories[{j}]: `{c}` is not among the request's categories"
+            ));
+        }
+        if !own.contains(c) {
+            own.push(c.clone());
+        }
+    }
+    if own.is_empty() {
+        return invalid(format!("addressees[{i}].categories: name at least one"));
+    }
+    Ok(own)
+}
+
 /// What a request asks, checked: its distinct categories and addressees, and when it is due.
 struct Asked {
     categories: Vec<String>,
-    addressees: Vec<Oin>,
+    /// Each addressee with the categories asked of it (`None`: all of the request's).
+    addressees: Vec<(Oin, Option<Vec<String>>)>,
     due: Instant,
 }
 
@@ -77,9 +97,9 @@ impl Exchange<'_> {
             request: None,
             purpose: &new.purpose,
         };
-        for addressee in &asked.addressees {
+        for (addressee, own) in &asked.addressees {
             let facts = self.flow(&recorded, addressee, &actor.oin, Setting::Request);
-            for category in &asked.categories {
+            for category in own.as_ref().unwrap_or(&asked.categories) {
                 let decision = facts.decide(self.covenant, &new.purpose, category);
                 if decision.allowed() || decision.denial == Some(Denial::ConsentRequired) {
                     continue;
@@ -102,7 +122,11 @@ impl Exchange<'_> {
         };
         let detail = serde_json::json!({
             "request": row.id, "meeting": meeting.id, "purpose": row.purpose, "categories": row.categories,
-            "addressees": asked.addressees, "due": row.due,
+            "addressees": asked.addressees.iter().map(|(oin, own)| match own {
+                Some(c) => serde_json::json!({"oin": oin, "categories": c}),
+                None => serde_json::json!(oin),
+            }).collect::<Vec<_>>(),
+            "due": row.due,
         });
         let entry = actor.case_entry("request.create", &case.id, Some(case.subject.clone()), &detail);
         let mut tx = self.store.begin().await?;
@@ -112,7 +136,7 @@ impl Exchange<'_> {
             meeting: Some(&row.meeting_id),
             request: Some(&row.id),
         };
-        for addressee in &asked.addressees {
+        for (addressee, _) in &asked.addressees {
             tx.notify(addressee, NotificationKind::RequestReceived, about, row.created_at)
                 .await?;
         }
@@ -133,17 +157,23 @@ impl Exchange<'_> {
                 categories.push(c.clone());
             }
         }
-        let mut addressees: Vec<Oin> = Vec::new();
+        let mut addressees: Vec<(Oin, Option<Vec<String>>)> = Vec::new();
         for (i, a) in new.addressees.iter().enumerate() {
-            let oin: Oin = a
+            let (text, own) = match a {
+                Addressee::All(oin) => (oin, None),
+                Addressee::Some(scoped) => (&scoped.oin, Some(&scoped.categories)),
+            };
+            let oin: Oin = text
                 .parse()
                 .map_err(|_| ExchangeError::Validation(format!("addressees[{i}]: an OIN is exactly 20 digits")))?;
             if oin == actor.oin {
                 return invalid(format!("addressees[{i}]: a request is not addressed to its requester"));
             }
-            if !addressees.contains(&oin) {
-                addressees.push(oin);
+            if addressees.iter().any(|(o, _)| o == &oin) {
+                continue;
             }
+            let own = own.map(|c| own_categories(i, c, &categories)).transpose()?;
+            addressees.push((oin, own));
         }
         let Ok(due) = new.due.parse::<Instant>() else {
             return invalid("due: not an RFC 3339 date-time");
@@ -170,7 +200,7 @@ impl Exchange<'_> {
             .await?
             .into_iter()
             .map(|(r, a)| {
-                let addressee = addressee_view(a, r.due, now);
+                let addressee = addressee_view(a, &r, now);
                 request_view(r, vec![addressee])
             })
             .collect())
@@ -202,9 +232,17 @@ impl Exchange<'_> {
     /// closed (409) or purged (410) case, a refusal (403/409), or the log or database failed.
     pub async fn respond(&self, actor: &Actor, id: &RequestId, response: &NewResponse) -> Result<(), ExchangeError> {
         let RequestRows {
-            request, case, meeting, ..
+            request,
+            case,
+            meeting,
+            addressees,
         } = self.open_request_for(actor, id).await?;
-        let texts = self.check_items(&response.items, Some(&request.categories))?;
+        let own = addressees
+            .into_iter()
+            .find(|a| a.oin == actor.oin)
+            .and_then(|a| a.categories)
+            .unwrap_or_else(|| request.categories.clone());
+        let texts = self.check_items(&response.items, Some(&own))?;
         Self::open_case(&case)?;
         let recorded = self.recorded(&case, &meeting).await?;
         let facts = self.flow(&recorded, &actor.oin, &request.requester_oin, Setting::Request);

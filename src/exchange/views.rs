@@ -14,12 +14,33 @@ pub struct NewRequest {
     pub purpose: String,
     #[schema(min_items = 1)]
     pub categories: Vec<String>,
-    /// OINs of the member organisations asked (not the requester's own).
-    #[schema(min_items = 1, inline, value_type = Vec<Oin>)]
-    pub addressees: Vec<String>,
+    /// The member organisations asked (not the requester's own): an OIN, asked for all `categories`, or
+    /// `{"oin","categories"}`, asked for those only (a subset of `categories`), each judged on its own.
+    #[schema(min_items = 1)]
+    pub addressees: Vec<Addressee>,
     /// RFC 3339; in the future.
     #[schema(format = DateTime)]
     pub due: String,
+}
+
+/// An organisation a request asks.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(untagged)]
+pub enum Addressee {
+    /// Asked for every category of the request.
+    #[schema(value_type = Oin)]
+    All(String),
+    /// Asked for these categories only.
+    Some(ScopedAddressee),
+}
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ScopedAddressee {
+    #[schema(value_type = Oin)]
+    pub oin: String,
+    #[schema(min_items = 1)]
+    pub categories: Vec<String>,
 }
 
 /// One item of content offered: a category and its content (a JSON string or object).
@@ -71,6 +92,8 @@ pub struct AddresseeView {
     pub status: AnswerStatus,
     pub reason: Option<String>,
     pub changed_at: Option<Instant>,
+    /// The categories asked of this addressee.
+    pub categories: Vec<String>,
 }
 
 /// An item released to the reader.
@@ -122,9 +145,10 @@ pub(super) fn status(a: &AddresseeRow, due: Instant, now: Instant) -> AnswerStat
 }
 
 /// An addressee as the request's readers see it at `now`.
-pub(super) fn addressee_view(a: AddresseeRow, due: Instant, now: Instant) -> AddresseeView {
+pub(super) fn addressee_view(a: AddresseeRow, request: &RequestRow, now: Instant) -> AddresseeView {
     AddresseeView {
-        status: status(&a, due, now),
+        status: status(&a, request.due, now),
+        categories: a.categories.clone().unwrap_or_else(|| request.categories.clone()),
         oin: a.oin,
         reason: a.reason,
         changed_at: a.changed_at,
@@ -147,11 +171,11 @@ pub(super) fn request_view(r: RequestRow, addressees: Vec<AddresseeView>) -> Req
 
 /// A request as its requester reads it at `now`, with the responses released to it.
 pub(super) fn request_read(rows: RequestRows, responses: Items, now: Instant) -> RequestRead {
-    let due = rows.request.due;
+    let request = &rows.request;
     let addressees = rows
         .addressees
         .into_iter()
-        .map(|a| addressee_view(a, due, now))
+        .map(|a| addressee_view(a, request, now))
         .collect();
     RequestRead {
         request: request_view(rows.request, addressees),

@@ -35,6 +35,8 @@ pub struct AddresseeRow {
     pub status: AnswerStatus,
     pub reason: Option<String>,
     pub changed_at: Option<Instant>,
+    /// The categories asked of this addressee; `None`: all of the request's.
+    pub categories: Option<Vec<String>>,
 }
 
 /// An item of content, sealed under its case's data key (`None` once purged).
@@ -83,6 +85,10 @@ fn addressee_of(row: &sqlx::any::AnyRow) -> Result<AddresseeRow, StoreError> {
         status: col(row, "status")?,
         reason: row.try_get("reason")?,
         changed_at: col_opt(row, "changed_at")?,
+        categories: row
+            .try_get::<Option<String>, _>("a_categories")?
+            .map(|t| json_list(&t, "categories"))
+            .transpose()?,
     })
 }
 
@@ -131,7 +137,11 @@ impl Tx {
     ///
     /// # Errors
     /// The database refused.
-    pub async fn insert_request(&mut self, r: &RequestRow, addressees: &[Oin]) -> Result<(), StoreError> {
+    pub async fn insert_request(
+        &mut self,
+        r: &RequestRow,
+        addressees: &[(Oin, Option<Vec<String>>)],
+    ) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO requests (id, case_id, meeting_id, purpose, categories, requester_oin, requester_sub, due, \
              created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
@@ -147,12 +157,15 @@ impl Tx {
         .bind(r.created_at.to_string())
         .execute(self.conn())
         .await?;
-        for oin in addressees {
-            sqlx::query("INSERT INTO request_addressees (request_id, oin, status) VALUES ($1, $2, 'open')")
-                .bind(r.id.as_str())
-                .bind(oin.as_str())
-                .execute(self.conn())
-                .await?;
+        for (oin, categories) in addressees {
+            sqlx::query(
+                "INSERT INTO request_addressees (request_id, oin, status, categories) VALUES ($1, $2, 'open', $3)",
+            )
+            .bind(r.id.as_str())
+            .bind(oin.as_str())
+            .bind(categories.as_ref().map(|c| json_text(c)))
+            .execute(self.conn())
+            .await?;
         }
         Ok(())
     }
@@ -205,7 +218,7 @@ impl Store {
     pub async fn request(&self, id: &RequestId) -> Result<Option<RequestRows>, StoreError> {
         let rows = sqlx::query(&format!(
             "SELECT {REQUEST_COLUMNS}, a.oin AS oin, a.status AS status, a.reason AS reason, \
-             a.changed_at AS changed_at, {}, {} FROM requests r \
+             a.changed_at AS changed_at, a.categories AS a_categories, {}, {} FROM requests r \
              JOIN request_addressees a ON a.request_id = r.id JOIN cases c ON c.id = r.case_id \
              JOIN meetings m ON m.id = r.meeting_id WHERE r.id = $1 ORDER BY a.oin",
             super::cases::case_columns(),
@@ -229,8 +242,8 @@ impl Store {
     pub async fn inbox(&self, oin: &Oin) -> Result<Vec<(RequestRow, AddresseeRow)>, StoreError> {
         let rows = sqlx::query(&format!(
             "SELECT {REQUEST_COLUMNS}, a.oin AS oin, a.status AS status, a.reason AS reason, \
-             a.changed_at AS changed_at FROM requests r JOIN request_addressees a ON a.request_id = r.id \
-             WHERE a.oin = $1 ORDER BY r.created_at DESC, r.id"
+             a.changed_at AS changed_at, a.categories AS a_categories FROM requests r \
+             JOIN request_addressees a ON a.request_id = r.id WHERE a.oin = $1 ORDER BY r.created_at DESC, r.id"
         ))
         .bind(oin.as_str())
         .fetch_all(self.pool())

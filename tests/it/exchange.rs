@@ -24,6 +24,7 @@ both!(
     a_consent_scope_is_bounded_and_only_its_parties_record_it,
     a_withdrawn_consent_lets_nothing_through_from_then_on,
     concurrent_answers_and_an_offboard_leave_no_transaction_open,
+    each_addressee_is_asked_and_judged_on_its_own_categories,
 );
 
 const BSN: &str = "123456782";
@@ -1284,5 +1285,64 @@ async fn concurrent_answers_and_an_offboard_leave_no_transaction_open(b: Backend
         0,
         "a connection came back to the pool inside a transaction"
     );
+    gw.stop().await;
+}
+
+async fn each_addressee_is_asked_and_judged_on_its_own_categories(b: Backend) {
+    let gw = Gateway::start(b).await;
+    let (case, focus) = scene(&gw, &[ZVH, GEMEENTE], "focus", &[GEMEENTE, POLITIE]).await;
+    let categories = ["leefgebieden", "politie_samenvatting"];
+    // Asked of both for both, the municipality may not share the police summary: refused as a whole.
+    let flat = request(&case, &focus, "integraal_plan", &categories, &[GEMEENTE, POLITIE]);
+    let r = call(&gw, "zvh", Method::POST, "/v1/requests", Some(flat)).await;
+    assert_eq!(r.status, 403, "{}", r.text);
+    // Each asked for its own: each judged on those only.
+    let mut scoped = request(&case, &focus, "integraal_plan", &categories, &[]);
+    scoped["addressees"] = json!([
+        {"oin": GEMEENTE, "categories": ["leefgebieden"]},
+        {"oin": POLITIE, "categories": ["politie_samenvatting"]},
+    ]);
+    let req = created(&call(&gw, "zvh", Method::POST, "/v1/requests", Some(scoped.clone())).await);
+    let inbox = call(&gw, "gemeente", Method::GET, "/v1/inbox", None).await;
+    assert_eq!(inbox.body[0]["addressees"][0]["categories"], json!(["leefgebieden"]));
+    let responses = format!("/v1/requests/{req}/responses");
+    let other = json!({"items": [{"category": "politie_samenvatting", "content": "niet gevraagd"}]});
+    let r = call(&gw, "gemeente", Method::POST, &responses, Some(other)).await;
+    r.assert_problem(422, "validation_failed");
+    assert!(
+        r.body["detail"].as_str().unwrap().contains("was not requested"),
+        "{}",
+        r.text
+    );
+    let own = json!({"items": [{"category": "leefgebieden", "content": "schulden"}]});
+    no_content(&call(&gw, "gemeente", Method::POST, &responses, Some(own)).await);
+    let read = call(&gw, "zvh", Method::GET, &format!("/v1/requests/{req}"), None).await;
+    // Addressees in OIN order: the police first.
+    assert_eq!(
+        read.body["addressees"][0]["categories"],
+        json!(["politie_samenvatting"]),
+        "{}",
+        read.text
+    );
+    assert_eq!(read.body["addressees"][1]["categories"], json!(["leefgebieden"]));
+    assert_eq!(read.body["items"][0]["content"], "schulden");
+    // A category the request does not ask, none at all, or a malformed entry: refused, nothing stored.
+    for (addressees, message) in [
+        (
+            json!([{"oin": GEMEENTE, "categories": ["identificatie"]}]),
+            "not among the request's categories",
+        ),
+        (json!([{"oin": GEMEENTE, "categories": []}]), "name at least one"),
+    ] {
+        let mut bad = scoped.clone();
+        bad["addressees"] = addressees;
+        let r = call(&gw, "zvh", Method::POST, "/v1/requests", Some(bad)).await;
+        r.assert_problem(422, "validation_failed");
+        assert!(r.body["detail"].as_str().unwrap().contains(message), "{}", r.text);
+    }
+    let mut bad = scoped;
+    bad["addressees"] = json!([{"oin": GEMEENTE, "categories": ["leefgebieden"], "extra": 1}]);
+    let r = call(&gw, "zvh", Method::POST, "/v1/requests", Some(bad)).await;
+    assert_eq!(r.status, 422, "{}", r.text);
     gw.stop().await;
 }

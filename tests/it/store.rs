@@ -173,7 +173,7 @@ async fn rows_come_back_as_the_typed_values_written(b: Backend) {
         Change::Done
     );
     tx.insert_consent(&consent).await.unwrap();
-    tx.insert_request(&request, &[oin(5)]).await.unwrap();
+    tx.insert_request(&request, &[(oin(5), None)]).await.unwrap();
     let outcome = (AnswerStatus::Answered, None);
     assert!(tx
         .settle_request(&request_id, &oin(5), outcome, std::slice::from_ref(&item), now())
