@@ -139,6 +139,31 @@ pub async fn appoint_holder(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// The case holder asks the host to put the case on an agenda again; the host is notified (`agenda_requested`).
+#[utoipa::path(post, path = "/v1/cases/{id}/agenda-requests", tag = "cases", security(("bearer" = [])), params(("id" = crate::types::CaseId, Path)),
+    request_body = Why,
+    responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem),
+              (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn request_agenda(
+    State(app): State<AppState>,
+    caller: Caller,
+    ctx: RequestContext,
+    Path(id): Path<CaseId>,
+    Json(body): Json<Why>,
+) -> Result<StatusCode, ApiError> {
+    caller.require(UserRole::Professional)?;
+    let actor = ctx.actor(&caller);
+    cases::request_agenda(
+        &app.store,
+        (app.clock.now(), &app.config.host_oin),
+        &actor,
+        &id,
+        &body.reason,
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 /// Withdraw an organisation's access to a case.
 #[utoipa::path(delete, path = "/v1/cases/{id}/members/{oin}", tag = "cases", security(("bearer" = [])), params(("id" = crate::types::CaseId, Path)),
     request_body(content = MaybeWhy, description = "optional"),

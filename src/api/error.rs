@@ -151,6 +151,7 @@ impl From<CaseError> for ApiError {
             CaseError::Closed => ApiError::new(StatusCode::CONFLICT, "case_closed", e.to_string()),
             CaseError::Conflict(_) => ApiError::new(StatusCode::CONFLICT, "invalid_state", e.to_string()),
             CaseError::NotConsentParty(_) => ApiError::new(StatusCode::FORBIDDEN, "not_consent_party", e.to_string()),
+            CaseError::NotHolder => ApiError::forbidden(e.to_string()),
             CaseError::Seal(inner) => ApiError::internal(&inner),
             CaseError::Store(inner) => inner.into(),
         }

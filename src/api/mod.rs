@@ -49,6 +49,7 @@ pub fn router(app: AppState, beside: Router<AppState>) -> Router {
         .route("/v1/cases/{id}/members", post(cases::grant))
         .route("/v1/cases/{id}/members/{oin}", delete(cases::withdraw))
         .route("/v1/cases/{id}/holder", post(cases::appoint_holder))
+        .route("/v1/cases/{id}/agenda-requests", post(cases::request_agenda))
         .route("/v1/cases/{id}/close", post(cases::close))
         .route("/v1/cases/{id}/consent", get(consent::list).post(consent::record))
         .route("/v1/cases/{id}/consent/{consent_id}/withdraw", post(consent::withdraw))

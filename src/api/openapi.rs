@@ -20,7 +20,7 @@ use crate::orgs::onboarding;
           admin::suspend, admin::reinstate, admin::offboard, admin::revoke, admin::actions, admin::reload_covenant, admin::reload_keys,
           people::add, people::list, people::get_one, people::step,
           audit::disclosures, audit::subject_report, audit::subject_report_post, audit::checkpoints, covenant::covenant,
-          cases::report, cases::list, cases::get_one, cases::grant, cases::withdraw, cases::appoint_holder, cases::close,
+          cases::report, cases::list, cases::get_one, cases::grant, cases::withdraw, cases::appoint_holder, cases::request_agenda, cases::close,
           consent::record, consent::list, consent::withdraw, meetings::list, meetings::create, meetings::get_one, meetings::agenda, meetings::attendees,
           meetings::close, lookups::lookup, exchange::create_request, exchange::inbox, notifications::list, exchange::respond_to,
           exchange::decline, exchange::read_request, exchange::share, exchange::read_shares),

@@ -36,6 +36,8 @@ pub enum CaseError {
     NotFound,
     #[error("the case is closed")]
     Closed,
+    #[error("only the case holder asks for its case on an agenda")]
+    NotHolder,
     #[error("{0}")]
     Conflict(&'static str),
     #[error("only the case holder, or an organisation whose sharing of `{0}` needs the client's consent, records or withdraws a consent for it")]
@@ -320,6 +322,43 @@ pub async fn appoint_holder(
     if !log::commit_if(tx, changed, entry, now).await? {
         return Err(CaseError::Closed);
     }
+    Ok(())
+}
+
+/// The case holder asks the host to put its open case on an agenda again (monitoring found it off course); the
+/// host is notified and the request is recorded.
+///
+/// # Errors
+/// Not a member (404, as if there were no case), not the holder (403), a closed case (409), a bad reason, or the
+/// database refused.
+pub async fn request_agenda(
+    store: &Store,
+    (now, host): (time::OffsetDateTime, &Oin),
+    actor: &Actor,
+    id: &CaseId,
+    reason: &str,
+) -> Result<(), CaseError> {
+    let reason = text("reason", reason, REASON_MAX)?;
+    let case = store.case(id).await?.ok_or(CaseError::NotFound)?;
+    if !store.case_members(id).await?.iter().any(|m| m.oin == actor.oin) {
+        return Err(CaseError::NotFound);
+    }
+    if case.holder_oin != actor.oin {
+        return Err(CaseError::NotHolder);
+    }
+    if case.status != CaseStatus::Open {
+        return Err(CaseError::Closed);
+    }
+    let entry = actor.case_entry("case.agenda.request", id, None, &serde_json::json!({"reason": reason}));
+    let now = Instant::from(now);
+    let mut tx = store.begin().await?;
+    let about = crate::store::About {
+        case: Some(id),
+        ..Default::default()
+    };
+    tx.notify(host, crate::types::NotificationKind::AgendaRequested, about, now)
+        .await?;
+    log::commit_with(tx, entry, now).await?;
     Ok(())
 }
 

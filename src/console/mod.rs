@@ -341,6 +341,10 @@ fn notice(n: crate::cases::notifications::Notification) -> (&'static str, String
             n.case_id.map(|c| format!("/console/cases/{c}")),
         ),
         K::HolderAppointed => ("Casushouder gemaakt", n.case_id.map(|c| format!("/console/cases/{c}"))),
+        K::AgendaRequested => (
+            "Casushouder vraagt de casus opnieuw te agenderen",
+            n.case_id.map(|c| format!("/console/cases/{c}")),
+        ),
         K::MeetingAttendeeAdded => (
             "Toegevoegd aan een overleg",
             n.meeting_id.map(|m| format!("/console/meetings/{m}")),

@@ -54,11 +54,12 @@ status!(
 );
 status!(
     /// What a notification tells an organisation: it was asked for information, made a member of a case, added to
-    /// a meeting, or appointed a case's holder.
+    /// a meeting, or appointed a case's holder; or (the host) that a holder asks for its case on an agenda again.
     NotificationKind {
         RequestReceived => "request_received",
         CaseMemberAdded => "case_member_added",
         MeetingAttendeeAdded => "meeting_attendee_added",
         HolderAppointed => "holder_appointed",
+        AgendaRequested => "agenda_requested",
     }
 );

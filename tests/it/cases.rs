@@ -407,6 +407,33 @@ async fn the_procesregisseur_appoints_a_member_the_case_holder(b: Backend) {
         .await;
     assert_eq!(hit.status, 200, "{}", hit.text);
     assert_eq!(hit.body["contact"]["oin"], WIJKTEAM, "{}", hit.text);
+    // The holder (only) asks the host to put the case on an agenda again; the host is told.
+    let again = format!("/v1/cases/{id}/agenda-requests");
+    let why = json!({"reason": "bijsturen nodig na de maandcontrole"});
+    let ask = |slug: &'static str, body: serde_json::Value| {
+        let (gw, again) = (&gw, &again);
+        async move {
+            gw.call(&gw.org(slug), &["professional"], Method::POST, again, Some(body))
+                .await
+        }
+    };
+    ask("politie", why.clone()).await.assert_problem(403, "forbidden");
+    ask("om", why.clone()).await.assert_problem(404, "not_found");
+    ask("wijkteam", json!({"reason": ""}))
+        .await
+        .assert_problem(422, "validation_failed");
+    let r = ask("wijkteam", why.clone()).await;
+    assert_eq!(r.status, 204, "{}", r.text);
+    assert_eq!(
+        gw.newest_admin_record().await.entry.action.as_deref(),
+        Some("case.agenda.request")
+    );
+    let host = get(&gw, HOST, "/v1/notifications").await;
+    let last = host.body.as_array().unwrap().last().unwrap().clone();
+    assert_eq!(
+        (last["kind"].as_str(), last["case_id"].as_str()),
+        (Some("agenda_requested"), Some(id.as_str()))
+    );
     // The former holder may now leave; the new one may not.
     let r = regisseur(
         &gw,
