@@ -108,12 +108,7 @@ pub async fn step(
     Admin(actor): Admin,
     Path((oin, id, step)): Path<(String, String, String)>,
 ) -> Result<axum::Json<PersonView>, ApiError> {
-    let step = match step.as_str() {
-        "suspend" => PersonStep::Suspend,
-        "reinstate" => PersonStep::Reinstate,
-        "remove" => PersonStep::Remove,
-        _ => return Err(ApiError::not_found("no such resource")),
-    };
+    let step = PersonStep::parse(&step).ok_or_else(|| ApiError::not_found("no such resource"))?;
     let view = people::transition(&app.store, (app.clock.now(), &actor), &oin, &id, step).await?;
     app.registry_changed().await;
     Ok(axum::Json(view))

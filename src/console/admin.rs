@@ -251,12 +251,7 @@ async fn lifecycle(
     Form(form): Form<ReasonForm>,
 ) -> Result<Response, Refusal> {
     let actor = admin(&v)?;
-    let step = match step.as_str() {
-        "suspend" => Transition::Suspend,
-        "reinstate" => Transition::Reinstate,
-        "offboard" => Transition::Offboard,
-        _ => return Err(ApiError::not_found("no such resource").into()),
-    };
+    let step = Transition::parse(&step).ok_or_else(|| ApiError::not_found("no such resource"))?;
     let reason = super::given(&form.reason);
     let done = onboarding::transition(
         &app.store,
@@ -387,12 +382,7 @@ async fn person_step(
     Path((oin, id, step)): Path<(String, String, String)>,
 ) -> Result<Response, Refusal> {
     let actor = admin(&v)?;
-    let step = match step.as_str() {
-        "suspend" => PersonStep::Suspend,
-        "reinstate" => PersonStep::Reinstate,
-        "remove" => PersonStep::Remove,
-        _ => return Err(ApiError::not_found("no such resource").into()),
-    };
+    let step = PersonStep::parse(&step).ok_or_else(|| ApiError::not_found("no such resource"))?;
     match people::transition(&app.store, (app.clock.now(), &actor), &oin, &id, step).await {
         Ok(_) => {
             app.registry_changed().await;

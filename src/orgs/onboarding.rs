@@ -425,6 +425,13 @@ pub enum Transition {
 }
 
 impl Transition {
+    /// The step a path names (`suspend`, `reinstate`, `offboard`).
+    pub fn parse(name: &str) -> Option<Transition> {
+        [Transition::Suspend, Transition::Reinstate, Transition::Offboard]
+            .into_iter()
+            .find(|s| s.name() == name)
+    }
+
     fn name(self) -> &'static str {
         match self {
             Transition::Suspend => "suspend",

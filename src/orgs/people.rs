@@ -282,6 +282,13 @@ pub enum PersonStep {
 }
 
 impl PersonStep {
+    /// The step a path names (`suspend`, `reinstate`, `remove`).
+    pub fn parse(name: &str) -> Option<PersonStep> {
+        [PersonStep::Suspend, PersonStep::Reinstate, PersonStep::Remove]
+            .into_iter()
+            .find(|s| s.name() == name)
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             PersonStep::Suspend => "suspend",
