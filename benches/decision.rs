@@ -49,6 +49,9 @@ fn synthetic() -> (Covenant, Vec<PolicyLine>) {
         lookup_article: String::new(),
         lookup_purposes: vec![],
         closure_outcomes: vec![],
+        intake: Default::default(),
+        weighing: Default::default(),
+        monitoring: Default::default(),
         case_roles: vec![],
         roles: (0..ROLES)
             .map(|r| CovenantRole {
@@ -67,6 +70,8 @@ fn synthetic() -> (Covenant, Vec<PolicyLine>) {
                     id: "p".into(),
                     description: String::new(),
                 }],
+                max_days: 31,
+                statistics: true,
             })
             .collect(),
         categories: (0..CATEGORIES)
@@ -75,6 +80,7 @@ fn synthetic() -> (Covenant, Vec<PolicyLine>) {
                 description: String::new(),
                 confidential: false,
                 requires_consent_from: vec![],
+                case_file: false,
             })
             .collect(),
         rules: RuleIndex::new(lines.clone()),

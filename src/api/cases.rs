@@ -64,9 +64,8 @@ pub async fn report(
     caller.require(UserRole::Professional)?;
     let id = cases::report(
         &app.store,
-        &app.pseudonyms,
-        &app.keyring(),
-        app.clock.now(),
+        (&app.pseudonyms, &app.keyring()),
+        (app.clock.now(), &app.config.host_oin),
         &ctx.actor(&caller),
         &body,
     )
@@ -74,14 +73,16 @@ pub async fn report(
     Ok((StatusCode::CREATED, NewId::of(id)))
 }
 
-/// Cases your organisation is a member of.
+/// Cases your organisation is a member of; for the host, every case (the newest 500).
 #[utoipa::path(get, path = "/v1/cases", tag = "cases", security(("bearer" = [])),
     responses((status = 200, body = [CaseView]), (status = 401, body = Problem)))]
 pub async fn list(State(app): State<AppState>, caller: Caller) -> Result<axum::Json<Vec<CaseView>>, ApiError> {
-    Ok(axum::Json(cases::list_for_member(&app.store, &caller.org.oin).await?))
+    let host = &app.config.host_oin;
+    Ok(axum::Json(cases::list_for(&app.store, (&caller.org.oin, host)).await?))
 }
 
-/// One case, for its members; 404 for everyone else.
+/// One case with its process (reports, weighings, plan, checks), for its members and the host; 404 for everyone
+/// else.
 #[utoipa::path(get, path = "/v1/cases/{id}", tag = "cases", security(("bearer" = [])), params(("id" = crate::types::CaseId, Path)),
     responses((status = 200, body = CaseView), (status = 404, body = Problem)))]
 pub async fn get_one(
@@ -90,7 +91,13 @@ pub async fn get_one(
     Path(id): Path<CaseId>,
 ) -> Result<axum::Json<CaseView>, ApiError> {
     Ok(axum::Json(
-        cases::view_as_member(&app.store, &id, &caller.org.oin).await?,
+        cases::view_for(
+            &app.store,
+            app.clock.now(),
+            &id,
+            (&caller.org.oin, &app.config.host_oin),
+        )
+        .await?,
     ))
 }
 
@@ -110,7 +117,7 @@ pub async fn grant(
     let registry = app.registry.current();
     cases::grant(
         &app.store,
-        &registry,
+        (&registry, &app.keyring()),
         app.clock.now(),
         &ctx.actor(&caller),
         &id,
@@ -135,7 +142,14 @@ pub async fn appoint_holder(
 ) -> Result<StatusCode, ApiError> {
     caller.require(UserRole::Procesregisseur)?;
     let actor = ctx.actor(&caller);
-    cases::appoint_holder(&app.store, app.clock.now(), &actor, &id, (&body.oin, &body.reason)).await?;
+    cases::appoint_holder(
+        &app.store,
+        (&app.keyring(), app.clock.now()),
+        &actor,
+        &id,
+        (&body.oin, &body.reason),
+    )
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -155,7 +169,7 @@ pub async fn request_agenda(
     let actor = ctx.actor(&caller);
     cases::request_agenda(
         &app.store,
-        (app.clock.now(), &app.config.host_oin),
+        (&app.keyring(), app.clock.now(), &app.config.host_oin),
         &actor,
         &id,
         &body.reason,
@@ -179,7 +193,7 @@ pub async fn withdraw(
     caller.require(UserRole::Procesregisseur)?;
     cases::withdraw(
         &app.store,
-        app.clock.now(),
+        (&app.keyring(), app.clock.now()),
         &ctx.actor(&caller),
         &id,
         &oin,
@@ -217,7 +231,7 @@ pub async fn close(
     let actor = ctx.actor(&caller);
     cases::close(
         &app.store,
-        (&covenant, app.clock.now()),
+        (&covenant, &app.keyring(), app.clock.now()),
         &actor,
         &id,
         (&body.reason, &body.outcomes),

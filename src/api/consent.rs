@@ -26,10 +26,12 @@ pub async fn record(
 ) -> Result<(StatusCode, axum::Json<NewId>), ApiError> {
     caller.require(UserRole::Professional)?;
     let (covenant, registry) = (app.covenant(), app.registry.current());
+    let keys = app.keyring();
     let context = Context {
         store: &app.store,
         covenant: &covenant,
         registry: &registry,
+        keys: &keys,
     };
     let id = context.record(app.clock.now(), &ctx.actor(&caller), &id, &body).await?;
     Ok((StatusCode::CREATED, NewId::of(id)))
@@ -46,10 +48,12 @@ pub async fn list(
 ) -> Result<axum::Json<Vec<ConsentView>>, ApiError> {
     caller.require(UserRole::Professional)?;
     let (covenant, registry) = (app.covenant(), app.registry.current());
+    let keys = app.keyring();
     let context = Context {
         store: &app.store,
         covenant: &covenant,
         registry: &registry,
+        keys: &keys,
     };
     Ok(axum::Json(context.list(&ctx.actor(&caller), &id).await?))
 }
@@ -68,10 +72,12 @@ pub async fn withdraw(
 ) -> Result<axum::Json<ConsentView>, ApiError> {
     caller.require(UserRole::Professional)?;
     let (covenant, registry) = (app.covenant(), app.registry.current());
+    let keys = app.keyring();
     let context = Context {
         store: &app.store,
         covenant: &covenant,
         registry: &registry,
+        keys: &keys,
     };
     let actor = ctx.actor(&caller);
     let view = context

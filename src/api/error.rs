@@ -152,7 +152,10 @@ impl From<CaseError> for ApiError {
             CaseError::Conflict(_) => ApiError::new(StatusCode::CONFLICT, "invalid_state", e.to_string()),
             CaseError::NotConsentParty(_) => ApiError::new(StatusCode::FORBIDDEN, "not_consent_party", e.to_string()),
             CaseError::NotHolder => ApiError::forbidden(e.to_string()),
+            CaseError::MeetingClosed => ApiError::new(StatusCode::CONFLICT, "meeting_closed", e.to_string()),
+            CaseError::NotOnAgenda => ApiError::new(StatusCode::CONFLICT, "not_on_agenda", e.to_string()),
             CaseError::Seal(inner) => ApiError::internal(&inner),
+            CaseError::Log(inner) => inner.into(),
             CaseError::Store(inner) => inner.into(),
         }
     }

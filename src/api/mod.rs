@@ -15,6 +15,7 @@ pub(crate) mod meetings;
 pub(crate) mod notifications;
 pub(crate) mod openapi;
 pub(crate) mod people;
+pub(crate) mod process;
 pub(crate) mod system;
 pub(crate) mod trace;
 
@@ -51,6 +52,14 @@ pub fn router(app: AppState, beside: Router<AppState>) -> Router {
         .route("/v1/cases/{id}/holder", post(cases::appoint_holder))
         .route("/v1/cases/{id}/agenda-requests", post(cases::request_agenda))
         .route("/v1/cases/{id}/close", post(cases::close))
+        .route("/v1/cases/{id}/weighing", post(process::weigh))
+        .route("/v1/cases/{id}/monitoring", post(process::record_check))
+        .route(
+            "/v1/cases/{id}/file",
+            get(process::read_file).post(process::add_to_file),
+        )
+        .route("/v1/intake", get(process::intake))
+        .route("/v1/monitoring", get(process::monitoring))
         .route("/v1/cases/{id}/consent", get(consent::list).post(consent::record))
         .route("/v1/cases/{id}/consent/{consent_id}/withdraw", post(consent::withdraw))
         .route("/v1/meetings", get(meetings::list).post(meetings::create))

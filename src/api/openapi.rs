@@ -7,7 +7,7 @@ use crate::app::AppState;
 use crate::covenant::Covenant;
 
 use super::{
-    admin, audit, cases, consent, covenant, error, exchange, lookups, meetings, notifications, people, system,
+    admin, audit, cases, consent, covenant, error, exchange, lookups, meetings, notifications, people, process, system,
 };
 use crate::orgs::onboarding;
 
@@ -23,7 +23,8 @@ use crate::orgs::onboarding;
           cases::report, cases::list, cases::get_one, cases::grant, cases::withdraw, cases::appoint_holder, cases::request_agenda, cases::close,
           consent::record, consent::list, consent::withdraw, meetings::list, meetings::create, meetings::get_one, meetings::agenda, meetings::attendees,
           meetings::close, lookups::lookup, exchange::create_request, exchange::inbox, notifications::list, exchange::respond_to,
-          exchange::decline, exchange::read_request, exchange::share, exchange::read_shares),
+          exchange::decline, exchange::read_request, exchange::share, exchange::read_shares,
+          process::intake, process::weigh, process::monitoring, process::record_check, process::read_file, process::add_to_file),
     components(schemas(error::Problem, system::WhoAmI, system::WhoAmIOrg, system::WhoAmIUser, system::Health,
         onboarding::NewOrg, onboarding::OrgView, onboarding::Credentials, onboarding::KeyView, onboarding::CertificateView, onboarding::Signature, admin::Reason, admin::KeysBody,
         people::PersonBody, people::PersonAdded, crate::orgs::people::NewPerson, crate::orgs::people::PersonView,
@@ -31,7 +32,7 @@ use crate::orgs::onboarding;
         admin::Revocation, admin::Revoked, admin::Created, admin::AdminAction, admin::CovenantReloaded, admin::KeysReloaded, crate::types::UserRole,
         audit::RecordPage, audit::NamedRecord, audit::SubjectQuery, crate::log::chain::Record, crate::log::chain::Kind, audit::SubjectReport,
         audit::SubjectDisclosure, audit::OrgRef, audit::Checkpoints, crate::log::Checkpoint, covenant::CovenantView,
-        covenant::MeetingTypeView, covenant::PurposeView, covenant::CategoryView, cases::NewId,
+        covenant::MeetingTypeView, covenant::PurposeView, covenant::WeighingRulesView, covenant::MomentView, covenant::CategoryView, cases::NewId,
         cases::NewMember, cases::Why, cases::MaybeWhy, crate::cases::NewCase, crate::cases::Subject, crate::cases::CaseView,
         crate::cases::Member, cases::Closing, crate::cases::notifications::Notification, crate::types::NotificationKind, crate::cases::consent::NewConsent, crate::cases::consent::ConsentView, crate::cases::meetings::NewMeeting, crate::cases::meetings::NewAttendee,
         crate::cases::meetings::Declaration, crate::cases::meetings::SignedDeclaration, crate::cases::meetings::AgendaItem, crate::cases::meetings::MeetingView,
@@ -39,7 +40,12 @@ use crate::orgs::onboarding;
         crate::cases::lookups::Contact, covenant::PurposeView, crate::exchange::NewRequest, crate::exchange::NewItem,
         crate::exchange::NewResponse, crate::exchange::NewShare, crate::exchange::RequestView,
         crate::exchange::AddresseeView, crate::exchange::ItemView, crate::exchange::Withheld, crate::exchange::Items,
-        crate::exchange::RequestRead, exchange::Shared)),
+        crate::exchange::RequestRead, exchange::Shared, crate::exchange::NewFileItems,
+        crate::cases::NoBsn, crate::cases::Profile, crate::cases::CaseProcess, crate::cases::ReportView, crate::cases::PlanView,
+        crate::cases::process::IntakeReport, crate::cases::process::NewWeighing, crate::cases::process::WeighingView,
+        crate::cases::process::CheckView, crate::cases::process::NewCheck, crate::types::ReportKind, crate::types::NoBsnReason,
+        crate::types::Gender, crate::types::AgeBand, crate::types::CheckStatus, crate::types::CheckState,
+        crate::types::ReportId, crate::types::WeighingId)),
     modifiers(&BearerAuth, &ProblemResponses)
 )]
 pub struct ApiDoc;

@@ -62,6 +62,8 @@ pub struct Context<'a> {
     pub store: &'a Store,
     pub covenant: &'a Covenant,
     pub registry: &'a Snapshot,
+    /// Seal the free text of a withdrawal with its case.
+    pub keys: &'a crate::crypto::envelope::Keyring,
 }
 
 /// `items` once each in their first order; more than [`SCOPE_MAX`] given is refused.
@@ -195,9 +197,14 @@ impl Context<'_> {
             self.may_consent(actor, &case.holder_oin, &consent.categories)?;
         }
         let now = Instant::from(now);
-        let detail = serde_json::json!({"consent": consent_id, "reason": reason});
+        let row = self.store.case(id).await?.ok_or(CaseError::NotFound)?;
+        let sealed = super::texts::seal_opt(self.keys, &row, "consent.withdraw.reason", reason.as_deref())?;
+        let detail = serde_json::json!({"consent": consent_id, "reason": super::texts::reference(sealed.as_ref())});
         let entry = actor.case_entry("case.consent.withdraw", id, None, &detail);
         let mut tx = self.store.begin().await?;
+        if let Some(t) = &sealed {
+            t.store(&mut tx, &row, now).await?;
+        }
         let withdrawn = tx.withdraw_consent(consent_id, (&actor.oin, &actor.sub), now).await?;
         if !log::commit_if(tx, withdrawn, entry, now).await? {
             return Err(CaseError::Conflict("the consent was withdrawn already"));

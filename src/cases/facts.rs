@@ -10,12 +10,14 @@ use crate::orgs::registry::Snapshot;
 use crate::store::{AttendeeRow, CaseRow, ConsentScope, MeetingRow, Store, StoreError};
 use crate::types::{CaseStatus, Instant, Oin, OrgStatus};
 
-/// Where data flows: in answer to a request (membership counts, attendance does not) or as a share inside a
-/// meeting (the attendees of the open meeting only).
+/// Where data flows: in answer to a request (membership counts, attendance does not), as a share inside a
+/// meeting (the attendees of the open meeting only), or through the case file (membership counts; the file
+/// outlives the meeting its items were shared in, until the case closes).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Setting {
     Request,
     MeetingShare,
+    CaseFile,
 }
 
 /// One organisation's standing in a flow (its roles, membership, attendance, signature), owned.
@@ -112,7 +114,7 @@ impl Recorded {
             Standing {
                 roles: org.map(|o| o.covenant_roles.clone()).unwrap_or_default(),
                 member: self.members.contains(oin),
-                attends: setting == Setting::Request || attendee.is_some(),
+                attends: setting != Setting::MeetingShare || attendee.is_some(),
                 signed: org.is_some_and(|o| o.signed_versions.contains(&covenant.version)),
                 declaration: attendee.is_some_and(|a| a.declaration_signed_by.is_some()),
                 case_holder: &self.case.holder_oin == oin,
@@ -122,6 +124,7 @@ impl Recorded {
         let meeting_open = match setting {
             Setting::Request => crate::cases::meetings::not_over(&self.meeting, self.now),
             Setting::MeetingShare => crate::cases::meetings::in_session(&self.meeting, self.now),
+            Setting::CaseFile => true,
         };
         Facts {
             meeting_type: self.meeting.meeting_type.clone(),

@@ -18,7 +18,7 @@ use crate::log::chain::{Entry, Kind};
 use crate::log::{Log, LogError, Released};
 use crate::orgs::registry::Snapshot;
 use crate::store::{Store, StoreError};
-use crate::types::{Bsn, Oin};
+use crate::types::Oin;
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -119,14 +119,17 @@ impl Lookups<'_> {
         request: &LookupRequest,
     ) -> Result<Released<LookupAnswer>, LookupError> {
         self.limiter.take(&actor.oin, &actor.sub)?;
-        let bsn: Bsn = request.subject.bsn.parse().map_err(|_| LookupError::InvalidBsn)?;
+        let subject = match request.subject.resolve(self.pseudonyms, "subject") {
+            Ok(s) => s.pseudonym,
+            Err(crate::cases::CaseError::InvalidBsn) => return Err(LookupError::InvalidBsn),
+            Err(e) => return Err(LookupError::Validation(e.to_string())),
+        };
         if !self.covenant.lookup_purposes.iter().any(|p| p.id == request.purpose) {
             return Err(LookupError::Validation(format!(
                 "purpose: unknown lookup purpose `{}`",
                 request.purpose
             )));
         }
-        let subject = self.pseudonyms.pseudonym(&bsn);
         let signed = signed_versions.contains(&self.covenant.version);
         let decision = self.covenant.decide_lookup(roles, signed);
         if let Some(denial) = decision.denial.clone() {

@@ -3,7 +3,7 @@
 //! declaration (who signed it, when). A meeting allows sharing only while it is open and inside its window;
 //! after an explicit close nothing about it changes. Every change is an `admin` record, committed with it.
 use serde::{Deserialize, Serialize};
-use time::{Duration, OffsetDateTime};
+use time::OffsetDateTime;
 use utoipa::ToSchema;
 
 use crate::covenant::Covenant;
@@ -13,8 +13,6 @@ use crate::orgs::registry::Snapshot;
 use crate::store::{AttendeeRow, Change, MeetingRow, Store, StoreError};
 use crate::types::{CaseId, CaseStatus, Instant, MeetingId, MeetingStatus, Oin, OrgKind, OrgStatus};
 
-/// Longest window of one meeting.
-pub const MAX_WINDOW: Duration = Duration::days(31);
 /// Longest name on a confidentiality declaration, in characters.
 const TEXT_MAX: usize = 200;
 
@@ -46,7 +44,8 @@ pub struct NewMeeting {
     pub meeting_type: String,
     #[schema(format = DateTime)]
     pub starts_at: String,
-    /// After `starts_at`, at most 31 days later, and not passed.
+    /// After `starts_at`, at most the meeting type's `max_days` later (31 unless the covenant says otherwise), and
+    /// not passed.
     #[schema(format = DateTime)]
     pub ends_at: String,
 }
@@ -124,7 +123,7 @@ pub fn not_over(m: &MeetingRow, now: OffsetDateTime) -> bool {
 /// Convenes a meeting; the convening organisation is its first attendee. Returns its id.
 ///
 /// # Errors
-/// Unknown meeting type, a window that does not parse, is empty, longer than [`MAX_WINDOW`] or already over, or
+/// Unknown meeting type, a window that does not parse, is empty, longer than the type's `max_days` or already over, or
 /// the database refused.
 pub async fn create(
     store: &Store,
@@ -133,14 +132,17 @@ pub async fn create(
     actor: &Actor,
     new: &NewMeeting,
 ) -> Result<MeetingId, MeetingError> {
-    if covenant.meeting_type(&new.meeting_type).is_none() {
+    let Some(kind) = covenant.meeting_type(&new.meeting_type) else {
         return invalid(format!("type: unknown meeting type `{}`", new.meeting_type));
-    }
+    };
     let (Ok(starts), Ok(ends)) = (new.starts_at.parse::<Instant>(), new.ends_at.parse::<Instant>()) else {
         return invalid("starts_at, ends_at: RFC 3339 date-times are required");
     };
-    if ends <= starts || ends - starts > MAX_WINDOW {
-        return invalid("ends_at: a meeting ends after it starts and lasts at most 31 days");
+    if ends <= starts || ends - starts > time::Duration::days(kind.max_days.into()) {
+        return invalid(format!(
+            "ends_at: a meeting ends after it starts, and a `{}` meeting lasts at most {} days",
+            kind.id, kind.max_days
+        ));
     }
     let now = Instant::from(now);
     if ends <= now {
@@ -396,9 +398,11 @@ pub async fn close(
     if m.status != MeetingStatus::Open {
         return Err(MeetingError::Closed);
     }
-    let entry = meeting_entry(actor, "meeting.close", &m, &serde_json::json!({"reason": reason}));
+    // The reason may name people and a meeting has no data key: the chain keeps its digest, the meeting the text.
+    let detail = serde_json::json!({"reason_sha256": super::texts::digest(reason)});
+    let entry = meeting_entry(actor, "meeting.close", &m, &detail);
     let now = Instant::from(now);
     let mut tx = store.begin().await?;
-    let change = tx.close_meeting(id, now).await?;
+    let change = tx.close_meeting(id, now, reason).await?;
     applied(tx, change, entry, now, "").await
 }

@@ -17,6 +17,8 @@ pub struct Notification {
     pub case_id: Option<CaseId>,
     pub meeting_id: Option<MeetingId>,
     pub request_id: Option<RequestId>,
+    /// The weighing outcome, for `weighing_outcome` (a covenant id, never content).
+    pub outcome: Option<String>,
     pub created_at: Instant,
 }
 
@@ -47,6 +49,7 @@ async fn read(store: &Store, oin: &Oin, from: (i64, bool)) -> Result<Vec<Notific
             case_id: n.case_id,
             meeting_id: n.meeting_id,
             request_id: n.request_id,
+            outcome: n.detail,
             created_at: n.created_at,
         })
         .collect())

@@ -188,7 +188,7 @@ fn kinds() -> Vec<Choice> {
 }
 
 /// The records a page reveals are named in the page and in the `doelpoort-log-record` header, as the API does.
-fn cite(records: &[i64], mut response: Response) -> Response {
+pub(super) fn cite(records: &[i64], mut response: Response) -> Response {
     let cited: Vec<String> = records.iter().map(i64::to_string).collect();
     if let Ok(v) = HeaderValue::from_str(&cited.join(",")) {
         response.headers_mut().insert("doelpoort-log-record", v);

@@ -6,6 +6,7 @@
 //! everything the API may, and the API's shared handlers.
 mod admin;
 mod audit;
+mod process;
 mod work;
 
 use askama::Template;
@@ -46,6 +47,7 @@ pub fn routes() -> Router<AppState> {
         .merge(audit::routes())
         .merge(admin::routes())
         .merge(work::routes())
+        .merge(process::routes())
         .route(
             "/console/{*rest}",
             get(|| async { Refusal::new(StatusCode::NOT_FOUND, "not_found", "Deze pagina bestaat niet.") }),
@@ -349,6 +351,15 @@ fn notice(n: crate::cases::notifications::Notification) -> (&'static str, String
             "Toegevoegd aan een overleg",
             n.meeting_id.map(|m| format!("/console/meetings/{m}")),
         ),
+        K::ReportReceived => ("Nieuwe melding voor de intake", Some("/console/intake".to_owned())),
+        K::ReportJoined => (
+            "Nieuwe melding over een casus die u houdt",
+            n.case_id.map(|c| format!("/console/cases/{c}")),
+        ),
+        K::WeighingOutcome => (
+            "Uw melding is gewogen",
+            n.case_id.map(|c| format!("/console/cases/{c}")),
+        ),
     };
     (what, link.unwrap_or_default(), n.created_at.to_string())
 }
@@ -376,6 +387,28 @@ impl Dutch for crate::types::PersonStatus {
             S::Active => "actief",
             S::Suspended => "geschorst",
             S::Removed => "verwijderd",
+        }
+    }
+}
+
+impl Dutch for crate::types::CheckState {
+    fn nl(&self) -> &'static str {
+        use crate::types::CheckState as S;
+        match self {
+            S::Due => "gepland",
+            S::Overdue => "te laat",
+            S::Done => "gedaan",
+        }
+    }
+}
+
+impl Dutch for crate::types::CheckStatus {
+    fn nl(&self) -> &'static str {
+        use crate::types::CheckStatus as S;
+        match self {
+            S::OpKoers => "op koers",
+            S::Bijsturen => "bijsturen",
+            S::Heragenderen => "opnieuw agenderen",
         }
     }
 }

@@ -14,7 +14,7 @@ use crate::api::error::ApiError;
 use crate::api::exchange::exchange;
 use crate::app::AppState;
 use crate::cases::meetings::{attended_by, view_as_attendee, MeetingView};
-use crate::cases::{list_for_member, view_as_member, CaseView};
+use crate::cases::{list_for, view_for, CaseView};
 use crate::exchange::{Items, NewItem, NewResponse, NewShare, Read, RequestView};
 use crate::types::{CaseId, MeetingId, RequestId, UserRole};
 
@@ -36,7 +36,7 @@ fn professional(v: &Visitor) -> Result<(), Refusal> {
 }
 
 /// A released read: what it holds and the records it is covered by (none when nothing was released).
-fn unpack<T>(read: Read<T>) -> (T, String) {
+pub(super) fn unpack<T>(read: Read<T>) -> (T, String) {
     match read {
         Read::Released(r) => {
             let (records, body) = r.into_parts();
@@ -48,13 +48,13 @@ fn unpack<T>(read: Read<T>) -> (T, String) {
 
 /// An item as the page shows it: its content as text.
 pub struct Shown {
-    category: String,
-    source: String,
-    content: String,
-    at: String,
+    pub(super) category: String,
+    pub(super) source: String,
+    pub(super) content: String,
+    pub(super) at: String,
 }
 
-fn shown(items: &Items, app: &AppState) -> Vec<Shown> {
+pub(super) fn shown(items: &Items, app: &AppState) -> Vec<Shown> {
     let snapshot = app.registry.current();
     items
         .items
@@ -235,7 +235,7 @@ struct CasesPage {
 
 async fn cases(State(app): State<AppState>, v: Visitor) -> Result<Response, Refusal> {
     professional(&v)?;
-    let cases = list_for_member(&app.store, &v.caller.org.oin)
+    let cases = list_for(&app.store, (&v.caller.org.oin, &app.config.host_oin))
         .await
         .map_err(ApiError::from)?;
     Ok(page(&CasesPage {
@@ -249,17 +249,42 @@ async fn cases(State(app): State<AppState>, v: Visitor) -> Result<Response, Refu
 struct CasePage {
     frame: Frame,
     case: CaseView,
+    outcomes: Vec<String>,
+    reasons: Vec<String>,
+    moments: Vec<String>,
+    error: Option<String>,
 }
 
 async fn case(State(app): State<AppState>, v: Visitor, Path(id): Path<String>) -> Result<Response, Refusal> {
     professional(&v)?;
+    case_page(&app, &v, &id, None).await
+}
+
+/// The case page: its facts and process, and for the procesregisseur the forms that move it on.
+pub(super) async fn case_page(
+    app: &AppState,
+    v: &Visitor,
+    id: &str,
+    error: Option<String>,
+) -> Result<Response, Refusal> {
     let id: CaseId = id.parse().map_err(|_| ApiError::not_found("no such case"))?;
-    let case = view_as_member(&app.store, &id, &v.caller.org.oin)
-        .await
-        .map_err(ApiError::from)?;
+    let case = view_for(
+        &app.store,
+        app.clock.now(),
+        &id,
+        (&v.caller.org.oin, &app.config.host_oin),
+    )
+    .await
+    .map_err(ApiError::from)?;
+    let covenant = app.covenant();
+    let ids = |list: &[crate::covenant::Purpose]| list.iter().map(|p| p.id.clone()).collect();
     Ok(page(&CasePage {
         frame: v.frame(&format!("Casus {id}")),
+        outcomes: ids(&covenant.weighing.outcomes),
+        reasons: ids(&covenant.weighing.reasons),
+        moments: covenant.monitoring.moments.iter().map(|m| m.id.clone()).collect(),
         case,
+        error,
     }))
 }
 

@@ -106,8 +106,84 @@ fn check_metadata(meta: &Metadata) -> Vec<Problem> {
             problems.push(meta_problem(format!("case role `{r}` is also a covenant role")));
         }
     }
+    problems.extend(check_process(meta, &roles));
     if meta.version.trim().is_empty() {
         problems.push(meta_problem("version is empty".into()));
+    }
+    problems
+}
+
+/// The ZVH process's parts: the intake rule, the weighing, monitoring, case-file categories and meeting lengths.
+fn check_process(meta: &Metadata, roles: &HashSet<&str>) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    let meeting = |id: &str| meta.meeting_types.iter().find(|m| m.id == id);
+    let (intake, weighing, monitoring) = (&meta.intake, &meta.weighing, &meta.monitoring);
+    if intake.article.trim().is_empty() || intake.reporting_roles.is_empty() {
+        problems.push(meta_problem("[intake] needs an article and reporting_roles".into()));
+    }
+    for r in &intake.reporting_roles {
+        if !roles.contains(r.as_str()) {
+            problems.push(meta_problem(format!(
+                "[intake] reporting_roles names unknown role `{r}`"
+            )));
+        }
+    }
+    if meeting(&weighing.meeting_type).is_none() {
+        problems.push(meta_problem(format!(
+            "[weighing] meeting_type names unknown meeting type `{}`",
+            weighing.meeting_type
+        )));
+    }
+    problems.extend(duplicates(
+        "weighing outcome",
+        weighing.outcomes.iter().map(|o| o.id.as_str()),
+    ));
+    problems.extend(duplicates(
+        "weighing reason",
+        weighing.reasons.iter().map(|o| o.id.as_str()),
+    ));
+    if !weighing.outcomes.iter().any(|o| o.id == weighing.declined_outcome) || weighing.reasons.is_empty() {
+        problems.push(meta_problem(
+            "[weighing] declined_outcome must be one of its outcomes, and it needs reasons".into(),
+        ));
+    }
+    match meeting(&monitoring.plan_meeting_type) {
+        Some(m) if m.categories.contains(&monitoring.plan_category) => {}
+        _ => problems.push(meta_problem(format!(
+            "[monitoring] plan_category `{}` must be a category of plan_meeting_type `{}`",
+            monitoring.plan_category, monitoring.plan_meeting_type
+        ))),
+    }
+    if meeting(&monitoring.meeting_type).is_none() || monitoring.moments.is_empty() {
+        problems.push(meta_problem(
+            "[monitoring] meeting_type must be a meeting type, and it needs moments".into(),
+        ));
+    }
+    problems.extend(duplicates(
+        "monitoring moment",
+        monitoring.moments.iter().map(|m| m.id.as_str()),
+    ));
+    let track = meeting(&monitoring.meeting_type).map_or(0, |m| m.max_days);
+    if let Some(late) = monitoring.moments.iter().find(|m| m.days >= track) {
+        problems.push(meta_problem(format!(
+            "[monitoring] moment `{}` ({} days) falls after the monitoring track ends ({track} days)",
+            late.id, late.days
+        )));
+    }
+    if !meta
+        .categories
+        .iter()
+        .any(|c| c.id == monitoring.plan_category && c.case_file)
+    {
+        problems.push(meta_problem(format!(
+            "[monitoring] plan_category `{}` must be a case-file category",
+            monitoring.plan_category
+        )));
+    }
+    for m in &meta.meeting_types {
+        if !(1..=400).contains(&m.max_days) {
+            problems.push(meta_problem(format!("meeting type `{}`: max_days must be 1–400", m.id)));
+        }
     }
     problems
 }

@@ -213,6 +213,29 @@ impl Covenant {
         }
     }
 
+    /// May the host's weighing desk read the summary of a report by an organisation holding `roles` (which has
+    /// `signed` the version in force or not)? The covenant's intake rule names the roles it covers.
+    pub fn decide_intake(&self, roles: &[String], signed: bool) -> Decision {
+        if !roles.iter().any(|r| self.intake.reporting_roles.contains(r)) {
+            return self.deny(
+                Denial::NoRule(Side::Source),
+                "the covenant's intake rule does not cover reports of this organisation's roles".into(),
+            );
+        }
+        if !signed {
+            return self.deny(
+                Denial::NotSigned(Side::Source),
+                "the reporting organisation has not signed the covenant version in force".into(),
+            );
+        }
+        Decision {
+            denial: None,
+            reason: format!("allowed by {} (intake)", self.intake.article),
+            articles: vec![self.intake.article.clone()],
+            covenant_version: self.version.clone(),
+        }
+    }
+
     /// May an organisation take part in a meeting's exchange — share in it (`side` source) or read what was shared
     /// in it (recipient)? Only its attendees; what flows is then decided item by item.
     pub fn decide_attendance(&self, side: Side, attends: bool) -> Decision {

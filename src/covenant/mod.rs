@@ -45,7 +45,51 @@ pub struct Covenant {
     pub categories: Vec<Category>,
     /// What closing a case may record it achieved (domain.md, "Closure outcomes").
     pub closure_outcomes: Vec<Purpose>,
+    pub intake: Intake,
+    pub weighing: Weighing,
+    pub monitoring: Monitoring,
     pub rules: RuleIndex,
+}
+
+/// The intake rule: whose reports' summaries the host's weighing desk reads, and under which article.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Intake {
+    pub article: String,
+    /// Covenant roles whose reports' summaries the host may read at intake.
+    pub reporting_roles: Vec<String>,
+}
+
+/// The weighing at the briefing: where it happens and what it may decide.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Weighing {
+    /// The meeting type whose meetings weigh (the briefing).
+    pub meeting_type: String,
+    pub outcomes: Vec<Purpose>,
+    /// The outcome "not taken up", which needs one of `reasons`.
+    pub declined_outcome: String,
+    pub reasons: Vec<Purpose>,
+}
+
+/// Monitoring after a plan: which share makes a plan, and the checks it schedules.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Monitoring {
+    /// A share of `plan_category` in a meeting of `plan_meeting_type` is a plan.
+    pub plan_meeting_type: String,
+    pub plan_category: String,
+    /// The meeting type the case file's shares outside a meeting are judged as.
+    pub meeting_type: String,
+    pub moments: Vec<Moment>,
+}
+
+/// A monitoring moment: `days` after the meeting that made the plan.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Moment {
+    pub id: String,
+    pub days: u32,
 }
 
 /// `covenant.toml` as written.
@@ -72,6 +116,12 @@ pub struct Metadata {
     /// What closing a case may record it achieved.
     #[serde(default)]
     pub closure_outcomes: Vec<Purpose>,
+    #[serde(default)]
+    pub intake: Intake,
+    #[serde(default)]
+    pub weighing: Weighing,
+    #[serde(default)]
+    pub monitoring: Monitoring,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -91,6 +141,20 @@ pub struct MeetingType {
     pub retention_days: u32,
     pub categories: Vec<String>,
     pub purposes: Vec<Purpose>,
+    /// Longest meeting of this type, in days.
+    #[serde(default = "default_max_days")]
+    pub max_days: u32,
+    /// Counted in figures; `false` keeps its meetings out of every statistic, totals included.
+    #[serde(default = "yes")]
+    pub statistics: bool,
+}
+
+fn default_max_days() -> u32 {
+    31
+}
+
+fn yes() -> bool {
+    true
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -111,6 +175,10 @@ pub struct Category {
     /// Covenant roles whose sharing of this category needs the client's recorded consent.
     #[serde(default)]
     pub requires_consent_from: Vec<String>,
+    /// Kept in the case file: readable by the case's members after the meeting it was shared in, until the case
+    /// closes.
+    #[serde(default)]
+    pub case_file: bool,
 }
 
 fn read(path: &Path) -> Result<String, CovenantError> {
@@ -156,6 +224,9 @@ impl Covenant {
             meeting_types: metadata.meeting_types,
             categories: metadata.categories,
             closure_outcomes: metadata.closure_outcomes,
+            intake: metadata.intake,
+            weighing: metadata.weighing,
+            monitoring: metadata.monitoring,
         })
     }
 
@@ -169,6 +240,11 @@ impl Covenant {
 
     pub fn category(&self, id: &str) -> Option<&Category> {
         self.categories.iter().find(|c| c.id == id)
+    }
+
+    /// Whether the case file keeps `category`.
+    pub fn in_case_file(&self, category: &str) -> bool {
+        self.category(category).is_some_and(|c| c.case_file)
     }
 
     /// Whether `role` sharing `category` needs the client's consent.
@@ -204,7 +280,7 @@ mod tests {
         assert!(c.has_role("politie"));
         assert!(!c.has_role("bakker"));
         assert_eq!(c.host_role, "zvh");
-        assert_eq!(c.meeting_types.len(), 5);
+        assert_eq!(c.meeting_types.len(), 6);
         assert_eq!(c.categories.len(), 13);
         assert!(c.needs_consent("leefgebieden", "wijkteam"));
         assert!(!c.needs_consent("leefgebieden", "gemeente"));

@@ -92,6 +92,13 @@ impl Pseudonymiser {
         hex::encode(hmac::sign(&self.key, bsn.expose().as_bytes()).as_ref())
     }
 
+    /// The pseudonym of a person without a BSN, over the normalised name and birth date the caller joined into
+    /// `identity`; domain-separated, so it never equals a BSN's.
+    pub fn pseudonym_without_bsn(&self, identity: &str) -> String {
+        let tagged = format!("no-bsn\u{1f}{identity}");
+        hex::encode(hmac::sign(&self.key, tagged.as_bytes()).as_ref())
+    }
+
     /// Signs an opaque token (paging cursors): `payload.tag`.
     pub fn seal_token(&self, payload: &str) -> String {
         let tag = hmac::sign(&self.cursor_key, payload.as_bytes());

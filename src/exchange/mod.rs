@@ -4,6 +4,7 @@
 //! (`release.rs`), which has the log commit one `disclosure` record per source organisation and hands back the
 //! [`Released`] body the log made for exactly those records. May use `types`, `crypto`, `store`, `log`,
 //! `covenant`, `orgs` and `cases`.
+mod file;
 pub(crate) mod read_cache;
 mod release;
 mod requests;
@@ -26,6 +27,7 @@ use crate::log::{Log, LogError, Released};
 use crate::orgs::registry::Snapshot;
 use crate::store::{AttendeeRow, CaseRow, ItemRow, MeetingRow, Store, StoreError};
 use crate::types::{CaseId, CaseStatus, Instant, ItemId, MeetingId, Oin, RequestId};
+pub use file::NewFileItems;
 use read_cache::RequestCache;
 pub use views::{
     Addressee, AddresseeView, ItemView, Items, NewItem, NewRequest, NewResponse, NewShare, RequestRead, RequestView,

@@ -15,6 +15,13 @@ use crate::types::Oin;
 
 type Judged<'i> = Vec<(&'i ItemRow, Decision)>;
 
+/// What a read releases and withholds so far, and the records that will cover it.
+#[derive(Default)]
+pub(super) struct Judgement {
+    pub body: Items,
+    pub entries: Vec<Entry>,
+}
+
 /// One source's items, judged for the reader: allowed and denied, each with its decision.
 struct Source<'i> {
     facts: Facts,
@@ -35,9 +42,22 @@ impl Exchange<'_> {
         items: &[ItemRow],
         basis: Option<i64>,
     ) -> Result<Option<Read<Items>>, ExchangeError> {
+        let mut out = Judgement::default();
+        self.judge_into(&mut out, actor, recorded, setting, items)?;
+        self.commit(out.body, out.entries, basis).await
+    }
+
+    /// Judges `items` (all of one meeting, `recorded`) for the reader and adds what is released and withheld, with
+    /// the records that cover both, to `out`; nothing leaves until [`Exchange::commit`].
+    pub(super) fn judge_into(
+        &self,
+        out: &mut Judgement,
+        actor: &Actor,
+        recorded: &Recorded,
+        setting: Setting,
+        items: &[ItemRow],
+    ) -> Result<(), ExchangeError> {
         let key = self.data_key(recorded.case())?;
-        let mut body = Items::default();
-        let mut entries = Vec::new();
         for (source, judged) in self.judge(actor, recorded, setting, items) {
             if let Some((first, decision)) = judged.denied.first() {
                 let offer = super::Offer {
@@ -48,8 +68,8 @@ impl Exchange<'_> {
                 };
                 let mut entry = self.refusal(actor, &offer, (&source, Some(&actor.oin)), &first.category, decision);
                 entry.categories = categories(judged.denied.iter().map(|(i, _)| *i));
-                entries.push(entry);
-                body.withheld.extend(judged.denied.iter().map(|(i, d)| Withheld {
+                out.entries.push(entry);
+                out.body.withheld.extend(judged.denied.iter().map(|(i, d)| Withheld {
                     source_oin: source.clone(),
                     category: i.category.clone(),
                     code: d.code().to_owned(),
@@ -59,10 +79,11 @@ impl Exchange<'_> {
                 continue;
             }
             let views = self.open(&key, recorded, &judged.allowed)?;
-            entries.push(self.disclosure(actor, recorded, &source, &judged.allowed, &views));
-            body.items.extend(views);
+            out.entries
+                .push(self.disclosure(actor, recorded, &source, &judged.allowed, &views));
+            out.body.items.extend(views);
         }
-        self.commit(body, entries, basis).await
+        Ok(())
     }
 
     /// Every item judged for the reader, by source organisation (in OIN order).
@@ -113,7 +134,7 @@ impl Exchange<'_> {
 
     /// Commits the records of a read and releases its body under them; when everything was withheld, only the
     /// refusals are recorded and nothing is released.
-    async fn commit(
+    pub(super) async fn commit(
         &self,
         body: Items,
         entries: Vec<Entry>,

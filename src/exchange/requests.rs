@@ -135,6 +135,7 @@ impl Exchange<'_> {
             case: Some(&row.case_id),
             meeting: Some(&row.meeting_id),
             request: Some(&row.id),
+            detail: None,
         };
         for (addressee, _) in &asked.addressees {
             tx.notify(addressee, NotificationKind::RequestReceived, about, row.created_at)
@@ -281,7 +282,9 @@ impl Exchange<'_> {
         }
         let reason = reason.trim();
         let request = self.open_request_for(actor, id).await?.request;
-        let detail = serde_json::json!({"request": id, "reason": reason});
+        // The reason may name people: the chain keeps its digest; the addressee's answer keeps the text, which the
+        // purge destroys with the case.
+        let detail = serde_json::json!({"request": id, "reason_sha256": crate::cases::texts::digest(reason)});
         let entry = actor.case_entry("request.decline", &request.case_id, None, &detail);
         self.settle(id, actor, (AnswerStatus::Declined, Some(reason)), &[], entry)
             .await

@@ -48,10 +48,42 @@ impl Exchange<'_> {
             request: None,
             purpose: &purpose,
         };
-        for (i, item) in share.items.iter().enumerate() {
+        self.judge_offer(actor, &offer, &facts, &share.items).await?;
+        let rows = self.seal(actor, &offer, &share.items, texts)?;
+        let ids = rows.iter().map(|r| r.id.clone()).collect();
+        let entry = self.share_entry(actor, &offer, &rows, "meeting.share");
+        let mut tx = self.store.begin().await?;
+        tx.insert_share(&rows).await?;
+        if crate::cases::process::makes_plan(self.covenant, &meeting, rows.iter().map(|r| r.category.as_str())) {
+            crate::cases::process::plan_made(
+                &mut tx,
+                self.covenant,
+                (&case.id, &meeting),
+                &meeting.created_by_oin,
+                self.instant(),
+            )
+            .await
+            .map_err(|e| match e {
+                crate::cases::CaseError::Store(s) => ExchangeError::Store(s),
+                other => ExchangeError::Conflict(other.to_string()),
+            })?;
+        }
+        log::commit_with(tx, entry, self.instant()).await?;
+        Ok(ids)
+    }
+
+    /// Refuses the whole offer (recorded) when one of its items may flow to none of the recipients (`facts`).
+    pub(super) async fn judge_offer(
+        &self,
+        actor: &Actor,
+        offer: &Offer<'_>,
+        facts: &[Facts],
+        items: &[super::NewItem],
+    ) -> Result<(), ExchangeError> {
+        for (i, item) in items.iter().enumerate() {
             let decisions: Vec<Decision> = facts
                 .iter()
-                .map(|f| f.decide(self.covenant, &purpose, &item.category))
+                .map(|f| f.decide(self.covenant, offer.purpose, &item.category))
                 .collect();
             if decisions.iter().any(Decision::allowed) {
                 continue;
@@ -59,29 +91,28 @@ impl Exchange<'_> {
             let Some(decision) = decisions.first() else {
                 continue;
             };
-            let entry = self.refusal(actor, &offer, (&actor.oin, None), &item.category, decision);
+            let entry = self.refusal(actor, offer, (&actor.oin, None), &item.category, decision);
             let what = format!("items[{i}] (`{}`)", item.category);
             return Err(self.refuse(entry, what, decision).await);
         }
-        let rows = self.seal(actor, &offer, &share.items, texts)?;
-        let ids = rows.iter().map(|r| r.id.clone()).collect();
+        Ok(())
+    }
+
+    /// The `admin` record of offered items (their count and categories; never content).
+    pub(super) fn share_entry(&self, actor: &Actor, offer: &Offer<'_>, rows: &[ItemRow], action: &str) -> Entry {
         let detail = serde_json::json!({
-            "meeting": meeting.id, "items": rows.len(),
+            "meeting": offer.meeting.id, "items": rows.len(),
             "categories": rows.iter().map(|r| r.category.as_str()).collect::<Vec<_>>(),
         });
-        let entry = Entry {
-            meeting_id: Some(meeting.id.to_string()),
-            meeting_type: Some(meeting.meeting_type.clone()),
-            ..actor.case_entry("meeting.share", &case.id, None, &detail)
-        };
-        let mut tx = self.store.begin().await?;
-        tx.insert_share(&rows).await?;
-        log::commit_with(tx, entry, self.instant()).await?;
-        Ok(ids)
+        Entry {
+            meeting_id: Some(offer.meeting.id.to_string()),
+            meeting_type: Some(offer.meeting.meeting_type.clone()),
+            ..actor.case_entry(action, &offer.case.id, None, &detail)
+        }
     }
 
     /// The purpose a share serves: the one given, or the meeting type's only purpose.
-    fn share_purpose(&self, meeting: &MeetingRow, given: Option<&str>) -> Result<String, ExchangeError> {
+    pub(super) fn share_purpose(&self, meeting: &MeetingRow, given: Option<&str>) -> Result<String, ExchangeError> {
         let purposes = self
             .covenant
             .meeting_type(&meeting.meeting_type)

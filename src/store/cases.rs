@@ -178,6 +178,10 @@ impl Tx {
                 .rows_affected()
                 == 1;
         if closed {
+            sqlx::query("DELETE FROM open_subjects WHERE case_id = $1")
+                .bind(case_id.as_str())
+                .execute(self.conn())
+                .await?;
             for outcome in outcomes {
                 sqlx::query("INSERT INTO case_closure_outcomes (case_id, outcome) VALUES ($1, $2)")
                     .bind(case_id.as_str())
@@ -244,6 +248,18 @@ impl Store {
             .fetch_optional(self.pool())
             .await?;
         row.as_ref().map(case_of).transpose()
+    }
+
+    /// The newest `limit` cases.
+    pub async fn all_cases(&self, limit: i64) -> Result<Vec<CaseRow>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {} FROM cases c ORDER BY c.reported_at DESC, c.id LIMIT $1",
+            case_columns()
+        ))
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(case_of).collect()
     }
 
     /// Cases `oin` is a member of, newest first.

@@ -274,6 +274,17 @@ impl Store {
         rows.iter().map(item_of).collect()
     }
 
+    /// Every item about a case (responses and shares), oldest first.
+    pub async fn case_items(&self, case_id: &CaseId) -> Result<Vec<ItemRow>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {ITEM_COLUMNS} FROM items WHERE case_id = $1 ORDER BY created_at, position, id"
+        ))
+        .bind(case_id.as_str())
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(item_of).collect()
+    }
+
     /// The items shared in a meeting about a case, oldest first.
     pub async fn shared_items(&self, meeting_id: &MeetingId, case_id: &CaseId) -> Result<Vec<ItemRow>, StoreError> {
         let rows = sqlx::query(&format!(

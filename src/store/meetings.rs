@@ -178,11 +178,18 @@ impl Tx {
     ///
     /// # Errors
     /// The database refused.
-    pub async fn close_meeting(&mut self, meeting_id: &MeetingId, now: Instant) -> Result<Change, StoreError> {
-        let closed =
-            sqlx::query("UPDATE meetings SET status = 'closed', closed_at = $1 WHERE id = $2 AND status = 'open'")
-                .bind(now.to_string())
-                .bind(meeting_id.as_str())
+    pub async fn close_meeting(
+        &mut self,
+        meeting_id: &MeetingId,
+        now: Instant,
+        reason: &str,
+    ) -> Result<Change, StoreError> {
+        let closed = sqlx::query(
+            "UPDATE meetings SET status = 'closed', closed_at = $1, close_reason = $3 WHERE id = $2 AND status = 'open'",
+        )
+        .bind(now.to_string())
+        .bind(meeting_id.as_str())
+        .bind(reason)
                 .execute(self.conn())
                 .await?
                 .rows_affected();
@@ -301,7 +308,8 @@ impl Store {
     /// The database refused.
     pub async fn open_cases_about(&self, subject: &str) -> Result<Vec<(CaseId, Oin)>, StoreError> {
         let rows = sqlx::query(
-            "SELECT id, holder_oin FROM cases WHERE subject = $1 AND status = 'open' ORDER BY reported_at DESC, id",
+            "SELECT c.id AS id, c.holder_oin AS holder_oin FROM open_subjects o JOIN cases c ON c.id = o.case_id \
+             WHERE o.subject = $1 AND c.status = 'open' ORDER BY c.reported_at DESC, c.id",
         )
         .bind(subject)
         .fetch_all(self.pool())

@@ -11,6 +11,7 @@ mod meetings;
 mod notifications;
 mod orgs;
 mod people;
+mod process;
 mod retention;
 
 pub use cases::{CaseRow, ConsentRow, ConsentScope, MemberRow};
@@ -18,6 +19,7 @@ pub use exchange::{AddresseeRow, ItemRow, RequestRow, RequestRows};
 pub use meetings::{AttendeeRow, CaseInMeeting, Change, MeetingRow};
 pub use notifications::{About, NotificationRow};
 pub use people::{PersonCertRow, PersonRow};
+pub use process::{CheckRow, PlanRow, RecordedCheck, ReportRow, WeighingRow};
 pub use retention::{ClosedCase, StoredKey};
 
 pub use orgs::{CertificateRow, IssuedRow, KeyRow, NewOrganisation, OrgRow, RegisteredKey, RegistryRows, SignatureRow};

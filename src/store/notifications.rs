@@ -13,6 +13,7 @@ pub struct NotificationRow {
     pub case_id: Option<CaseId>,
     pub meeting_id: Option<MeetingId>,
     pub request_id: Option<RequestId>,
+    pub detail: Option<String>,
     pub created_at: Instant,
 }
 
@@ -22,6 +23,8 @@ pub struct About<'a> {
     pub case: Option<&'a CaseId>,
     pub meeting: Option<&'a MeetingId>,
     pub request: Option<&'a RequestId>,
+    /// A covenant id the notification names (a weighing outcome); never content.
+    pub detail: Option<&'a str>,
 }
 
 impl Tx {
@@ -37,8 +40,8 @@ impl Tx {
         at: Instant,
     ) -> Result<(), StoreError> {
         sqlx::query(
-            "INSERT INTO notifications (oin, kind, case_id, meeting_id, request_id, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
+            "INSERT INTO notifications (oin, kind, case_id, meeting_id, request_id, created_at, detail) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(oin.as_str())
         .bind(kind.as_str())
@@ -46,6 +49,7 @@ impl Tx {
         .bind(about.meeting.map(MeetingId::as_str))
         .bind(about.request.map(RequestId::as_str))
         .bind(at.to_string())
+        .bind(about.detail)
         .execute(self.conn())
         .await?;
         Ok(())
@@ -63,7 +67,7 @@ impl Store {
     ) -> Result<Vec<NotificationRow>, StoreError> {
         let order = if newest { "DESC" } else { "ASC" };
         let rows = sqlx::query(&format!(
-            "SELECT id, oin, kind, case_id, meeting_id, request_id, created_at FROM notifications \
+            "SELECT id, oin, kind, case_id, meeting_id, request_id, detail, created_at FROM notifications \
              WHERE oin = $1 AND id > $2 ORDER BY id {order} LIMIT $3"
         ))
         .bind(oin.as_str())
@@ -80,6 +84,7 @@ impl Store {
                     case_id: col_opt(r, "case_id")?,
                     meeting_id: col_opt(r, "meeting_id")?,
                     request_id: col_opt(r, "request_id")?,
+                    detail: r.try_get("detail")?,
                     created_at: col(r, "created_at")?,
                 })
             })

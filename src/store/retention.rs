@@ -84,7 +84,8 @@ impl Store {
 }
 
 impl Tx {
-    /// Destroys a closed case's data key, sealed subject and summary and its items' content; `false` when it is not
+    /// Destroys a closed case's data key, sealed subject and summary, its reports' sealed summaries and subjects, its
+    /// sealed texts, its members' reasons and its items' content; `false` when it is not
     /// closed (or purged already).
     ///
     /// # Errors
@@ -101,10 +102,14 @@ impl Tx {
         .rows_affected()
             == 1;
         if purged {
-            sqlx::query("UPDATE items SET sealed = NULL WHERE case_id = $1")
-                .bind(case_id.as_str())
-                .execute(self.conn())
-                .await?;
+            for sql in [
+                "UPDATE items SET sealed = NULL WHERE case_id = $1",
+                "UPDATE reports SET sealed_summary = NULL, sealed_subjects = NULL WHERE case_id = $1",
+                "UPDATE case_texts SET sealed = NULL WHERE case_id = $1",
+                "UPDATE case_members SET reason = '' WHERE case_id = $1",
+            ] {
+                sqlx::query(sql).bind(case_id.as_str()).execute(self.conn()).await?;
+            }
         }
         Ok(purged)
     }

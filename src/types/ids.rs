@@ -100,6 +100,28 @@ id!(
     "^consent-[a-z0-9-]{1,64}$"
 );
 
+id!(
+    /// A report (*melding*) about a case's subjects.
+    ReportId,
+    "report",
+    "report_id",
+    "^report-[a-z0-9-]{1,64}$"
+);
+id!(
+    /// A weighing decision.
+    WeighingId,
+    "weighing",
+    "weighing_id",
+    "^weighing-[a-z0-9-]{1,64}$"
+);
+id!(
+    /// A sealed free text about a case (a reason, a note).
+    TextId,
+    "text",
+    "text_id",
+    "^text-[a-z0-9-]{1,64}$"
+);
+
 /// 128 random bits as hex; never all zeros.
 fn random_hex() -> String {
     let mut bytes = [0u8; 16];

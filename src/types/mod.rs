@@ -11,13 +11,16 @@ mod role;
 mod status;
 
 pub use bsn::Bsn;
-pub use ids::{CaseId, ConsentId, ItemId, MeetingId, RequestId};
+pub use ids::{CaseId, ConsentId, ItemId, MeetingId, ReportId, RequestId, TextId, WeighingId};
 pub use instant::Instant;
 pub use oin::Oin;
 pub use org::{OrgKind, OrgStatus};
 pub use person::{PersonId, PersonStatus};
 pub use role::UserRole;
-pub use status::{AnswerStatus, CaseStatus, MeetingStatus, NotificationKind};
+pub use status::{
+    AgeBand, AnswerStatus, CaseStatus, CheckState, CheckStatus, Gender, MeetingStatus, NoBsnReason, NotificationKind,
+    ReportKind,
+};
 
 /// A value that failed to parse; `field` names the input, `reason` says why (never echoes the value).
 #[derive(Debug, Clone, thiserror::Error)]

@@ -54,12 +54,75 @@ status!(
 );
 status!(
     /// What a notification tells an organisation: it was asked for information, made a member of a case, added to
-    /// a meeting, or appointed a case's holder; or (the host) that a holder asks for its case on an agenda again.
+    /// a meeting, or appointed a case's holder; or (the host) that a holder asks for its case on an agenda again, or
+    /// that a report arrived; a holder that a report joined its case; a reporter the weighing of its report.
     NotificationKind {
         RequestReceived => "request_received",
         CaseMemberAdded => "case_member_added",
         MeetingAttendeeAdded => "meeting_attendee_added",
         HolderAppointed => "holder_appointed",
         AgendaRequested => "agenda_requested",
+        ReportReceived => "report_received",
+        ReportJoined => "report_joined",
+        WeighingOutcome => "weighing_outcome",
     }
 );
+status!(
+    /// Whom a report is about: one person, a family (*gezin*) or a group.
+    ReportKind { Persoon => "persoon", Gezin => "gezin", Groep => "groep" }
+);
+status!(
+    /// Why a person has no BSN: not in the BRP (*geen GBA*), registered as a non-resident (RNI), or not known.
+    NoBsnReason { GeenGba => "geen_gba", Rni => "rni", Onbekend => "onbekend" }
+);
+status!(
+    /// The statistical gender of a report's subject.
+    Gender { Man => "man", Vrouw => "vrouw", X => "x", Onbekend => "onbekend" }
+);
+status!(
+    /// What a monitoring check found: on course, adjust, or back on an agenda.
+    CheckStatus { OpKoers => "op_koers", Bijsturen => "bijsturen", Heragenderen => "heragenderen" }
+);
+status!(
+    /// Where a monitoring check stands: due (not yet past its date), overdue, or done (recorded).
+    CheckState { Due => "due", Overdue => "overdue", Done => "done" }
+);
+
+/// The statistical age band of a report's subject (never a birth date).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+pub enum AgeBand {
+    #[serde(rename = "<18")]
+    Under18,
+    #[serde(rename = "18-23")]
+    From18To23,
+    #[serde(rename = "23+")]
+    Over23,
+    #[serde(rename = "onbekend")]
+    Onbekend,
+}
+
+impl AgeBand {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AgeBand::Under18 => "<18",
+            AgeBand::From18To23 => "18-23",
+            AgeBand::Over23 => "23+",
+            AgeBand::Onbekend => "onbekend",
+        }
+    }
+}
+
+impl FromStr for AgeBand {
+    type Err = ParseError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        [
+            AgeBand::Under18,
+            AgeBand::From18To23,
+            AgeBand::Over23,
+            AgeBand::Onbekend,
+        ]
+        .into_iter()
+        .find(|b| b.as_str() == s)
+        .ok_or_else(|| ParseError::new("age_band", "not an age band"))
+    }
+}

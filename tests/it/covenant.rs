@@ -12,7 +12,8 @@ fn policies() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("policies")
 }
 
-const CHAIN: [&str; 9] = [
+const CHAIN: [&str; 10] = [
+    "slachtofferhulp",
     "zvh",
     "politie",
     "om",
@@ -27,11 +28,13 @@ const COVENANT_PARTNERS: [&str; 3] = ["woningcorporatie", "wijkteam", "zorgaanbi
 
 /// domain.md, "Meeting types and the information they need".
 fn meeting_categories(meeting_type: &str) -> &'static [&'static str] {
-    const BRIEFING: [&str; 4] = [
+    // The second reading: DJI detention notices are weighed at the briefing.
+    const BRIEFING: [&str; 5] = [
         "identificatie",
         "betrokkenheid",
         "politie_samenvatting",
         "justitieel_status",
+        "detentie",
     ];
     match meeting_type {
         "briefing" => &BRIEFING,
@@ -46,6 +49,7 @@ fn meeting_categories(meeting_type: &str) -> &'static [&'static str] {
             "leefgebieden",
             "plan_van_aanpak",
         ],
+        "thematafel" => &["identificatie", "betrokkenheid", "leefgebieden", "plan_van_aanpak"],
         "nazorg" => &["identificatie", "detentie", "nazorg_domeinen"],
         "radicalisering" => &["identificatie", "betrokkenheid", "risicotaxatie"],
         "monitoring" => &["voortgang"],
@@ -74,12 +78,19 @@ fn expected(direction: Direction, role: &str, meeting_type: &str, category: &str
         return false;
     }
     let covenant_partner = COVENANT_PARTNERS.contains(&role);
+    // The second reading: covenant partners join focus meetings, theme tables and aftercare.
+    let partner_table = ["focus", "thematafel", "nazorg"].contains(&meeting_type);
     match direction {
-        // Covenant partners take part in focus meetings only.
-        Direction::Share => sharers(category).contains(&role) && (!covenant_partner || meeting_type == "focus"),
+        Direction::Share => sharers(category).contains(&role) && (!covenant_partner || partner_table),
+        // Radicalisation is received only by the partners at that table.
+        Direction::Receive if meeting_type == "radicalisering" => {
+            ["zvh", "politie", "om", "reclassering", "gemeente"].contains(&role)
+        }
         Direction::Receive => {
             CHAIN.contains(&role)
-                || (meeting_type == "focus" && ["betrokkenheid", "plan_van_aanpak"].contains(&category))
+                || (["focus", "thematafel"].contains(&meeting_type)
+                    && ["betrokkenheid", "plan_van_aanpak"].contains(&category))
+                || (meeting_type == "nazorg" && ["identificatie", "nazorg_domeinen"].contains(&category))
         }
     }
 }
@@ -135,8 +146,8 @@ fn every_rule_of_the_sample_covenant_matches_the_decision_table() {
             }
         }
     }
-    assert_eq!(checked, 13 * 5 * 13 * 2);
-    assert_eq!(allowed, 257, "every policy line is reached by exactly one question");
+    assert_eq!(checked, 14 * 6 * 13 * 2);
+    assert_eq!(allowed, 354, "every policy line is reached by exactly one question");
 }
 
 #[tokio::test]
@@ -394,7 +405,7 @@ fn the_command_line_checks_and_explains() {
     let (code, out, _) = doelpoort(&["covenant", "check", dir]);
     assert_eq!(code, 0);
     assert!(
-        out.contains("covenant 2026.1 is consistent") && out.contains("257 rules"),
+        out.contains("covenant 2026.1 is consistent") && out.contains("354 rules"),
         "{out}"
     );
 

@@ -20,10 +20,20 @@ async fn the_covenant_in_force_is_published_to_callers(b: Backend) {
     assert_eq!(r.body["version"], "2026.1");
     let types = r.body["meeting_types"].as_array().unwrap();
     let ids: Vec<&str> = types.iter().map(|t| t["id"].as_str().unwrap()).collect();
-    assert_eq!(ids, ["briefing", "focus", "nazorg", "radicalisering", "monitoring"]);
+    assert_eq!(
+        ids,
+        [
+            "briefing",
+            "focus",
+            "thematafel",
+            "nazorg",
+            "radicalisering",
+            "monitoring"
+        ]
+    );
     assert_eq!(types[1]["purposes"][0]["id"], "integraal_plan");
     assert_eq!(
-        types[2]["categories"],
+        types[3]["categories"],
         serde_json::json!(["identificatie", "detentie", "nazorg_domeinen"])
     );
     let categories = r.body["categories"].as_array().unwrap();
@@ -35,7 +45,7 @@ async fn the_covenant_in_force_is_published_to_callers(b: Backend) {
     assert_eq!(id["confidential"], true);
     assert_eq!(
         r.body["lookup_roles"],
-        serde_json::json!(["politie", "om", "reclassering"])
+        serde_json::json!(["politie", "om", "reclassering", "slachtofferhulp", "ggd", "rvdk"])
     );
     let anonymous = gw
         .connect(Some(&wijkteam.identity))

@@ -26,5 +26,6 @@ mod http;
 mod log;
 mod lookups;
 mod meetings;
+mod process;
 mod store;
 mod tokens;

@@ -256,8 +256,14 @@ async fn conditional_writes_say_what_they_came_to(b: Backend) {
         tx.add_agenda_case(&meeting_id, &case_id, now()).await.unwrap(),
         Change::Duplicate
     );
-    assert_eq!(tx.close_meeting(&meeting_id, now()).await.unwrap(), Change::Done);
-    assert_eq!(tx.close_meeting(&meeting_id, now()).await.unwrap(), Change::Closed);
+    assert_eq!(
+        tx.close_meeting(&meeting_id, now(), "done").await.unwrap(),
+        Change::Done
+    );
+    assert_eq!(
+        tx.close_meeting(&meeting_id, now(), "done").await.unwrap(),
+        Change::Closed
+    );
     let late = AttendeeRow {
         oin: oin(3),
         added_at: now(),
