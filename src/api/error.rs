@@ -154,6 +154,7 @@ impl From<CaseError> for ApiError {
             CaseError::NotHolder => ApiError::forbidden(e.to_string()),
             CaseError::MeetingClosed => ApiError::new(StatusCode::CONFLICT, "meeting_closed", e.to_string()),
             CaseError::NotOnAgenda => ApiError::new(StatusCode::CONFLICT, "not_on_agenda", e.to_string()),
+            CaseError::Purged => ApiError::new(StatusCode::GONE, "purged", e.to_string()),
             CaseError::Seal(inner) => ApiError::internal(&inner),
             CaseError::Log(inner) => inner.into(),
             CaseError::Store(inner) => inner.into(),

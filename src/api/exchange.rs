@@ -33,7 +33,7 @@ pub(crate) fn exchange<'a>(
     }
 }
 
-fn respond<T: Serialize>(read: Read<T>) -> Response {
+pub(super) fn respond<T: Serialize>(read: Read<T>) -> Response {
     match read {
         Read::Released(released) => released.map(axum::Json).into_response(),
         Read::Nothing(body) => axum::Json(body).into_response(),

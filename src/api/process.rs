@@ -3,19 +3,19 @@
 //! /v1/cases/{id}/file` (members).
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::cases::NewId;
 use super::error::{ApiError, Problem};
-use super::exchange::{exchange, Shared};
+use super::exchange::{exchange, respond, Shared};
 use super::json::{Json, Path, Query};
 use super::trace::RequestContext;
 use crate::app::AppState;
-use crate::cases::process::{self, CheckView, IntakeRead, IntakeReport, NewCheck, NewWeighing};
+use crate::cases::process::{self, CheckView, IntakeReport, NewCheck, NewWeighing};
 use crate::edge::identity::Caller;
-use crate::exchange::{Items, NewFileItems, Read};
+use crate::exchange::{Items, NewFileItems};
 use crate::types::{CaseId, CheckState, UserRole};
 
 /// Every report not weighed yet, oldest first (at most 100), with its summary where the covenant's intake rule
@@ -26,10 +26,7 @@ pub async fn intake(State(app): State<AppState>, caller: Caller, ctx: RequestCon
     caller.require(UserRole::Procesregisseur)?;
     let (covenant, registry, keys) = (app.covenant(), app.registry.current(), app.keyring());
     let read = process::intake(&app.store, &app.log, (&registry, &covenant, &keys), &ctx.actor(&caller)).await?;
-    Ok(match read {
-        IntakeRead::Released(released) => released.map(axum::Json).into_response(),
-        IntakeRead::Unreleased(body) => axum::Json(body).into_response(),
-    })
+    Ok(respond(read))
 }
 
 /// Record the weighing of a case in a briefing that has it on its agenda; its reporters are told the outcome.
@@ -113,10 +110,7 @@ pub async fn read_file(
     let read = exchange(&app, &covenant, &registry)
         .read_file(&ctx.actor(&caller), &id)
         .await?;
-    Ok(match read {
-        Read::Released(released) => released.map(axum::Json).into_response(),
-        Read::Nothing(body) => axum::Json(body).into_response(),
-    })
+    Ok(respond(read))
 }
 
 /// Add progress to the case file outside a meeting (the case holder, or the host), judged as a monitoring share.

@@ -52,6 +52,8 @@ pub enum CaseError {
     MeetingClosed,
     #[error("the case is not on the meeting's agenda")]
     NotOnAgenda,
+    #[error("the case's content has been purged at the end of its retention period")]
+    Purged,
     #[error("the case content could not be sealed")]
     Seal(#[from] SealError),
     #[error(transparent)]
@@ -116,7 +118,62 @@ fn age_unknown() -> AgeBand {
 /// Most subjects of one report.
 const SUBJECTS_MAX: usize = 20;
 
+/// A report checked: its subjects' pseudonyms (each once, in the order given) and what is sealed of it.
+struct Checked {
+    pseudonyms: Vec<String>,
+    subjects: Vec<u8>,
+    summary: String,
+    municipality: Option<String>,
+    kind: ReportKind,
+    profile: Profile,
+}
+
+impl Checked {
+    /// The report as stored in `case`: summary and subjects sealed under the case's key, bound to the report.
+    fn row(
+        &self,
+        key: &DataKey,
+        case: &CaseRow,
+        (actor, now): (&Actor, Instant),
+        joined: bool,
+    ) -> Result<ReportRow, CaseError> {
+        let id = ReportId::generate();
+        let seal = |part: &str, bytes: &[u8]| key.seal(case.id.as_str(), &format!("{id}:{part}"), bytes);
+        Ok(ReportRow {
+            sealed_summary: Some(seal("summary", self.summary.as_bytes())?),
+            sealed_subjects: Some(seal("subjects", &self.subjects)?),
+            summary_digest: texts::digest(&self.summary),
+            case_id: case.id.clone(),
+            reported_at: now,
+            reporter_oin: actor.oin.clone(),
+            reporter_sub: actor.sub.clone(),
+            kind: self.kind,
+            municipality: self.municipality.clone(),
+            gender: self.profile.gender,
+            age_band: self.profile.age_band,
+            joined,
+            weighed_at: None,
+            id,
+        })
+    }
+}
+
 impl NewCase {
+    /// Every field checked, the subjects pseudonymised.
+    fn check(&self, pseudonyms: &Pseudonymiser) -> Result<Checked, CaseError> {
+        let subjects = self.resolve(pseudonyms)?;
+        let sealed: Vec<&serde_json::Value> = subjects.iter().map(|s| &s.sealed).collect();
+        Ok(Checked {
+            subjects: serde_json::to_vec(&sealed)
+                .map_err(|_| CaseError::Validation("subjects: not representable".into()))?,
+            pseudonyms: subjects.into_iter().map(|s| s.pseudonym).collect(),
+            summary: text("summary", &self.summary, SUMMARY_MAX)?,
+            municipality: self.municipality()?,
+            kind: self.kind,
+            profile: self.profile,
+        })
+    }
+
     /// The subjects, checked against the kind and pseudonymised (each pseudonym once, in order given).
     fn resolve(&self, pseudonyms: &Pseudonymiser) -> Result<Vec<Resolved>, CaseError> {
         let given: Vec<&Subject> = match (&self.subject, self.subjects.as_slice()) {
@@ -224,7 +281,8 @@ fn text(field: &str, value: &str, max: usize) -> Result<String, CaseError> {
 }
 
 /// Reports a case (*melding*). A report about a subject with an open case joins that case (its holder is told);
-/// otherwise it makes a new case, whose first member and holder is the reporter's organisation. Either way the reporter becomes a member, the host is told, and the answer is the case id.
+/// otherwise it makes a new case, whose first member and holder is the reporter's organisation. Either way the
+/// reporter becomes a member, the host is told, and the answer is the case id.
 ///
 /// # Errors
 /// An invalid subject, kind, municipality or summary, or the database refused.
@@ -235,43 +293,17 @@ pub async fn report(
     actor: &Actor,
     new: &NewCase,
 ) -> Result<CaseId, CaseError> {
-    let subjects = new.resolve(pseudonyms)?;
-    let municipality = new.municipality()?;
-    let summary = text("summary", &new.summary, SUMMARY_MAX)?;
-    let pseudonyms: Vec<String> = subjects.iter().map(|s| s.pseudonym.clone()).collect();
-    let sealed_subjects = serde_json::to_vec(&subjects.iter().map(|s| &s.sealed).collect::<Vec<_>>())
-        .map_err(|_| CaseError::Validation("subjects: not representable".into()))?;
+    let checked = new.check(pseudonyms)?;
     let now = Instant::from(now);
+    let pseudonyms = &checked.pseudonyms;
     // A lost race for a subject (another report made its open case at the same moment) is retried as a join.
     for _ in 0..3 {
         let mut tx = store.begin().await?;
-        let (case, joined) = match tx.open_case_of(&pseudonyms).await? {
+        let (case, joined) = match tx.open_case_of(pseudonyms).await? {
             Some(id) => (store.case(&id).await?.ok_or(CaseError::NotFound)?, true),
-            None => (new_case(master, now, actor, &pseudonyms)?, false),
+            None => (new_case(master, now, actor, pseudonyms)?, false),
         };
-        let key = texts::data_key(master, &case)?;
-        let report = ReportRow {
-            id: ReportId::generate(),
-            case_id: case.id.clone(),
-            reported_at: now,
-            reporter_oin: actor.oin.clone(),
-            reporter_sub: actor.sub.clone(),
-            kind: new.kind,
-            municipality: municipality.clone(),
-            gender: new.profile.gender,
-            age_band: new.profile.age_band,
-            joined,
-            sealed_summary: None,
-            summary_digest: texts::digest(&summary),
-            sealed_subjects: None,
-            weighed_at: None,
-        };
-        let aad = |part: &str| format!("{}:{part}", report.id);
-        let report = ReportRow {
-            sealed_summary: Some(key.seal(case.id.as_str(), &aad("summary"), summary.as_bytes())?),
-            sealed_subjects: Some(key.seal(case.id.as_str(), &aad("subjects"), &sealed_subjects)?),
-            ..report
-        };
+        let report = checked.row(&texts::data_key(master, &case)?, &case, (actor, now), joined)?;
         if joined {
             let member = MemberRow {
                 oin: actor.oin.clone(),
@@ -280,14 +312,9 @@ pub async fn report(
             };
             tx.add_case_member(&case.id, &member).await?;
         } else {
-            let case = CaseRow {
-                sealed_subject: Some(key.seal(case.id.as_str(), "subject", &sealed_subjects)?),
-                sealed_summary: Some(key.seal(case.id.as_str(), "summary", summary.as_bytes())?),
-                ..case.clone()
-            };
             tx.insert_case(&case, "reporter").await?;
         }
-        if !tx.add_case_subjects(&case.id, &pseudonyms).await? {
+        if !tx.add_case_subjects(&case.id, pseudonyms).await? {
             continue;
         }
         tx.insert_report(&report).await?;

@@ -9,9 +9,11 @@ use super::{text, texts, Actor, CaseError, Profile, REASON_MAX};
 use crate::covenant::Covenant;
 use crate::crypto::envelope::Keyring;
 use crate::log::chain::{Entry, Kind};
-use crate::log::{self, Log, Released};
+use crate::log::{self, Log, Read};
 use crate::orgs::registry::Snapshot;
-use crate::store::{About, CaseRow, CheckRow, MeetingRow, PlanRow, RecordedCheck, ReportRow, Store, Tx, WeighingRow};
+use crate::store::{
+    About, CaseRow, CheckRow, MeetingRow, PlanRow, RecordedCheck, ReportRow, Store, StoreError, Tx, WeighingRow,
+};
 use crate::types::{
     CaseId, CaseStatus, CheckState, CheckStatus, Instant, MeetingId, MeetingStatus, NotificationKind, Oin, OrgStatus,
     ReportId, ReportKind, WeighingId,
@@ -41,16 +43,10 @@ pub struct IntakeReport {
     pub withheld: Option<String>,
 }
 
-/// An intake read: released under its disclosure records, or holding no summary at all (its refusals recorded,
-/// or an empty queue).
-pub enum IntakeRead {
-    Released(Released<Vec<IntakeReport>>),
-    Unreleased(Vec<IntakeReport>),
-}
-
-/// The intake queue: every report not weighed yet, oldest first (at most [`INTAKE_MAX`]), with its summary where
-/// the covenant's intake rule allows it. Every summary shown is a `disclosure` record (source the reporter,
-/// recipient the host), every one withheld a `refusal`, committed before the queue is handed back.
+/// The intake queue: every report of an open case not weighed yet, oldest first (at most [`INTAKE_MAX`]), with its
+/// summary where the covenant's intake rule allows it. Every summary shown is a `disclosure` record (source the
+/// reporter, recipient the host), every one withheld a `refusal`, committed before the queue is handed back; with
+/// no summary to show, [`Read::Nothing`].
 ///
 /// # Errors
 /// A case's data key cannot be had, or the log or database failed (nothing is shown).
@@ -59,7 +55,7 @@ pub async fn intake(
     log: &Log,
     (registry, covenant, keys): (&Snapshot, &Covenant, &Keyring),
     actor: &Actor,
-) -> Result<IntakeRead, CaseError> {
+) -> Result<Read<Vec<IntakeReport>>, CaseError> {
     let reports = store.unweighed_reports(INTAKE_MAX).await?;
     let mut body = Vec::new();
     let mut entries = Vec::new();
@@ -106,9 +102,9 @@ pub async fn intake(
         if !entries.is_empty() {
             log.append_all(entries).await?;
         }
-        return Ok(IntakeRead::Unreleased(body));
+        return Ok(Read::Nothing(body));
     }
-    Ok(IntakeRead::Released(log.release(body, entries).await?))
+    Ok(Read::Released(log.release(body, entries).await?))
 }
 
 /// The record of one intake read of a report's summary: its disclosure, or the refusal to show it.
@@ -134,7 +130,7 @@ fn open_summary(keys: &Keyring, case: &CaseRow, report: &ReportRow) -> Result<St
     let (sealed, aad) = match &report.sealed_summary {
         Some(s) if !report.summary_digest.is_empty() => (s, format!("{}:summary", report.id)),
         Some(s) => (s, "summary".to_owned()),
-        None => return Err(CaseError::Seal(crate::crypto::envelope::SealError::Open)),
+        None => return Err(CaseError::Purged),
     };
     let plain = key.open(case.id.as_str(), &aad, sealed)?;
     String::from_utf8(plain).map_err(|_| CaseError::Seal(crate::crypto::envelope::SealError::Open))
@@ -287,7 +283,7 @@ pub async fn plan_made(
     (case_id, meeting): (&CaseId, &MeetingRow),
     host: &Oin,
     now: Instant,
-) -> Result<bool, CaseError> {
+) -> Result<bool, StoreError> {
     let m = &covenant.monitoring;
     let days = covenant.meeting_type(&m.meeting_type).map_or(31, |t| t.max_days);
     let track = MeetingRow {
@@ -316,7 +312,7 @@ pub async fn plan_made(
     }
     tx.insert_meeting(&track).await?;
     tx.add_agenda_case(&track.id, case_id, now).await?;
-    Ok(tx.insert_plan(&plan, &checks).await?)
+    tx.insert_plan(&plan, &checks).await
 }
 
 /// A monitoring check as the procesregisseur sees it.
@@ -421,7 +417,8 @@ pub async fn record_check(
     let recorded = tx.record_check(case_id, &new.moment, &check).await?;
     if !log::commit_if(tx, recorded, entry, now).await? {
         return Err(CaseError::Conflict(
-            "no check of this moment is due for the case: none was scheduled (a plan in a focus meeting schedules them) or it was recorded already",
+            "no check of this moment is open for the case: none was scheduled (a focus meeting's plan schedules \
+             them) or it was recorded already",
         ));
     }
     Ok(())

@@ -4,7 +4,7 @@
 use ring::digest;
 
 use super::CaseError;
-use crate::crypto::envelope::{DataKey, Keyring, SealError, WrappedKey};
+use crate::crypto::envelope::{DataKey, Keyring, WrappedKey};
 use crate::store::{CaseRow, Tx};
 use crate::types::{Instant, TextId};
 
@@ -16,13 +16,13 @@ pub struct SealedText {
     sealed: Vec<u8>,
 }
 
-/// The case's data key, unwrapped; a purged case has none.
+/// The case's data key, unwrapped: the one place a case's key is opened.
 ///
 /// # Errors
-/// The case was purged, or no master key in `keys` unwraps its data key.
+/// The case was purged (its key destroyed), or no master key in `keys` unwraps its data key.
 pub fn data_key(keys: &Keyring, case: &CaseRow) -> Result<DataKey, CaseError> {
     let (Some(master_id), Some(blob)) = (case.master_key_id.clone(), case.data_key.clone()) else {
-        return Err(CaseError::Seal(SealError::Open));
+        return Err(CaseError::Purged);
     };
     Ok(keys.unwrap(case.id.as_str(), &WrappedKey { master_id, blob })?)
 }

@@ -13,8 +13,8 @@ use super::{given, numbers, page, problem, Dutch as _, Frame, Refusal, Visitor};
 use crate::api::error::ApiError;
 use crate::api::exchange::exchange;
 use crate::app::AppState;
-use crate::cases::process::{self, CheckView, IntakeRead, IntakeReport, NewCheck, NewWeighing};
-use crate::exchange::{NewFileItems, NewItem};
+use crate::cases::process::{self, CheckView, IntakeReport, NewCheck, NewWeighing};
+use crate::exchange::{NewFileItems, NewItem, Read};
 use crate::types::{CaseId, CheckStatus, UserRole};
 
 pub fn routes() -> Router<AppState> {
@@ -47,27 +47,18 @@ async fn intake(State(app): State<AppState>, v: Visitor) -> Result<Response, Ref
     .await
     .map_err(ApiError::from)?;
     let (reports, records) = match read {
-        IntakeRead::Released(r) => r.into_parts(),
-        IntakeRead::Unreleased(body) => (Vec::new(), body),
-    }
-    .swap();
+        Read::Released(r) => {
+            let (records, body) = r.into_parts();
+            (body, records)
+        }
+        Read::Nothing(body) => (body, Vec::new()),
+    };
     let response = page(&IntakePage {
         frame: v.frame("Intake: meldingen om te wegen"),
         recorded: numbers(&records),
         reports,
     });
     Ok(super::audit::cite(&records, response))
-}
-
-/// `(records, body)` as `(body, records)`.
-trait Swap<A, B> {
-    fn swap(self) -> (B, A);
-}
-
-impl<A, B> Swap<A, B> for (A, B) {
-    fn swap(self) -> (B, A) {
-        (self.1, self.0)
-    }
 }
 
 #[derive(Template)]

@@ -20,10 +20,11 @@ use time::OffsetDateTime;
 use crate::cases::facts::{Facts, Recorded, Setting};
 use crate::covenant::decision::{Decision, Refusal, Side};
 use crate::covenant::Covenant;
-use crate::crypto::envelope::{DataKey, Keyring, SealError, WrappedKey};
+use crate::crypto::envelope::{DataKey, Keyring, SealError};
 use crate::log::actor::Actor;
 use crate::log::chain::{Entry, Kind};
-use crate::log::{Log, LogError, Released};
+pub use crate::log::Read;
+use crate::log::{Log, LogError};
 use crate::orgs::registry::Snapshot;
 use crate::store::{AttendeeRow, CaseRow, ItemRow, MeetingRow, Store, StoreError};
 use crate::types::{CaseId, CaseStatus, Instant, ItemId, MeetingId, Oin, RequestId};
@@ -101,12 +102,6 @@ fn invalid<T>(message: impl Into<String>) -> Result<T, ExchangeError> {
     Err(ExchangeError::Validation(message.into()))
 }
 
-/// A read whose items were released through the log, or one with nothing to release (no record needed).
-pub enum Read<T> {
-    Released(Released<T>),
-    Nothing(T),
-}
-
 /// What the exchange needs from the gateway, for one call.
 pub struct Exchange<'a> {
     pub store: &'a Store,
@@ -172,10 +167,10 @@ impl Exchange<'_> {
     }
 
     fn data_key(&self, case: &CaseRow) -> Result<DataKey, ExchangeError> {
-        let (Some(master_id), Some(blob)) = (case.master_key_id.clone(), case.data_key.clone()) else {
-            return Err(ExchangeError::Purged);
-        };
-        Ok(self.keys.unwrap(case.id.as_str(), &WrappedKey { master_id, blob })?)
+        crate::cases::texts::data_key(&self.keys, case).map_err(|e| match e {
+            crate::cases::CaseError::Seal(inner) => ExchangeError::Seal(inner),
+            _ => ExchangeError::Purged,
+        })
     }
 
     /// The record of a refusal by the decision point of `category` flowing from `source` (to `recipient`).

@@ -62,11 +62,7 @@ impl Exchange<'_> {
                 &meeting.created_by_oin,
                 self.instant(),
             )
-            .await
-            .map_err(|e| match e {
-                crate::cases::CaseError::Store(s) => ExchangeError::Store(s),
-                other => ExchangeError::Conflict(other.to_string()),
-            })?;
+            .await?;
         }
         log::commit_with(tx, entry, self.instant()).await?;
         Ok(ids)

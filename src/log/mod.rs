@@ -15,7 +15,7 @@ use std::path::PathBuf;
 
 pub use record::{commit_if, commit_with, record_in};
 pub use sql::{Checkpoint, LogFilter, Records};
-pub use writer::{Appended, Log, LogError, Receipt, Released};
+pub use writer::{Appended, Log, LogError, Read, Receipt, Released};
 
 /// The disclosure log: its two keys (files; `serve` refuses to start without them) and its pace.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]

@@ -63,6 +63,13 @@ impl<T> Released<T> {
     }
 }
 
+/// A read whose data was released through the log, or one with nothing to release (its refusals, if any, are
+/// recorded; nothing it holds needs a record).
+pub enum Read<T> {
+    Released(Released<T>),
+    Nothing(T),
+}
+
 /// Whether a record covers a release (see [`Released`]).
 fn covers(kind: Kind) -> bool {
     kind != Kind::Refusal

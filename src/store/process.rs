@@ -299,13 +299,14 @@ impl Tx {
 }
 
 impl Store {
-    /// Reports not weighed yet, oldest first, at most `limit`.
+    /// Reports of open cases not weighed yet, oldest first, at most `limit`.
     ///
     /// # Errors
     /// The database refused, or a row does not parse.
     pub async fn unweighed_reports(&self, limit: i64) -> Result<Vec<ReportRow>, StoreError> {
         let rows = sqlx::query(&format!(
-            "SELECT {REPORT_COLUMNS} FROM reports WHERE weighed_at IS NULL ORDER BY reported_at, id LIMIT $1"
+            "SELECT {REPORT_COLUMNS} FROM reports WHERE weighed_at IS NULL \
+             AND case_id IN (SELECT id FROM cases WHERE status = 'open') ORDER BY reported_at, id LIMIT $1"
         ))
         .bind(limit)
         .fetch_all(self.pool())

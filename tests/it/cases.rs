@@ -79,9 +79,11 @@ async fn a_reported_case_is_sealed_and_seen_by_members_only(b: Backend) {
     let row = app.store.case(&typed(&id)).await.unwrap().unwrap();
     let pseudonym = app.pseudonyms.pseudonym(&BSN.parse().unwrap());
     assert_eq!(row.subject, pseudonym);
-    let sealed = row.sealed_subject.clone().unwrap();
+    // The report keeps its subjects and summary, sealed with the case.
+    let report = app.store.reports_of_case(&typed(&id)).await.unwrap().remove(0);
+    let sealed = report.sealed_subjects.clone().unwrap();
     assert!(!String::from_utf8_lossy(&sealed).contains(BSN));
-    assert!(!String::from_utf8_lossy(row.sealed_summary.as_ref().unwrap()).contains("woonsituatie"));
+    assert!(!String::from_utf8_lossy(report.sealed_summary.as_ref().unwrap()).contains("woonsituatie"));
     let key = app
         .keyring()
         .unwrap(
@@ -92,8 +94,12 @@ async fn a_reported_case_is_sealed_and_seen_by_members_only(b: Backend) {
             },
         )
         .unwrap();
-    assert_eq!(key.open(&id, "subject", &sealed).unwrap(), BSN.as_bytes());
-    assert!(key.open("case-other", "subject", &sealed).is_err());
+    let subjects = format!("{}:subjects", report.id);
+    assert_eq!(
+        key.open(&id, &subjects, &sealed).unwrap(),
+        format!(r#"[{{"bsn":"{BSN}"}}]"#).as_bytes()
+    );
+    assert!(key.open("case-other", &subjects, &sealed).is_err());
 
     // The report is in the log with the pseudonym, never the BSN.
     let record = &admin_actions(&gw).await[0];

@@ -316,5 +316,10 @@ fn an_unknown_key_is_not_echoed() {
     let e = parse::<doelpoort::cases::NewCase>(&rt, body).unwrap_err();
     assert_eq!(e.status, 422);
     assert!(!e.detail.contains("123456782"), "{}", e.detail);
-    assert!(e.detail.contains("expected `subject` or `summary`"), "{}", e.detail);
+    assert!(
+        e.detail
+            .contains("expected one of `subject`, `subjects`, `kind`, `municipality`, `profile`, `summary`"),
+        "{}",
+        e.detail
+    );
 }

@@ -493,6 +493,19 @@ async fn the_process_refuses_what_it_must(b: Backend) {
         .await
         .assert_problem(409, "invalid_state");
 
+    // A case closed without weighing leaves the intake with its reports.
+    let closing = json!({"reason": "Elders belegd"});
+    let r = regisseur(
+        &gw,
+        Method::POST,
+        &format!("/v1/cases/{zorg_case}/close"),
+        Some(closing),
+    )
+    .await;
+    assert_eq!(r.status, 204, "{}", r.text);
+    let intake = regisseur(&gw, Method::GET, "/v1/intake", None).await;
+    assert!(!intake.text.contains(zorg_case.as_str()), "{}", intake.text);
+
     // Closing takes the covenant's outcomes only.
     let closing = json!({"reason": "Klaar", "outcomes": ["iedereen_blij"]});
     regisseur(&gw, Method::POST, &format!("/v1/cases/{case}/close"), Some(closing))
