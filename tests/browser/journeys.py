@@ -146,6 +146,12 @@ class Journey:
             self.meant(status)
         return response
 
+    def submit(self, button, label):
+        """Clicks a form's button and waits for the page it leads to."""
+        with self.page.expect_navigation():
+            self.page.click(button)
+        self.snap(label)
+
     def meant(self, status):
         """Chromium reports a page that answers with an error status as a console error; this one was meant."""
         self.expected.append(f"Failed to load resource: the server responded with a status of {status} ")
@@ -194,6 +200,52 @@ def regisseur_reads_answer(browser, demo, request):
     text = j.page.inner_text("main")
     j.expect("Schulden bij drie schuldeisers" in text, "the requester reads the answer")
     j.expect("vastgelegd als logrecord" in text, "the page names the log record of the release")
+    j.done()
+
+
+def regisseur_runs_the_process(browser, demo, case, meeting):
+    """Intake, weighing in a briefing, the plan in the focus meeting, the holder, and a monitoring check."""
+    now = time.time()
+    iso = lambda t: time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
+    briefing = demo.ok("zvh", "procesregisseur", "POST", "/v1/meetings",
+                       {"type": "briefing", "starts_at": iso(now - 60), "ends_at": iso(now + 3600)})["id"]
+    demo.ok("zvh", "procesregisseur", "POST", f"/v1/meetings/{briefing}/agenda", {"case_id": case})
+    j = Journey(browser, demo, "zvh-regisseur", "process")
+    j.go("/console/intake")
+    text = j.page.inner_text("main")
+    j.expect("Zorgen om het gezin" in text and "logrecord" in text, "the intake shows the summary and its record")
+    j.go(f"/console/cases/{case}")
+    j.page.fill("#w-meeting", briefing)
+    j.page.select_option("#w-outcome", "focus")
+    j.submit("button:text-is('Weging vastleggen')", "weighed")
+    text = j.page.inner_text("main")
+    j.expect("Niet uitgevoerd" not in text and "Nog niet gewogen" not in text, "the weighing is recorded")
+    j.go(f"/console/meetings/{meeting}")
+    j.page.select_option("#s-cat", "plan_van_aanpak")
+    j.page.fill("#s-content", "Gemeente regelt schuldhulp; wijkteam begeleidt het gezin.")
+    j.submit("button:text-is('Delen')", "plan shared")
+    j.go(f"/console/cases/{case}")
+    j.page.select_option("#h-oin", GEMEENTE)
+    j.page.fill("#h-reason", "Afgesproken in het focusoverleg")
+    j.submit("button:text-is('Aanwijzen')", "holder")
+    j.expect(GEMEENTE in j.page.inner_text("dl.facts"), "the municipality holds the case")
+    j.page.select_option("#c-moment", "1w")
+    j.page.fill("#c-note", "Eerste week: afspraken nagekomen.")
+    j.submit("button:text-is('Vastleggen')", "checked")
+    j.expect("op koers" in j.page.inner_text("main"), "the check is recorded")
+    j.go("/console/monitoring")
+    j.expect("gedaan" in j.page.inner_text("main") and "gepland" in j.page.inner_text("main"),
+             "the monitoring page lists done and planned checks")
+    j.done()
+
+
+def holder_reads_file_and_reports_progress(browser, demo, case):
+    j = Journey(browser, demo, "gemeente-medewerker", "holder")
+    j.go(f"/console/cases/{case}/file")
+    j.expect("schuldhulp" in j.page.inner_text("main"), "the plan stays readable in the case file")
+    j.page.fill("#f-content", "Schuldhulptraject gestart.")
+    j.submit("button:text-is('Toevoegen aan het dossier')", "progress")
+    j.expect("Niet uitgevoerd" not in j.page.inner_text("main") and "/file" in j.page.url, "the holder adds progress")
     j.done()
 
 
@@ -294,6 +346,8 @@ def main():
             browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
             professional_answers(browser, demo, request)
             regisseur_reads_answer(browser, demo, request)
+            regisseur_runs_the_process(browser, demo, case, meeting)
+            holder_reads_file_and_reports_progress(browser, demo, case)
             fg_answers_access_request(browser, demo)
             partner_officer_sees_own(browser, demo)
             admin_onboards_and_suspends(browser, demo)
