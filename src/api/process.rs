@@ -98,7 +98,7 @@ pub async fn record_check(
 #[utoipa::path(get, path = "/v1/cases/{id}/file", tag = "process", security(("bearer" = [])),
     params(("id" = crate::types::CaseId, Path)),
     responses((status = 200, body = Items), (status = 403, body = Problem), (status = 404, body = Problem),
-              (status = 410, body = Problem), (status = 503, body = Problem)))]
+              (status = 409, body = Problem), (status = 410, body = Problem), (status = 503, body = Problem)))]
 pub async fn read_file(
     State(app): State<AppState>,
     caller: Caller,
