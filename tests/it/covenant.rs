@@ -380,6 +380,59 @@ fn covenant_check_names_the_line_of_every_inconsistency() {
         t + "\n[[closure_outcomes]]\nid = \"beheersbaar\"\ndescription = \"twice\"\n"
     });
     assert!(problems(dir.path()).contains("closure outcome `beheersbaar` is defined twice"));
+    // The process's parts: the intake rule, the weighing, monitoring, case-file categories and meeting lengths.
+    for (from, to, message) in [
+        (
+            "\"woningcorporatie\", \"wijkteam\", \"zvh\",\n]",
+            "\"bakker\",\n]",
+            "[intake] reporting_roles names unknown role `bakker`",
+        ),
+        (
+            "meeting_type = \"briefing\"",
+            "meeting_type = \"borrel\"",
+            "[weighing] meeting_type names unknown meeting type `borrel`",
+        ),
+        (
+            "declined_outcome = \"niet_oppakken\"",
+            "declined_outcome = \"nooit\"",
+            "[weighing] declined_outcome must be one of its outcomes",
+        ),
+        (
+            "{ id = \"uitgesteld\", description",
+            "{ id = \"belegd_elders\", description",
+            "weighing reason `belegd_elders` is defined twice",
+        ),
+        (
+            "plan_category = \"plan_van_aanpak\"",
+            "plan_category = \"detentie\"",
+            "[monitoring] plan_category `detentie` must be a category of plan_meeting_type `focus`",
+        ),
+        (
+            "{ id = \"6m\", days = 182 }",
+            "{ id = \"6m\", days = 300 }",
+            "moment `6m` (300 days) falls after the monitoring track ends (240 days)",
+        ),
+        (
+            "max_days = 240",
+            "max_days = 0",
+            "meeting type `monitoring`: max_days must be 1–400",
+        ),
+        (
+            "description = \"Plan and agreements\"\ncase_file = true",
+            "description = \"Plan and agreements\"",
+            "plan_category `plan_van_aanpak` must be a case-file category",
+        ),
+    ] {
+        assert!(
+            std::fs::read_to_string(policies().join("covenant.toml"))
+                .unwrap()
+                .contains(from),
+            "{from}"
+        );
+        let dir = broken("covenant.toml", |t| t.replace(from, to));
+        let text = problems(dir.path());
+        assert!(text.contains(message), "{message}: {text}");
+    }
     let dir = broken("covenant_model.conf", |t| t.replace("r.cat == p.cat", "true"));
     assert!(problems(dir.path()).contains("covenant_model.conf: must contain `m = "));
     let dir = broken("covenant.toml", |t| t.replace("version = ", "version == "));
