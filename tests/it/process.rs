@@ -191,15 +191,7 @@ async fn one_person_through_the_whole_process(b: Backend) {
     let ask = json!({"case_id": case, "meeting_id": focus, "purpose": "integraal_plan",
         "categories": ["politie_samenvatting", "betrokkenheid"], "due": on_clock(&gw, 1800),
         "addressees": [{"oin": POLITIE, "categories": ["politie_samenvatting"]}, {"oin": DJI, "categories": ["betrokkenheid"]}]});
-    let asked = gw
-        .call(
-            &gw.org(HOST),
-            &["professional"],
-            Method::POST,
-            "/v1/requests",
-            Some(ask),
-        )
-        .await;
+    let asked = pro(&gw, &gw.org(HOST), Method::POST, "/v1/requests", Some(ask)).await;
     assert_eq!(asked.status, 201, "{}", asked.text);
     let request = asked.body["id"].as_str().unwrap().to_owned();
     let answer = |cat: &str| json!({"items": [{"category": cat, "content": "Bekend bij de partner"}]});
