@@ -26,14 +26,16 @@ INSERT INTO reports (id, case_id, reported_at, reporter_oin, reporter_sub, kind,
     SELECT 'report-' || substr(id, 6), id, reported_at, reporter_oin, '', 'persoon', 'onbekend', 'onbekend', 0,
            sealed_summary, '' FROM cases;
 
--- The subjects (keyed pseudonyms) of a case, and the one open case of each subject.
+-- The subjects (keyed pseudonyms) of a case since the report that named them, and the one open case of each
+-- subject. A case's records carry its first subject; a privacy officer's search for another finds them here.
 CREATE TABLE case_subjects (
     case_id TEXT NOT NULL REFERENCES cases (id),
     subject TEXT NOT NULL,
+    since TEXT NOT NULL,
     PRIMARY KEY (case_id, subject)
 );
 CREATE INDEX case_subjects_subject ON case_subjects (subject);
-INSERT INTO case_subjects (case_id, subject) SELECT id, subject FROM cases;
+INSERT INTO case_subjects (case_id, subject, since) SELECT id, subject, reported_at FROM cases;
 CREATE TABLE open_subjects (
     subject TEXT PRIMARY KEY NOT NULL,
     case_id TEXT NOT NULL REFERENCES cases (id)

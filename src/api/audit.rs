@@ -104,7 +104,8 @@ pub(crate) async fn search(
     filters: &Filters,
 ) -> Result<Released<RecordPage>, ApiError> {
     let scope = officer_scope(app, caller)?;
-    let q = filters.parse(&app.pseudonyms, scope.as_ref())?;
+    let mut q = filters.parse(&app.pseudonyms, scope.as_ref())?;
+    joined_cases(app, &mut q.filter).await?;
     let records = app.log.records().query(&q.filter, q.before, true, q.limit).await?;
     let page = Page::new(&app.pseudonyms, &q, records);
     let entry = audit::read_entry(
@@ -228,6 +229,14 @@ pub async fn subject_report_post(
 ///
 /// # Errors
 /// Not a privacy officer; not a BSN; the log unavailable.
+/// Widens a search for a subject to the cases it joined later (a family's or group's other members).
+pub(crate) async fn joined_cases(app: &AppState, filter: &mut crate::log::LogFilter) -> Result<(), ApiError> {
+    if let Some(subject) = &filter.subject {
+        filter.subject_cases = app.store.cases_joined_by(subject).await?;
+    }
+    Ok(())
+}
+
 pub(crate) async fn report(
     app: &AppState,
     caller: &Caller,
@@ -236,7 +245,8 @@ pub(crate) async fn report(
 ) -> Result<Released<SubjectReport>, ApiError> {
     let scope = officer_scope(app, caller)?;
     let subject = audit::subject_of(&app.pseudonyms, bsn)?;
-    let filter = audit::subject_filter(subject, scope.as_ref());
+    let mut filter = audit::subject_filter(subject, scope.as_ref());
+    joined_cases(app, &mut filter).await?;
     let mut records = app
         .log
         .records()

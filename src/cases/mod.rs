@@ -314,7 +314,7 @@ pub async fn report(
         } else {
             tx.insert_case(&case, "reporter").await?;
         }
-        if !tx.add_case_subjects(&case.id, pseudonyms).await? {
+        if !tx.add_case_subjects(&case.id, pseudonyms, now).await? {
             continue;
         }
         tx.insert_report(&report).await?;

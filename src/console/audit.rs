@@ -345,6 +345,7 @@ async fn export(State(app): State<AppState>, v: Visitor, Form(form): Form<Search
         ..form.filters()
     };
     let mut q = filters.parse(&app.pseudonyms, scope.as_ref()).map_err(ApiError::from)?;
+    crate::api::audit::joined_cases(&app, &mut q.filter).await?;
     let records = app.log.records();
     q.filter.through = Some(records.head().await.map_err(ApiError::from)?.0);
     let matching = records.count(&q.filter).await.map_err(ApiError::from)?;

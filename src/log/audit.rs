@@ -87,6 +87,7 @@ impl Filters {
     pub fn parse(&self, pseudonyms: &Pseudonymiser, scope: Option<&Oin>) -> Result<Query, AuditError> {
         let filter = LogFilter {
             subject: self.subject(pseudonyms)?,
+            subject_cases: Vec::new(),
             case_id: self.case_id.as_deref().map(|c| text("case_id", c)).transpose()?,
             organisation: oin("organisation", self.organisation.as_deref())?,
             source: oin("source", self.source.as_deref())?,

@@ -11,8 +11,18 @@ use crate::store::{Backend, Store, StoreError, Tx};
 
 /// Adds the conditions of `filter` to a query that has its first one.
 fn narrow(q: &mut Sql, filter: &LogFilter) {
+    if let Some(subject) = &filter.subject {
+        q.push(" AND (subject = ").text(subject);
+        for (case_id, since) in &filter.subject_cases {
+            q.push(" OR (case_id = ")
+                .text(case_id)
+                .push(" AND at >= ")
+                .text(since)
+                .push(")");
+        }
+        q.push(")");
+    }
     let exact = [
-        ("subject", &filter.subject),
         ("case_id", &filter.case_id),
         ("source_oin", &filter.source),
         ("recipient_oin", &filter.recipient),
@@ -64,6 +74,9 @@ const ROWS_PER_INSERT: usize = 1000;
 #[derive(Debug, Clone, Default)]
 pub struct LogFilter {
     pub subject: Option<String>,
+    /// With `subject`: cases it joined later, each with since when (`Store::cases_joined_by`); their records from
+    /// then on match too, although they carry the case's first subject.
+    pub subject_cases: Vec<(String, String)>,
     pub case_id: Option<String>,
     pub organisation: Option<String>,
     pub source: Option<String>,

@@ -117,14 +117,22 @@ impl Tx {
     ///
     /// # Errors
     /// The database refused.
-    pub async fn add_case_subjects(&mut self, case_id: &CaseId, subjects: &[String]) -> Result<bool, StoreError> {
+    pub async fn add_case_subjects(
+        &mut self,
+        case_id: &CaseId,
+        subjects: &[String],
+        since: Instant,
+    ) -> Result<bool, StoreError> {
         let mut all = true;
         for subject in subjects {
-            sqlx::query("INSERT INTO case_subjects (case_id, subject) VALUES ($1, $2) ON CONFLICT DO NOTHING")
-                .bind(case_id.as_str())
-                .bind(subject)
-                .execute(self.conn())
-                .await?;
+            sqlx::query(
+                "INSERT INTO case_subjects (case_id, subject, since) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+            )
+            .bind(case_id.as_str())
+            .bind(subject)
+            .bind(since.to_string())
+            .execute(self.conn())
+            .await?;
             sqlx::query("INSERT INTO open_subjects (subject, case_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
                 .bind(subject)
                 .bind(case_id.as_str())
@@ -299,6 +307,21 @@ impl Tx {
 }
 
 impl Store {
+    /// The cases `subject` became a subject of after they were made about someone else, each with since when: the
+    /// records of such a case carry its first subject, yet from then on they are about `subject` too.
+    ///
+    /// # Errors
+    /// The database refused.
+    pub async fn cases_joined_by(&self, subject: &str) -> Result<Vec<(String, String)>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT s.case_id, s.since FROM case_subjects s JOIN cases c ON c.id = s.case_id \
+             WHERE s.subject = $1 AND c.subject <> $1 ORDER BY s.case_id",
+        )
+        .bind(subject)
+        .fetch_all(self.pool())
+        .await?)
+    }
+
     /// Reports of open cases not weighed yet, oldest first, at most `limit`.
     ///
     /// # Errors

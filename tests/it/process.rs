@@ -13,6 +13,7 @@ both!(
     one_person_through_the_whole_process,
     the_process_refuses_what_it_must,
     subjects_without_a_bsn_families_and_long_monitoring_meetings,
+    a_family_member_finds_the_disclosures_of_the_case_from_when_they_joined,
 );
 
 const BSN: &str = "123456782";
@@ -571,5 +572,62 @@ async fn subjects_without_a_bsn_families_and_long_monitoring_meetings(b: Backend
     regisseur(&gw, Method::POST, "/v1/meetings", Some(long("focus")))
         .await
         .assert_problem(422, "validation_failed");
+    gw.stop().await;
+}
+
+async fn a_family_member_finds_the_disclosures_of_the_case_from_when_they_joined(b: Backend) {
+    const PARTNER: &str = "111222333";
+    let gw = Gateway::start(b).await;
+    let (politie, gemeente) = (gw.org("politie"), gw.org("gemeente"));
+    let case = report(&gw, &politie, json!({"subject": {"bsn": BSN}, "summary": "Melding"})).await;
+    let before = log_records(&regisseur(&gw, Method::GET, "/v1/intake", None).await);
+    let family = json!({"subjects": [{"bsn": BSN}, {"bsn": PARTNER}], "kind": "gezin", "summary": "Gezin"});
+    assert_eq!(report(&gw, &gemeente, family).await, case);
+    let after = log_records(&regisseur(&gw, Method::GET, "/v1/intake", None).await);
+    assert_eq!((before.len(), after.len()), (1, 2));
+
+    let seqs = |bsn: &str| {
+        let gw = &gw;
+        let path = format!("/v1/audit/subject-report?bsn={bsn}");
+        async move {
+            let r = gw
+                .call(&gw.org(HOST), &["privacy_officer"], Method::GET, &path, None)
+                .await;
+            assert_eq!(r.status, 200, "{}", r.text);
+            let mut seqs: Vec<i64> = r.body["disclosures"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|d| d["seq"].as_i64().unwrap())
+                .collect();
+            seqs.sort_unstable();
+            seqs
+        }
+    };
+    // The first subject finds every read; the partner only those from the family report on.
+    let mut all = [before.clone(), after.clone()].concat();
+    all.sort_unstable();
+    assert_eq!(seqs(BSN).await, all);
+    assert_eq!(seqs(PARTNER).await, after);
+    let search = gw
+        .call(
+            &gw.org(HOST),
+            &["privacy_officer"],
+            Method::GET,
+            &format!("/v1/audit/disclosures?bsn={PARTNER}&kind=disclosure"),
+            None,
+        )
+        .await;
+    let found: Vec<i64> = search.body["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["seq"].as_i64().unwrap())
+        .collect();
+    assert!(
+        after.iter().all(|s| found.contains(s)) && !found.contains(&before[0]),
+        "{}",
+        search.text
+    );
     gw.stop().await;
 }
