@@ -19,6 +19,7 @@ pub mod covenant;
 pub mod crypto;
 pub mod edge;
 pub mod exchange;
+pub mod figures;
 pub mod log;
 pub mod orgs;
 pub mod server;

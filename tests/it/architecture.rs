@@ -18,38 +18,41 @@ const RULES: &[(&str, &[&str])] = &[
         "exchange",
         &["types", "crypto", "store", "log", "covenant", "orgs", "cases"],
     ),
+    ("figures", &["types", "store", "covenant", "orgs"]),
     ("edge", &["types", "crypto", "orgs"]),
     ("config", &["types", "crypto", "log", "exchange", "edge"]),
     (
         "app",
         &[
-            "types", "crypto", "store", "log", "covenant", "orgs", "cases", "exchange", "edge", "config",
+            "types", "crypto", "store", "log", "covenant", "orgs", "cases", "exchange", "figures", "edge", "config",
         ],
     ),
     (
         "api",
         &[
-            "types", "crypto", "store", "log", "covenant", "orgs", "cases", "exchange", "edge", "config", "app",
+            "types", "crypto", "store", "log", "covenant", "orgs", "cases", "exchange", "figures", "edge", "config",
+            "app",
         ],
     ),
     (
         "console",
         &[
-            "types", "crypto", "store", "log", "covenant", "orgs", "cases", "exchange", "edge", "config", "app", "api",
+            "types", "crypto", "store", "log", "covenant", "orgs", "cases", "exchange", "figures", "edge", "config",
+            "app", "api",
         ],
     ),
     (
         "server",
         &[
-            "types", "crypto", "store", "log", "covenant", "orgs", "cases", "exchange", "edge", "config", "app", "api",
-            "console",
+            "types", "crypto", "store", "log", "covenant", "orgs", "cases", "exchange", "figures", "edge", "config",
+            "app", "api", "console",
         ],
     ),
     (
         "cli",
         &[
-            "types", "crypto", "store", "log", "covenant", "orgs", "cases", "exchange", "edge", "config", "app", "api",
-            "console", "server",
+            "types", "crypto", "store", "log", "covenant", "orgs", "cases", "exchange", "figures", "edge", "config",
+            "app", "api", "console", "server",
         ],
     ),
 ];

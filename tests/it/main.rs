@@ -21,6 +21,7 @@ mod covenant;
 mod covenant_api;
 mod demo_cli;
 mod exchange;
+mod figures;
 mod fuzz;
 mod http;
 mod log;

@@ -1,0 +1,167 @@
+//! Disclosure control under attack: random populations of areas are published, and a reader who holds every
+//! published table — each area's and the region's — tries to recompute the suppressed counts from what is shown
+//! (rows, totals, the region minus the other areas, and what `"<10"` says about a count). The reader here is
+//! written apart from the gateway's own check, from the published tables alone.
+use doelpoort::figures::control::{publish, Cell, Published, THRESHOLD};
+use proptest::prelude::*;
+use std::collections::HashMap;
+
+/// (area, table, row or total); the region is area `areas`.
+type Var = (usize, usize, Option<usize>);
+
+/// What the reader knows of a count: exactly, or between bounds (upper `None`: no limit).
+/// `widths`: each table's rows, which a reader knows from the labels even where a breakdown is withheld.
+fn reader_bounds(out: &[Published], published: &[bool], widths: &[usize]) -> HashMap<Var, (u64, Option<u64>)> {
+    let mut b = HashMap::new();
+    let region = out.len() - 1;
+    for (a, sheet) in out.iter().enumerate() {
+        let seen = a == region || published[a];
+        for (t, total) in sheet.totals.iter().enumerate() {
+            let width = widths[t];
+            let rows: Vec<Option<Cell>> = match (&sheet.rows[t], seen) {
+                (Some(r), true) => r.iter().copied().map(Some).collect(),
+                _ => vec![None; width],
+            };
+            for (r, cell) in rows.into_iter().enumerate() {
+                b.insert((a, t, Some(r)), bound(cell));
+            }
+            b.insert((a, t, None), bound(seen.then_some(*total)));
+        }
+    }
+    b
+}
+
+fn bound(cell: Option<Cell>) -> (u64, Option<u64>) {
+    match cell {
+        Some(Cell::Shown(n)) => (n, Some(n)),
+        Some(Cell::Small) => (1, Some(THRESHOLD - 1)),
+        Some(Cell::Hidden) => (THRESHOLD, None),
+        None => (0, None),
+    }
+}
+
+/// Every equation the tables publish: a table's total is the sum of its rows; a region count the areas' sum.
+fn equations(areas: usize, widths: &[usize]) -> Vec<(Var, Vec<Var>)> {
+    let mut out = Vec::new();
+    for a in 0..=areas {
+        for (t, w) in widths.iter().enumerate() {
+            out.push(((a, t, None), (0..*w).map(|r| (a, t, Some(r))).collect()));
+        }
+    }
+    for (t, w) in widths.iter().enumerate() {
+        for r in (0..*w).map(Some).chain([None]) {
+            out.push(((areas, t, r), (0..areas).map(|a| (a, t, r)).collect()));
+        }
+    }
+    out
+}
+
+/// Interval reasoning to a fixed point.
+fn solve(b: &mut HashMap<Var, (u64, Option<u64>)>, eqs: &[(Var, Vec<Var>)]) {
+    let mut changed = true;
+    while changed {
+        changed = false;
+        for (sum, parts) in eqs {
+            let mut vars = vec![*sum];
+            vars.extend(parts);
+            for (i, v) in vars.iter().enumerate() {
+                // v = sum − Σ others (for a part), or Σ parts (for the sum).
+                let (lo, hi) = if i == 0 {
+                    let lo = parts.iter().map(|p| b[p].0).sum::<u64>();
+                    let hi = parts.iter().map(|p| b[p].1).sum::<Option<u64>>();
+                    (lo, hi)
+                } else {
+                    let others: Vec<&Var> = parts.iter().filter(|p| *p != v).collect();
+                    let (slo, shi) = b[sum];
+                    let olo: u64 = others.iter().map(|p| b[*p].0).sum();
+                    let ohi: Option<u64> = others.iter().map(|p| b[*p].1).sum();
+                    (
+                        ohi.map_or(0, |h| slo.saturating_sub(h)),
+                        shi.map(|h| h.saturating_sub(olo)),
+                    )
+                };
+                let (old_lo, old_hi) = b[v];
+                let new_lo = old_lo.max(lo);
+                let new_hi = match (old_hi, hi) {
+                    (Some(x), Some(y)) => Some(x.min(y)),
+                    (x, None) => x,
+                    (None, y) => y,
+                };
+                if (new_lo, new_hi) != (old_lo, old_hi) {
+                    b.insert(*v, (new_lo, new_hi));
+                    changed = true;
+                }
+            }
+        }
+    }
+}
+
+/// Small counts are common in real factsheets: mostly 0–12, sometimes larger.
+fn count() -> impl Strategy<Value = u64> {
+    prop_oneof![4 => 0u64..13, 1 => 13u64..80]
+}
+
+fn population() -> impl Strategy<Value = (Vec<Vec<Vec<u64>>>, Vec<bool>)> {
+    (2usize..5, prop::collection::vec(2usize..5, 1..3)).prop_flat_map(|(areas, widths)| {
+        let sheet = widths
+            .iter()
+            .map(|w| prop::collection::vec(count(), *w))
+            .collect::<Vec<_>>();
+        (
+            prop::collection::vec(sheet, areas),
+            prop::collection::vec(prop_oneof![5 => Just(true), 1 => Just(false)], areas),
+        )
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+    #[test]
+    fn no_suppressed_count_can_be_recomputed_from_the_published_tables((areas, published) in population()) {
+        let out = publish(&areas, &published);
+        let widths: Vec<usize> = areas[0].iter().map(Vec::len).collect();
+        let region = areas.len();
+        // What is shown is true, and "<10" only stands for 1–9.
+        for (a, sheet) in out.iter().enumerate() {
+            for (t, rows) in sheet.rows.iter().enumerate() {
+                let truth: Vec<u64> = if a == region {
+                    (0..widths[t]).map(|r| areas.iter().map(|s| s[t][r]).sum()).collect()
+                } else {
+                    areas[a][t].clone()
+                };
+                let total: u64 = truth.iter().sum();
+                let shown: Vec<(Cell, u64)> = match rows {
+                    Some(cells) => cells.iter().copied().zip(truth.iter().copied()).collect(),
+                    None => Vec::new(),
+                };
+                for (cell, value) in shown.into_iter().chain([(sheet.totals[t], total)]) {
+                    match cell {
+                        Cell::Shown(n) => prop_assert_eq!(n, value),
+                        Cell::Small => prop_assert!((1..THRESHOLD).contains(&value)),
+                        Cell::Hidden => prop_assert!(value >= THRESHOLD),
+                    }
+                }
+            }
+        }
+        let mut b = reader_bounds(&out, &published, &widths);
+        solve(&mut b, &equations(region, &widths));
+        for (a, sheet) in out.iter().enumerate() {
+            if a < region && !published[a] {
+                continue;
+            }
+            for (t, rows) in sheet.rows.iter().enumerate() {
+                let hidden: Vec<Var> = match rows {
+                    Some(cells) => cells.iter().enumerate()
+                        .filter(|(_, c)| !matches!(c, Cell::Shown(_))).map(|(r, _)| (a, t, Some(r))).collect(),
+                    None => (0..widths[t]).map(|r| (a, t, Some(r))).collect(),
+                };
+                let total = (!matches!(sheet.totals[t], Cell::Shown(_))).then_some((a, t, None));
+                for v in hidden.into_iter().chain(total) {
+                    let (lo, hi) = b[&v];
+                    // A zero is never protected (tables show zeros); any other suppressed count must stay open.
+                    prop_assert!(lo == 0 || Some(lo) != hi, "{:?} recomputed as {} from {:?}", v, lo, out);
+                }
+            }
+        }
+    }
+}
