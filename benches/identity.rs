@@ -51,6 +51,7 @@ fn fixture() -> Fixture {
             created_at: String::new(),
             updated_at: String::new(),
             member_since: None,
+            municipalities: String::new(),
         });
         rows.keys.push(KeyRow {
             oin,

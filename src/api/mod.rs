@@ -16,6 +16,7 @@ pub(crate) mod notifications;
 pub(crate) mod openapi;
 pub(crate) mod people;
 pub(crate) mod process;
+pub(crate) mod statistics;
 pub(crate) mod system;
 pub(crate) mod trace;
 
@@ -60,6 +61,7 @@ pub fn router(app: AppState, beside: Router<AppState>) -> Router {
         )
         .route("/v1/intake", get(process::intake))
         .route("/v1/monitoring", get(process::monitoring))
+        .route("/v1/statistics/factsheet", get(statistics::factsheet))
         .route("/v1/cases/{id}/consent", get(consent::list).post(consent::record))
         .route("/v1/cases/{id}/consent/{consent_id}/withdraw", post(consent::withdraw))
         .route("/v1/meetings", get(meetings::list).post(meetings::create))

@@ -7,7 +7,8 @@ use crate::app::AppState;
 use crate::covenant::Covenant;
 
 use super::{
-    admin, audit, cases, consent, covenant, error, exchange, lookups, meetings, notifications, people, process, system,
+    admin, audit, cases, consent, covenant, error, exchange, lookups, meetings, notifications, people, process,
+    statistics, system,
 };
 use crate::orgs::onboarding;
 
@@ -24,7 +25,7 @@ use crate::orgs::onboarding;
           consent::record, consent::list, consent::withdraw, meetings::list, meetings::create, meetings::get_one, meetings::agenda, meetings::attendees,
           meetings::close, lookups::lookup, exchange::create_request, exchange::inbox, notifications::list, exchange::respond_to,
           exchange::decline, exchange::read_request, exchange::share, exchange::read_shares,
-          process::intake, process::weigh, process::monitoring, process::record_check, process::read_file, process::add_to_file),
+          process::intake, process::weigh, process::monitoring, process::record_check, process::read_file, process::add_to_file, statistics::factsheet),
     components(schemas(error::Problem, system::WhoAmI, system::WhoAmIOrg, system::WhoAmIUser, system::Health,
         onboarding::NewOrg, onboarding::OrgView, onboarding::Credentials, onboarding::KeyView, onboarding::CertificateView, onboarding::Signature, admin::Reason, admin::KeysBody,
         people::PersonBody, people::PersonAdded, crate::orgs::people::NewPerson, crate::orgs::people::PersonView,
@@ -45,7 +46,8 @@ use crate::orgs::onboarding;
         crate::cases::process::IntakeReport, crate::cases::process::NewWeighing, crate::cases::process::WeighingView,
         crate::cases::process::CheckView, crate::cases::process::NewCheck, crate::types::ReportKind, crate::types::NoBsnReason,
         crate::types::Gender, crate::types::AgeBand, crate::types::CheckStatus, crate::types::CheckState,
-        crate::types::ReportId, crate::types::WeighingId)),
+        crate::types::ReportId, crate::types::WeighingId, crate::figures::factsheet::Factsheet,
+        crate::figures::factsheet::Table, crate::figures::factsheet::Row, crate::figures::control::Cell)),
     modifiers(&BearerAuth, &ProblemResponses)
 )]
 pub struct ApiDoc;

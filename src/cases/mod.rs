@@ -207,9 +207,7 @@ impl NewCase {
 
     fn municipality(&self) -> Result<Option<String>, CaseError> {
         match &self.municipality {
-            Some(m) if m.len() == 6 && m.starts_with("GM") && m[2..].bytes().all(|b| b.is_ascii_digit()) => {
-                Ok(Some(m.clone()))
-            }
+            Some(m) if crate::types::is_municipality(m) => Ok(Some(m.clone())),
             Some(_) => Err(CaseError::Validation(
                 "municipality: a CBS municipality code, `GM` and four digits (e.g. GM0268)".into(),
             )),

@@ -26,6 +26,8 @@ pub struct DemoOrg {
     pub kind: &'static str,
     pub roles: &'static [&'static str],
     pub oin: &'static str,
+    /// The municipalities it is onboarded for (CBS codes).
+    pub municipalities: &'static [&'static str],
 }
 
 /// The sample covenant's organisations (contract, "The demo directory"). The OINs are made up.
@@ -36,6 +38,7 @@ pub const ORGS: [DemoOrg; 8] = [
         kind: "ketenpartner",
         roles: &["zvh"],
         oin: HOST_OIN,
+        municipalities: &[],
     },
     DemoOrg {
         slug: "politie",
@@ -43,6 +46,7 @@ pub const ORGS: [DemoOrg; 8] = [
         kind: "ketenpartner",
         roles: &["politie"],
         oin: "00000099000000000002",
+        municipalities: &[],
     },
     DemoOrg {
         slug: "om",
@@ -50,6 +54,7 @@ pub const ORGS: [DemoOrg; 8] = [
         kind: "ketenpartner",
         roles: &["om"],
         oin: "00000099000000000003",
+        municipalities: &[],
     },
     DemoOrg {
         slug: "reclassering",
@@ -57,6 +62,7 @@ pub const ORGS: [DemoOrg; 8] = [
         kind: "ketenpartner",
         roles: &["reclassering"],
         oin: "00000099000000000004",
+        municipalities: &[],
     },
     DemoOrg {
         slug: "gemeente",
@@ -64,6 +70,7 @@ pub const ORGS: [DemoOrg; 8] = [
         kind: "ketenpartner",
         roles: &["gemeente"],
         oin: "00000099000000000005",
+        municipalities: &["GM0268"],
     },
     DemoOrg {
         slug: "ggd",
@@ -71,6 +78,7 @@ pub const ORGS: [DemoOrg; 8] = [
         kind: "ketenpartner",
         roles: &["ggd"],
         oin: "00000099000000000006",
+        municipalities: &[],
     },
     DemoOrg {
         slug: "woningcorporatie",
@@ -78,6 +86,7 @@ pub const ORGS: [DemoOrg; 8] = [
         kind: "convenantpartner",
         roles: &["woningcorporatie"],
         oin: "00000099000000000007",
+        municipalities: &[],
     },
     DemoOrg {
         slug: "wijkteam",
@@ -85,6 +94,7 @@ pub const ORGS: [DemoOrg; 8] = [
         kind: "convenantpartner",
         roles: &["wijkteam"],
         oin: "00000099000000000008",
+        municipalities: &[],
     },
 ];
 
@@ -324,6 +334,7 @@ async fn onboard(
         kind: org.kind.into(),
         covenant_roles: org.roles.iter().map(|r| (*r).to_owned()).collect(),
         jwks: key.jwks(),
+        municipalities: org.municipalities.iter().map(|m| (*m).to_owned()).collect(),
     };
     onboarding::add(store, covenant, (host, now), actor, &new).await?;
     let signature = Signature {

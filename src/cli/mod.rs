@@ -88,6 +88,10 @@ pub enum OrgCommand {
         /// File with the organisation's public token keys (JWKS).
         #[arg(long)]
         jwks: PathBuf,
+        /// CBS codes of the municipalities it is onboarded for, comma separated (GM0268,GM0277): its
+        /// professionals may read their factsheets.
+        #[arg(long, value_delimiter = ',')]
+        municipalities: Vec<String>,
     },
     /// List organisations.
     List(ConfigArg),

@@ -16,6 +16,7 @@ pub async fn org(command: OrgCommand, who: &Operator) -> Result<(), Failure> {
             kind,
             roles,
             jwks,
+            municipalities,
         } => {
             let (config, store) = super::open(&c).await?;
             let covenant = crate::covenant::Covenant::load(&config.covenant_dir)?;
@@ -25,6 +26,7 @@ pub async fn org(command: OrgCommand, who: &Operator) -> Result<(), Failure> {
                 kind,
                 covenant_roles: roles,
                 jwks: read_jwks(&jwks)?,
+                municipalities,
             };
             let view = onboarding::add(
                 &store,

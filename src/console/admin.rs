@@ -53,6 +53,7 @@ struct OnboardForm {
     kind: String,
     roles: Vec<String>,
     jwks: String,
+    municipalities: String,
 }
 
 async fn organisations(State(app): State<AppState>, v: Visitor) -> Result<Response, Refusal> {
@@ -102,6 +103,7 @@ async fn onboard_form(mut multipart: Multipart) -> Result<OnboardForm, String> {
             "kind" => form.kind = text,
             "roles" => form.roles.push(text),
             "jwks" => form.jwks = text,
+            "municipalities" => form.municipalities = text,
             "jwks_file" => file = text,
             _ => {}
         }
@@ -128,6 +130,12 @@ async fn onboard(State(app): State<AppState>, v: Visitor, multipart: Multipart) 
         kind: form.kind.clone(),
         covenant_roles: form.roles.clone(),
         jwks,
+        municipalities: form
+            .municipalities
+            .split([',', ' '])
+            .filter(|m| !m.is_empty())
+            .map(str::to_owned)
+            .collect(),
     };
     let added = onboarding::add(
         &app.store,

@@ -494,6 +494,7 @@ mod tests {
             created_at: "2026-01-01T00:00:00.000000Z".into(),
             updated_at: "2026-01-01T00:00:00.000000Z".into(),
             member_since: None,
+            municipalities: String::new(),
         };
         let rows = crate::store::RegistryRows {
             generation: 1,

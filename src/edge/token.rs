@@ -327,6 +327,7 @@ mod tests {
             name: "Politie".into(),
             kind: OrgKind::Ketenpartner,
             covenant_roles: vec!["politie".into()],
+            municipalities: vec![],
             status: OrgStatus::Active,
             signed_versions: vec![],
             keys,

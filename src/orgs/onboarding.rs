@@ -88,6 +88,11 @@ pub struct NewOrg {
     /// Public token-signing keys (EdDSA/Ed25519 or ES256/P-256) as a JWKS document.
     #[schema(value_type = Object)]
     pub jwks: serde_json::Value,
+    /// CBS codes (`GM` and four digits) of the municipalities the organisation is onboarded for: its
+    /// professionals may read these municipalities' factsheets.
+    #[serde(default)]
+    #[schema(value_type = Vec<String>, example = json!(["GM0268"]))]
+    pub municipalities: Vec<String>,
 }
 
 /// A recorded covenant signature.
@@ -120,10 +125,27 @@ pub struct OrgView {
     pub name: String,
     pub kind: OrgKind,
     pub covenant_roles: Vec<String>,
+    pub municipalities: Vec<String>,
     pub status: OrgStatus,
     pub signatures: Vec<Signature>,
     pub created_at: Instant,
     pub updated_at: Instant,
+}
+
+/// Municipality codes, each a CBS code (`GM` and four digits), each once.
+fn municipalities(given: &[String]) -> Result<Vec<String>> {
+    let mut out: Vec<String> = Vec::new();
+    for (i, m) in given.iter().enumerate() {
+        if !crate::types::is_municipality(m) {
+            return Err(OnboardingError::Validation(format!(
+                "municipalities[{i}]: a CBS municipality code, `GM` and four digits (e.g. GM0268)"
+            )));
+        }
+        if !out.contains(m) {
+            out.push(m.clone());
+        }
+    }
+    Ok(out)
 }
 
 /// Text of at most `max` characters without control characters that is not blank, kept without its surrounding
@@ -212,6 +234,7 @@ pub async fn add(
             )));
         }
     }
+    let municipalities = municipalities(&new.municipalities)?;
     let existing = store.organisation(oin.as_str()).await?;
     let rejoins = match existing.map(|o| o.status) {
         None => false,
@@ -224,6 +247,7 @@ pub async fn add(
         name,
         kind: kind.as_str().to_owned(),
         roles: new.covenant_roles.join(","),
+        municipalities: municipalities.join(","),
         keys,
     };
     let detail = serde_json::json!({"kind": row.kind, "covenant_roles": new.covenant_roles,
@@ -271,6 +295,7 @@ fn view(row: OrgRow, signatures: Vec<SignatureRow>) -> Result<OrgView> {
     let corrupt = |_| OnboardingError::Store(StoreError::Corrupt("organisation"));
     Ok(OrgView {
         covenant_roles: row.covenant_roles(),
+        municipalities: row.municipalities(),
         oin: row.oin.parse().map_err(corrupt)?,
         name: row.name,
         kind: row.kind.parse().map_err(corrupt)?,

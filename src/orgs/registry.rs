@@ -16,6 +16,8 @@ pub struct Organisation {
     pub name: String,
     pub kind: OrgKind,
     pub covenant_roles: Vec<String>,
+    /// CBS codes of the municipalities it is onboarded for (their factsheets are its to read).
+    pub municipalities: Vec<String>,
     pub status: OrgStatus,
     /// Covenant versions this organisation signed.
     pub signed_versions: Vec<String>,
@@ -76,6 +78,7 @@ impl Snapshot {
             };
             let covenant_roles = row.covenant_roles();
             let org = Organisation {
+                municipalities: row.municipalities(),
                 oin: oin.clone(),
                 name: row.name,
                 kind,

@@ -7,6 +7,7 @@
 //! store knows no HTTP and no log types; it may use only `types`.
 mod cases;
 mod exchange;
+pub mod figures;
 mod meetings;
 mod notifications;
 mod orgs;

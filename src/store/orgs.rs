@@ -14,9 +14,20 @@ pub struct OrgRow {
     pub updated_at: String,
     /// Start of the current membership period, when the organisation rejoined after offboarding.
     pub member_since: Option<String>,
+    /// CBS codes of the municipalities it is onboarded for, comma separated.
+    pub municipalities: String,
 }
 
 impl OrgRow {
+    /// The municipalities it is onboarded for, stored comma separated.
+    pub fn municipalities(&self) -> Vec<String> {
+        self.municipalities
+            .split(',')
+            .filter(|m| !m.is_empty())
+            .map(str::to_owned)
+            .collect()
+    }
+
     /// The covenant roles, stored comma separated.
     pub fn covenant_roles(&self) -> Vec<String> {
         self.roles
@@ -81,6 +92,8 @@ pub struct NewOrganisation {
     pub name: String,
     pub kind: String,
     pub roles: String,
+    /// Comma separated, as stored.
+    pub municipalities: String,
     pub keys: Vec<KeyRow>,
 }
 
@@ -210,14 +223,15 @@ impl Tx {
             return Err(StoreError::Exists("organisation"));
         }
         sqlx::query(
-            "INSERT INTO organisations (oin, name, kind, roles, status, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, 'active', $5, $5)",
+            "INSERT INTO organisations (oin, name, kind, roles, status, created_at, updated_at, municipalities) \
+             VALUES ($1, $2, $3, $4, 'active', $5, $5, $6)",
         )
         .bind(&org.oin)
         .bind(&org.name)
         .bind(&org.kind)
         .bind(&org.roles)
         .bind(now)
+        .bind(&org.municipalities)
         .execute(self.conn())
         .await?;
         self.insert_keys(&org.keys, now).await
@@ -232,13 +246,14 @@ impl Tx {
     pub async fn rejoin_organisation(&mut self, org: &NewOrganisation, now: &str) -> Result<bool, StoreError> {
         let rejoined = sqlx::query(
             "UPDATE organisations SET name = $1, kind = $2, roles = $3, status = 'active', updated_at = $4, \
-             member_since = $4 WHERE oin = $5 AND status = 'offboarded'",
+             member_since = $4, municipalities = $6 WHERE oin = $5 AND status = 'offboarded'",
         )
         .bind(&org.name)
         .bind(&org.kind)
         .bind(&org.roles)
         .bind(now)
         .bind(&org.oin)
+        .bind(&org.municipalities)
         .execute(self.conn())
         .await?
         .rows_affected()

@@ -22,6 +22,11 @@ pub use status::{
     ReportKind,
 };
 
+/// Whether `code` is a CBS municipality code: `GM` and four digits (`GM0268`).
+pub fn is_municipality(code: &str) -> bool {
+    code.len() == 6 && code.starts_with("GM") && code.bytes().skip(2).all(|b| b.is_ascii_digit())
+}
+
 /// A value that failed to parse; `field` names the input, `reason` says why (never echoes the value).
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("{field}: {reason}")]

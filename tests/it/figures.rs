@@ -165,3 +165,155 @@ proptest! {
         }
     }
 }
+
+mod factsheets {
+    //! The factsheet over real TLS: who may ask, what is counted (never radicalisation), the CSV, and the record.
+    use crate::both;
+    use crate::helpers::*;
+    use doelpoort::types::clock::Clock as _;
+    use hyper::Method;
+    use serde_json::{json, Value};
+
+    both!(a_municipality_reads_its_factsheet_and_nobody_else_does);
+
+    async fn report(gw: &Gateway, org: &Org, who: usize, municipality: &str) -> String {
+        let subject = json!({"no_bsn": {"reason": "onbekend", "family_name": format!("Persoon {who}"),
+            "given_name": "Test", "birth_date": "1990-01-01"}});
+        let body = json!({"subject": subject, "municipality": municipality, "summary": "Melding"});
+        let r = gw
+            .call(org, &["professional"], Method::POST, "/v1/cases", Some(body))
+            .await;
+        assert_eq!(r.status, 201, "{}", r.text);
+        r.body["id"].as_str().unwrap().to_owned()
+    }
+
+    fn row<'a>(sheet: &'a Value, table: &str, label: &str) -> &'a Value {
+        let t = sheet["tables"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["id"] == table)
+            .unwrap();
+        &t["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["label"] == label)
+            .unwrap()["values"][0]
+    }
+
+    fn table<'a>(sheet: &'a Value, id: &str) -> &'a Value {
+        sheet["tables"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["id"] == id)
+            .unwrap()
+    }
+
+    async fn a_municipality_reads_its_factsheet_and_nobody_else_does(b: Backend) {
+        let gw = Gateway::start(b).await;
+        let (politie, gemeente) = (gw.org("politie"), gw.org("gemeente"));
+        for i in 0..12 {
+            report(&gw, &politie, i, "GM0268").await;
+        }
+        for i in 12..23 {
+            report(&gw, &gemeente, i, "GM0268").await;
+        }
+        for i in 23..35 {
+            report(&gw, &gemeente, i, "GM0277").await;
+        }
+        for i in 35..45 {
+            report(&gw, &politie, i, "GM0277").await;
+        }
+        // A radicalisation case counts nowhere, not even in totals.
+        let radical = report(&gw, &politie, 99, "GM0268").await;
+        let now = gw.clock.now();
+        let at = |s: i64| doelpoort::types::clock::rfc3339(now + time::Duration::seconds(s));
+        let body = json!({"type": "radicalisering", "starts_at": at(-60), "ends_at": at(3600)});
+        let m = gw
+            .call(
+                &gw.org(HOST),
+                &["procesregisseur"],
+                Method::POST,
+                "/v1/meetings",
+                Some(body),
+            )
+            .await;
+        let agenda = format!("/v1/meetings/{}/agenda", m.body["id"].as_str().unwrap());
+        let r = gw
+            .call(
+                &gw.org(HOST),
+                &["procesregisseur"],
+                Method::POST,
+                &agenda,
+                Some(json!({"case_id": radical})),
+            )
+            .await;
+        assert_eq!(r.status, 204, "{}", r.text);
+
+        let year = now.year();
+        let path = format!("/v1/statistics/factsheet?period={year}&municipality=GM0268");
+        let r = gw.call(&gemeente, &["professional"], Method::GET, &path, None).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        assert_eq!(row(&r.body, "reports_by_reporter", "politie"), &json!(12));
+        assert_eq!(row(&r.body, "reports_by_reporter", "gemeente"), &json!(11));
+        assert_eq!(table(&r.body, "reports_by_reporter")["total"], 23);
+        assert_eq!(r.body["region_total"], 45);
+        assert_eq!(
+            table(&r.body, "gender")["withheld"],
+            true,
+            "every report's gender is unknown: one category"
+        );
+        assert!(r.headers.get("doelpoort-log-record").is_some());
+        let record = gw.newest_admin_record().await;
+        assert_eq!(record.entry.action.as_deref(), Some("statistics.factsheet"));
+
+        let csv = gw
+            .call(
+                &gemeente,
+                &["professional"],
+                Method::GET,
+                &format!("{path}&format=csv"),
+                None,
+            )
+            .await;
+        assert_eq!(csv.status, 200);
+        assert!(csv.headers["content-type"].to_str().unwrap().starts_with("text/csv"));
+        assert!(
+            csv.text.contains("reports_by_reporter,politie,12\n") && csv.text.contains("region,totaal,45\n"),
+            "{}",
+            csv.text
+        );
+
+        // Who may ask: the host's officers for anything; the municipality for its own only.
+        let region = format!("/v1/statistics/factsheet?period={year}");
+        for (org, roles, path, status) in [
+            (
+                &gemeente,
+                &["professional"][..],
+                format!("/v1/statistics/factsheet?period={year}&municipality=GM0277"),
+                403,
+            ),
+            (&gemeente, &["professional"][..], region.clone(), 403),
+            (&politie, &["professional"][..], path.clone(), 403),
+            (&gw.org(HOST), &["privacy_officer"][..], region.clone(), 200),
+            (&gw.org(HOST), &["procesregisseur"][..], path.clone(), 200),
+            (&gw.org(HOST), &["professional"][..], region.clone(), 403),
+        ] {
+            let r = gw.call(org, roles, Method::GET, &path, None).await;
+            assert_eq!(r.status, status, "{roles:?} {path}: {}", r.text);
+        }
+        for bad in [
+            format!("{year}-07"),
+            format!("{year}-Q5"),
+            "2026-01-01/2026-03-01".into(),
+        ] {
+            let p = format!("/v1/statistics/factsheet?period={bad}");
+            gw.call(&gw.org(HOST), &["privacy_officer"], Method::GET, &p, None)
+                .await
+                .assert_problem(422, "validation_failed");
+        }
+        gw.stop().await;
+    }
+}

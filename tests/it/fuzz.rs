@@ -143,6 +143,7 @@ fn token_fixture() -> TokenFixture {
         name: "Fuzz".into(),
         kind: doelpoort::types::OrgKind::Ketenpartner,
         covenant_roles: vec!["politie".into()],
+        municipalities: vec![],
         status: doelpoort::types::OrgStatus::Active,
         signed_versions: vec![],
         keys,

@@ -73,6 +73,7 @@ async fn seeded(b: Backend) -> TestDb {
             name: format!("Org {n}"),
             kind: "ketenpartner".into(),
             roles: "politie".into(),
+            municipalities: String::new(),
             keys: vec![],
         };
         tx.insert_organisation(&org, &now().to_string()).await.unwrap();
