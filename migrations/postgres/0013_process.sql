@@ -21,6 +21,10 @@ CREATE TABLE reports (
 );
 CREATE INDEX reports_case ON reports (case_id);
 CREATE INDEX reports_unweighed ON reports (weighed_at, reported_at);
+-- Figures count a period's reports, weighings, meetings and closings.
+CREATE INDEX reports_reported_at ON reports (reported_at);
+CREATE INDEX meetings_starts_at ON meetings (starts_at);
+CREATE INDEX cases_closed_at ON cases (closed_at);
 INSERT INTO reports (id, case_id, reported_at, reporter_oin, reporter_sub, kind, gender, age_band, joined,
                      sealed_summary, summary_digest)
     SELECT 'report-' || substr(id, 6), id, reported_at, reporter_oin, '', 'persoon', 'onbekend', 'onbekend', 0,
@@ -55,6 +59,7 @@ CREATE TABLE weighings (
     decided_by_sub TEXT NOT NULL
 );
 CREATE INDEX weighings_case ON weighings (case_id, decided_at);
+CREATE INDEX weighings_decided_at ON weighings (decided_at);
 
 -- A plan made in a focus meeting: its meeting, the case's monitoring track, and the checks it scheduled.
 CREATE TABLE case_plans (

@@ -7,6 +7,7 @@
 mod admin;
 mod audit;
 mod process;
+mod statistics;
 mod work;
 
 use askama::Template;
@@ -26,7 +27,7 @@ use crate::edge::conn::PeerCert;
 use crate::edge::identity::{person_of, Caller, MissingRole};
 use crate::log::chain::{Entry, Kind};
 use crate::orgs::registry::Person;
-use crate::types::UserRole;
+use crate::types::{Oin, UserRole};
 
 /// The policy every console response carries: nothing inline, nothing from elsewhere, no framing.
 pub const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; \
@@ -48,6 +49,7 @@ pub fn routes() -> Router<AppState> {
         .merge(admin::routes())
         .merge(work::routes())
         .merge(process::routes())
+        .merge(statistics::routes())
         .route(
             "/console/{*rest}",
             get(|| async { Refusal::new(StatusCode::NOT_FOUND, "not_found", "Deze pagina bestaat niet.") }),
@@ -116,6 +118,8 @@ pub struct Visitor {
     pub caller: Caller,
     pub person: Arc<Person>,
     pub ctx: RequestContext,
+    /// The gateway's host organisation (whose officers may read every factsheet).
+    pub host: Oin,
 }
 
 impl Visitor {
@@ -136,7 +140,14 @@ impl Visitor {
             admin: has(UserRole::Admin),
             professional: has(UserRole::Professional),
             regisseur: has(UserRole::Procesregisseur),
+            figures: self.may_read_figures(None)
+                || (!self.caller.org.municipalities.is_empty() && has(UserRole::Professional)),
         }
+    }
+
+    /// Whether the person may read the factsheet of `municipality` (`None`: the region).
+    fn may_read_figures(&self, municipality: Option<&str>) -> bool {
+        crate::figures::may_read(&self.caller.org, &self.caller.user.roles, &self.host, municipality)
     }
 }
 
@@ -150,7 +161,12 @@ impl FromRequestParts<AppState> for Visitor {
             .get::<PeerCert>()
             .ok_or_else(|| Refusal::new(StatusCode::FORBIDDEN, "certificate_required", "Er is geen certificaat."))?;
         match person_of(&app.registry.current(), peer, &app.config.host_oin) {
-            Ok((caller, person)) => Ok(Visitor { caller, person, ctx }),
+            Ok((caller, person)) => Ok(Visitor {
+                caller,
+                person,
+                ctx,
+                host: app.config.host_oin.clone(),
+            }),
             Err(e) => {
                 let refusal = Refusal::from(ApiError::from(e));
                 record_refusal(app, peer, &ctx, refusal.code).await;
@@ -186,6 +202,8 @@ pub struct Frame {
     pub admin: bool,
     pub professional: bool,
     pub regisseur: bool,
+    /// May read some factsheet.
+    pub figures: bool,
 }
 
 /// The sequence numbers of the log records a page reveals a release under, as the page names them.

@@ -90,9 +90,9 @@ struct Counts {
 }
 
 impl Counts {
-    fn add(&mut self, table: usize, area: Option<String>, label: String) {
+    fn add(&mut self, table: usize, area: Option<String>, label: String, n: i64) {
         if let Some(t) = self.tables.get_mut(table) {
-            *t.entry((area, label)).or_insert(0) += 1;
+            *t.entry((area, label)).or_insert(0) += u64::try_from(n).unwrap_or(0);
         }
     }
 }
@@ -242,7 +242,7 @@ async fn count(store: &Store, span: &Span<'_>, covenant: &Covenant, registry: &S
         tables: vec![BTreeMap::new(); 7],
     };
     let area = |m: Option<String>| m.filter(|m| is_municipality(m));
-    for (m, reporter, kind, gender, age) in store.report_facts(span).await? {
+    for (m, reporter, kind, gender, age, n) in store.report_facts(span).await? {
         let role = reporter
             .parse::<Oin>()
             .ok()
@@ -252,38 +252,32 @@ async fn count(store: &Store, span: &Span<'_>, covenant: &Covenant, registry: &S
                     .and_then(|o| o.covenant_roles.first().cloned())
             })
             .unwrap_or_else(|| "onbekend".into());
-        c.add(0, area(m.clone()), role);
-        c.add(3, area(m.clone()), age);
+        c.add(0, area(m.clone()), role, n);
+        c.add(3, area(m.clone()), age, n);
         let gender = if kind == "persoon" { gender } else { kind };
-        c.add(4, area(m), gender);
+        c.add(4, area(m), gender, n);
     }
     let w = &covenant.weighing;
-    for (m, outcome, reason) in store.weighing_facts(span).await? {
+    for (m, outcome, reason, n) in store.weighing_facts(span).await? {
         let label = match reason {
             Some(r) if outcome == w.declined_outcome => format!("{outcome}/{r}"),
             _ => outcome,
         };
-        c.add(1, area(m), label);
+        c.add(1, area(m), label, n);
     }
-    for (m, meeting_type) in store.agenda_facts(span).await? {
-        c.add(2, area(m), meeting_type);
+    for (m, meeting_type, n) in store.agenda_facts(span).await? {
+        c.add(2, area(m), meeting_type, n);
     }
-    let mut per_subject: BTreeMap<String, (u64, Option<String>)> = BTreeMap::new();
-    for (subject, m) in store.subject_facts(span).await? {
-        let entry = per_subject.entry(subject).or_insert((0, None));
-        entry.0 += 1;
-        entry.1 = area(m).or(entry.1.take());
-    }
-    for (n, m) in per_subject.into_values() {
-        let bucket = match n {
-            1..=3 => n.to_string(),
+    for (reports, m, n) in store.subject_facts(span).await? {
+        let bucket = match reports {
+            1..=3 => reports.to_string(),
             4..=6 => "4-6".into(),
             _ => "7+".into(),
         };
-        c.add(5, m, bucket);
+        c.add(5, area(m), bucket, n);
     }
-    for (m, outcome) in store.closure_facts(span).await? {
-        c.add(6, area(m), if outcome.is_empty() { "geen".into() } else { outcome });
+    for (m, outcome, n) in store.closure_facts(span).await? {
+        c.add(6, area(m), if outcome.is_empty() { "geen".into() } else { outcome }, n);
     }
     Ok(c)
 }

@@ -1,5 +1,5 @@
-//! The facts figures are counted from, over a half-open period: one row per report, weighing, case on an agenda,
-//! closure outcome, and subject's report. Cases ever on the agenda of a meeting of `excluded` types are left out of
+//! The facts figures are counted from, over a half-open period, counted in SQL: reports, weighings, cases on an
+//! agenda, closure outcomes, and subjects by how often they were reported. Cases ever on the agenda of a meeting of `excluded` types are left out of
 //! every one of them.
 use sqlx::any::AnyArguments;
 use sqlx::query::QueryAs;
@@ -11,8 +11,8 @@ use super::{Store, StoreError};
 const CASE_MUNICIPALITY: &str =
     "(SELECT r0.municipality FROM reports r0 WHERE r0.case_id = c.id ORDER BY r0.reported_at, r0.id LIMIT 1)";
 
-/// A report as figures count it: municipality, reporter, kind, gender, age band.
-pub type ReportFact = (Option<String>, String, String, String, String);
+/// Reports as figures count them: municipality, reporter, kind, gender, age band, and how many.
+pub type ReportFact = (Option<String>, String, String, String, String, i64);
 
 /// A period and the meeting types whose cases never count.
 pub struct Span<'a> {
@@ -32,9 +32,10 @@ impl Span<'_> {
                 .collect::<Vec<_>>()
                 .join(", ")
         };
+        // NOT EXISTS, not NOT IN: an anti-join on the agenda's case index, whatever the planner knows of the rows.
         format!(
-            "c.id NOT IN (SELECT a.case_id FROM meeting_agenda a JOIN meetings m ON m.id = a.meeting_id \
-             WHERE m.meeting_type IN ({list}))"
+            "NOT EXISTS (SELECT 1 FROM meeting_agenda xa JOIN meetings xm ON xm.id = xa.meeting_id \
+             WHERE xa.case_id = c.id AND xm.meeting_type IN ({list}))"
         )
     }
 
@@ -48,74 +49,78 @@ impl Span<'_> {
 }
 
 impl Store {
-    /// The reports made in the period.
+    /// The reports made in the period, counted per municipality, reporter, kind, gender and age band.
     ///
     /// # Errors
     /// The database refused.
     pub async fn report_facts(&self, span: &Span<'_>) -> Result<Vec<ReportFact>, StoreError> {
         let sql = format!(
-            "SELECT r.municipality, r.reporter_oin, r.kind, r.gender, r.age_band FROM reports r \
-             JOIN cases c ON c.id = r.case_id WHERE r.reported_at >= $1 AND r.reported_at < $2 AND {}",
+            "SELECT r.municipality, r.reporter_oin, r.kind, r.gender, r.age_band, count(*) FROM reports r \
+             JOIN cases c ON c.id = r.case_id WHERE r.reported_at >= $1 AND r.reported_at < $2 AND {} \
+             GROUP BY r.municipality, r.reporter_oin, r.kind, r.gender, r.age_band",
             span.counted()
         );
         Ok(span.bind(sqlx::query_as(&sql)).fetch_all(self.pool()).await?)
     }
 
-    /// The weighings decided in the period: the case's municipality, the outcome, the reason.
+    /// The weighings decided in the period, counted per municipality of the case, outcome and reason.
     ///
     /// # Errors
     /// The database refused.
     pub async fn weighing_facts(
         &self,
         span: &Span<'_>,
-    ) -> Result<Vec<(Option<String>, String, Option<String>)>, StoreError> {
+    ) -> Result<Vec<(Option<String>, String, Option<String>, i64)>, StoreError> {
         let sql = format!(
-            "SELECT {CASE_MUNICIPALITY}, w.outcome, w.reason FROM weighings w JOIN cases c ON c.id = w.case_id \
-             WHERE w.decided_at >= $1 AND w.decided_at < $2 AND {}",
+            "SELECT m, outcome, reason, count(*) FROM (SELECT {CASE_MUNICIPALITY} AS m, w.outcome, w.reason \
+             FROM weighings w JOIN cases c ON c.id = w.case_id \
+             WHERE w.decided_at >= $1 AND w.decided_at < $2 AND {}) t GROUP BY m, outcome, reason",
             span.counted()
         );
         Ok(span.bind(sqlx::query_as(&sql)).fetch_all(self.pool()).await?)
     }
 
-    /// Each case once per meeting type of the meetings starting in the period that had it on their agenda.
+    /// The cases on the agenda of the meetings starting in the period, each once per meeting type, counted per
+    /// municipality and type.
     ///
     /// # Errors
     /// The database refused.
-    pub async fn agenda_facts(&self, span: &Span<'_>) -> Result<Vec<(Option<String>, String)>, StoreError> {
+    pub async fn agenda_facts(&self, span: &Span<'_>) -> Result<Vec<(Option<String>, String, i64)>, StoreError> {
         let sql = format!(
-            "SELECT DISTINCT c.id, {CASE_MUNICIPALITY}, m.meeting_type FROM meeting_agenda a \
-             JOIN meetings m ON m.id = a.meeting_id JOIN cases c ON c.id = a.case_id \
-             WHERE m.starts_at >= $1 AND m.starts_at < $2 AND {}",
-            span.counted()
-        );
-        let rows: Vec<(String, Option<String>, String)> =
-            span.bind(sqlx::query_as(&sql)).fetch_all(self.pool()).await?;
-        Ok(rows.into_iter().map(|(_, m, t)| (m, t)).collect())
-    }
-
-    /// The closure outcomes of the cases closed in the period (a case closed without outcomes counts as `""`).
-    ///
-    /// # Errors
-    /// The database refused.
-    pub async fn closure_facts(&self, span: &Span<'_>) -> Result<Vec<(Option<String>, String)>, StoreError> {
-        let sql = format!(
-            "SELECT {CASE_MUNICIPALITY}, COALESCE(o.outcome, '') FROM cases c \
-             LEFT JOIN case_closure_outcomes o ON o.case_id = c.id \
-             WHERE c.closed_at >= $1 AND c.closed_at < $2 AND {}",
+            "SELECT mu, meeting_type, count(*) FROM (SELECT DISTINCT c.id, {CASE_MUNICIPALITY} AS mu, m.meeting_type \
+             FROM meeting_agenda a JOIN meetings m ON m.id = a.meeting_id JOIN cases c ON c.id = a.case_id \
+             WHERE m.starts_at >= $1 AND m.starts_at < $2 AND {}) t GROUP BY mu, meeting_type",
             span.counted()
         );
         Ok(span.bind(sqlx::query_as(&sql)).fetch_all(self.pool()).await?)
     }
 
-    /// One row per subject and report about them in the period, with the report's municipality.
+    /// The closure outcomes of the cases closed in the period (`""` for a case closed without one), counted per
+    /// municipality and outcome.
     ///
     /// # Errors
     /// The database refused.
-    pub async fn subject_facts(&self, span: &Span<'_>) -> Result<Vec<(String, Option<String>)>, StoreError> {
+    pub async fn closure_facts(&self, span: &Span<'_>) -> Result<Vec<(Option<String>, String, i64)>, StoreError> {
         let sql = format!(
-            "SELECT s.subject, r.municipality FROM case_subjects s JOIN reports r ON r.case_id = s.case_id \
-             JOIN cases c ON c.id = s.case_id \
-             WHERE r.reported_at >= s.since AND r.reported_at >= $1 AND r.reported_at < $2 AND {}",
+            "SELECT m, outcome, count(*) FROM (SELECT {CASE_MUNICIPALITY} AS m, COALESCE(o.outcome, '') AS outcome \
+             FROM cases c LEFT JOIN case_closure_outcomes o ON o.case_id = c.id \
+             WHERE c.closed_at >= $1 AND c.closed_at < $2 AND {}) t GROUP BY m, outcome",
+            span.counted()
+        );
+        Ok(span.bind(sqlx::query_as(&sql)).fetch_all(self.pool()).await?)
+    }
+
+    /// The subjects reported about in the period, counted by how many reports concern them and the municipality
+    /// they count in (the highest code among their reports').
+    ///
+    /// # Errors
+    /// The database refused.
+    pub async fn subject_facts(&self, span: &Span<'_>) -> Result<Vec<(i64, Option<String>, i64)>, StoreError> {
+        let sql = format!(
+            "SELECT n, m, count(*) FROM (SELECT s.subject, MAX(r.municipality) AS m, count(*) AS n FROM reports r \
+             JOIN case_subjects s ON s.case_id = r.case_id JOIN cases c ON c.id = r.case_id \
+             WHERE r.reported_at >= $1 AND r.reported_at < $2 AND r.reported_at >= s.since AND {} \
+             GROUP BY s.subject) t GROUP BY n, m",
             span.counted()
         );
         Ok(span.bind(sqlx::query_as(&sql)).fetch_all(self.pool()).await?)

@@ -249,6 +249,27 @@ def holder_reads_file_and_reports_progress(browser, demo, case):
     j.done()
 
 
+def municipality_reads_its_figures(browser, demo):
+    """The municipality's professional sees its factsheet as charts and tables, with the CSV beside them."""
+    for i in range(23):
+        demo.ok("politie" if i < 12 else "gemeente", "professional", "POST", "/v1/cases",
+                {"subject": {"no_bsn": {"reason": "onbekend", "family_name": f"Persoon {i}", "given_name": "Test",
+                                        "birth_date": "1990-01-01"}},
+                 "municipality": "GM0268", "summary": "Melding"})
+    j = Journey(browser, demo, "gemeente-medewerker", "figures")
+    j.go("/console/")
+    j.page.click("text=Cijfers")
+    j.page.wait_for_load_state()
+    j.snap("statistics")
+    text = j.page.inner_text("main")
+    j.expect("Meldingen per melder" in text and j.page.input_value("#st-municipality") == "GM0268",
+             "the municipality's own factsheet is shown")
+    j.expect(j.page.locator("svg.chart").count() >= 1, "the figures are drawn as charts")
+    j.expect(j.page.locator("a[href^='/console/statistics.csv']").count() == 1, "the CSV is offered")
+    j.go("/console/statistics?period=2026&municipality=GM0277", status=403)
+    j.done()
+
+
 def fg_answers_access_request(browser, demo):
     j = Journey(browser, demo, "zvh-fg", "fg")
     j.go("/console/")
@@ -348,6 +369,7 @@ def main():
             regisseur_reads_answer(browser, demo, request)
             regisseur_runs_the_process(browser, demo, case, meeting)
             holder_reads_file_and_reports_progress(browser, demo, case)
+            municipality_reads_its_figures(browser, demo)
             fg_answers_access_request(browser, demo)
             partner_officer_sees_own(browser, demo)
             admin_onboards_and_suspends(browser, demo)
