@@ -62,6 +62,8 @@ pub fn router(app: AppState, beside: Router<AppState>) -> Router {
         .route("/v1/intake", get(process::intake))
         .route("/v1/monitoring", get(process::monitoring))
         .route("/v1/statistics/factsheet", get(statistics::factsheet))
+        .route("/v1/statistics/evaluation", get(statistics::evaluation))
+        .route("/v1/statistics/dry-run", post(statistics::dry_run))
         .route("/v1/cases/{id}/consent", get(consent::list).post(consent::record))
         .route("/v1/cases/{id}/consent/{consent_id}/withdraw", post(consent::withdraw))
         .route("/v1/meetings", get(meetings::list).post(meetings::create))

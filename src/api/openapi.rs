@@ -25,7 +25,8 @@ use crate::orgs::onboarding;
           consent::record, consent::list, consent::withdraw, meetings::list, meetings::create, meetings::get_one, meetings::agenda, meetings::attendees,
           meetings::close, lookups::lookup, exchange::create_request, exchange::inbox, notifications::list, exchange::respond_to,
           exchange::decline, exchange::read_request, exchange::share, exchange::read_shares,
-          process::intake, process::weigh, process::monitoring, process::record_check, process::read_file, process::add_to_file, statistics::factsheet),
+          process::intake, process::weigh, process::monitoring, process::record_check, process::read_file, process::add_to_file, statistics::factsheet,
+          statistics::evaluation, statistics::dry_run),
     components(schemas(error::Problem, system::WhoAmI, system::WhoAmIOrg, system::WhoAmIUser, system::Health,
         onboarding::NewOrg, onboarding::OrgView, onboarding::Credentials, onboarding::KeyView, onboarding::CertificateView, onboarding::Signature, admin::Reason, admin::KeysBody,
         people::PersonBody, people::PersonAdded, crate::orgs::people::NewPerson, crate::orgs::people::PersonView,
@@ -47,7 +48,12 @@ use crate::orgs::onboarding;
         crate::cases::process::CheckView, crate::cases::process::NewCheck, crate::types::ReportKind, crate::types::NoBsnReason,
         crate::types::Gender, crate::types::AgeBand, crate::types::CheckStatus, crate::types::CheckState,
         crate::types::ReportId, crate::types::WeighingId, crate::figures::factsheet::Factsheet,
-        crate::figures::factsheet::Table, crate::figures::factsheet::Row, crate::figures::control::Cell)),
+        crate::figures::factsheet::Table, crate::figures::factsheet::Row, crate::figures::control::Cell,
+        crate::figures::evaluation::Evaluation, crate::figures::evaluation::DryRun, crate::figures::evaluation::Window,
+        crate::figures::evaluation::ArticleUse, crate::figures::evaluation::UnusedRule,
+        crate::figures::evaluation::Recurring, crate::figures::evaluation::Unsigned, crate::figures::evaluation::Shift,
+        crate::figures::evaluation::Route, crate::covenant::diff::Change, crate::covenant::diff::Part,
+        crate::covenant::diff::How, crate::api::statistics::Proposal)),
     modifiers(&BearerAuth, &ProblemResponses)
 )]
 pub struct ApiDoc;

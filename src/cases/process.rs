@@ -21,10 +21,7 @@ use crate::types::{
 
 /// Most reports one intake read returns (oldest first).
 pub const INTAKE_MAX: i64 = 100;
-/// The category an intake disclosure record names: a report's summary.
-pub const INTAKE_CATEGORY: &str = "melding";
-/// The purpose an intake disclosure record names.
-pub const INTAKE_PURPOSE: &str = "intake";
+pub use crate::covenant::{INTAKE_CATEGORY, INTAKE_PURPOSE};
 
 /// A report in the intake queue, as the host's weighing desk sees it.
 #[derive(Debug, Clone, Serialize, ToSchema)]

@@ -183,6 +183,8 @@ pub enum DemoError {
     Store(#[from] crate::store::StoreError),
     #[error(transparent)]
     Onboarding(#[from] onboarding::OnboardingError),
+    #[error("seeding the demo failed: {0}")]
+    Seed(String),
 }
 
 /// Create (or reuse) a demo directory with CA, certificates, keys and database, then serve.
@@ -200,6 +202,10 @@ pub struct DemoArgs {
     /// DIR/doelpoort.toml` needs DOELPOORT_DATABASE_URL set to the same.
     #[arg(long)]
     pub database_url: Option<String>,
+    /// Fill a demo that holds no cases yet with N synthetic cases over the past year (three municipalities, every
+    /// outcome, repeat reports, radicalisation), through the gateway's own API; skipped when cases exist.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub seed: Option<u32>,
 }
 
 /// The operators' listener that goes with `listen`: on loopback, port `listen`'s + 1021, or any free port.
@@ -218,6 +224,9 @@ pub fn metrics_listen_for(listen: SocketAddr) -> SocketAddr {
 pub async fn run(args: DemoArgs) -> Result<(), Failure> {
     let metrics = args.metrics_listen.unwrap_or_else(|| metrics_listen_for(args.listen));
     let config = prepare(&args.dir, (args.listen, metrics), args.database_url.as_deref()).await?;
+    if let Some(n) = args.seed {
+        seed_once(&config, &args.dir, n).await?;
+    }
     let signal = crate::server::shutdown_signal()?;
     let server = crate::server::start(config, std::sync::Arc::new(crate::types::clock::SystemClock)).await?;
     let exe = std::env::current_exe().unwrap_or_else(|_| PathBuf::from("doelpoort"));
@@ -225,6 +234,27 @@ pub async fn run(args: DemoArgs) -> Result<(), Failure> {
     write(&dir.join("demo.env"), &environment(&dir, server.addr, &exe), false)?;
     say!("{}", instructions(&dir, server.addr, server.metrics_addr, &exe));
     crate::server::run_until(server, signal).await;
+    Ok(())
+}
+
+/// Seeds `n` cases unless the demo holds cases already.
+async fn seed_once(config: &Config, dir: &Path, n: u32) -> Result<(), Failure> {
+    let store = crate::server::open_store(config).await?;
+    let empty = store.case_count().await? == 0;
+    store.close().await;
+    if !empty {
+        say!("the demo holds cases already; --seed leaves them as they are");
+        return Ok(());
+    }
+    let dir = dir.canonicalize()?;
+    let seeded = super::seed::seed(config, &dir, n, OffsetDateTime::now_utc()).await?;
+    say!(
+        "seeded {} synthetic cases over the past year: {} steps through the API, {} refused {:?}",
+        seeded.cases,
+        seeded.steps,
+        seeded.failed,
+        seeded.refused
+    );
     Ok(())
 }
 

@@ -2,10 +2,12 @@
 //! [`Failure`] with the exit code `main` returns: 1 for a runtime failure, 2 for a usage error. The outermost
 //! layer: may use everything.
 pub(crate) mod audit;
+pub(crate) mod covenant;
 pub mod demo;
 pub(crate) mod operator;
 pub(crate) mod org;
 pub(crate) mod person;
+pub(crate) mod seed;
 pub(crate) mod token;
 
 use clap::{Args, Parser, Subcommand};
@@ -51,7 +53,7 @@ pub enum Command {
     /// The disclosure log.
     #[command(subcommand)]
     Audit(AuditCommand),
-    /// The covenant files: check them, or explain one decision.
+    /// The covenant files: check, explain a decision, compare two, replay history under one, evaluate.
     #[command(subcommand)]
     Covenant(CovenantCommand),
     /// Purge the content of closed cases whose retention period has passed (`serve` also does this periodically).
@@ -182,6 +184,47 @@ pub enum CovenantCommand {
         #[arg(long)]
         category: String,
     },
+    /// Show what changes between the covenant in OLD and the one in NEW: version, roles, meeting types,
+    /// categories and rules.
+    Diff { old: PathBuf, new: PathBuf },
+    /// Replay the decisions recorded in [--from, --to) under the covenant in --dir and list, by article and rule,
+    /// the flows it would refuse and the refusals it would allow (counts only, no personal data).
+    DryRun(DryRunArgs),
+    /// The covenant's evaluation over [--from, --to): decisions per article, rules never used, recurring refusals,
+    /// partners that have not signed the version in force.
+    Evaluate(EvaluateArgs),
+}
+
+#[derive(Args)]
+pub struct DryRunArgs {
+    #[command(flatten)]
+    pub c: ConfigArg,
+    /// The folder of the proposed covenant.
+    #[arg(long)]
+    pub dir: PathBuf,
+    #[command(flatten)]
+    pub window: WindowArgs,
+}
+
+#[derive(Args)]
+pub struct EvaluateArgs {
+    #[command(flatten)]
+    pub c: ConfigArg,
+    #[command(flatten)]
+    pub window: WindowArgs,
+}
+
+#[derive(Args)]
+pub struct WindowArgs {
+    /// First day, YYYY-MM-DD (default: the first record).
+    #[arg(long)]
+    pub from: Option<String>,
+    /// The day after the last, YYYY-MM-DD (default: after the last record).
+    #[arg(long)]
+    pub to: Option<String>,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Args)]
@@ -315,24 +358,7 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Person(p) => person::person(p, &who).await,
         Command::Audit(AuditCommand::Verify(c)) => audit::verify(&c).await,
         Command::Audit(AuditCommand::Export(a)) => audit::export(*a, &who).await,
-        Command::Covenant(CovenantCommand::Check { dir }) => covenant_check(&dir),
-        Command::Covenant(CovenantCommand::Explain {
-            dir,
-            from,
-            to,
-            meeting_type,
-            purpose,
-            category,
-        }) => {
-            let question = crate::covenant::explain::RoleQuestion {
-                from,
-                to,
-                meeting_type,
-                purpose,
-                category,
-            };
-            covenant_explain(&dir, &question).await
-        }
+        Command::Covenant(c) => covenant::covenant(c).await,
         Command::Token(args) => {
             say!("{}", token::demo_token(&args)?);
             Ok(())
@@ -376,33 +402,6 @@ async fn rewrap(c: &ConfigArg, who: &operator::Operator) -> Result<(), Failure> 
         rewrapped?,
         keys.current().id()
     );
-    Ok(())
-}
-
-fn covenant_check(dir: &std::path::Path) -> Result<(), Failure> {
-    let c = crate::covenant::Covenant::load(dir)?;
-    say!(
-        "covenant {} is consistent: {} roles, {} meeting types, {} categories, {} rules",
-        c.version,
-        c.roles.len(),
-        c.meeting_types.len(),
-        c.categories.len(),
-        c.rules.lines().len()
-    );
-    Ok(())
-}
-
-async fn covenant_explain(
-    dir: &std::path::Path,
-    question: &crate::covenant::explain::RoleQuestion,
-) -> Result<(), Failure> {
-    let text = crate::covenant::explain::explain(dir, question)
-        .await
-        .map_err(|e| match e {
-            crate::covenant::explain::ExplainError::Unknown(m) => usage(m),
-            other => Failure::from(other),
-        })?;
-    say!("{text}");
     Ok(())
 }
 

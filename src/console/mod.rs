@@ -6,6 +6,7 @@
 //! everything the API may, and the API's shared handlers.
 mod admin;
 mod audit;
+mod covenant;
 mod process;
 mod statistics;
 mod work;
@@ -50,6 +51,7 @@ pub fn routes() -> Router<AppState> {
         .merge(work::routes())
         .merge(process::routes())
         .merge(statistics::routes())
+        .merge(covenant::routes())
         .route(
             "/console/{*rest}",
             get(|| async { Refusal::new(StatusCode::NOT_FOUND, "not_found", "Deze pagina bestaat niet.") }),
@@ -142,6 +144,7 @@ impl Visitor {
             regisseur: has(UserRole::Procesregisseur),
             figures: self.may_read_figures(None)
                 || (!self.caller.org.municipalities.is_empty() && has(UserRole::Professional)),
+            steering: crate::figures::may_evaluate(&self.caller.org, &self.caller.user.roles, &self.host),
         }
     }
 
@@ -204,6 +207,8 @@ pub struct Frame {
     pub regisseur: bool,
     /// May read some factsheet.
     pub figures: bool,
+    /// May read the covenant's evaluation and dry-run a proposal.
+    pub steering: bool,
 }
 
 /// The sequence numbers of the log records a page reveals a release under, as the page names them.

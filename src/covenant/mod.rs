@@ -5,6 +5,7 @@
 //! [`decision`] is the one decision point. Pure (no I/O beyond reading its files); may use only `types`.
 pub mod check;
 pub mod decision;
+pub mod diff;
 pub(crate) mod explain;
 pub mod rules;
 
@@ -16,6 +17,10 @@ pub use rules::{Direction, PolicyLine, RuleIndex};
 pub const METADATA_FILE: &str = "covenant.toml";
 pub const MODEL_FILE: &str = "covenant_model.conf";
 pub const POLICY_FILE: &str = "covenant_policy.csv";
+/// The category an intake record names: a report's summary, read under the `[intake]` rule.
+pub const INTAKE_CATEGORY: &str = "melding";
+/// The purpose an intake record names.
+pub const INTAKE_PURPOSE: &str = "intake";
 
 #[derive(Debug, thiserror::Error)]
 pub enum CovenantError {
@@ -28,6 +33,28 @@ pub enum CovenantError {
         dir: PathBuf,
         problems: Vec<check::Problem>,
     },
+}
+
+/// The three covenant files' texts.
+#[derive(Debug, Clone, Default)]
+pub struct Texts {
+    pub metadata: String,
+    pub model: String,
+    pub policy: String,
+}
+
+impl Texts {
+    /// Reads the three files in `dir`.
+    ///
+    /// # Errors
+    /// A file is missing or unreadable.
+    pub fn read(dir: &Path) -> Result<Texts, CovenantError> {
+        Ok(Texts {
+            metadata: read(&dir.join(METADATA_FILE))?,
+            model: read(&dir.join(MODEL_FILE))?,
+            policy: read(&dir.join(POLICY_FILE))?,
+        })
+    }
 }
 
 /// The covenant as the gateway enforces it.
@@ -195,15 +222,21 @@ impl Covenant {
     /// A file is missing, unreadable, does not parse, or the files do not agree (every problem is listed with
     /// its file and line).
     pub fn load(dir: &Path) -> Result<Covenant, CovenantError> {
+        Covenant::from_texts(dir, &Texts::read(dir)?)
+    }
+
+    /// Checks and compiles the three files' texts (as read from `dir`, which errors name).
+    ///
+    /// # Errors
+    /// A text does not parse, or the three do not agree.
+    pub fn from_texts(dir: &Path, texts: &Texts) -> Result<Covenant, CovenantError> {
         let metadata_path = dir.join(METADATA_FILE);
-        let metadata: Metadata = toml::from_str(&read(&metadata_path)?).map_err(|e| CovenantError::Invalid {
+        let metadata: Metadata = toml::from_str(&texts.metadata).map_err(|e| CovenantError::Invalid {
             path: metadata_path.clone(),
             message: e.to_string(),
         })?;
-        let model = read(&dir.join(MODEL_FILE))?;
-        let policy = read(&dir.join(POLICY_FILE))?;
-        let lines = rules::parse_policy(&policy);
-        let problems = check::check(&metadata, &model, &lines);
+        let lines = rules::parse_policy(&texts.policy);
+        let problems = check::check(&metadata, &texts.model, &lines);
         if !problems.is_empty() {
             return Err(CovenantError::Inconsistent {
                 dir: dir.to_owned(),

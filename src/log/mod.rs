@@ -14,7 +14,7 @@ mod writer;
 use std::path::PathBuf;
 
 pub use record::{commit_if, commit_with, record_in};
-pub use sql::{Checkpoint, LogFilter, Records};
+pub use sql::{Checkpoint, DecisionGroup, LogFilter, Records};
 pub use writer::{Appended, Log, LogError, Read, Receipt, Released};
 
 /// The disclosure log: its two keys (files; `serve` refuses to start without them) and its pace.

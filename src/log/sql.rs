@@ -215,6 +215,25 @@ impl Records {
         Ok(sqlx::Row::try_get::<i64, _>(&row, "n")?)
     }
 
+    /// The decisions recorded in `[from, to)` (disclosures, refusals, hit/no-hit answers), grouped by what the
+    /// covenant decides on — organisations, meeting type, purpose, categories, article and, for a refusal, its
+    /// reason — with how many records each group holds. No subject, case or person: what the steering group's
+    /// figures and a dry run of a new covenant read.
+    pub async fn decisions(&self, from: &str, to: &str) -> Result<Vec<DecisionGroup>, StoreError> {
+        let rows: Vec<DecisionRow> = sqlx::query_as(
+            "SELECT kind, source_oin, recipient_oin, meeting_type, purpose, categories, article, \
+             CASE WHEN kind = 'refusal' THEN reason END AS reason, COUNT(*) AS n FROM log_records \
+             WHERE kind IN ('disclosure', 'refusal', 'lookup') AND at >= $1 AND at < $2 \
+             GROUP BY kind, source_oin, recipient_oin, meeting_type, purpose, categories, article, \
+             CASE WHEN kind = 'refusal' THEN reason END",
+        )
+        .bind(from)
+        .bind(to)
+        .fetch_all(self.pool())
+        .await?;
+        rows.into_iter().map(DecisionRow::into_group).collect()
+    }
+
     /// Stores a checkpoint; another instance may have sealed the same head already.
     pub async fn insert_checkpoint(&self, c: &Checkpoint) -> Result<(), StoreError> {
         sqlx::query(
@@ -396,6 +415,51 @@ fn page_sql_sqlite() -> &'static str {
             COLUMNS.join(", ")
         )
     })
+}
+
+/// Recorded decisions alike in everything the covenant decides on, and how many records there are of them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DecisionGroup {
+    pub kind: Kind,
+    pub source_oin: Option<String>,
+    pub recipient_oin: Option<String>,
+    pub meeting_type: Option<String>,
+    pub purpose: Option<String>,
+    pub categories: Vec<String>,
+    /// The article(s) recorded, `; ` between them.
+    pub article: Option<String>,
+    /// A refusal's reason, `code: why`.
+    pub reason: Option<String>,
+    pub records: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct DecisionRow {
+    kind: String,
+    source_oin: Option<String>,
+    recipient_oin: Option<String>,
+    meeting_type: Option<String>,
+    purpose: Option<String>,
+    categories: String,
+    article: Option<String>,
+    reason: Option<String>,
+    n: i64,
+}
+
+impl DecisionRow {
+    fn into_group(self) -> Result<DecisionGroup, StoreError> {
+        Ok(DecisionGroup {
+            kind: Kind::parse(&self.kind).ok_or(StoreError::Corrupt("record kind"))?,
+            source_oin: self.source_oin,
+            recipient_oin: self.recipient_oin,
+            meeting_type: self.meeting_type,
+            purpose: self.purpose,
+            categories: serde_json::from_str(&self.categories).map_err(|_| StoreError::Corrupt("record categories"))?,
+            article: self.article,
+            reason: self.reason,
+            records: self.n,
+        })
+    }
 }
 
 /// One row of `log_records`, as the database gives it (`sqlx::FromRow`) or packed into a page, in [`COLUMNS`] order

@@ -67,6 +67,13 @@ pub(super) fn case_of(row: &sqlx::any::AnyRow) -> Result<CaseRow, StoreError> {
 }
 
 impl Store {
+    /// How many cases the database holds, purged ones included.
+    pub async fn case_count(&self) -> Result<i64, StoreError> {
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM cases")
+            .fetch_one(self.pool())
+            .await?)
+    }
+
     /// The closure outcomes recorded for a case, in id order.
     pub async fn closure_outcomes(&self, case_id: &CaseId) -> Result<Vec<String>, StoreError> {
         Ok(

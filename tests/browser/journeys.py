@@ -49,7 +49,7 @@ class Demo:
         log = open(Path(self.tmp.name) / "demo.log", "w")
         self.proc = subprocess.Popen(
             [str(BIN), "demo", "--dir", str(self.dir), "--listen", f"127.0.0.1:{self.port}",
-             "--metrics-listen", f"127.0.0.1:{free_port()}"],
+             "--metrics-listen", f"127.0.0.1:{free_port()}", "--seed", "60"],
             stdout=log, stderr=subprocess.STDOUT)
         deadline = time.time() + 60
         while time.time() < deadline:
@@ -270,6 +270,32 @@ def municipality_reads_its_figures(browser, demo):
     j.done()
 
 
+def steering_group_evaluates_and_replays(browser, demo):
+    """The procesregisseur evaluates the covenant over the seeded year and replays it under a changed policy."""
+    j = Journey(browser, demo, "zvh-regisseur", "covenant")
+    j.go("/console/")
+    j.page.click("text=Convenant")
+    j.page.wait_for_load_state()
+    j.snap("evaluation")
+    text = j.page.inner_text("main")
+    j.expect("Per artikel" in text and "art. 10 lid 1" in text, "the evaluation counts per article")
+    j.expect("Terugkerende weigeringen" in text and "forbidden_category" in text, "recurring refusals are listed")
+    policy = j.page.input_value("#cv-policy")
+    j.page.fill("#cv-policy", policy + "p, receive, wijkteam, focus, *, politie_samenvatting, art. 10 lid 3\n")
+    j.submit("button:text-is('Doorrekenen')", "dry-run")
+    text = j.page.inner_text("main")
+    j.expect("Zou nu worden toegestaan" in text and "receive wijkteam focus * politie_samenvatting" in text,
+             "the dry run lists the refusals the proposal would allow, by rule")
+    j.expect("toegevoegd" in text, "the dry run shows what the files change")
+    j.page.fill("#cv-policy", "p, share, politie, focus, *, onbekend, art. 1\n")
+    j.submit("button:text-is('Doorrekenen')", "broken proposal")
+    j.expect(j.page.locator("p.problem").count() == 1, "a broken proposal is named above the form")
+    j.done()
+    m = Journey(browser, demo, "gemeente-medewerker", "covenant-refused")
+    m.go("/console/covenant", status=403)
+    m.done()
+
+
 def fg_answers_access_request(browser, demo):
     j = Journey(browser, demo, "zvh-fg", "fg")
     j.go("/console/")
@@ -370,6 +396,7 @@ def main():
             regisseur_runs_the_process(browser, demo, case, meeting)
             holder_reads_file_and_reports_progress(browser, demo, case)
             municipality_reads_its_figures(browser, demo)
+            steering_group_evaluates_and_replays(browser, demo)
             fg_answers_access_request(browser, demo)
             partner_officer_sees_own(browser, demo)
             admin_onboards_and_suspends(browser, demo)

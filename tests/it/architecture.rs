@@ -18,7 +18,7 @@ const RULES: &[(&str, &[&str])] = &[
         "exchange",
         &["types", "crypto", "store", "log", "covenant", "orgs", "cases"],
     ),
-    ("figures", &["types", "store", "covenant", "orgs"]),
+    ("figures", &["types", "store", "log", "covenant", "orgs"]),
     ("edge", &["types", "crypto", "orgs"]),
     ("config", &["types", "crypto", "log", "exchange", "edge"]),
     (

@@ -317,3 +317,196 @@ mod factsheets {
         gw.stop().await;
     }
 }
+
+mod evaluation {
+    //! The steering group's evaluation and a dry run of a changed covenant over what the log recorded, over real
+    //! TLS: what is counted, who may ask, what a bad window or proposal gets, and the record of each.
+    use crate::both;
+    use crate::helpers::*;
+    use doelpoort::types::clock::Clock as _;
+    use hyper::Method;
+    use serde_json::{json, Value};
+
+    both!(the_evaluation_and_a_dry_run_count_what_the_log_recorded);
+
+    async fn regisseur(gw: &Gateway, method: Method, path: &str, body: Option<Value>) -> Response {
+        gw.call(&gw.org(HOST), &["procesregisseur"], method, path, body).await
+    }
+
+    /// A case of the police's in a focus meeting where the police shared a summary that the host read once and
+    /// the wijkteam (which may not receive it) tried to read three times.
+    async fn history(gw: &Gateway) {
+        let politie = gw.org("politie");
+        let report = json!({"subject": {"bsn": "123456782"}, "municipality": "GM0268", "summary": "Melding"});
+        let r = gw
+            .call(&politie, &["professional"], Method::POST, "/v1/cases", Some(report))
+            .await;
+        let case = r.body["id"].as_str().unwrap().to_owned();
+        for oin in [ZVH, WIJKTEAM] {
+            let grant = json!({"oin": oin, "reason": "Betrokken"});
+            let r = regisseur(gw, Method::POST, &format!("/v1/cases/{case}/members"), Some(grant)).await;
+            assert_eq!(r.status, 204, "{}", r.text);
+        }
+        let now = gw.clock.now();
+        let at = |s: i64| doelpoort::types::clock::rfc3339(now + time::Duration::seconds(s));
+        let m = regisseur(
+            gw,
+            Method::POST,
+            "/v1/meetings",
+            Some(json!({"type": "focus", "starts_at": at(-60), "ends_at": at(3600)})),
+        )
+        .await;
+        let meeting = m.body["id"].as_str().unwrap().to_owned();
+        let agenda = json!({"case_id": case});
+        regisseur(
+            gw,
+            Method::POST,
+            &format!("/v1/meetings/{meeting}/agenda"),
+            Some(agenda),
+        )
+        .await;
+        for oin in [POLITIE, WIJKTEAM] {
+            let path = format!("/v1/meetings/{meeting}/attendees");
+            assert_eq!(
+                regisseur(gw, Method::POST, &path, Some(json!({"oin": oin})))
+                    .await
+                    .status,
+                204
+            );
+        }
+        let shares = format!("/v1/meetings/{meeting}/shares");
+        let item = json!({"case_id": case, "items": [{"category": "politie_samenvatting", "content": "Bekend"}]});
+        let r = gw
+            .call(&politie, &["professional"], Method::POST, &shares, Some(item))
+            .await;
+        assert_eq!(r.status, 201, "{}", r.text);
+        let read = format!("{shares}?case_id={case}");
+        let r = gw
+            .call(&gw.org(HOST), &["professional"], Method::GET, &read, None)
+            .await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        for _ in 0..3 {
+            gw.call(&gw.org("wijkteam"), &["professional"], Method::GET, &read, None)
+                .await;
+        }
+    }
+
+    fn find<'a>(list: &'a Value, key: &str, value: &str) -> Option<&'a Value> {
+        list.as_array().unwrap().iter().find(|v| v[key] == value)
+    }
+
+    async fn the_evaluation_and_a_dry_run_count_what_the_log_recorded(b: Backend) {
+        let gw = Gateway::start(b).await;
+        history(&gw).await;
+        let unsigned = onboard(&gw, "00000099000000000011", "ketenpartner", &["ggd"], false).await;
+        gw.settle().await;
+
+        let e = regisseur(&gw, Method::GET, "/v1/statistics/evaluation", None).await;
+        assert_eq!(e.status, 200, "{}", e.text);
+        let art = |a: &str| find(&e.body["articles"], "article", a).cloned().unwrap_or(Value::Null);
+        assert_eq!(art("art. 10 lid 1")["disclosures"], 1, "{}", e.text);
+        assert_eq!(art("art. 10 lid 2")["disclosures"], 1);
+        assert_eq!(
+            art("art. 10 lid 1")["refusals"],
+            3,
+            "the share rule the wijkteam's reads ran into"
+        );
+        let recurring = &e.body["recurring_refusals"][0];
+        assert_eq!(
+            (
+                &recurring["code"],
+                &recurring["category"],
+                &recurring["source_roles"],
+                &recurring["recipient_roles"]
+            ),
+            (
+                &json!("forbidden_category"),
+                &json!("politie_samenvatting"),
+                &json!("politie"),
+                &json!("wijkteam")
+            )
+        );
+        assert_eq!(recurring["refusals"], 3);
+        let unused = &e.body["unused_rules"];
+        assert!(find(unused, "rule", "share politie focus * politie_samenvatting").is_none());
+        assert!(find(unused, "rule", "receive zvh focus * politie_samenvatting").is_none());
+        assert!(find(unused, "rule", "share dji briefing * detentie").is_some());
+        assert!(find(&e.body["unsigned"], "oin", &unsigned.oin).is_some());
+        assert!(find(&e.body["unsigned"], "oin", POLITIE).is_none());
+        let record = gw.newest_admin_record().await;
+        assert_eq!(record.entry.action.as_deref(), Some("statistics.evaluation"));
+
+        // A proposal: the wijkteam may receive the summary, the host no longer.
+        let policy = std::fs::read_to_string("policies/covenant_policy.csv")
+            .unwrap()
+            .replace("p, receive, zvh, focus, *, politie_samenvatting, art. 10 lid 2\n", "")
+            + "p, receive, wijkteam, focus, *, politie_samenvatting, art. 10 lid 3\n";
+        let run = regisseur(
+            &gw,
+            Method::POST,
+            "/v1/statistics/dry-run",
+            Some(json!({"policy": policy})),
+        )
+        .await;
+        assert_eq!(run.status, 200, "{}", run.text);
+        let allowed = &run.body["now_allowed"][0];
+        assert_eq!(
+            (&allowed["flows"], &allowed["recipient_roles"]),
+            (&json!(3), &json!("wijkteam"))
+        );
+        assert_eq!(allowed["rules"][1], "receive wijkteam focus * politie_samenvatting");
+        assert_eq!(allowed["article"], "art. 10 lid 1; art. 10 lid 3");
+        let refused = &run.body["now_refused"][0];
+        assert_eq!(
+            (&refused["flows"], &refused["recipient_roles"]),
+            (&json!(1), &json!("zvh"))
+        );
+        assert_eq!(refused["now"], "forbidden_category");
+        assert_eq!(refused["rules"][1], "receive zvh focus * politie_samenvatting");
+        assert_eq!(run.body["now_allowed"].as_array().unwrap().len(), 1, "{}", run.text);
+        assert_eq!(run.body["now_refused"].as_array().unwrap().len(), 1, "{}", run.text);
+        assert!(run.text.contains("\"how\":\"added\""), "{}", run.text);
+        assert!(!run.text.contains("123456782"));
+        assert_eq!(
+            gw.newest_admin_record().await.entry.action.as_deref(),
+            Some("covenant.dry_run")
+        );
+
+        // Later than everything recorded: nothing to replay.
+        let empty = json!({"policy": policy, "from": "2999-01-01"});
+        let run = regisseur(&gw, Method::POST, "/v1/statistics/dry-run", Some(empty)).await;
+        assert_eq!(run.status, 200, "{}", run.text);
+        assert_eq!(run.body["replayed"], 0);
+
+        // Every way to be refused.
+        let gemeente = gw.org("gemeente");
+        gw.call(
+            &gemeente,
+            &["professional"],
+            Method::GET,
+            "/v1/statistics/evaluation",
+            None,
+        )
+        .await
+        .assert_problem(403, "forbidden");
+        gw.call(
+            &gw.org(HOST),
+            &["professional"],
+            Method::GET,
+            "/v1/statistics/evaluation",
+            None,
+        )
+        .await
+        .assert_problem(403, "forbidden");
+        for bad in ["from=2026-13-01", "to=gisteren", "from=2026-05-01&to=2026-05-01"] {
+            regisseur(&gw, Method::GET, &format!("/v1/statistics/evaluation?{bad}"), None)
+                .await
+                .assert_problem(422, "validation_failed");
+        }
+        let broken = json!({"policy": "p, share, politie, focus, *, onbekend, art. 1\n"});
+        let r = regisseur(&gw, Method::POST, "/v1/statistics/dry-run", Some(broken)).await;
+        r.assert_problem(422, "validation_failed");
+        assert!(r.text.contains("onbekend"), "names the problem: {}", r.text);
+        gw.stop().await;
+    }
+}
