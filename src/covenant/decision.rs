@@ -283,9 +283,11 @@ impl Covenant {
                 return deny(Denial::NotSigned(side));
             }
         }
-        let share = self
-            .rule_for(Direction::Share, q.source.roles, q.meeting_type, q.purpose, q.category)
-            .or_else(|| self.case_holder_rule(q));
+        let share = self.share_rule(
+            q.source.roles,
+            q.source.case_holder,
+            (q.meeting_type, q.purpose, q.category),
+        );
         let Some(share) = share else {
             return deny(Denial::NoRule(Side::Source));
         };
@@ -313,16 +315,19 @@ impl Covenant {
         }
     }
 
-    fn case_holder_rule(&self, q: &Question<'_>) -> Option<&PolicyLine> {
-        if !q.source.case_holder {
-            return None;
-        }
-        self.rule_for(
-            Direction::Share,
-            &self.case_roles,
-            q.meeting_type,
-            q.purpose,
-            q.category,
-        )
+    /// The rule that lets a source holding `roles` share: one of its own, else, when it holds the case, one of the
+    /// covenant's case-holder rules.
+    pub fn share_rule(
+        &self,
+        roles: &[String],
+        case_holder: bool,
+        (meeting_type, purpose, category): (&str, &str, &str),
+    ) -> Option<&PolicyLine> {
+        self.rule_for(Direction::Share, roles, meeting_type, purpose, category)
+            .or_else(|| {
+                case_holder
+                    .then(|| self.rule_for(Direction::Share, &self.case_roles, meeting_type, purpose, category))
+                    .flatten()
+            })
     }
 }

@@ -217,13 +217,7 @@ fn lines_of<'c>(covenant: &'c Covenant, flow: &Flow<'_>, case_holder: bool) -> V
     else {
         return Vec::new();
     };
-    let share = covenant
-        .rule_for(Direction::Share, flow.source, meeting_type, purpose, category)
-        .or_else(|| {
-            case_holder
-                .then(|| covenant.rule_for(Direction::Share, &covenant.case_roles, meeting_type, purpose, category))
-                .flatten()
-        });
+    let share = covenant.share_rule(flow.source, case_holder, (meeting_type, purpose, category));
     let receive = covenant.rule_for(Direction::Receive, flow.recipient, meeting_type, purpose, category);
     share.into_iter().chain(receive).collect()
 }
