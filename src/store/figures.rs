@@ -7,9 +7,11 @@ use sqlx::Any;
 
 use super::{Store, StoreError};
 
-/// The municipality of a case: that of its first report.
-const CASE_MUNICIPALITY: &str =
-    "(SELECT r0.municipality FROM reports r0 WHERE r0.case_id = c.id ORDER BY r0.reported_at, r0.id LIMIT 1)";
+/// The municipality of a case: that of its first report. Ordered like the `reports_case` index, so that the first row
+/// is read from it also when the planner has no statistics yet (unordered by `case_id`, PostgreSQL walked the
+/// `reported_at` index per case on a freshly loaded database: 99 s instead of 0.1 s).
+const CASE_MUNICIPALITY: &str = "(SELECT r0.municipality FROM reports r0 WHERE r0.case_id = c.id \
+                                 ORDER BY r0.case_id, r0.reported_at, r0.id LIMIT 1)";
 
 /// Reports as figures count them: municipality, reporter, kind, gender, age band, and how many.
 pub type ReportFact = (Option<String>, String, String, String, String, i64);
