@@ -14,7 +14,7 @@ mod common;
 use common::BenchDb;
 
 use doelpoort::log::chain::{Entry, Kind, Record};
-use doelpoort::log::verify::verify;
+use doelpoort::log::verify::{verify, Trust};
 use doelpoort::store::Store;
 use std::time::Instant;
 
@@ -76,7 +76,14 @@ async fn run(db: BenchDb, n: usize) {
     let bytes: usize = encodings.iter().map(Vec::len).sum();
     let plain = plain_hash_rate(&encodings);
     let started = Instant::now();
-    let report = verify(&doelpoort::log::Records::new(store.clone()), None, |_, _| {})
+    let trust = Trust {
+        origin: "doelpoort/bench".into(),
+        keys: Vec::new(),
+        interval_secs: None,
+        now: String::new(),
+        anchors: Vec::new(),
+    };
+    let report = verify(&doelpoort::log::Records::new(store.clone()), &trust, |_, _| {})
         .await
         .unwrap();
     let verified = report.records as f64 / started.elapsed().as_secs_f64();

@@ -13,6 +13,8 @@ use crate::crypto::envelope::Keyring;
 use crate::crypto::{KeyError, Pseudonymiser};
 use crate::edge::token::TokenVerifier;
 use crate::log::actor::AnyActor;
+use crate::log::checkpoint::Notary;
+use crate::log::verify::Trust;
 use crate::log::Log;
 use crate::log::LogError;
 use crate::orgs::registry::Registry;
@@ -29,6 +31,8 @@ pub struct App {
     keyring: ArcSwap<Keyring>,
     /// The Ed25519 key that signs checkpoints now (base64url).
     pub checkpoint_public_key: String,
+    /// Signs checkpoints: the key and the log's origin.
+    pub notary: Notary,
     pub store: Store,
     pub registry: Arc<Registry>,
     pub tokens: TokenVerifier,
@@ -55,6 +59,7 @@ pub struct Parts {
     pub pseudonyms: Pseudonymiser,
     pub master_key: Keyring,
     pub checkpoint_public_key: String,
+    pub notary: Notary,
     pub store: Store,
     pub registry: Arc<Registry>,
     pub tokens: TokenVerifier,
@@ -174,12 +179,26 @@ impl App {
         Ok(reload)
     }
 
+    /// What a verification of this gateway's log trusts: its checkpoint keys, origin and interval, at its now.
+    pub fn trust(&self) -> Trust {
+        let mut keys = vec![self.checkpoint_public_key.clone()];
+        keys.extend(self.config.log.retired_checkpoint_keys.iter().cloned());
+        Trust {
+            origin: self.notary.origin.clone(),
+            keys,
+            interval_secs: Some(self.config.log.checkpoint_interval_secs.max(1)),
+            now: crate::types::clock::rfc3339(self.clock.now()),
+            anchors: Vec::new(),
+        }
+    }
+
     pub fn new(p: Parts) -> App {
         App {
             log: p.log,
             pseudonyms: p.pseudonyms,
             keyring: ArcSwap::from_pointee(p.master_key),
             checkpoint_public_key: p.checkpoint_public_key,
+            notary: p.notary,
             store: p.store,
             registry: p.registry,
             tokens: p.tokens,

@@ -17,6 +17,7 @@ use crate::crypto::envelope::Keyring;
 use crate::crypto::{read_secret, CheckpointSigner, KeyError, Pseudonymiser};
 use crate::edge::tls::{TlsError, TlsMaterial, TlsState};
 use crate::edge::token::TokenVerifier;
+use crate::log::checkpoint::Notary;
 use crate::log::Log;
 use crate::orgs::registry::Registry;
 use crate::store::{Store, StoreError};
@@ -130,13 +131,17 @@ pub async fn start(config: Config, clock: SharedClock) -> Result<RunningServer, 
         config.log.batch_max,
         Duration::from_millis(config.log.append_timeout_millis.max(1)),
     );
-    let signer = keys.signer.clone();
+    let notary = Notary {
+        signer: keys.signer.clone(),
+        origin: config.log.origin(&config.host_oin),
+    };
     let app: AppState = Arc::new(App::new(Parts {
         config,
         log,
         pseudonyms: keys.pseudonyms,
         master_key: keys.master,
         checkpoint_public_key: keys.signer.public_key(),
+        notary: notary.clone(),
         store,
         registry,
         tokens,
@@ -144,13 +149,14 @@ pub async fn start(config: Config, clock: SharedClock) -> Result<RunningServer, 
         clock,
         metrics: metrics_handle(),
     }));
+    check_log(&app).await?;
     let (stop, stopped) = watch::channel(false);
     let tasks = spawn_tasks(&app, (listener, operator_listener), tls, &stopped);
     // The last checkpoint is sealed after the listeners have drained, so it covers every record they wrote.
     let (drained, drained_rx) = watch::channel(false);
     let checkpoints = tokio::spawn(crate::log::checkpoint::run(
         crate::log::Records::new(app.store.clone()),
-        signer,
+        notary,
         app.clock.clone(),
         Duration::from_secs(app.config.log.checkpoint_interval_secs.max(1)),
         drained_rx,
@@ -165,6 +171,22 @@ pub async fn start(config: Config, clock: SharedClock) -> Result<RunningServer, 
         checkpoints,
         drained,
     })
+}
+
+/// Builds the Merkle tree of a log from before it, then runs the start-up check; a log that fails it stays fail
+/// closed (every release 503 `audit_unavailable`, `/healthz` says why) until an operator acts.
+async fn check_log(app: &AppState) -> Result<(), StartError> {
+    let records = app.log.records();
+    let now = crate::types::clock::rfc3339(app.clock.now());
+    let built = records.build_tree(&now, 50_000).await;
+    let verdict = match built {
+        Ok(_) => crate::log::verify::start_check(records, &app.trust()).await,
+        Err(e) => Err(format!("the tree could not be built: {e}")),
+    };
+    if let Err(reason) = verdict {
+        app.log.halt(reason);
+    }
+    Ok(())
 }
 
 /// The listeners and the background tasks, each ending when `stopped` turns true.

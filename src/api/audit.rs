@@ -12,8 +12,8 @@ use crate::covenant::Covenant;
 use crate::edge::identity::Caller;
 use crate::log::audit::{self, Filters, Page, SUBJECT_REPORT_MAX};
 use crate::log::chain::Record;
-use crate::log::Checkpoint;
 use crate::log::Released;
+use crate::log::StoredNote;
 use crate::orgs::registry::Snapshot;
 use crate::types::{Oin, UserRole};
 
@@ -307,7 +307,7 @@ fn disclosure_of(snapshot: &Snapshot, covenant: &Covenant, r: Record) -> Subject
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct CheckpointQuery {
-    /// Checkpoints sealing records after this sequence number (default 0).
+    /// Checkpoints over more records than this (default 0).
     #[param(minimum = 0)]
     pub after: Option<i64>,
     /// 1–1000 (default 100).
@@ -319,11 +319,13 @@ pub struct CheckpointQuery {
 pub struct Checkpoints {
     /// The key that signs checkpoints now (Ed25519, base64url).
     pub public_key: String,
+    /// The checkpoints' origin line and key name.
+    pub origin: String,
     /// Oldest first.
-    pub checkpoints: Vec<Checkpoint>,
+    pub checkpoints: Vec<StoredNote>,
 }
 
-/// Signed checkpoints of the disclosure log, so a partner can hold the operator to a chain head. They hold no
+/// Signed checkpoints of the disclosure log, so a partner can hold the operator to a tree it saw. They hold no
 /// personal data, so fetching them is not itself recorded (that would move the head at every poll).
 #[utoipa::path(get, path = "/v1/audit/checkpoints", tag = "audit", security(("bearer" = [])), params(CheckpointQuery),
     responses((status = 200, body = Checkpoints), (status = 403, body = crate::api::error::Problem),
@@ -345,6 +347,7 @@ pub async fn checkpoints(
     }
     Ok(axum::Json(Checkpoints {
         public_key: app.checkpoint_public_key.clone(),
-        checkpoints: app.log.records().checkpoints(after, limit).await?,
+        origin: app.notary.origin.clone(),
+        checkpoints: app.log.records().notes(after, limit).await?,
     }))
 }

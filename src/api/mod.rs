@@ -9,6 +9,7 @@ pub(crate) mod covenant;
 pub mod error;
 pub(crate) mod exchange;
 pub(crate) mod extractors;
+pub(crate) mod integrity;
 pub mod json;
 pub(crate) mod lookups;
 pub(crate) mod meetings;
@@ -104,6 +105,11 @@ pub fn router(app: AppState, beside: Router<AppState>) -> Router {
             get(audit::subject_report).post(audit::subject_report_post),
         )
         .route("/v1/audit/checkpoints", get(audit::checkpoints))
+        .route("/v1/audit/checkpoint", get(integrity::checkpoint))
+        .route("/v1/audit/proof/inclusion", get(integrity::inclusion))
+        .route("/v1/audit/proof/consistency", get(integrity::consistency))
+        .route("/v1/audit/records/{seq}", get(integrity::record))
+        .route("/v1/audit/cosignatures", post(integrity::cosign))
         .merge(beside)
         .fallback(|| async { ApiError::not_found("no such resource") })
         .method_not_allowed_fallback(|| async {

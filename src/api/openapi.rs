@@ -7,8 +7,8 @@ use crate::app::AppState;
 use crate::covenant::Covenant;
 
 use super::{
-    admin, audit, cases, consent, covenant, error, exchange, lookups, meetings, notifications, people, process,
-    statistics, system,
+    admin, audit, cases, consent, covenant, error, exchange, integrity, lookups, meetings, notifications, people,
+    process, statistics, system,
 };
 use crate::orgs::onboarding;
 
@@ -20,7 +20,7 @@ use crate::orgs::onboarding;
     paths(system::whoami, system::healthz, admin::add, admin::list, admin::get_one, admin::credentials, admin::sign, admin::rotate_keys,
           admin::suspend, admin::reinstate, admin::offboard, admin::revoke, admin::actions, admin::reload_covenant, admin::reload_keys,
           people::add, people::list, people::get_one, people::step,
-          audit::disclosures, audit::subject_report, audit::subject_report_post, audit::checkpoints, covenant::covenant,
+          audit::disclosures, audit::subject_report, audit::subject_report_post, audit::checkpoints, integrity::checkpoint, integrity::inclusion, integrity::consistency, integrity::record, integrity::cosign, covenant::covenant,
           cases::report, cases::list, cases::get_one, cases::grant, cases::withdraw, cases::appoint_holder, cases::request_agenda, cases::close,
           consent::record, consent::list, consent::withdraw, meetings::list, meetings::create, meetings::get_one, meetings::agenda, meetings::attendees,
           meetings::close, lookups::lookup, exchange::create_request, exchange::inbox, notifications::list, exchange::respond_to,

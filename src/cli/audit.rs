@@ -2,41 +2,44 @@
 use super::{say, usage, ConfigArg, ExportArgs, ExportFormat, Failure};
 use crate::types::clock::{Clock, SystemClock};
 
-pub async fn verify(c: &ConfigArg) -> Result<(), Failure> {
+pub async fn verify(c: &ConfigArg, anchors: &[std::path::PathBuf]) -> Result<(), Failure> {
     let (config, store) = super::open(c).await?;
-    let trusted = match &config.log.checkpoint_key_file {
-        Some(path) => {
-            let mut keys = vec![crate::crypto::CheckpointSigner::from_file(path)?.public_key()];
-            keys.extend(config.log.retired_checkpoint_keys.iter().cloned());
-            Some(keys)
-        }
-        None => {
-            eprintln!("note: no log.checkpoint_key_file is configured, so checkpoint keys are not compared with it");
-            None
-        }
+    let mut keys = Vec::new();
+    match &config.log.checkpoint_key_file {
+        Some(path) => keys.push(crate::crypto::CheckpointSigner::from_file(path)?.public_key()),
+        None => eprintln!("note: no log.checkpoint_key_file is configured; only retired checkpoint keys are trusted"),
+    }
+    keys.extend(config.log.retired_checkpoint_keys.iter().cloned());
+    let mut held = Vec::new();
+    for path in anchors {
+        held.push(std::fs::read_to_string(path).map_err(|e| usage(format!("{}: {e}", path.display())))?);
+    }
+    let trust = crate::log::verify::Trust {
+        origin: config.log.origin(&config.host_oin),
+        keys,
+        interval_secs: Some(config.log.checkpoint_interval_secs.max(1)),
+        now: crate::types::clock::rfc3339(SystemClock.now()),
+        anchors: held,
     };
     let bar = indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::stderr());
     bar.set_style(
         indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} records ({per_sec})")
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
-    let result = crate::log::verify::verify(
-        &crate::log::Records::new(store.clone()),
-        trusted.as_deref(),
-        |done, total| {
-            bar.set_length(u64::try_from(total).unwrap_or(0));
-            bar.set_position(u64::try_from(done).unwrap_or(0));
-        },
-    )
+    let result = crate::log::verify::verify(&crate::log::Records::new(store.clone()), &trust, |done, total| {
+        bar.set_length(u64::try_from(total).unwrap_or(0));
+        bar.set_position(u64::try_from(done).unwrap_or(0));
+    })
     .await;
     bar.finish_and_clear();
     store.close().await;
     let report = result?;
     say!(
-        "the disclosure log is intact: {} records, {} checkpoints, head {}",
+        "the disclosure log is intact: {} records, {} checkpoints, tree root {}, {} anchors extended",
         report.records,
         report.checkpoints,
-        report.head_hash
+        report.root,
+        report.anchors
     );
     Ok(())
 }

@@ -156,7 +156,14 @@ pub enum ContentCommand {
 #[derive(Subcommand)]
 pub enum AuditCommand {
     /// Verify the whole chain and every checkpoint signature; exit 1 naming the first bad record.
-    Verify(ConfigArg),
+    Verify {
+        #[command(flatten)]
+        config: ConfigArg,
+        /// A checkpoint a partner held (its signed note, as `GET /v1/audit/checkpoint` served it); the log must
+        /// extend each one given.
+        #[arg(long = "anchor", value_name = "CHECKPOINT_FILE")]
+        anchors: Vec<PathBuf>,
+    },
     /// Export records (oldest first) to stdout or a file; the export itself is recorded in the log first.
     Export(Box<ExportArgs>),
 }
@@ -356,7 +363,7 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Org(o) => org::org(o, &who).await,
         Command::Cert(c) => org::cert(c, &who).await,
         Command::Person(p) => person::person(p, &who).await,
-        Command::Audit(AuditCommand::Verify(c)) => audit::verify(&c).await,
+        Command::Audit(AuditCommand::Verify { config, anchors }) => audit::verify(&config, &anchors).await,
         Command::Audit(AuditCommand::Export(a)) => audit::export(*a, &who).await,
         Command::Covenant(c) => covenant::covenant(c).await,
         Command::Token(args) => {

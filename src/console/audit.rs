@@ -417,9 +417,7 @@ async fn verify(State(app): State<AppState>, v: Visitor) -> Result<Response, Ref
     if app.verification.start(now()) {
         let app = app.clone();
         tokio::spawn(async move {
-            let mut trusted = vec![app.checkpoint_public_key.clone()];
-            trusted.extend(app.config.log.retired_checkpoint_keys.iter().cloned());
-            let result = crate::log::verify::verify(app.log.records(), Some(&trusted), |done, total| {
+            let result = crate::log::verify::verify(app.log.records(), &app.trust(), |done, total| {
                 app.verification.progress(done, total);
             })
             .await

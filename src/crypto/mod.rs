@@ -152,6 +152,16 @@ impl CheckpointSigner {
     pub fn sign(&self, message: &[u8]) -> String {
         URL_SAFE_NO_PAD.encode(self.pair.sign(message).as_ref())
     }
+
+    /// The raw 32-byte public key.
+    pub fn public_key_bytes(&self) -> Vec<u8> {
+        self.pair.public_key().as_ref().to_vec()
+    }
+
+    /// The raw 64-byte signature over `message`.
+    pub fn sign_bytes(&self, message: &[u8]) -> Vec<u8> {
+        self.pair.sign(message).as_ref().to_vec()
+    }
 }
 
 /// Checks an Ed25519 signature (both base64url).

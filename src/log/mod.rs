@@ -6,15 +6,18 @@ pub mod actor;
 pub mod audit;
 pub mod chain;
 pub mod checkpoint;
+pub mod merkle;
+pub mod note;
 mod record;
 pub(crate) mod sql;
+pub mod tiles;
 pub mod verify;
 mod writer;
 
 use std::path::PathBuf;
 
 pub use record::{commit_if, commit_with, record_in};
-pub use sql::{Checkpoint, DecisionGroup, LogFilter, Records};
+pub use sql::{Checkpoint, DecisionGroup, LogFilter, Records, StoredNote};
 pub use writer::{Appended, Log, LogError, Read, Receipt, Released};
 
 /// The disclosure log: its two keys (files; `serve` refuses to start without them) and its pace.
@@ -25,6 +28,9 @@ pub struct LogConfig {
     pub pseudonym_key_file: Option<PathBuf>,
     /// Ed25519 key (PKCS#8 PEM) that signs checkpoints.
     pub checkpoint_key_file: Option<PathBuf>,
+    /// The checkpoints' origin line, which names this log (`c2sp.org/tlog-checkpoint`) and the key that signs it;
+    /// `doelpoort/<host OIN>` when absent.
+    pub origin: Option<String>,
     /// Public keys (base64url) of earlier checkpoint keys whose checkpoints `audit verify` still accepts.
     pub retired_checkpoint_keys: Vec<String>,
     /// Seconds between checkpoints (one is also sealed at shutdown).
@@ -35,11 +41,19 @@ pub struct LogConfig {
     pub append_timeout_millis: u64,
 }
 
+impl LogConfig {
+    /// The origin of this log's checkpoints.
+    pub fn origin(&self, host: &crate::types::Oin) -> String {
+        self.origin.clone().unwrap_or_else(|| format!("doelpoort/{host}"))
+    }
+}
+
 impl Default for LogConfig {
     fn default() -> Self {
         LogConfig {
             pseudonym_key_file: None,
             checkpoint_key_file: None,
+            origin: None,
             retired_checkpoint_keys: Vec::new(),
             checkpoint_interval_secs: 300,
             batch_max: 1024,

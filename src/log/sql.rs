@@ -7,6 +7,8 @@ use sqlx::{Any, AnyConnection};
 use utoipa::ToSchema;
 
 use super::chain::{parse_hash, Entry, Kind, Record, Verdict, FIELDS as COLUMNS};
+use super::merkle::{self, leaf_hash, Hash};
+use super::tiles;
 use crate::store::{Backend, Store, StoreError, Tx};
 
 /// Adds the conditions of `filter` to a query that has its first one.
@@ -234,6 +236,220 @@ impl Records {
         rows.into_iter().map(DecisionRow::into_group).collect()
     }
 
+    /// Builds the Merkle tree of a log from before it, `chunk` records per transaction; returns its size.
+    ///
+    /// # Errors
+    /// The database refused, or a record is missing.
+    pub async fn build_tree(&self, now: &str, chunk: i64) -> Result<i64, StoreError> {
+        loop {
+            let mut tx = self.store.begin().await?;
+            let mut head = lock_head(tx.conn(), now).await?;
+            if head.tree_size >= head.seq {
+                tx.rollback().await?;
+                return Ok(head.tree_size);
+            }
+            let seq = head.seq;
+            grow_tree(&mut tx, &mut head, seq, chunk).await?;
+            tx.commit().await?;
+        }
+    }
+
+    /// In one transaction that holds the head: if records other than the last checkpoint's own came after the last
+    /// checkpoint, asks `make` for the note over the tree as it stands (its size and root) and the record that
+    /// carries it, appends that record and stores the note. Returns the stored note, if one was made.
+    ///
+    /// # Errors
+    /// The database refused; nothing was written.
+    pub(super) async fn seal_with(
+        &self,
+        now: &str,
+        make: impl FnOnce(u64, Hash) -> (String, Entry),
+    ) -> Result<Option<StoredNote>, StoreError> {
+        let mut tx = self.store.begin().await?;
+        let mut head = lock_head(tx.conn(), now).await?;
+        let seq = head.seq;
+        grow_tree(&mut tx, &mut head, seq, i64::MAX).await?;
+        let last: Option<(i64, i64)> = sqlx::query_as("SELECT size, seq FROM log_notes ORDER BY size DESC LIMIT 1")
+            .fetch_optional(tx.conn())
+            .await?;
+        let (last_size, last_seq) = last.unwrap_or((0, 0));
+        let since = head.seq - last_size - i64::from(last_seq > last_size);
+        if since <= 0 {
+            tx.rollback().await?;
+            return Ok(None);
+        }
+        let size = head.seq;
+        let root = tiles::Reader::default().range(tx.conn(), 0, size as u64).await?;
+        let (note, entry) = make(size as u64, root);
+        let record = chain_after(&mut tx, head, vec![entry], now).await?;
+        let seq = record
+            .first()
+            .map(|r| r.seq)
+            .ok_or(StoreError::Corrupt("checkpoint record"))?;
+        sqlx::query("INSERT INTO log_notes (size, seq, at, note) VALUES ($1, $2, $3, $4)")
+            .bind(size)
+            .bind(seq)
+            .bind(now)
+            .bind(&note)
+            .execute(tx.conn())
+            .await?;
+        tx.commit().await?;
+        Ok(Some(StoredNote {
+            size,
+            seq,
+            at: now.to_owned(),
+            note,
+        }))
+    }
+
+    /// Checkpoint notes over more than `after` records, smallest first, at most `limit`.
+    pub async fn notes(&self, after: i64, limit: i64) -> Result<Vec<StoredNote>, StoreError> {
+        let rows: Vec<(i64, i64, String, String)> =
+            sqlx::query_as("SELECT size, seq, at, note FROM log_notes WHERE size > $1 ORDER BY size LIMIT $2")
+                .bind(after)
+                .bind(limit)
+                .fetch_all(self.pool())
+                .await?;
+        Ok(rows.into_iter().map(StoredNote::from).collect())
+    }
+
+    /// The newest checkpoint note.
+    pub async fn latest_note(&self) -> Result<Option<StoredNote>, StoreError> {
+        let row: Option<(i64, i64, String, String)> =
+            sqlx::query_as("SELECT size, seq, at, note FROM log_notes ORDER BY size DESC LIMIT 1")
+                .fetch_optional(self.pool())
+                .await?;
+        Ok(row.map(StoredNote::from))
+    }
+
+    /// The note over exactly `size` records.
+    pub async fn note(&self, size: i64) -> Result<Option<StoredNote>, StoreError> {
+        let row: Option<(i64, i64, String, String)> =
+            sqlx::query_as("SELECT size, seq, at, note FROM log_notes WHERE size = $1")
+                .bind(size)
+                .fetch_optional(self.pool())
+                .await?;
+        Ok(row.map(StoredNote::from))
+    }
+
+    /// The number of records the tree covers.
+    pub async fn tree_size(&self) -> Result<i64, StoreError> {
+        Ok(sqlx::query_scalar("SELECT tree_size FROM log_head WHERE id = 1")
+            .fetch_one(self.pool())
+            .await?)
+    }
+
+    /// The hashes of `ranges` of leaves, in order, from the tiles.
+    ///
+    /// # Errors
+    /// The database refused, or the tiles do not cover a range.
+    pub async fn range_hashes(&self, ranges: &[(u64, u64)]) -> Result<Vec<Hash>, StoreError> {
+        let mut conn = self.pool().acquire().await?;
+        let mut reader = tiles::Reader::default();
+        let mut out = Vec::with_capacity(ranges.len());
+        for &(lo, hi) in ranges {
+            out.push(reader.range(&mut conn, lo, hi).await?);
+        }
+        Ok(out)
+    }
+
+    /// The root of the tree over the first `size` records, from the tiles.
+    ///
+    /// # Errors
+    /// As [`Records::range_hashes`].
+    pub async fn root(&self, size: u64) -> Result<Hash, StoreError> {
+        Ok(self
+            .range_hashes(&[(0, size)])
+            .await?
+            .pop()
+            .unwrap_or_else(merkle::empty_root))
+    }
+
+    /// Every stored tile of `level` with index in `[from, to)`, as (index, hashes).
+    pub async fn tiles(&self, level: u32, from: u64, to: u64) -> Result<Vec<(u64, Vec<u8>)>, StoreError> {
+        let rows: Vec<(i64, Vec<u8>)> = sqlx::query_as(
+            "SELECT idx, hashes FROM log_tiles WHERE level = $1 AND idx >= $2 AND idx < $3 ORDER BY idx",
+        )
+        .bind(i64::from(level))
+        .bind(from as i64)
+        .bind(to as i64)
+        .fetch_all(self.pool())
+        .await?;
+        Ok(rows.into_iter().map(|(i, h)| (i as u64, h)).collect())
+    }
+
+    /// One record.
+    pub async fn record(&self, seq: i64) -> Result<Option<Record>, StoreError> {
+        let row = sqlx::query("SELECT * FROM log_records WHERE seq = $1")
+            .bind(seq)
+            .fetch_optional(self.pool())
+            .await?;
+        row.as_ref().map(record_of).transpose()
+    }
+
+    /// The newest `n` records, newest first.
+    pub async fn newest(&self, n: i64) -> Result<Vec<Record>, StoreError> {
+        let rows = sqlx::query("SELECT * FROM log_records ORDER BY seq DESC LIMIT $1")
+            .bind(n)
+            .fetch_all(self.pool())
+            .await?;
+        rows.iter().map(record_of).collect()
+    }
+
+    /// The witness key pinned for `oin`: (name, public key base64).
+    pub async fn witness(&self, oin: &str) -> Result<Option<(String, String)>, StoreError> {
+        Ok(
+            sqlx::query_as("SELECT name, public_key FROM log_witnesses WHERE oin = $1")
+                .bind(oin)
+                .fetch_optional(self.pool())
+                .await?,
+        )
+    }
+
+    /// Pins `oin`'s witness key at its first cosignature and stores the cosignature; `false` when `oin` already
+    /// cosigned the checkpoint of `size`.
+    pub async fn add_cosignature(
+        &self,
+        oin: &str,
+        (name, public_key): (&str, &str),
+        size: i64,
+        line: &str,
+        now: &str,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.store.begin().await?;
+        sqlx::query(
+            "INSERT INTO log_witnesses (oin, name, public_key, since) VALUES ($1, $2, $3, $4) ON CONFLICT (oin) DO NOTHING",
+        )
+        .bind(oin)
+        .bind(name)
+        .bind(public_key)
+        .bind(now)
+        .execute(tx.conn())
+        .await?;
+        let added = sqlx::query(
+            "INSERT INTO log_cosignatures (size, oin, line, at) VALUES ($1, $2, $3, $4) ON CONFLICT (size, oin) DO NOTHING",
+        )
+        .bind(size)
+        .bind(oin)
+        .bind(line)
+        .bind(now)
+        .execute(tx.conn())
+        .await?
+        .rows_affected();
+        tx.commit().await?;
+        Ok(added == 1)
+    }
+
+    /// The cosignature lines over the checkpoint of `size`, with who made them: (oin, line).
+    pub async fn cosignatures(&self, size: i64) -> Result<Vec<(String, String)>, StoreError> {
+        Ok(
+            sqlx::query_as("SELECT oin, line FROM log_cosignatures WHERE size = $1 ORDER BY oin")
+                .bind(size)
+                .fetch_all(self.pool())
+                .await?,
+        )
+    }
+
     /// Stores a checkpoint; another instance may have sealed the same head already.
     pub async fn insert_checkpoint(&self, c: &Checkpoint) -> Result<(), StoreError> {
         sqlx::query(
@@ -301,6 +517,22 @@ impl Records {
 
 /// Records appended together, decided on the facts of generation `basis` (`None`: read in the deciding request,
 /// so current enough).
+/// A checkpoint note as stored: over the first `size` records, carried by record `seq`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct StoredNote {
+    pub size: i64,
+    pub seq: i64,
+    pub at: String,
+    /// The signed note (`c2sp.org/tlog-checkpoint`).
+    pub note: String,
+}
+
+impl From<(i64, i64, String, String)> for StoredNote {
+    fn from((size, seq, at, note): (i64, i64, String, String)) -> Self {
+        StoredNote { size, seq, at, note }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Batch {
     pub basis: Option<i64>,
@@ -308,24 +540,59 @@ pub struct Batch {
 }
 
 /// The locked chain head and the facts generation it was locked at.
-struct Head {
-    seq: i64,
+pub(super) struct Head {
+    pub seq: i64,
     hash: String,
     generation: i64,
+    /// Records the Merkle tree's tiles cover; behind `seq` only for a log from before the tree, until it is built.
+    pub tree_size: i64,
 }
 
 /// Locks the head row and reads it with the facts generation: one statement, one round trip per batch. A change
 /// to the facts committed before this statement began shows in the generation it reads; one that commits while the
 /// statement waits for the head was concurrent with the read it records, as it would be without a cache.
-async fn lock_head(conn: &mut AnyConnection, now: &str) -> Result<Head, StoreError> {
-    let (seq, hash, generation): (i64, String, i64) = sqlx::query_as(
+pub(super) async fn lock_head(conn: &mut AnyConnection, now: &str) -> Result<Head, StoreError> {
+    let (seq, hash, generation, tree_size): (i64, String, i64, i64) = sqlx::query_as(
         "UPDATE log_head SET locked_at = $1 WHERE id = 1 \
-         RETURNING seq, hash, (SELECT generation FROM facts_generation WHERE id = 1)",
+         RETURNING seq, hash, (SELECT generation FROM facts_generation WHERE id = 1), tree_size",
     )
     .bind(now)
     .fetch_one(conn)
     .await?;
-    Ok(Head { seq, hash, generation })
+    Ok(Head {
+        seq,
+        hash,
+        generation,
+        tree_size,
+    })
+}
+
+/// Adds to the tree the records in `(head.tree_size, up_to]`, read back from the log (a log from before the tree),
+/// at most `limit` of them.
+pub(super) async fn grow_tree(tx: &mut Tx, head: &mut Head, up_to: i64, limit: i64) -> Result<(), StoreError> {
+    let up_to = up_to.min(head.tree_size.saturating_add(limit));
+    while head.tree_size < up_to {
+        let rows = sqlx::query("SELECT * FROM log_records WHERE seq > $1 AND seq <= $2 ORDER BY seq LIMIT 10000")
+            .bind(head.tree_size)
+            .bind(up_to)
+            .fetch_all(tx.conn())
+            .await?;
+        let records = rows.iter().map(record_of).collect::<Result<Vec<_>, _>>()?;
+        if records.iter().zip(head.tree_size + 1..).any(|(r, seq)| r.seq != seq) {
+            return Err(StoreError::Corrupt("log record missing"));
+        }
+        let Some(last) = records.last().map(|r| r.seq) else {
+            return Err(StoreError::Corrupt("log record missing"));
+        };
+        let leaves = records.iter().map(|r| leaf_hash(&r.encode())).collect();
+        tiles::append(tx.conn(), head.tree_size as u64, leaves).await?;
+        head.tree_size = last;
+        sqlx::query("UPDATE log_head SET tree_size = $1 WHERE id = 1")
+            .bind(last)
+            .execute(tx.conn())
+            .await?;
+    }
+    Ok(())
 }
 
 /// Locks the head row, chains `entries` after it, inserts them and moves the head — inside the caller's
@@ -336,7 +603,14 @@ pub(super) async fn append_in(tx: &mut Tx, entries: Vec<Entry>, now: &str) -> Re
 }
 
 /// Chains `entries` after the locked `head`, inserts them and moves the head.
-async fn chain_after(tx: &mut Tx, head: Head, entries: Vec<Entry>, now: &str) -> Result<Vec<Record>, StoreError> {
+pub(super) async fn chain_after(
+    tx: &mut Tx,
+    mut head: Head,
+    entries: Vec<Entry>,
+    now: &str,
+) -> Result<Vec<Record>, StoreError> {
+    let seq = head.seq;
+    grow_tree(tx, &mut head, seq, i64::MAX).await?;
     let mut seq = head.seq;
     let mut prev = parse_hash(&head.hash).ok_or(StoreError::Corrupt("log head hash"))?;
     let backend = tx.backend();
@@ -350,8 +624,10 @@ async fn chain_after(tx: &mut Tx, head: Head, entries: Vec<Entry>, now: &str) ->
     for chunk in records.chunks(ROWS_PER_INSERT) {
         insert_records(tx.conn(), backend, chunk).await?;
     }
+    let leaves = records.iter().map(|r| leaf_hash(&r.encode())).collect();
+    tiles::append(tx.conn(), head.tree_size as u64, leaves).await?;
     if let Some(last) = records.last() {
-        sqlx::query("UPDATE log_head SET seq = $1, hash = $2 WHERE id = 1")
+        sqlx::query("UPDATE log_head SET seq = $1, hash = $2, tree_size = $1 WHERE id = 1")
             .bind(last.seq)
             .bind(&last.hash)
             .execute(tx.conn())

@@ -1,9 +1,24 @@
-//! Verification of the whole chain and every checkpoint, as `doelpoort audit verify` runs it. Altered, missing,
-//! inserted and reordered records are all detected; the first bad one is named.
-use super::chain::{checkpoint_message, parse_hash, GENESIS};
+//! Verification of the whole log, as `doelpoort audit verify` runs it: the hash chain, every leaf of the Merkle
+//! tree and the tiles that hold it, every checkpoint's signature and root, that checkpoints came at the configured
+//! interval over the records' times, and that the log extends each checkpoint a partner held. Altered, missing,
+//! inserted and reordered records, a truncated tail, a rewritten head, deleted checkpoints and records recomputed
+//! after an alteration are all detected; the first problem is named. Also the cheap check the gateway runs at start.
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use std::collections::{BTreeMap, HashMap};
+
+use super::chain::{checkpoint_message, parse_hash, Kind, Record, GENESIS};
+use super::checkpoint::ACTION;
+use super::merkle::{fold, leaf_hash, Hash};
+use super::note;
 use super::sql::Records;
+use super::tiles::HEIGHT;
 use crate::crypto::verify_signature;
 use crate::store::StoreError;
+use crate::types::clock::parse_rfc3339;
+
+/// Slack on the checkpoint interval: a record must be covered by a checkpoint within twice the interval and this.
+const GRACE_SECS: i64 = 60;
 
 /// Records read per query.
 const PAGE: i64 = 10_000;
@@ -16,13 +31,52 @@ pub enum VerifyError {
     Broken { seq: i64, problem: String },
     #[error("checkpoint at record {seq}: {problem}")]
     Checkpoint { seq: i64, problem: String },
+    #[error("record {seq} {problem}")]
+    Interval { seq: i64, problem: String },
+    #[error("anchor {index}: {problem}")]
+    Anchor { index: usize, problem: String },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Report {
     pub records: i64,
+    /// Signed tree checkpoints, and those of the hash chain from before the tree.
     pub checkpoints: usize,
     pub head_hash: String,
+    /// The root of the tree over every record, hex.
+    pub root: String,
+    /// Anchors the log was found to extend.
+    pub anchors: usize,
+}
+
+/// What a verification trusts and expects.
+#[derive(Debug, Clone, Default)]
+pub struct Trust {
+    /// The checkpoints' origin (their signature's key name).
+    pub origin: String,
+    /// Ed25519 public keys (base64url) a checkpoint may be signed with: the key in use and retired ones.
+    pub keys: Vec<String>,
+    /// Seconds between checkpoints; `None` skips the interval check.
+    pub interval_secs: Option<u64>,
+    /// The time of the verification (RFC 3339): records older than the interval need a checkpoint by now.
+    pub now: String,
+    /// Checkpoint notes partners held; the log must extend each.
+    pub anchors: Vec<String>,
+}
+
+impl Trust {
+    fn keys(&self) -> Vec<Vec<u8>> {
+        self.keys
+            .iter()
+            .filter_map(|k| URL_SAFE_NO_PAD.decode(k).ok())
+            .collect()
+    }
+
+    /// The checkpoint in `text` if one of the trusted keys signed it under the origin.
+    pub fn open(&self, text: &str) -> Option<note::Checkpoint> {
+        let c = self.keys().iter().find_map(|k| note::open(text, &self.origin, k))?;
+        (c.origin == self.origin).then_some(c)
+    }
 }
 
 /// A verification started from the console, as its page shows it.
@@ -97,21 +151,19 @@ fn broken(seq: i64, problem: impl Into<String>) -> VerifyError {
     }
 }
 
-/// Walks the chain from the first record to the head, then checks every checkpoint; with `trusted` (base64url
-/// Ed25519 keys) a checkpoint must also be signed by one of them — otherwise whoever can write the database could
-/// re-seal a rewritten chain with a key of their own. `progress` is told how many records are done, out of the
+/// Walks the log from the first record to the head, then checks what the walk could not (the notes table, the
+/// tail, the chain's checkpoints from before the tree). `progress` is told how many records are done, out of the
 /// head's count.
 ///
 /// # Errors
-/// The first bad record or checkpoint, or a database error.
+/// The first problem found, or a database error.
 pub async fn verify(
     records: &Records,
-    trusted: Option<&[String]>,
+    trust: &Trust,
     mut progress: impl FnMut(i64, i64),
 ) -> Result<Report, VerifyError> {
     let (head_seq, head_hash) = records.head().await?;
-    let mut prev = GENESIS;
-    let mut expected = 1i64;
+    let mut walk = Walk::new(records, trust).await?;
     // The next page is read while this one is hashed.
     let fetch = |after: i64| {
         let records = records.clone();
@@ -119,29 +171,16 @@ pub async fn verify(
     };
     let mut next = fetch(0);
     loop {
-        let page = next.await.map_err(|_| broken(expected, "could not be read"))??;
+        let page = next.await.map_err(|_| broken(walk.expected(), "could not be read"))??;
         let Some(last) = page.last() else { break };
         next = fetch(last.seq);
+        walk.tiles_for(records, page.len()).await?;
         for r in &page {
-            if r.seq != expected {
-                return Err(broken(expected, format!("is missing (the next record is {})", r.seq)));
-            }
-            if parse_hash(&r.prev_hash) != Some(prev) {
-                return Err(broken(
-                    r.seq,
-                    "does not follow its predecessor (inserted, reordered, or the record before it was replaced)",
-                ));
-            }
-            let hash = r.compute_hash(&prev);
-            if parse_hash(&r.hash) != Some(hash) {
-                return Err(broken(r.seq, "does not match its hash (altered)"));
-            }
-            prev = hash;
-            expected += 1;
+            walk.record(r)?;
         }
-        progress(expected - 1, head_seq);
+        progress(walk.expected() - 1, head_seq);
     }
-    let last = expected - 1;
+    let last = walk.expected() - 1;
     if last < head_seq {
         return Err(broken(
             last + 1,
@@ -151,15 +190,369 @@ pub async fn verify(
     if last > head_seq {
         return Err(broken(head_seq + 1, "lies beyond the head (inserted)"));
     }
-    if last > 0 && parse_hash(&head_hash) != Some(prev) {
+    if last > 0 && parse_hash(&head_hash) != Some(walk.prev) {
         return Err(broken(last, "does not match the head's hash"));
     }
-    let checkpoints = verify_checkpoints(records, trusted).await?;
-    Ok(Report {
-        records: last,
-        checkpoints,
-        head_hash: hex::encode(prev),
+    walk.finish(records, trust).await
+}
+
+/// The state of a walk over the log.
+struct Walk {
+    prev: Hash,
+    /// Leaves hashed so far.
+    size: u64,
+    /// The complete subtrees of the leaves so far, largest first: their fold is the root.
+    frontier: Vec<(u32, Hash)>,
+    /// Level-0 tiles read ahead, by index.
+    leaves: HashMap<u64, Vec<u8>>,
+    /// Every higher tile, by (level, index).
+    upper: HashMap<(u32, u64), Vec<u8>>,
+    keys: Vec<Vec<u8>>,
+    origin: String,
+    /// Checkpoint records seen: size → (record, note).
+    notes: BTreeMap<u64, (i64, String)>,
+    /// Anchors by size, and how many the walk matched.
+    anchors: BTreeMap<u64, Hash>,
+    anchored: usize,
+    /// Legacy chain checkpoints by the record they sealed, with their time.
+    legacy: BTreeMap<i64, String>,
+    /// The oldest record not yet covered by a checkpoint, and its time.
+    uncovered: Option<(i64, time::OffsetDateTime)>,
+    interval: Option<i64>,
+}
+
+impl Walk {
+    async fn new(records: &Records, trust: &Trust) -> Result<Walk, VerifyError> {
+        let mut upper = HashMap::new();
+        for level in 1.. {
+            let tiles = records.tiles(level, 0, u64::MAX >> 1).await?;
+            if tiles.is_empty() {
+                break;
+            }
+            upper.extend(tiles.into_iter().map(|(i, h)| ((level, i), h)));
+        }
+        let mut anchors = BTreeMap::new();
+        for (i, text) in trust.anchors.iter().enumerate() {
+            let c = trust.open(text).ok_or_else(|| VerifyError::Anchor {
+                index: i + 1,
+                problem: "is not a checkpoint of this log signed by its key".into(),
+            })?;
+            anchors.insert(c.size, c.root);
+        }
+        let legacy = records
+            .checkpoints(0, i64::MAX)
+            .await?
+            .into_iter()
+            .map(|c| (c.seq, c.at))
+            .collect();
+        Ok(Walk {
+            prev: GENESIS,
+            size: 0,
+            frontier: Vec::new(),
+            leaves: HashMap::new(),
+            upper,
+            keys: trust.keys(),
+            origin: trust.origin.clone(),
+            notes: BTreeMap::new(),
+            anchors,
+            anchored: 0,
+            legacy,
+            uncovered: None,
+            interval: trust.interval_secs.map(|s| 2 * s as i64 + GRACE_SECS),
+        })
+    }
+
+    fn expected(&self) -> i64 {
+        self.size as i64 + 1
+    }
+
+    fn root(&self) -> Hash {
+        let hashes: Vec<Hash> = self.frontier.iter().map(|(_, h)| *h).collect();
+        fold(&hashes)
+    }
+
+    /// Reads the level-0 tiles the next `n` leaves lie in.
+    async fn tiles_for(&mut self, records: &Records, n: usize) -> Result<(), VerifyError> {
+        let width = 1u64 << HEIGHT;
+        let (from, to) = (self.size / width, (self.size + n as u64).div_ceil(width));
+        self.leaves.retain(|i, _| *i >= from);
+        for (i, h) in records.tiles(0, from, to).await? {
+            self.leaves.insert(i, h);
+        }
+        Ok(())
+    }
+
+    fn tile_entry(&self, level: u32, index: u64) -> Option<&[u8]> {
+        let width = 1u64 << HEIGHT;
+        let tile = if level == 0 {
+            self.leaves.get(&(index / width))
+        } else {
+            self.upper.get(&(level, index / width))
+        }?;
+        let at = (index % width) as usize * 32;
+        tile.get(at..at + 32)
+    }
+
+    fn record(&mut self, r: &Record) -> Result<(), VerifyError> {
+        let expected = self.expected();
+        if r.seq != expected {
+            return Err(broken(expected, format!("is missing (the next record is {})", r.seq)));
+        }
+        if parse_hash(&r.prev_hash) != Some(self.prev) {
+            return Err(broken(
+                r.seq,
+                "does not follow its predecessor (inserted, reordered, or the record before it was replaced)",
+            ));
+        }
+        let hash = r.compute_hash(&self.prev);
+        if parse_hash(&r.hash) != Some(hash) {
+            return Err(broken(r.seq, "does not match its hash (altered)"));
+        }
+        self.prev = hash;
+        if let Some(size) = checkpoint_size(r) {
+            self.checkpoint(r, size)?;
+        }
+        self.cover(r)?;
+        self.leaf(r)
+    }
+
+    /// A checkpoint record: signed by a trusted key, over the tree just before it, with the root the walk computed.
+    fn checkpoint(&mut self, r: &Record, size: u64) -> Result<(), VerifyError> {
+        let bad = |problem: &str| VerifyError::Checkpoint {
+            seq: r.seq,
+            problem: problem.to_owned(),
+        };
+        let text = note_of(r).ok_or_else(|| bad("holds no note"))?;
+        let c = self
+            .keys
+            .iter()
+            .find_map(|k| note::open(&text, &self.origin, k))
+            .ok_or_else(|| bad("is not signed by the log's checkpoint key"))?;
+        if c.size != size || size != self.size {
+            return Err(bad("does not cover the records before it"));
+        }
+        if c.root != self.root() {
+            return Err(bad(
+                "signs a root the records do not have (they were changed after it was signed)",
+            ));
+        }
+        self.notes.insert(size, (r.seq, text));
+        Ok(())
+    }
+
+    /// The interval check: the oldest record since the last checkpoint must not be older than the interval allows
+    /// when the next one comes.
+    fn cover(&mut self, r: &Record) -> Result<(), VerifyError> {
+        let Some(limit) = self.interval else { return Ok(()) };
+        let at = parse_rfc3339(&r.at).ok_or_else(|| broken(r.seq, "has an unreadable time"))?;
+        let covering = checkpoint_size(r)
+            .is_some()
+            .then_some(at)
+            .or_else(|| self.legacy.get(&(r.seq - 1)).and_then(|t| parse_rfc3339(t)));
+        if let Some(when) = covering {
+            if let Some((seq, oldest)) = self.uncovered.take() {
+                if (when - oldest).whole_seconds() > limit {
+                    return Err(VerifyError::Interval {
+                        seq,
+                        problem: format!(
+                            "waited {} s for a checkpoint (the interval allows {limit} s): a checkpoint is missing",
+                            (when - oldest).whole_seconds()
+                        ),
+                    });
+                }
+            }
+        }
+        if checkpoint_size(r).is_none() {
+            let oldest = match self.uncovered {
+                Some((s, t)) if t <= at => (s, t),
+                _ => (r.seq, at),
+            };
+            self.uncovered = Some(oldest);
+        }
+        Ok(())
+    }
+
+    /// Adds the record's leaf; the leaf and every complete subtree of a tile level must match the tiles.
+    fn leaf(&mut self, r: &Record) -> Result<(), VerifyError> {
+        let leaf = leaf_hash(&r.encode());
+        if self.tile_entry(0, self.size) != Some(&leaf[..]) {
+            return Err(broken(r.seq, "its leaf in the tree's tiles does not match it"));
+        }
+        self.size += 1;
+        self.frontier.push((0, leaf));
+        while let [.., (l1, left), (l2, right)] = self.frontier[..] {
+            if l1 != l2 {
+                break;
+            }
+            self.frontier.truncate(self.frontier.len() - 2);
+            let level = l1 + 1;
+            let hash = super::merkle::node_hash(&left, &right);
+            if level % HEIGHT == 0 {
+                let index = (self.size >> level) - 1;
+                if self.tile_entry(level / HEIGHT, index) != Some(&hash[..]) {
+                    return Err(broken(r.seq, "the tree's tiles do not match the records before it"));
+                }
+            }
+            self.frontier.push((level, hash));
+        }
+        if let Some(root) = self.anchors.get(&self.size) {
+            if *root != self.root() {
+                return Err(VerifyError::Anchor {
+                    index: 0,
+                    problem: format!(
+                        "the checkpoint over {} records a partner held does not match the log: it was rewritten",
+                        self.size
+                    ),
+                });
+            }
+            self.anchored += 1;
+        }
+        Ok(())
+    }
+
+    async fn finish(self, records: &Records, trust: &Trust) -> Result<Report, VerifyError> {
+        if let Some((size, _)) = self.anchors.iter().find(|(s, _)| **s > self.size) {
+            return Err(VerifyError::Anchor {
+                index: 0,
+                problem: format!(
+                    "a partner held a checkpoint over {size} records; the log has {} (its tail was removed)",
+                    self.size
+                ),
+            });
+        }
+        if records.tree_size().await? != self.size as i64 {
+            return Err(broken(self.size as i64, "the tree's size does not match the head"));
+        }
+        if let (Some(limit), Some((seq, oldest)), Some(now)) =
+            (self.interval, self.uncovered, parse_rfc3339(&trust.now))
+        {
+            if (now - oldest).whole_seconds() > limit {
+                return Err(VerifyError::Interval {
+                    seq,
+                    problem: format!(
+                        "has had no checkpoint for {} s (the interval allows {limit} s): a checkpoint is missing \
+                         (a gateway that stopped without sealing seals at its next start)",
+                        (now - oldest).whole_seconds()
+                    ),
+                });
+            }
+        }
+        let stored = records.notes(0, i64::MAX).await?;
+        for n in &stored {
+            let held = self.notes.get(&(n.size as u64));
+            if held != Some(&(n.seq, n.note.clone())) {
+                return Err(VerifyError::Checkpoint {
+                    seq: n.seq,
+                    problem: "the stored checkpoint has no record with the same note".into(),
+                });
+            }
+        }
+        if let Some((_, (seq, _))) = self
+            .notes
+            .iter()
+            .find(|(size, _)| !stored.iter().any(|n| n.size as u64 == **size))
+        {
+            return Err(VerifyError::Checkpoint {
+                seq: *seq,
+                problem: "its stored checkpoint was deleted".into(),
+            });
+        }
+        let legacy = verify_checkpoints(records, (!trust.keys.is_empty()).then_some(&trust.keys[..])).await?;
+        Ok(Report {
+            records: self.size as i64,
+            checkpoints: self.notes.len() + legacy,
+            head_hash: hex::encode(self.prev),
+            root: hex::encode(self.root()),
+            anchors: self.anchored,
+        })
+    }
+}
+
+/// The size a checkpoint record covers, if `r` is one (`u64::MAX` when its size cannot be read, which no tree
+/// matches).
+pub fn checkpoint_size(r: &Record) -> Option<u64> {
+    (r.entry.kind == Kind::Admin && r.entry.action.as_deref() == Some(ACTION)).then(|| {
+        r.entry
+            .target
+            .as_deref()
+            .and_then(|t| t.parse().ok())
+            .unwrap_or(u64::MAX)
     })
+}
+
+/// The note a checkpoint record holds.
+fn note_of(r: &Record) -> Option<String> {
+    let detail: serde_json::Value = serde_json::from_str(r.entry.detail.as_deref()?).ok()?;
+    detail.get("note")?.as_str().map(str::to_owned)
+}
+
+/// The check before serving, cheap (no full scan): the head names the newest record and its hash, that record
+/// follows its predecessor, the tree covers exactly the head with that record's leaf last, and the newest
+/// checkpoint is signed by a trusted key, held by its record, and has the root the tree has at its size.
+///
+/// # Errors
+/// What disagrees, in a sentence for the operator; or a database error, as text.
+pub async fn start_check(records: &Records, trust: &Trust) -> Result<(), String> {
+    let db = |e: StoreError| format!("the log could not be read: {e}");
+    let (seq, hash) = records.head().await.map_err(db)?;
+    let newest = records.newest(2).await.map_err(db)?;
+    let top = newest.first().map_or(0, |r| r.seq);
+    if top != seq {
+        return Err(format!("the head names record {seq} but the newest record is {top}"));
+    }
+    if let Some(r) = newest.first() {
+        let prev = match newest.get(1) {
+            Some(p) if p.seq == seq - 1 => parse_hash(&p.hash),
+            None if seq == 1 => Some(GENESIS),
+            _ => None,
+        }
+        .ok_or_else(|| format!("record {} is missing", seq - 1))?;
+        if parse_hash(&r.prev_hash) != Some(prev) || parse_hash(&r.hash) != Some(r.compute_hash(&prev)) {
+            return Err(format!("record {seq} does not match its hash or its predecessor"));
+        }
+        if parse_hash(&hash) != Some(r.compute_hash(&prev)) {
+            return Err(format!("the head's hash is not that of record {seq}"));
+        }
+    }
+    let size = records.tree_size().await.map_err(db)?;
+    if size != seq {
+        return Err(format!("the tree covers {size} records, the head {seq}"));
+    }
+    if let Some(r) = newest.first() {
+        let leaf = records
+            .range_hashes(&[(seq as u64 - 1, seq as u64)])
+            .await
+            .map_err(db)?;
+        if leaf.first() != Some(&leaf_hash(&r.encode())) {
+            return Err(format!("the tree's last leaf is not record {seq}"));
+        }
+    }
+    let Some(latest) = records.latest_note().await.map_err(db)? else {
+        return Ok(());
+    };
+    let c = trust.open(&latest.note).ok_or_else(|| {
+        format!(
+            "the newest checkpoint (over {} records) is not signed by the log's key",
+            latest.size
+        )
+    })?;
+    let held = records.record(latest.seq).await.map_err(db)?;
+    let carried = held
+        .as_ref()
+        .is_some_and(|r| checkpoint_size(r) == Some(c.size) && note_of(r).as_deref() == Some(latest.note.as_str()));
+    if !carried || c.size as i64 != latest.size || latest.size > seq {
+        return Err(format!(
+            "the newest checkpoint (over {} records) is not the one its record holds",
+            latest.size
+        ));
+    }
+    if records.root(c.size).await.map_err(db)? != c.root {
+        return Err(format!(
+            "the tree's root over {} records is not the one the newest checkpoint signed",
+            c.size
+        ));
+    }
+    Ok(())
 }
 
 async fn verify_checkpoints(records: &Records, trusted: Option<&[String]>) -> Result<usize, VerifyError> {

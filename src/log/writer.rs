@@ -94,6 +94,8 @@ pub enum Appended {
 pub struct Log {
     queue: mpsc::Sender<Pending>,
     available: Arc<AtomicBool>,
+    /// Why the log refuses every append until an operator acts (the start-up check failed), if it does.
+    halted: Arc<std::sync::RwLock<Option<String>>>,
     records: Records,
     clock: SharedClock,
     timeout: Duration,
@@ -118,6 +120,7 @@ impl Log {
         Log {
             queue,
             available,
+            halted: Arc::default(),
             records,
             clock,
             timeout,
@@ -198,7 +201,26 @@ impl Log {
         }
     }
 
+    /// Refuses every append from now on, for `reason` (the log does not agree with itself); nothing is released
+    /// until the gateway is restarted on a log that passes the start-up check.
+    pub fn halt(&self, reason: String) {
+        tracing::error!(%reason, "the disclosure log failed its integrity check; refusing every release");
+        *self.halted.write().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(reason);
+        set_available(&self.available, false);
+    }
+
+    /// Why the log refuses every append, if it does.
+    pub fn halted(&self) -> Option<String> {
+        self.halted
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
     async fn submit(&self, batch: Batch) -> Result<Appended, LogError> {
+        if self.halted().is_some() {
+            return Err(LogError::Unavailable);
+        }
         let (reply, answer) = oneshot::channel();
         self.queue
             .try_send(Pending { batch, reply })
@@ -217,6 +239,9 @@ impl Log {
 
     /// Whether the last commit attempt succeeded; when it did not, checks whether a write commits now.
     pub async fn healthy(&self) -> bool {
+        if self.halted().is_some() {
+            return false;
+        }
         if self.available.load(Ordering::Relaxed) {
             return true;
         }

@@ -3,7 +3,7 @@
 //! cannot be written answering 503 and recovering by itself. Two gateway instances keep one chain.
 use crate::both;
 use crate::helpers::*;
-use doelpoort::log::chain::{checkpoint_message, parse_hash, Entry, Kind};
+use doelpoort::log::chain::{Entry, Kind};
 use doelpoort::log::verify::verify;
 use doelpoort::types::clock::SystemClock;
 use doelpoort::types::Bsn;
@@ -324,6 +324,10 @@ async fn the_subject_report_names_every_recipient(b: Backend) {
     gw.stop().await;
 }
 
+fn r_origin(gw: &Gateway) -> String {
+    gw.app().notary.origin.clone()
+}
+
 async fn checkpoints_are_served_and_sealed_at_shutdown(b: Backend) {
     let mut gw = Gateway::start_with(b, |c| c.log.checkpoint_interval_secs = 1).await;
     let mut sealed = Vec::new();
@@ -338,19 +342,17 @@ async fn checkpoints_are_served_and_sealed_at_shutdown(b: Backend) {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let c = &sealed[0];
-    assert_eq!(c["seq"], FIXTURE, "the interval sealed the head");
-    let message = checkpoint_message(
-        FIXTURE,
-        &parse_hash(c["head_hash"].as_str().unwrap()).unwrap(),
-        c["at"].as_str().unwrap(),
-    );
-    assert!(doelpoort::crypto::verify_signature(
-        c["public_key"].as_str().unwrap(),
-        &message,
-        c["signature"].as_str().unwrap()
-    ));
+    assert_eq!(c["size"], FIXTURE, "the interval sealed the tree");
+    assert_eq!(c["seq"], FIXTURE + 1, "the checkpoint is the next record");
+    assert_eq!(r_origin(&gw), c["note"].as_str().unwrap().lines().next().unwrap());
+    let note = gw
+        .app()
+        .trust()
+        .open(c["note"].as_str().unwrap())
+        .expect("a note signed by the gateway's key");
+    assert_eq!(note.root, gw.app().log.records().root(FIXTURE as u64).await.unwrap());
     // Fetching checkpoints records nothing (the head would move at every poll).
-    assert_eq!(gw.app().log.records().head().await.unwrap().0, FIXTURE);
+    assert_eq!(gw.app().log.records().head().await.unwrap().0, FIXTURE + 1);
 
     // A record written just before shutdown is sealed by the shutdown checkpoint.
     let receipt = gw
@@ -365,7 +367,7 @@ async fn checkpoints_are_served_and_sealed_at_shutdown(b: Backend) {
     gw.stop_server().await;
     let store = doelpoort::store::Store::connect(&url).await.unwrap();
     let records = doelpoort::log::Records::new(store.clone());
-    assert_eq!(records.latest_checkpoint_seq().await.unwrap(), receipt.seq());
+    assert_eq!(records.latest_note().await.unwrap().unwrap().size, receipt.seq());
     store.close().await;
     gw.stop().await;
 }
@@ -419,7 +421,9 @@ async fn an_unwritable_log_answers_503_releases_nothing_and_recovers(b: Backend)
     let (after, _) = gw.app().log.records().head().await.unwrap();
     assert_eq!(after, head + 1, "only the successful read is recorded");
     assert!(gw.app().log.healthy().await, "and says it can again");
-    verify(gw.app().log.records(), None, |_, _| {}).await.unwrap();
+    verify(gw.app().log.records(), &gw.app().trust(), |_, _| {})
+        .await
+        .unwrap();
     gw.stop().await;
 }
 
@@ -464,15 +468,22 @@ async fn two_instances_append_to_one_chain(b: Backend) {
         t.await.unwrap();
     }
     second.shutdown().await;
-    let report = verify(gw.app().log.records(), None, |_, _| {}).await.unwrap();
+    let report = verify(gw.app().log.records(), &gw.app().trust(), |_, _| {})
+        .await
+        .unwrap();
+    // The second instance sealed a checkpoint when it shut down: one more record.
     assert_eq!(
         report.records,
-        head + 8 * 5 + 8 * 10,
+        head + 8 * 5 + 8 * 10 + 1,
         "one contiguous chain holds every record"
     );
     let all = gw.app().log.records().page(head, 1000).await.unwrap();
     let distinct: BTreeSet<i64> = all.iter().map(|r| r.seq).collect();
-    assert_eq!(distinct.len(), 120);
+    assert_eq!(distinct.len(), 121);
+    let checkpoints = all
+        .iter()
+        .filter(|r| doelpoort::log::verify::checkpoint_size(r).is_some());
+    assert_eq!(checkpoints.count(), 1);
     gw.stop().await;
 }
 

@@ -333,7 +333,7 @@ async fn the_story_from_report_to_purge_leaves_an_exact_subject_report(b: Backen
         .unwrap()
         .iter()
         .all(|i| i.sealed.is_none()));
-    doelpoort::log::verify::verify(app.log.records(), None, |_, _| {})
+    doelpoort::log::verify::verify(app.log.records(), &app.trust(), |_, _| {})
         .await
         .unwrap();
 

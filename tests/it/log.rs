@@ -4,6 +4,7 @@
 use crate::both;
 use crate::helpers::*;
 use doelpoort::log::chain::{Entry, Kind};
+use doelpoort::log::checkpoint::seal;
 use doelpoort::log::verify::{verify, VerifyError};
 use doelpoort::log::{Log, LogError};
 use doelpoort::types::clock::SystemClock;
@@ -47,7 +48,7 @@ async fn admin_actions_are_chain_records_and_the_chain_verifies(b: Backend) {
     let (head, _) = records.head().await.unwrap();
     // The demo onboarded eight organisations: add, sign and certificate each.
     assert_eq!(head, FIXTURE);
-    let report = verify(records, None, |_, _| {}).await.unwrap();
+    let report = verify(records, &gw.app().trust(), |_, _| {}).await.unwrap();
     assert_eq!(report.records, FIXTURE);
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_doelpoort"))
         .args(["audit", "verify", "--config"])
@@ -85,7 +86,7 @@ async fn concurrent_appends_are_group_committed_into_one_chain(b: Backend) {
         (FIXTURE + 1..FIXTURE + 201).collect::<Vec<i64>>(),
         "every record has its own place, no gaps"
     );
-    let report = verify(log.records(), None, |_, _| {}).await.unwrap();
+    let report = verify(log.records(), &gw.app().trust(), |_, _| {}).await.unwrap();
     assert_eq!(report.records, FIXTURE + 200);
     let records = log.records().page(FIXTURE, 1000).await.unwrap();
     let mut commit_times: Vec<&str> = records.iter().map(|r| r.at.as_str()).collect();
@@ -104,9 +105,13 @@ async fn verification_names_altered_missing_reordered_and_inserted_records(b: Ba
     // Each kind of tampering gets a fresh gateway (and so an intact chain of FIXTURE records). Altered:
     raw(&gw, "UPDATE log_records SET target = 'x' WHERE seq = 5").await;
     let (seq, problem) = broken_at(
-        verify(&doelpoort::log::Records::new(store.clone()), None, |_, _| {})
-            .await
-            .unwrap_err(),
+        verify(
+            &doelpoort::log::Records::new(store.clone()),
+            &gw.app().trust(),
+            |_, _| {},
+        )
+        .await
+        .unwrap_err(),
     );
     assert_eq!(seq, 5);
     assert!(problem.contains("altered"), "{problem}");
@@ -116,9 +121,13 @@ async fn verification_names_altered_missing_reordered_and_inserted_records(b: Ba
     let store = gw.app().store.clone();
     raw(&gw, "DELETE FROM log_records WHERE seq = 7").await;
     let (seq, problem) = broken_at(
-        verify(&doelpoort::log::Records::new(store.clone()), None, |_, _| {})
-            .await
-            .unwrap_err(),
+        verify(
+            &doelpoort::log::Records::new(store.clone()),
+            &gw.app().trust(),
+            |_, _| {},
+        )
+        .await
+        .unwrap_err(),
     );
     assert_eq!(seq, 7);
     assert!(problem.contains("missing"), "{problem}");
@@ -128,9 +137,13 @@ async fn verification_names_altered_missing_reordered_and_inserted_records(b: Ba
     let store = gw.app().store.clone();
     raw(&gw, &format!("DELETE FROM log_records WHERE seq = {FIXTURE}")).await;
     let (seq, problem) = broken_at(
-        verify(&doelpoort::log::Records::new(store.clone()), None, |_, _| {})
-            .await
-            .unwrap_err(),
+        verify(
+            &doelpoort::log::Records::new(store.clone()),
+            &gw.app().trust(),
+            |_, _| {},
+        )
+        .await
+        .unwrap_err(),
     );
     assert_eq!((seq, problem.contains("head names")), (FIXTURE, true), "{problem}");
     gw.stop().await;
@@ -141,9 +154,13 @@ async fn verification_names_altered_missing_reordered_and_inserted_records(b: Ba
     raw(&gw, "UPDATE log_records SET seq = 3 WHERE seq = 4").await;
     raw(&gw, "UPDATE log_records SET seq = 4 WHERE seq = -3").await;
     let (seq, problem) = broken_at(
-        verify(&doelpoort::log::Records::new(store.clone()), None, |_, _| {})
-            .await
-            .unwrap_err(),
+        verify(
+            &doelpoort::log::Records::new(store.clone()),
+            &gw.app().trust(),
+            |_, _| {},
+        )
+        .await
+        .unwrap_err(),
     );
     assert_eq!(seq, 3);
     assert!(problem.contains("does not follow"), "{problem}");
@@ -163,9 +180,13 @@ async fn verification_names_altered_missing_reordered_and_inserted_records(b: Ba
     )
     .await;
     let (seq, _) = broken_at(
-        verify(&doelpoort::log::Records::new(store.clone()), None, |_, _| {})
-            .await
-            .unwrap_err(),
+        verify(
+            &doelpoort::log::Records::new(store.clone()),
+            &gw.app().trust(),
+            |_, _| {},
+        )
+        .await
+        .unwrap_err(),
     );
     assert_eq!(seq, FIXTURE + 1, "a record appended behind the head's back");
     gw.stop().await;
@@ -173,78 +194,46 @@ async fn verification_names_altered_missing_reordered_and_inserted_records(b: Ba
 
 async fn checkpoints_are_signed_and_a_forged_one_is_named(b: Backend) {
     let gw = Gateway::start(b).await;
-    let store = gw.app().store.clone();
-    let key = doelpoort::crypto::pki::TokenKeyPair::generate().unwrap();
-    let path = gw.dir.path().join("checkpoint-key.pem");
-    std::fs::write(&path, &key.private_pem).unwrap();
-    let signer = doelpoort::crypto::CheckpointSigner::from_file(&path).unwrap();
+    let app = gw.app();
+    let records = app.log.records();
     let clock: doelpoort::types::clock::SharedClock = Arc::new(SystemClock);
-    let sealed = doelpoort::log::checkpoint::seal(&doelpoort::log::Records::new(store.clone()), &signer, &clock)
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(sealed.seq, FIXTURE);
+    let sealed = seal(records, &app.notary, &clock).await.unwrap().unwrap();
+    // The checkpoint covers every record before it and is itself the next record.
+    assert_eq!((sealed.size, sealed.seq), (FIXTURE, FIXTURE + 1));
     assert!(
-        doelpoort::log::checkpoint::seal(&doelpoort::log::Records::new(store.clone()), &signer, &clock)
-            .await
-            .unwrap()
-            .is_none(),
+        seal(records, &app.notary, &clock).await.unwrap().is_none(),
         "nothing new to seal"
     );
-    assert_eq!(
-        verify(&doelpoort::log::Records::new(store.clone()), None, |_, _| {})
-            .await
-            .unwrap()
-            .checkpoints,
-        1
-    );
-    let configured = [signer.public_key()];
-    assert_eq!(
-        verify(
-            &doelpoort::log::Records::new(store.clone()),
-            Some(&configured),
-            |_, _| {}
-        )
-        .await
-        .unwrap()
-        .checkpoints,
-        1
-    );
+    let c = app.trust().open(&sealed.note).expect("signed by the gateway's key");
+    assert_eq!(c.size, FIXTURE as u64);
+    assert_eq!(c.root, records.root(FIXTURE as u64).await.unwrap());
+    assert!(sealed.note.starts_with(&format!("{}\n{FIXTURE}\n", app.notary.origin)));
+    assert_eq!(verify(records, &app.trust(), |_, _| {}).await.unwrap().checkpoints, 1);
+
+    // Under another key the checkpoint does not verify: a re-sealed log.
     let other = doelpoort::crypto::pki::TokenKeyPair::generate().unwrap();
+    let path = gw.dir.path().join("other-key.pem");
     std::fs::write(&path, &other.private_pem).unwrap();
     let forger = doelpoort::crypto::CheckpointSigner::from_file(&path).unwrap();
-    // A checkpoint that verifies under its own key, but not the configured one: a re-sealed chain.
-    match verify(
-        &doelpoort::log::Records::new(store.clone()),
-        Some(&[forger.public_key()]),
-        |_, _| {},
-    )
-    .await
-    .unwrap_err()
-    {
+    let foreign = doelpoort::log::verify::Trust {
+        keys: vec![forger.public_key()],
+        ..app.trust()
+    };
+    match verify(records, &foreign, |_, _| {}).await.unwrap_err() {
         VerifyError::Checkpoint { seq, problem } => {
-            assert_eq!(seq, FIXTURE);
-            assert!(problem.contains("configured checkpoint key"), "{problem}");
+            assert_eq!(seq, FIXTURE + 1);
+            assert!(problem.contains("not signed by the log's checkpoint key"), "{problem}");
         }
         other => panic!("expected a checkpoint under a foreign key, got {other}"),
     }
-    raw(
-        &gw,
-        &format!(
-            "UPDATE log_checkpoints SET signature = '{}'",
-            forger.sign(b"something else")
-        ),
-    )
-    .await;
-    match verify(&doelpoort::log::Records::new(store.clone()), None, |_, _| {})
-        .await
-        .unwrap_err()
-    {
+    // A deleted checkpoint row is named, though its record is intact.
+    raw(&gw, "DELETE FROM log_notes").await;
+    match verify(records, &app.trust(), |_, _| {}).await.unwrap_err() {
         VerifyError::Checkpoint { seq, problem } => {
-            assert_eq!(seq, FIXTURE);
-            assert!(problem.contains("signature"), "{problem}");
+            assert_eq!(seq, FIXTURE + 1);
+            assert!(problem.contains("deleted"), "{problem}");
         }
-        other => panic!("expected a bad checkpoint, got {other}"),
+        other => panic!("expected a deleted checkpoint, got {other}"),
     }
     gw.stop().await;
 }
