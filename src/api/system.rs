@@ -40,6 +40,10 @@ pub struct WhoAmIUser {
 pub struct Health {
     /// `ok`, `unavailable` (database unreachable) or `audit_unavailable` (the disclosure log cannot be written).
     pub status: &'static str,
+    /// Why the log refuses every release until an operator acts, when its start-up check failed (no personal data:
+    /// sequence numbers and hashes only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 /// The calling organisation and professional.
@@ -93,7 +97,8 @@ pub async fn health_status(State(app): State<AppState>) -> (StatusCode, axum::Js
     } else {
         StatusCode::SERVICE_UNAVAILABLE
     };
-    (code, axum::Json(Health { status }))
+    let reason = app.log.halted();
+    (code, axum::Json(Health { status, reason }))
 }
 
 /// Prometheus text format.

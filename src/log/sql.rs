@@ -122,6 +122,10 @@ impl Records {
         self.store.pool()
     }
 
+    pub(super) fn store(&self) -> &Store {
+        &self.store
+    }
+
     fn backend(&self) -> Backend {
         self.store.backend()
     }

@@ -94,8 +94,6 @@ pub enum Appended {
 pub struct Log {
     queue: mpsc::Sender<Pending>,
     available: Arc<AtomicBool>,
-    /// Why the log refuses every append until an operator acts (the start-up check failed), if it does.
-    halted: Arc<std::sync::RwLock<Option<String>>>,
     records: Records,
     clock: SharedClock,
     timeout: Duration,
@@ -120,7 +118,6 @@ impl Log {
         Log {
             queue,
             available,
-            halted: Arc::default(),
             records,
             clock,
             timeout,
@@ -205,16 +202,13 @@ impl Log {
     /// until the gateway is restarted on a log that passes the start-up check.
     pub fn halt(&self, reason: String) {
         tracing::error!(%reason, "the disclosure log failed its integrity check; refusing every release");
-        *self.halted.write().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(reason);
+        self.records.store().fence(reason);
         set_available(&self.available, false);
     }
 
     /// Why the log refuses every append, if it does.
     pub fn halted(&self) -> Option<String> {
-        self.halted
-            .read()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .clone()
+        self.records.store().fenced()
     }
 
     async fn submit(&self, batch: Batch) -> Result<Appended, LogError> {

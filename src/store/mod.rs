@@ -51,14 +51,19 @@ pub enum StoreError {
     NotFound(&'static str),
     #[error("the database holds a malformed {0}")]
     Corrupt(&'static str),
+    /// Writes are refused until an operator acts (the log failed its start-up check).
+    #[error("writes are refused: {0}")]
+    Fenced(String),
 }
 
 impl StoreError {
     /// Whether the database could not be reached or could not write (down, restarting, disk full, read-only), as
     /// opposed to a request or data problem: callers answer 503 and may succeed again later.
     pub fn is_unavailable(&self) -> bool {
-        let StoreError::Database(e) = self else {
-            return false;
+        let e = match self {
+            StoreError::Database(e) => e,
+            StoreError::Fenced(_) => return true,
+            _ => return false,
         };
         match e {
             sqlx::Error::Io(_)
@@ -183,6 +188,8 @@ pub struct Store {
     pool: AnyPool,
     backend: Backend,
     discarded: Arc<AtomicU64>,
+    /// Why every write transaction is refused, if it is; shared by every clone of this store.
+    fence: Arc<std::sync::RwLock<Option<String>>>,
 }
 
 impl Store {
@@ -226,6 +233,7 @@ impl Store {
             pool,
             backend,
             discarded,
+            fence: Arc::default(),
         };
         if backend == Backend::Sqlite {
             store.verify_sqlite_pragmas().await?;
@@ -293,6 +301,19 @@ impl Store {
         self.pool.close().await;
     }
 
+    /// Refuses every write transaction from now on, for every clone of this store; only a restart lifts it.
+    pub fn fence(&self, why: String) {
+        *self.fence.write().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(why);
+    }
+
+    /// Why write transactions are refused, if they are.
+    pub fn fenced(&self) -> Option<String> {
+        self.fence
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
     pub(crate) fn pool(&self) -> &AnyPool {
         &self.pool
     }
@@ -304,6 +325,9 @@ impl Store {
     /// # Errors
     /// The database cannot be reached.
     pub async fn begin(&self) -> Result<Tx, StoreError> {
+        if let Some(why) = self.fenced() {
+            return Err(StoreError::Fenced(why));
+        }
         let tx = match self.backend {
             Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
             Backend::Postgres => self.pool.begin().await?,

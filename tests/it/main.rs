@@ -24,6 +24,7 @@ mod exchange;
 mod figures;
 mod fuzz;
 mod http;
+mod integrity;
 mod log;
 mod lookups;
 mod meetings;
