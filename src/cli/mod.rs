@@ -9,6 +9,7 @@ pub(crate) mod org;
 pub(crate) mod person;
 pub(crate) mod seed;
 pub(crate) mod token;
+pub(crate) mod witness;
 
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
@@ -61,6 +62,9 @@ pub enum Command {
     /// Content encryption at rest.
     #[command(subcommand)]
     Content(ContentCommand),
+    /// A partner's witness of the log (run it from cron): cosign the gateway's newest checkpoint if it extends the
+    /// one accepted before; refuse loudly (exit 1) if it does not.
+    Witness(Box<witness::WitnessArgs>),
     /// Development helper: print a token signed with a demo organisation's key, bound to its demo certificate.
     Token(token::TokenArgs),
 }
@@ -366,6 +370,7 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Audit(AuditCommand::Verify { config, anchors }) => audit::verify(&config, &anchors).await,
         Command::Audit(AuditCommand::Export(a)) => audit::export(*a, &who).await,
         Command::Covenant(c) => covenant::covenant(c).await,
+        Command::Witness(args) => witness::run(&args).await,
         Command::Token(args) => {
             say!("{}", token::demo_token(&args)?);
             Ok(())

@@ -21,6 +21,7 @@ both!(
     witnesses_cosignatures_are_checked_pinned_and_served,
     a_rewritten_log_is_named_by_its_checkpoints_the_interval_and_an_anchor,
     a_gateway_started_on_a_log_that_disagrees_stays_fail_closed,
+    a_partners_witness_cosigns_what_extends_its_state_and_refuses_a_rewrite,
 );
 
 fn disclosure(source: &str, recipient: &str) -> Entry {
@@ -474,4 +475,120 @@ async fn restore(gw: &Gateway, last: &Record) {
         ),
     )
     .await;
+}
+
+/// Runs `doelpoort witness` as the police would from cron, with its own certificate, token key and state.
+fn witness(gw: &Gateway, state: &std::path::Path) -> std::process::Output {
+    let dir = gw.dir.path();
+    let org = dir.join("orgs/politie");
+    std::process::Command::new(env!("CARGO_BIN_EXE_doelpoort"))
+        .arg("witness")
+        .arg("--url")
+        .arg(format!("https://localhost:{}", gw.addr.port()))
+        .arg("--ca")
+        .arg(dir.join("ca/ca.pem"))
+        .arg("--cert")
+        .arg(org.join("cert.pem"))
+        .arg("--key")
+        .arg(org.join("key.pem"))
+        .arg("--token-key")
+        .arg(org.join("token-key.pem"))
+        .arg("--audience")
+        .arg(gw.config().audience)
+        .arg("--state")
+        .arg(state)
+        .arg("--witness-key")
+        .arg(dir.join("politie-witness.pem"))
+        .output()
+        .unwrap()
+}
+
+fn said(o: &std::process::Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+async fn a_partners_witness_cosigns_what_extends_its_state_and_refuses_a_rewrite(b: Backend) {
+    let gw = Gateway::start(b).await;
+    let app = gw.app();
+    let state = gw.dir.path().join("witness-state.json");
+    let first = sealed(&gw).await;
+    let out = witness(&gw, &state);
+    assert!(out.status.success(), "{}", said(&out));
+    assert!(
+        said(&out).contains("trusting the gateway's checkpoint key"),
+        "{}",
+        said(&out)
+    );
+    let held: Value = serde_json::from_str(&std::fs::read_to_string(&state).unwrap()).unwrap();
+    assert_eq!(held["size"], first.size);
+    let served = officer(&gw, "om", "/v1/audit/checkpoint").await;
+    assert!(
+        served.text.contains(&format!("— {POLITIE}/witness ")),
+        "{}",
+        served.text
+    );
+
+    // A larger checkpoint that extends it is cosigned too.
+    for _ in 0..4 {
+        app.log.append(disclosure(POLITIE, OM)).await.unwrap();
+    }
+    let second = sealed(&gw).await;
+    let out = witness(&gw, &state);
+    assert!(out.status.success(), "{}", said(&out));
+    assert!(
+        said(&out).contains(&format!("extends the one of {} records", first.size)),
+        "{}",
+        said(&out)
+    );
+    let before = std::fs::read_to_string(&state).unwrap();
+    assert!(before.contains(&format!("\"size\": {}", second.size)), "{before}");
+
+    // The host rewrites the log and signs a larger checkpoint over it: refused, loudly, and the state kept.
+    let tail: Vec<(String, Entry)> = records_from(&gw, 3)
+        .await
+        .into_iter()
+        .filter(|r| !is_checkpoint(r))
+        .map(|r| {
+            (
+                r.at,
+                Entry {
+                    target: Some("rewritten".into()),
+                    ..r.entry
+                },
+            )
+        })
+        .collect();
+    rewrite_from(&gw, 3, tail).await;
+    for _ in 0..20 {
+        app.log.append(disclosure(GEMEENTE, ZVH)).await.unwrap();
+    }
+    let forged = sealed(&gw).await;
+    assert!(forged.size > second.size);
+    let out = witness(&gw, &state);
+    assert_eq!(out.status.code(), Some(1), "{}", said(&out));
+    assert!(said(&out).contains("REFUSED to cosign"), "{}", said(&out));
+    assert!(said(&out).contains("does not extend"), "{}", said(&out));
+    assert_eq!(std::fs::read_to_string(&state).unwrap(), before, "the evidence is kept");
+    let served = officer(&gw, "om", "/v1/audit/checkpoint").await;
+    assert!(
+        !served.text.contains("/witness "),
+        "nobody cosigned the rewrite: {}",
+        served.text
+    );
+
+    // Cut short below what the witness holds: refused as well.
+    rewrite_from(&gw, 3, Vec::new()).await;
+    sealed(&gw).await;
+    let out = witness(&gw, &state);
+    assert_eq!(out.status.code(), Some(1), "{}", said(&out));
+    assert!(said(&out).contains("fewer than"), "{}", said(&out));
+    gw.stop().await;
+}
+
+async fn records_from(gw: &Gateway, from: i64) -> Vec<Record> {
+    gw.app().log.records().page(from - 1, 10_000).await.unwrap()
 }
