@@ -58,9 +58,12 @@ pub struct InclusionProof {
     pub path: Vec<String>,
 }
 
-/// The size of the tree the log has now (proofs go no further).
-async fn tree_now(app: &AppState) -> Result<i64, ApiError> {
-    Ok(app.log.records().tree_size().await?)
+/// 404 for a tree larger than the log has grown (proofs go no further).
+async fn no_tree_beyond(app: &AppState, size: i64) -> Result<(), ApiError> {
+    if size > app.log.records().tree_size().await? {
+        return Err(ApiError::not_found("the log holds no tree of that size yet"));
+    }
+    Ok(())
 }
 
 /// The inclusion proof of record `seq` in the tree of `tree_size` records; a partner's officer gets proofs only
@@ -77,12 +80,17 @@ pub async fn inclusion(
     let records = app.log.records();
     let size = match q.tree_size {
         Some(size) => size,
-        None => records.latest_note().await?.map_or(0, |n| n.size),
+        None => {
+            records
+                .latest_note()
+                .await?
+                .ok_or_else(|| ApiError::not_found("no checkpoint has been signed yet"))?
+                .size
+        }
     };
-    if !(1..=size).contains(&q.seq) || size > tree_now(&app).await? {
-        return Err(ApiError::validation(
-            "seq and tree_size: 1 ≤ seq ≤ tree_size ≤ the records the tree holds",
-        ));
+    no_tree_beyond(&app, size).await?;
+    if !(1..=size).contains(&q.seq) {
+        return Err(ApiError::validation("seq and tree_size: 1 ≤ seq ≤ tree_size"));
     }
     let record = records.record(q.seq).await?;
     let visible = record.is_some_and(|r| {
@@ -127,17 +135,16 @@ pub struct ConsistencyProof {
 /// The consistency proof between the trees of `from` and `to` records.
 #[utoipa::path(get, path = "/v1/audit/proof/consistency", tag = "audit", security(("bearer" = [])), params(ConsistencyQuery),
     responses((status = 200, body = ConsistencyProof), (status = 403, body = crate::api::error::Problem),
-              (status = 422, body = crate::api::error::Problem)))]
+              (status = 404, body = crate::api::error::Problem), (status = 422, body = crate::api::error::Problem)))]
 pub async fn consistency(
     State(app): State<AppState>,
     caller: Caller,
     Query(q): Query<ConsistencyQuery>,
 ) -> Result<axum::Json<ConsistencyProof>, ApiError> {
     officer_scope(&app, &caller)?;
-    if !(1..=q.to).contains(&q.from) || q.to > tree_now(&app).await? {
-        return Err(ApiError::validation(
-            "from and to: 1 ≤ from ≤ to ≤ the records the tree holds",
-        ));
+    no_tree_beyond(&app, q.to).await?;
+    if !(1..=q.to).contains(&q.from) {
+        return Err(ApiError::validation("from and to: 1 ≤ from ≤ to"));
     }
     let (from, to) = (q.from as u64, q.to as u64);
     let path = app.log.records().range_hashes(&consistency_ranges(from, to)).await?;

@@ -80,10 +80,10 @@ pub async fn factsheet(
 #[into_params(parameter_in = Query)]
 pub struct WindowQuery {
     /// First day, `YYYY-MM-DD`; left out, the first record.
-    #[param(example = "2026-01-01")]
+    #[param(value_type = Option<String>, format = Date, example = "2026-01-01")]
     pub from: Option<String>,
     /// The day after the last, `YYYY-MM-DD`; left out, after the last record.
-    #[param(example = "2027-01-01")]
+    #[param(value_type = Option<String>, format = Date, example = "2027-01-01")]
     pub to: Option<String>,
 }
 

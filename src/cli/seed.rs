@@ -330,7 +330,17 @@ pub async fn seed(config: &Config, dir: &Path, n: u32, end: OffsetDateTime) -> R
         cases: stories.len(),
         ..Seeded::default()
     };
+    // Checkpoints follow the seed clock, at the configured interval, as a gateway running through that year would
+    // have sealed them (`audit verify` checks the interval over the records' times).
+    let interval = Duration::seconds(i64::try_from(config.log.checkpoint_interval_secs.max(1)).unwrap_or(300));
+    let shared: crate::types::clock::SharedClock = clock.clone();
+    let records = server.app.log.records();
+    let mut sealed_at = start;
     for (at, i, step) in agenda.into_keys() {
+        if at - sealed_at > interval {
+            seal(records, &server.app.notary, &shared).await?;
+            sealed_at = clock.now();
+        }
         clock.set(at);
         let Some(s) = stories.get_mut(i) else { continue };
         seeded.steps += 1;
@@ -340,9 +350,21 @@ pub async fn seed(config: &Config, dir: &Path, n: u32, end: OffsetDateTime) -> R
             *seeded.refused.entry(format!("{step:?}: {why}")).or_insert(0) += 1;
         }
     }
+    seal(records, &server.app.notary, &shared).await?;
     clock.set(end);
     server.shutdown().await;
     Ok(seeded)
+}
+
+async fn seal(
+    records: &crate::log::Records,
+    notary: &crate::log::checkpoint::Notary,
+    clock: &crate::types::clock::SharedClock,
+) -> Result<(), DemoError> {
+    crate::log::checkpoint::seal(records, notary, clock)
+        .await
+        .map(drop)
+        .map_err(|e| DemoError::Seed(format!("a checkpoint could not be sealed: {e}")))
 }
 
 /// The certificate facts and token key of every demo organisation.

@@ -34,8 +34,19 @@ impl Serialize for Cell {
 impl ToSchema for Cell {}
 impl utoipa::PartialSchema for Cell {
     fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-        utoipa::openapi::schema::ObjectBuilder::new()
+        use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, SchemaType, Type};
+        OneOfBuilder::new()
             .description(Some("a whole number, `\"<10\"` (1–9) or `\".\"` (suppressed)"))
+            .item(
+                ObjectBuilder::new()
+                    .schema_type(SchemaType::new(Type::Integer))
+                    .minimum(Some(0)),
+            )
+            .item(
+                ObjectBuilder::new()
+                    .schema_type(SchemaType::new(Type::String))
+                    .enum_values(Some(["<10", "."])),
+            )
             .into()
     }
 }

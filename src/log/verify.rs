@@ -431,7 +431,7 @@ impl Walk {
                     seq,
                     problem: format!(
                         "has had no checkpoint for {} s (the interval allows {limit} s): a checkpoint is missing \
-                         (a gateway that stopped without sealing seals at its next start)",
+                         (or the gateway stopped without sealing one)",
                         (now - oldest).whole_seconds()
                     ),
                 });
