@@ -77,6 +77,7 @@ pub async fn export(a: ExportArgs, who: &super::operator::Operator) -> Result<()
     let format = match a.format {
         ExportFormat::Jsonl => crate::log::audit::Format::Jsonl,
         ExportFormat::Csv => crate::log::audit::Format::Csv,
+        ExportFormat::Ldv => crate::log::audit::Format::Ldv,
     };
     let count = match &a.out {
         Some(path) => {

@@ -279,6 +279,8 @@ pub struct ExportArgs {
 pub enum ExportFormat {
     Jsonl,
     Csv,
+    /// Logboek Dataverwerkingen entries, one JSON object per line (docs/ldv.schema.json).
+    Ldv,
 }
 
 #[derive(Args)]

@@ -336,7 +336,8 @@ async fn export(State(app): State<AppState>, v: Visitor, Form(form): Form<Search
     let format = match form.format.as_str() {
         "csv" => Format::Csv,
         "jsonl" => Format::Jsonl,
-        _ => return Err(ApiError::validation("format: csv or jsonl").into()),
+        "ldv" => Format::Ldv,
+        _ => return Err(ApiError::validation("format: csv, jsonl or ldv").into()),
     };
     let scope = crate::api::audit::officer_scope(&app, &v.caller)?;
     let filters = Filters {
@@ -363,6 +364,7 @@ async fn export(State(app): State<AppState>, v: Visitor, Form(form): Form<Search
     let (kind, name) = match format {
         Format::Csv => ("text/csv; charset=utf-8", "verstrekkingen.csv"),
         Format::Jsonl => ("application/x-ndjson", "verstrekkingen.jsonl"),
+        Format::Ldv => ("application/x-ndjson", "verstrekkingen-ldv.jsonl"),
     };
     let response = (
         [

@@ -302,6 +302,8 @@ pub enum Format {
     Jsonl,
     /// A header line (the field names), then one row per record; categories as their JSON text.
     Csv,
+    /// One Logboek Dataverwerkingen entry per line ([`super::ldv`], `docs/ldv.schema.json`).
+    Ldv,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -352,7 +354,7 @@ pub async fn export<W: std::io::Write>(
             w.write_record(crate::log::chain::FIELDS)?;
             Sink::Csv(Box::new(w))
         }
-        Format::Jsonl => Sink::Jsonl(std::io::BufWriter::new(out)),
+        Format::Jsonl | Format::Ldv => Sink::Jsonl(std::io::BufWriter::new(out)),
     };
     let (mut after, mut count) = (0i64, 0u64);
     loop {
@@ -362,6 +364,10 @@ pub async fn export<W: std::io::Write>(
         for r in &page {
             match &mut sink {
                 Sink::Csv(w) => w.write_record(csv_row(r))?,
+                Sink::Jsonl(w) if format == Format::Ldv => {
+                    serde_json::to_writer(&mut *w, &super::ldv::entry(r)).map_err(std::io::Error::from)?;
+                    w.write_all(b"\n")?;
+                }
                 Sink::Jsonl(w) => {
                     serde_json::to_writer(&mut *w, r).map_err(std::io::Error::from)?;
                     w.write_all(b"\n")?;

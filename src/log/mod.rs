@@ -6,6 +6,7 @@ pub mod actor;
 pub mod audit;
 pub mod chain;
 pub mod checkpoint;
+pub mod ldv;
 pub mod merkle;
 pub mod note;
 mod record;

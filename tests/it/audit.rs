@@ -26,6 +26,7 @@ both!(
     officers_filter_by_source_recipient_action_and_day,
     the_subject_report_is_also_a_post_and_marks_confidential_categories,
     an_export_records_how_many_records_it_wrote,
+    an_ldv_export_holds_one_valid_entry_per_record,
 );
 
 const PERSON_A: &str = "123456782";
@@ -774,5 +775,78 @@ async fn an_export_records_how_many_records_it_wrote(b: Backend) {
     let detail: Value = serde_json::from_str(read.entry.detail.as_deref().unwrap()).unwrap();
     assert_eq!(detail["returned"], 1);
     assert_eq!(detail["actions"], serde_json::json!(["audit.export"]));
+    gw.stop().await;
+}
+
+/// `audit export --format ldv`: every line is valid under `docs/ldv.schema.json`, carries the pseudonym (never the
+/// BSN) as data subject, and says a refusal was not done.
+async fn an_ldv_export_holds_one_valid_entry_per_record(b: Backend) {
+    let gw = Gateway::start(b).await;
+    let s = seed(&gw).await;
+    // A record made in a request, with its trace context.
+    let r = officer(&gw, HOST, "/v1/audit/disclosures?limit=1").await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let out = doelpoort(&gw, &["audit", "export", "--format", "ldv"]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(!text.contains(PERSON_A) && !text.contains(PERSON_B));
+    let schema: Value = serde_json::from_str(
+        &std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/ldv.schema.json")).unwrap(),
+    )
+    .unwrap();
+    let validator = jsonschema::options()
+        .should_validate_formats(true)
+        .build(&schema)
+        .unwrap();
+    let entries: Vec<Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert!(entries.len() as i64 > FIXTURE + 5, "{} entries", entries.len());
+    for e in &entries {
+        let problems: Vec<String> = validator.iter_errors(e).map(|p| p.to_string()).collect();
+        assert!(problems.is_empty(), "{e}: {problems:?}");
+    }
+    let by_seq = |seq: i64| {
+        entries
+            .iter()
+            .find(|e| e["attributes"]["doelpoort.seq"] == seq)
+            .unwrap()
+            .clone()
+    };
+    let disclosed = by_seq(s[0]);
+    assert_eq!(
+        disclosed["attributes"]["dpl.core.data_subject_id"],
+        pseudonym(&gw, PERSON_A)
+    );
+    assert_eq!(
+        disclosed["attributes"]["dpl.core.processing_activity_id"],
+        "urn:doelpoort:activity:focus:plan_van_aanpak"
+    );
+    assert_eq!(disclosed["status_code"], "STATUS_CODE_OK");
+    assert_eq!(
+        by_seq(s[4])["status_code"],
+        "STATUS_CODE_ERROR",
+        "a refusal was not done"
+    );
+    let read = entries.iter().find(|e| e["name"] == "audit.disclosures").unwrap();
+    let record = gw
+        .app()
+        .log
+        .records()
+        .record(read["attributes"]["doelpoort.seq"].as_i64().unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        Some(read["trace_id"].as_str().unwrap()),
+        record.entry.trace_id.as_deref(),
+        "the request's trace"
+    );
+
+    // The schema is not a formality: an entry without its trace, or with a BSN-shaped subject, is refused.
+    let mut broken = disclosed.clone();
+    broken.as_object_mut().unwrap().remove("trace_id");
+    assert!(!validator.is_valid(&broken));
+    let mut broken = disclosed;
+    broken["attributes"]["dpl.core.data_subject_id"] = PERSON_A.into();
+    assert!(!validator.is_valid(&broken));
     gw.stop().await;
 }
