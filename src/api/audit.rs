@@ -68,7 +68,8 @@ impl RecordPage {
 }
 
 /// The registered name of the organisation with this OIN, if any.
-fn name_of(snapshot: &Snapshot, oin: Option<&str>) -> Option<String> {
+/// The name of the organisation an OIN of a record names, if it is onboarded.
+pub(crate) fn name_of(snapshot: &Snapshot, oin: Option<&str>) -> Option<String> {
     let oin: Oin = oin?.parse().ok()?;
     snapshot.organisation(&oin).map(|o| o.name.clone())
 }

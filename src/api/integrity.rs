@@ -76,9 +76,24 @@ pub async fn inclusion(
     caller: Caller,
     Query(q): Query<InclusionQuery>,
 ) -> Result<axum::Json<InclusionProof>, ApiError> {
-    let scope = officer_scope(&app, &caller)?;
+    inclusion_proof(&app, &caller, q.seq, q.tree_size).await.map(axum::Json)
+}
+
+/// The inclusion proof of record `seq` in the tree of `tree_size` records (default: the latest checkpoint's), for
+/// the API and the console alike.
+///
+/// # Errors
+/// 403 for a caller who is no privacy officer, 404 for a record outside the officer's scope or a tree the log does
+/// not hold, 422 for `seq` beyond `tree_size`.
+pub async fn inclusion_proof(
+    app: &AppState,
+    caller: &Caller,
+    seq: i64,
+    tree_size: Option<i64>,
+) -> Result<InclusionProof, ApiError> {
+    let scope = officer_scope(app, caller)?;
     let records = app.log.records();
-    let size = match q.tree_size {
+    let size = match tree_size {
         Some(size) => size,
         None => {
             records
@@ -88,11 +103,11 @@ pub async fn inclusion(
                 .size
         }
     };
-    no_tree_beyond(&app, size).await?;
-    if !(1..=size).contains(&q.seq) {
+    no_tree_beyond(app, size).await?;
+    if !(1..=size).contains(&seq) {
         return Err(ApiError::validation("seq and tree_size: 1 ≤ seq ≤ tree_size"));
     }
-    let record = records.record(q.seq).await?;
+    let record = records.record(seq).await?;
     let visible = record.is_some_and(|r| {
         scope.as_ref().is_none_or(|o| {
             [&r.entry.source_oin, &r.entry.recipient_oin]
@@ -103,13 +118,13 @@ pub async fn inclusion(
     if !visible {
         return Err(ApiError::not_found("no such record within your scope"));
     }
-    let (index, size) = (q.seq as u64 - 1, size as u64);
+    let (index, size) = (seq as u64 - 1, size as u64);
     let path = records.range_hashes(&inclusion_ranges(index, size)).await?;
-    Ok(axum::Json(InclusionProof {
+    Ok(InclusionProof {
         leaf_index: index,
         tree_size: size,
         path: path.iter().map(hex::encode).collect(),
-    }))
+    })
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -141,18 +156,31 @@ pub async fn consistency(
     caller: Caller,
     Query(q): Query<ConsistencyQuery>,
 ) -> Result<axum::Json<ConsistencyProof>, ApiError> {
-    officer_scope(&app, &caller)?;
-    no_tree_beyond(&app, q.to).await?;
-    if !(1..=q.to).contains(&q.from) {
+    consistency_proof(&app, &caller, q.from, q.to).await.map(axum::Json)
+}
+
+/// The consistency proof between the trees of `from` and `to` records, for the API and the console alike.
+///
+/// # Errors
+/// 403 for a caller who is no privacy officer, 404 for a tree the log does not hold, 422 for `from` beyond `to`.
+pub async fn consistency_proof(
+    app: &AppState,
+    caller: &Caller,
+    from: i64,
+    to: i64,
+) -> Result<ConsistencyProof, ApiError> {
+    officer_scope(app, caller)?;
+    no_tree_beyond(app, to).await?;
+    if !(1..=to).contains(&from) {
         return Err(ApiError::validation("from and to: 1 ≤ from ≤ to"));
     }
-    let (from, to) = (q.from as u64, q.to as u64);
+    let (from, to) = (from as u64, to as u64);
     let path = app.log.records().range_hashes(&consistency_ranges(from, to)).await?;
-    Ok(axum::Json(ConsistencyProof {
+    Ok(ConsistencyProof {
         from,
         to,
         path: path.iter().map(hex::encode).collect(),
-    }))
+    })
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -28,6 +28,7 @@ pub struct FactsheetQuery {
     #[param(pattern = "^GM[0-9]{4}$", example = "GM0268")]
     pub municipality: Option<String>,
     /// `json` (the default) or `csv`.
+    #[param(pattern = "^(json|csv)$")]
     pub format: Option<String>,
 }
 
@@ -87,6 +88,17 @@ pub struct WindowQuery {
     pub to: Option<String>,
 }
 
+/// The window of an API call: as the console's, except that a date given empty is refused (the console's form
+/// sends an empty field for one left out; an API caller leaves the parameter out).
+fn api_window(from: Option<&str>, to: Option<&str>) -> Result<Window, ApiError> {
+    for (name, value) in [("from", from), ("to", to)] {
+        if value.is_some_and(|v| v.trim().is_empty()) {
+            return Err(ApiError::validation(format!("{name}: a date YYYY-MM-DD")));
+        }
+    }
+    Window::parse(from, to).map_err(ApiError::validation)
+}
+
 /// Refuses all but the host's procesregisseur, privacy officer and admin.
 fn may_evaluate(app: &AppState, caller: &Caller) -> Result<(), ApiError> {
     if crate::figures::may_evaluate(&caller.org, &caller.user.roles, &app.config.host_oin) {
@@ -123,7 +135,7 @@ pub async fn evaluate(
     ctx: &RequestContext,
     q: &WindowQuery,
 ) -> Result<Released<Evaluation>, ApiError> {
-    let window = Window::parse(q.from.as_deref(), q.to.as_deref()).map_err(ApiError::validation)?;
+    let window = api_window(q.from.as_deref(), q.to.as_deref())?;
     may_evaluate(app, caller)?;
     let (covenant, registry) = (app.covenant(), app.registry.current());
     let groups = evaluation::recorded(&app.store, &window).await?;
@@ -142,7 +154,11 @@ pub async fn evaluate(
 pub struct Proposal {
     pub metadata: Option<String>,
     pub policy: Option<String>,
+    /// First day, `YYYY-MM-DD`; left out, the first record.
+    #[schema(value_type = Option<String>, format = Date)]
     pub from: Option<String>,
+    /// The day after the last, `YYYY-MM-DD`; left out, after the last record.
+    #[schema(value_type = Option<String>, format = Date)]
     pub to: Option<String>,
 }
 
@@ -185,7 +201,7 @@ pub async fn replay(
     ctx: &RequestContext,
     p: Proposal,
 ) -> Result<Released<DryRun>, ApiError> {
-    let window = Window::parse(p.from.as_deref(), p.to.as_deref()).map_err(ApiError::validation)?;
+    let window = api_window(p.from.as_deref(), p.to.as_deref())?;
     may_evaluate(app, caller)?;
     let new = proposed(app, p.metadata, p.policy)?;
     let (covenant, registry) = (app.covenant(), app.registry.current());

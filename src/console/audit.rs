@@ -2,7 +2,7 @@
 //! record in full with its place in the chain, the subject report (the BSN only in a POST body), exports, and the
 //! log's integrity. Each read is recorded through the API's own functions; the page names the records.
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -15,8 +15,9 @@ use crate::api::error::ApiError;
 use crate::app::AppState;
 use crate::log::audit::{self as log_audit, Filters, Format};
 use crate::log::chain::{Record, FIELDS};
+use crate::log::merkle::{leaf_hash, verify_consistency, verify_inclusion, Hash};
 use crate::log::verify::Run;
-use crate::log::Checkpoint;
+use crate::log::StoredNote;
 use crate::types::UserRole;
 
 pub fn routes() -> Router<AppState> {
@@ -237,7 +238,7 @@ struct RecordPage {
     fields: Vec<(&'static str, String)>,
     prev_hash: String,
     hash: String,
-    sealed_by: Option<Checkpoint>,
+    sealed_by: Option<StoredNote>,
     recorded: String,
 }
 
@@ -251,7 +252,7 @@ async fn record(State(app): State<AppState>, v: Visitor, Path(seq): Path<String>
     let sealed_by = app
         .log
         .records()
-        .checkpoints(seq.saturating_sub(1), 1)
+        .notes(seq.saturating_sub(1), 1)
         .await
         .map_err(ApiError::from)?
         .into_iter()
@@ -382,33 +383,234 @@ async fn export(State(app): State<AppState>, v: Visitor, Form(form): Form<Search
 struct IntegrityPage {
     frame: Frame,
     head: i64,
-    latest: Option<Checkpoint>,
+    latest: Option<LatestCheckpoint>,
+    witnesses: Vec<WitnessRow>,
     public_key: String,
+    origin: String,
+    ask: IntegrityAsk,
+    inclusion: Option<Result<ProofView, String>>,
+    consistency: Option<Result<ProofView, String>>,
     run: Run,
     running: bool,
 }
 
-async fn integrity(State(app): State<AppState>, v: Visitor) -> Result<Response, Refusal> {
+/// The newest checkpoint as the page shows it.
+struct LatestCheckpoint {
+    note: StoredNote,
+    root: String,
+    /// Organisation name and OIN, and the witness's name, per cosignature.
+    cosigners: Vec<(String, String)>,
+}
+
+struct WitnessRow {
+    organisation: String,
+    name: String,
+    public_key: String,
+    since: String,
+}
+
+/// A proof the gateway served and what checking it against the signed root found.
+struct ProofView {
+    title: String,
+    path: Vec<String>,
+    verdict: String,
+    holds: bool,
+}
+
+/// The proof forms' fields, as typed.
+#[derive(Debug, Default, Deserialize)]
+struct IntegrityAsk {
+    #[serde(default)]
+    seq: String,
+    #[serde(default)]
+    tree_size: String,
+    #[serde(default)]
+    from: String,
+    #[serde(default)]
+    to: String,
+}
+
+async fn integrity(
+    State(app): State<AppState>,
+    v: Visitor,
+    Query(ask): Query<IntegrityAsk>,
+) -> Result<Response, Refusal> {
     v.require(UserRole::PrivacyOfficer)?;
     let records = app.log.records();
     let head = records.head().await.map_err(ApiError::from)?.0;
-    let latest_seq = records.latest_checkpoint_seq().await.map_err(ApiError::from)?;
-    let latest = records
-        .checkpoints(latest_seq.saturating_sub(1), 1)
+    let latest = match records.latest_note().await.map_err(ApiError::from)? {
+        Some(note) => Some(latest_checkpoint(&app, note).await?),
+        None => None,
+    };
+    let witnesses = records
+        .witnesses()
         .await
         .map_err(ApiError::from)?
         .into_iter()
-        .next();
+        .map(|(oin, name, public_key, since)| WitnessRow {
+            organisation: organisation_name(&app, &oin),
+            name,
+            public_key,
+            since,
+        })
+        .collect();
+    let inclusion = match given(&ask.seq) {
+        Some(seq) => Some(inclusion_view(&app, &v, &seq, given(&ask.tree_size)).await?),
+        None => None,
+    };
+    let consistency = match (given(&ask.from), given(&ask.to)) {
+        (Some(from), Some(to)) => Some(consistency_view(&app, &v, &from, &to).await?),
+        _ => None,
+    };
     let run = app.verification.current();
     let body = IntegrityPage {
         frame: v.frame("Integriteit van het log"),
         head,
         latest,
+        witnesses,
         public_key: app.checkpoint_public_key.clone(),
+        origin: app.notary.origin.clone(),
+        ask,
+        inclusion,
+        consistency,
         running: matches!(run, Run::Running { .. }),
         run,
     };
     Ok(page(&body))
+}
+
+fn organisation_name(app: &AppState, oin: &str) -> String {
+    let name = crate::api::audit::name_of(&app.registry.current(), Some(oin));
+    name.map_or_else(|| oin.to_owned(), |n| format!("{n} ({oin})"))
+}
+
+async fn latest_checkpoint(app: &AppState, note: StoredNote) -> Result<LatestCheckpoint, Refusal> {
+    let root = app
+        .trust()
+        .open(&note.note)
+        .map_or_else(|| "(handtekening klopt niet)".to_owned(), |c| hex::encode(c.root));
+    let cosigners = app
+        .log
+        .records()
+        .cosignatures(note.size)
+        .await
+        .map_err(ApiError::from)?
+        .into_iter()
+        .map(|(oin, line)| {
+            let witness = crate::log::note::Line::parse(&line).map_or_else(String::new, |l| l.name);
+            (organisation_name(app, &oin), witness)
+        })
+        .collect();
+    Ok(LatestCheckpoint { note, root, cosigners })
+}
+
+/// A proof's refusal in the officer's words; a failure of the gateway stays a refusal page.
+fn proof_problem(e: ApiError) -> Result<String, Refusal> {
+    match e.code {
+        "not_found" => Ok(
+            "Geen record met dat nummer binnen uw bereik, of het log heeft nog geen boom van die \
+                           grootte."
+                .to_owned(),
+        ),
+        "validation_failed" => Ok(
+            "Het recordnummer moet tussen 1 en de boomgrootte liggen, en ‘van’ mag niet \
+                                   groter zijn dan ‘tot’."
+                .to_owned(),
+        ),
+        _ => Err(e.into()),
+    }
+}
+
+fn number(text: &str) -> Option<i64> {
+    text.parse().ok().filter(|n: &i64| *n >= 1)
+}
+
+fn hashes(path: &[String]) -> Option<Vec<Hash>> {
+    path.iter().map(|h| hex::decode(h).ok()?.try_into().ok()).collect()
+}
+
+/// The root a partner would check against: the signed checkpoint of that size if there is one, else the tree as
+/// the gateway computes it now (said so on the page).
+async fn signed_root(app: &AppState, size: i64) -> Result<(Hash, bool), Refusal> {
+    let records = app.log.records();
+    if let Some(note) = records.note(size).await.map_err(ApiError::from)? {
+        if let Some(c) = app.trust().open(&note.note) {
+            return Ok((c.root, true));
+        }
+    }
+    let root = records.root(size as u64).await.map_err(ApiError::from)?;
+    Ok((root, false))
+}
+
+async fn inclusion_view(
+    app: &AppState,
+    v: &Visitor,
+    seq: &str,
+    tree_size: Option<String>,
+) -> Result<Result<ProofView, String>, Refusal> {
+    let Some(seq) = number(seq) else {
+        return Ok(Err("Vul een recordnummer in (1 of hoger).".to_owned()));
+    };
+    let size = match tree_size.as_deref().map(number) {
+        Some(None) => return Ok(Err("Vul als boomgrootte een getal in (1 of hoger).".to_owned())),
+        Some(size) => size,
+        None => None,
+    };
+    let proof = match crate::api::integrity::inclusion_proof(app, &v.caller, seq, size).await {
+        Ok(p) => p,
+        Err(e) => return proof_problem(e).map(Err),
+    };
+    let size = proof.tree_size as i64;
+    let (root, signed) = signed_root(app, size).await?;
+    let record = app.log.records().record(seq).await.map_err(ApiError::from)?;
+    let holds = record.is_some_and(|r| {
+        hashes(&proof.path).is_some_and(|path| {
+            verify_inclusion(&leaf_hash(&r.encode()), proof.leaf_index, proof.tree_size, &path, &root)
+        })
+    });
+    Ok(Ok(ProofView {
+        title: format!("Record {seq} in de boom van {size} records"),
+        verdict: verdict(holds, signed, size),
+        path: proof.path,
+        holds,
+    }))
+}
+
+async fn consistency_view(
+    app: &AppState,
+    v: &Visitor,
+    from: &str,
+    to: &str,
+) -> Result<Result<ProofView, String>, Refusal> {
+    let (Some(from), Some(to)) = (number(from), number(to)) else {
+        return Ok(Err("Vul twee boomgroottes in (1 of hoger).".to_owned()));
+    };
+    let proof = match crate::api::integrity::consistency_proof(app, &v.caller, from, to).await {
+        Ok(p) => p,
+        Err(e) => return proof_problem(e).map(Err),
+    };
+    let (old, old_signed) = signed_root(app, from).await?;
+    let (new, new_signed) = signed_root(app, to).await?;
+    let holds = hashes(&proof.path).is_some_and(|path| verify_consistency(proof.from, proof.to, &old, &new, &path));
+    Ok(Ok(ProofView {
+        title: format!("De boom van {to} records bevat die van {from} records ongewijzigd"),
+        verdict: verdict(holds, old_signed && new_signed, to),
+        path: proof.path,
+        holds,
+    }))
+}
+
+fn verdict(holds: bool, signed: bool, size: i64) -> String {
+    match (holds, signed) {
+        (true, true) => "Het bewijs klopt met de ondertekende wortel van het controlepunt.".to_owned(),
+        (true, false) => format!(
+            "Het bewijs klopt met de wortel die de gateway nu over {size} records berekent; er is geen controlepunt \
+             van precies die grootte."
+        ),
+        (false, _) => "Het bewijs klopt NIET: het log is veranderd. Waarschuw de functionaris \
+                       gegevensbescherming."
+            .to_owned(),
+    }
 }
 
 /// Starts a verification of the whole log in the background (one at a time); the integrity page shows its

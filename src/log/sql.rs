@@ -410,6 +410,15 @@ impl Records {
         )
     }
 
+    /// Every organisation's pinned witness: OIN, name, public key (base64) and since when.
+    pub async fn witnesses(&self) -> Result<Vec<(String, String, String, String)>, StoreError> {
+        Ok(
+            sqlx::query_as("SELECT oin, name, public_key, since FROM log_witnesses ORDER BY oin")
+                .fetch_all(self.pool())
+                .await?,
+        )
+    }
+
     /// Pins `oin`'s witness key at its first cosignature and stores the cosignature; `false` when `oin` already
     /// cosigned the checkpoint of `size`.
     pub async fn add_cosignature(

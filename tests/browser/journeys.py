@@ -324,6 +324,13 @@ def fg_answers_access_request(browser, demo):
         j.page.reload()
     j.snap("integrity")
     j.expect("Het log is intact" in j.page.inner_text("main"), "the verification finds the log intact")
+    j.expect("Laatste controlepunt" in j.page.inner_text("main"), "the page shows the latest checkpoint")
+    j.page.fill("#p-seq", "1")
+    j.page.click("form[action='/console/audit/integrity#opname'] >> text=Toon het bewijs")
+    j.page.click("text=hashes van het bewijs")
+    j.snap("integrity-inclusion")
+    j.expect("Het bewijs klopt met de ondertekende wortel" in j.page.inner_text("main"),
+             "record 1's inclusion proof holds against the signed root")
     with j.page.expect_download() as download:
         j.page.goto(demo.origin + "/console/audit")
         j.page.click("text=Exporteren")

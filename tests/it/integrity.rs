@@ -22,6 +22,7 @@ both!(
     a_rewritten_log_is_named_by_its_checkpoints_the_interval_and_an_anchor,
     a_gateway_started_on_a_log_that_disagrees_stays_fail_closed,
     a_partners_witness_cosigns_what_extends_its_state_and_refuses_a_rewrite,
+    the_console_shows_the_checkpoint_its_cosigners_and_proofs_within_scope,
 );
 
 fn disclosure(source: &str, recipient: &str) -> Entry {
@@ -597,4 +598,96 @@ async fn a_partners_witness_cosigns_what_extends_its_state_and_refuses_a_rewrite
 
 async fn records_from(gw: &Gateway, from: i64) -> Vec<Record> {
     gw.app().log.records().page(from - 1, 10_000).await.unwrap()
+}
+
+async fn page(gw: &Gateway, person: &str, path: &str) -> Response {
+    let who = gw.person(person);
+    let mut c = gw.connect(Some(&who)).await.unwrap();
+    c.send_with(Method::GET, path, None, &[], Vec::new()).await.unwrap()
+}
+
+async fn the_console_shows_the_checkpoint_its_cosigners_and_proofs_within_scope(b: Backend) {
+    let gw = Gateway::start(b).await;
+    let r = page(&gw, "zvh-fg", "/console/audit/integrity").await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert!(
+        r.text.contains("Er is nog geen controlepunt ondertekend."),
+        "{}",
+        r.text
+    );
+    let ours = gw.app().log.append(disclosure(POLITIE, OM)).await.unwrap().seq();
+    let theirs = gw.app().log.append(disclosure(GEMEENTE, ZVH)).await.unwrap().seq();
+    let first = sealed(&gw).await;
+    let witness = Witness::new("politie.example/witness");
+    let body = witness.body(first.size, witness.cosign(&first.note));
+    let r = gw
+        .call(
+            &gw.org("politie"),
+            &["privacy_officer"],
+            Method::POST,
+            "/v1/audit/cosignatures",
+            Some(body),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    for _ in 0..3 {
+        gw.app().log.append(disclosure(GEMEENTE, ZVH)).await.unwrap();
+    }
+    let second = sealed(&gw).await;
+
+    let r = page(
+        &gw,
+        "zvh-fg",
+        &format!("/console/audit/integrity?seq={ours}&tree_size={}", first.size),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let root = hex::encode(gw.app().trust().open(&second.note).unwrap().root);
+    assert!(
+        r.text.contains(&format!("{} records", second.size)) && r.text.contains(&root),
+        "{}",
+        r.text
+    );
+    assert!(
+        r.text.contains("politie.example/witness"),
+        "the witness is listed: {}",
+        r.text
+    );
+    assert!(
+        r.text.contains("Het bewijs klopt met de ondertekende wortel"),
+        "{}",
+        r.text
+    );
+    let path = format!("/console/audit/integrity?from={}&to={}", first.size, second.size);
+    let r = page(&gw, "zvh-fg", &path).await;
+    assert!(
+        r.text.contains("Het bewijs klopt met de ondertekende wortel"),
+        "{}",
+        r.text
+    );
+
+    // The police's officer proves its own record, not another's; nonsense is named, not a failure.
+    let r = page(&gw, "politie-privacy", &format!("/console/audit/integrity?seq={ours}")).await;
+    assert!(r.text.contains("Het bewijs klopt"), "{}", r.text);
+    let r = page(
+        &gw,
+        "politie-privacy",
+        &format!("/console/audit/integrity?seq={theirs}"),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert!(
+        r.text.contains("Geen record met dat nummer binnen uw bereik"),
+        "{}",
+        r.text
+    );
+    assert!(!r.text.contains("Het bewijs klopt"), "{}", r.text);
+    for bad in ["?seq=abc", "?seq=5&tree_size=2", "?from=9&to=3"] {
+        let r = page(&gw, "zvh-fg", &format!("/console/audit/integrity{bad}")).await;
+        assert_eq!(r.status, 200, "{bad}: {}", r.text);
+        assert!(r.text.contains("class=\"error\""), "{bad}: {}", r.text);
+    }
+    let r = page(&gw, "gemeente-medewerker", "/console/audit/integrity").await;
+    assert_eq!(r.status, 403, "{}", r.text);
+    gw.stop().await;
 }
