@@ -36,7 +36,8 @@ pub struct FactsheetQuery {
 /// and closure outcomes, each count a whole number, `"<10"` (1–9) or `"."` (suppressed so no other can be
 /// recomputed).
 #[utoipa::path(get, path = "/v1/statistics/factsheet", tag = "figures", security(("bearer" = [])), params(FactsheetQuery),
-    responses((status = 200, body = Factsheet), (status = 403, body = Problem), (status = 422, body = Problem),
+    responses((status = 200, description = "the factsheet as JSON, or with `format=csv` as CSV (table, label, value)",
+               content((Factsheet = "application/json"), (String = "text/csv"))), (status = 403, body = Problem), (status = 422, body = Problem),
               (status = 503, body = Problem)))]
 pub async fn factsheet(
     State(app): State<AppState>,
