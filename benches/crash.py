@@ -7,13 +7,19 @@ Drives GET /v1/requests/{id} (a full disclosure) from several client threads whi
   --fault disk-full  (SQLite) the database lives on a small tmpfs that fills up, then space is freed.
 For the two database faults it reports what the clients got during the outage and how long the gateway took to
 answer 200 again after the database returned. Then it checks:
-  * `doelpoort audit verify` passes (the chain and every checkpoint);
-  * every response the clients received with content has its disclosure record (matched by x-request-id);
+  * `doelpoort audit verify` passes (the chain, the tree, every checkpoint and the checkpoint interval);
+  * a partner's witness (`doelpoort witness`, as the police) run after every restart cosigns, that is: each newest
+    checkpoint extends the one it accepted before;
+  * the inclusion proof of every received disclosure's record (up to 200) verifies against the newest signed
+    checkpoint, from the record's own encoding (benches/verify_log.py);
+  * every response the clients received with content has its disclosure record (matched by the x-request-id the
+    gateway answered with);
   * every disclosure record is for content that was committed (its content digest is the stored item's).
 Records for responses the clients never received (killed between commit and send) are allowed and counted: the
 log may over-report a release, never under-report one.
 
     benches/crash.py [--backend sqlite|postgres] [--fault kill|db-outage|disk-full] [--kills N] [--threads N]
+                     [--instances 2]   (PostgreSQL: two gateways on one database, killed alternately)
 
 PostgreSQL needs DOELPOORT_TEST_POSTGRES_URL (an admin URL, as scripts/test sets up); a fresh database is created
 and dropped. Exit 0 when every check passes.
@@ -32,6 +38,9 @@ import tempfile
 import threading
 import time
 import uuid
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import verify_log  # noqa: E402  (the documented encoding and proof checks)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN = os.path.join(ROOT, "target", "release", "doelpoort")
@@ -62,18 +71,17 @@ def rss_kib(pid):
 
 
 class Gateway:
-    def __init__(self, demo, env, log):
-        self.demo, self.env, self.log, self.proc = demo, env, log, None
+    def __init__(self, demo, env, log, port=PORT, config=None):
+        self.demo, self.env, self.log, self.proc, self.port = demo, env, log, None, port
+        self.config = config or os.path.join(demo, "doelpoort.toml")
 
     def start(self):
         log = open(self.log, "a")
-        self.proc = subprocess.Popen(
-            [BIN, "serve", "--config", os.path.join(self.demo, "doelpoort.toml")],
-            env=self.env, stdout=log, stderr=log)
+        self.proc = subprocess.Popen([BIN, "serve", "--config", self.config], env=self.env, stdout=log, stderr=log)
         deadline = time.time() + 60
         while time.time() < deadline:
             try:
-                status, _, _ = call("zvh", self.demo, "GET", "/healthz")
+                status, _, _ = call("zvh", self.demo, "GET", "/healthz", port=self.port)
                 if status == 200:
                     return
             except OSError:
@@ -97,9 +105,9 @@ def context(demo, slug):
     return ctx
 
 
-def call(slug, demo, method, path, token=None, body=None, conn=None, headers=None):
+def call(slug, demo, method, path, token=None, body=None, conn=None, headers=None, port=PORT):
     own = conn is None
-    conn = conn or http.client.HTTPSConnection("localhost", PORT, context=context(demo, slug), timeout=10)
+    conn = conn or http.client.HTTPSConnection("localhost", port, context=context(demo, slug), timeout=10)
     h = dict(headers or {})
     if token:
         h["authorization"] = f"Bearer {token}"
@@ -153,16 +161,14 @@ def prepare(demo):
     return request, t_zvh, hashlib.sha256(f"{item_digest}\n".encode()).hexdigest()
 
 
-def drive(demo, request, tok, received, timeline, stop):
+def drive(demo, request, tok, received, timeline, stop, port=PORT):
     conn = None
     while not stop.is_set():
-        rid = uuid.uuid4().hex
         try:
-            conn = conn or http.client.HTTPSConnection("localhost", PORT, context=context(demo, "zvh"), timeout=10)
-            status, _, payload = call("zvh", demo, "GET", f"/v1/requests/{request}", tok, conn=conn,
-                                      headers={"x-request-id": rid})
+            conn = conn or http.client.HTTPSConnection("localhost", port, context=context(demo, "zvh"), timeout=10)
+            status, headers, payload = call("zvh", demo, "GET", f"/v1/requests/{request}", tok, conn=conn)
             if status == 200 and json.loads(payload)["items"]:
-                received.append(rid)
+                received.append(headers["x-request-id"])  # the gateway's own id, which its record holds
             timeline.append((time.time(), status))
         except (OSError, http.client.HTTPException, ValueError):
             timeline.append((time.time(), 0))
@@ -170,6 +176,38 @@ def drive(demo, request, tok, received, timeline, stop):
                 conn.close()
             conn = None
             time.sleep(0.05)
+
+
+def witness(demo, work, port):
+    """One round of the police's witness; returns (exit code, what it said)."""
+    org = os.path.join(demo, "orgs", "politie")
+    out = subprocess.run([BIN, "witness", "--url", f"https://localhost:{port}", "--ca", os.path.join(demo, "ca", "ca.pem"),
+                          "--cert", os.path.join(org, "cert.pem"), "--key", os.path.join(org, "key.pem"),
+                          "--token-key", os.path.join(org, "token-key.pem"),
+                          "--state", os.path.join(work, "witness-state.json"),
+                          "--witness-key", os.path.join(work, "witness-key.pem")], capture_output=True, text=True)
+    return out.returncode, (out.stdout + out.stderr).strip().splitlines()[-1:]
+
+
+def proofs_hold(demo, port, export, received):
+    """Inclusion proofs of the received disclosures' records in the newest checkpoint's tree, checked from the
+    records' own encoding; returns (checked, failed)."""
+    tok = token(demo, "zvh", "privacy_officer")
+    org = os.path.join(demo, "orgs", "zvh")
+    gw = verify_log.Gateway(f"https://localhost:{port}", os.path.join(demo, "ca", "ca.pem"),
+                            os.path.join(org, "cert.pem"), os.path.join(org, "key.pem"), tok)
+    info = gw.json("/v1/audit/checkpoints?limit=1")
+    key = verify_log.base64.urlsafe_b64decode(info["public_key"] + "=" * (-len(info["public_key"]) % 4))
+    size, root, _ = verify_log.open_note(gw.get("/v1/audit/checkpoint"), info["origin"], key)
+    wanted = set(received)
+    records = [r for r in (json.loads(l) for l in open(export)) if r.get("request_id") in wanted and r["seq"] <= size]
+    failed = 0
+    for r in random.sample(records, min(len(records), 200)):
+        p = gw.json(f"/v1/audit/proof/inclusion?seq={r['seq']}&tree_size={size}")
+        leaf = verify_log.leaf(verify_log.encode(r))
+        path = [bytes.fromhex(h) for h in p["path"]]
+        failed += not verify_log.verify_inclusion(r["seq"] - 1, size, leaf, path, root)
+    return min(len(records), 200), failed
 
 
 def outage_report(timeline, start, end):
@@ -209,7 +247,10 @@ def main():
     ap.add_argument("--fault", choices=["kill", "db-outage", "disk-full"], default="kill")
     ap.add_argument("--kills", type=int, default=5)
     ap.add_argument("--threads", type=int, default=16)
+    ap.add_argument("--instances", type=int, choices=[1, 2], default=1)
     args = ap.parse_args()
+    if args.instances == 2 and (args.backend != "postgres" or args.fault != "kill"):
+        raise SystemExit("--instances 2 needs --backend postgres and --fault kill")
     if args.fault == "db-outage" and args.backend != "postgres":
         raise SystemExit("--fault db-outage needs --backend postgres")
     if args.fault == "disk-full" and args.backend != "sqlite":
@@ -240,21 +281,42 @@ def main():
     if fs:
         fill(fs, free_bytes=3 * 1024 * 1024)
 
-    gateway = Gateway(demo, env, os.path.join(work, "gateway.log"))
-    gateway.start()
+    # Checkpoints every second, so the kills strike around them too.
+    config = os.path.join(demo, "doelpoort.toml")
+    text = open(config).read()
+    open(config, "w").write(text.replace("checkpoint_interval_secs = 300", "checkpoint_interval_secs = 1"))
+    gateways = [Gateway(demo, env, os.path.join(work, "gateway.log"))]
+    if args.instances == 2:
+        second = os.path.join(work, "second.toml")
+        lines = open(config).read().splitlines()
+        lines = [f'listen = "127.0.0.1:{PORT + 1}"' if l.startswith("listen =") else
+                 f'metrics_listen = "127.0.0.1:{PORT + 2}"' if l.startswith("metrics_listen =") else l for l in lines]
+        open(second, "w").write("\n".join(lines) + "\n")
+        gateways.append(Gateway(demo, env, os.path.join(work, "gateway2.log"), port=PORT + 1, config=second))
+    for g in gateways:
+        g.start()
+    gateway = gateways[0]
     received, timeline, stop = [], [], threading.Event()
-    threads = [threading.Thread(target=drive, args=(demo, request, tok, received, timeline, stop))
-               for _ in range(args.threads)]
+    threads = [threading.Thread(target=drive, args=(demo, request, tok, received, timeline, stop,
+                                                    gateways[i % len(gateways)].port))
+               for i in range(args.threads)]
     for t in threads:
         t.start()
     fault_ok = True
+    witnessed = []
     if args.fault == "kill":
         for k in range(args.kills):
+            victim = gateways[k % len(gateways)]
             time.sleep(random.uniform(0.5, 3.0))
-            gateway.kill()
-            print(f"kill {k + 1}: SIGKILL after {len(received)} disclosures received", flush=True)
+            victim.kill()
+            print(f"kill {k + 1}: SIGKILL of instance {k % len(gateways) + 1} after {len(received)} disclosures "
+                  f"received", flush=True)
             time.sleep(random.uniform(0.0, 0.5))
-            gateway.start()
+            victim.start()
+            time.sleep(1.2)  # a checkpoint of the restarted instance
+            witnessed.append(witness(demo, work, victim.port))
+            if witnessed[-1][0] != 0:
+                print(f"  witness refused: {witnessed[-1][1]}", flush=True)
     elif args.fault == "db-outage":
         time.sleep(2.0)
         subprocess.run(pg_cluster() + ["stop", "-m", "fast"], check=True)
@@ -279,10 +341,11 @@ def main():
     stop.set()
     for t in threads:
         t.join()
+    for g in gateways[1:]:
+        g.stop()
     gateway.stop()
     errors = [s for _, s in timeline if s != 200]
 
-    config = os.path.join(demo, "doelpoort.toml")
     verify = subprocess.run([BIN, "audit", "verify", "--config", config], env=env, capture_output=True, text=True)
     export = os.path.join(work, "disclosures.jsonl")
     subprocess.run([BIN, "audit", "export", "--config", config, "--format", "jsonl", "--kind", "disclosure",
@@ -291,12 +354,22 @@ def main():
     recorded = {r.get("request_id") for r in records}
     missing = [rid for rid in received if rid not in recorded]
     foreign = [r["seq"] for r in records if r.get("content_digest") != record_digest]
+    proved, unproved, final_witness = 0, 0, (0, [])
+    if args.fault == "kill":
+        gateway.start()
+        final_witness = witness(demo, work, gateway.port)
+        proved, unproved = proofs_hold(demo, gateway.port, export, received)
+        gateway.stop()
+    witness_ok = all(code == 0 for code, _ in witnessed + [final_witness])
     fault = f"{args.kills} kills" if args.fault == "kill" else args.fault
     print(f"backend {args.backend}: {fault}, {len(received)} disclosures received by clients, "
           f"{len(records)} disclosure records, {len(records) - len(set(received) & recorded)} records without a "
           f"received response, {len(errors)} failed or refused requests")
     print(f"audit verify: exit {verify.returncode}: {(verify.stdout + verify.stderr).strip()}")
     print(f"received without a record: {len(missing)}; records for content never committed: {len(foreign)}")
+    if args.fault == "kill":
+        print(f"witness rounds: {len(witnessed) + 1}, refused: {sum(c != 0 for c, _ in witnessed + [final_witness])}; "
+              f"inclusion proofs checked: {proved}, failed: {unproved}")
     if missing:
         print("  for example: " + ", ".join(missing[:5]))
     if db_name:
@@ -304,7 +377,8 @@ def main():
                         f"DROP DATABASE IF EXISTS {db_name} WITH (FORCE)"], check=False)
     if fs and not os.environ.get("DOELPOORT_CRASH_KEEP"):
         subprocess.run(["umount", "-l", fs], check=False)
-    ok = fault_ok and verify.returncode == 0 and not missing and not foreign and received
+    ok = (fault_ok and verify.returncode == 0 and not missing and not foreign and received and witness_ok
+          and not unproved and (proved > 0 or args.fault != "kill"))
     print("crash safety: " + ("PASS" if ok else "FAIL"))
     sys.exit(0 if ok else 1)
 
