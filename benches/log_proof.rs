@@ -1,0 +1,145 @@
+//! An inclusion proof at 10,000,000 records (DOELPOORT_BENCH_RECORDS to change): the hashes of
+//! `GET /v1/audit/proof/inclusion` read from the tree's tiles for random records, p50 and p99, against a
+//! primary-key read of one record in the same run; and the bytes the database holds per record (records, their
+//! indexes and the tree). SQLite always; PostgreSQL too when DOELPOORT_BENCH_POSTGRES_URL names a server.
+//! Run: `cargo bench --bench log_proof`.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::needless_pass_by_value
+)]
+
+mod common;
+use common::BenchDb;
+
+use doelpoort::log::chain::{Entry, Kind};
+use doelpoort::log::merkle::inclusion_ranges;
+use doelpoort::log::Records;
+use doelpoort::store::Store;
+use std::time::{Duration, Instant};
+
+fn entry(i: usize) -> Entry {
+    Entry {
+        source_oin: Some("00000099000000000005".into()),
+        recipient_oin: Some("00000099000000000001".into()),
+        actor_oin: Some("00000099000000000001".into()),
+        actor_sub: Some(format!("professional-{}", i % 97)),
+        case_id: Some(format!("case-{}", i % 5000)),
+        subject: Some(format!("{:064x}", i % 100_000)),
+        meeting_type: Some("focus".into()),
+        purpose: Some("plan_van_aanpak".into()),
+        categories: vec!["leefgebieden".into()],
+        covenant_version: Some("2026.1".into()),
+        article: Some("art. 7 lid 2".into()),
+        request_id: Some(format!("{i:032x}")),
+        content_digest: Some("ab".repeat(32)),
+        trace_id: Some(format!("{i:032x}")),
+        span_id: Some(format!("{i:016x}")),
+        ..Entry::new(Kind::Disclosure)
+    }
+}
+
+async fn fill(store: &Store, n: usize) {
+    let started = Instant::now();
+    let mut i = 0;
+    while i < n {
+        let batch: Vec<Entry> = (i..(i + 20_000).min(n)).map(entry).collect();
+        i += batch.len();
+        let mut tx = store.begin().await.unwrap();
+        let now = time::OffsetDateTime::now_utc().into();
+        doelpoort::log::record_in(&mut tx, batch, now).await.unwrap();
+        tx.commit().await.unwrap();
+        if i % 1_000_000 == 0 {
+            println!("  {i} records after {:.0} s", started.elapsed().as_secs_f64());
+        }
+    }
+}
+
+/// Bytes the whole database takes (records, indexes, tree, and the few other tables, empty here).
+async fn database_bytes(url: &str) -> i64 {
+    let pool = sqlx::AnyPool::connect(url).await.unwrap();
+    let bytes = if url.starts_with("sqlite") {
+        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(&pool).await.unwrap();
+        let (pages,): (i64,) = sqlx::query_as("PRAGMA page_count").fetch_one(&pool).await.unwrap();
+        let (size,): (i64,) = sqlx::query_as("PRAGMA page_size").fetch_one(&pool).await.unwrap();
+        pages * size
+    } else {
+        sqlx::query("VACUUM ANALYZE").execute(&pool).await.unwrap();
+        let (bytes,): (i64,) = sqlx::query_as("SELECT pg_database_size(current_database())::BIGINT")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        bytes
+    };
+    pool.close().await;
+    bytes
+}
+
+fn percentiles(mut d: Vec<Duration>) -> (f64, f64) {
+    d.sort();
+    let ms = |x: Duration| x.as_secs_f64() * 1000.0;
+    (ms(d[d.len() / 2]), ms(d[d.len() * 99 / 100]))
+}
+
+async fn run(db: BenchDb, n: usize) {
+    let label = db.label;
+    let store = db.open().await;
+    fill(&store, n).await;
+    let bytes = database_bytes(&db.url).await;
+    let records = Records::new(store.clone());
+    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed % n as u64
+    };
+    let (mut proof, mut read) = (Vec::new(), Vec::new());
+    for round in 0..4_000 {
+        let index = next();
+        let started = Instant::now();
+        let path = records.range_hashes(&inclusion_ranges(index, n as u64)).await.unwrap();
+        let took = started.elapsed();
+        assert!(!path.is_empty());
+        let started = Instant::now();
+        let r = records.record(index as i64 + 1).await.unwrap();
+        let read_took = started.elapsed();
+        assert!(r.is_some());
+        if round >= 200 {
+            proof.push(took);
+            read.push(read_took);
+        }
+    }
+    let (p50, p99) = percentiles(proof);
+    let (r50, r99) = percentiles(read);
+    println!(
+        "{label}: {n} records, {:.0} bytes per record (database total); inclusion proof p50 {p50:.3} ms p99 {p99:.3} ms, \
+         primary-key read p50 {r50:.3} ms p99 {r99:.3} ms (p99 ratio {:.2})",
+        bytes as f64 / n as f64,
+        p99 / r99
+    );
+    store.close().await;
+    db.drop_database().await;
+}
+
+fn main() {
+    if std::env::args().any(|a| a == "--list" || a == "--test") {
+        return; // `cargo test --benches` only checks that it builds
+    }
+    let n: usize = std::env::var("DOELPOORT_BENCH_RECORDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10_000_000);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        run(BenchDb::sqlite("proof.db"), n).await;
+        if let Some(db) = BenchDb::postgres("proof").await {
+            run(db, n).await;
+        }
+    });
+}
