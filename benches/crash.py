@@ -25,6 +25,7 @@ PostgreSQL needs DOELPOORT_TEST_POSTGRES_URL (an admin URL, as scripts/test sets
 and dropped. Exit 0 when every check passes.
 """
 import argparse
+import atexit
 import hashlib
 import http.client
 import json
@@ -70,10 +71,21 @@ def rss_kib(pid):
     return 0
 
 
+RUNNING = []  # gateways to kill if the script ends early
+
+
+@atexit.register
+def _kill_running():
+    for g in RUNNING:
+        if g.proc and g.proc.poll() is None:
+            g.proc.kill()
+
+
 class Gateway:
     def __init__(self, demo, env, log, port=PORT, config=None):
         self.demo, self.env, self.log, self.proc, self.port = demo, env, log, None, port
         self.config = config or os.path.join(demo, "doelpoort.toml")
+        RUNNING.append(self)
 
     def start(self):
         log = open(self.log, "a")
@@ -287,7 +299,7 @@ def main():
     open(config, "w").write(text.replace("checkpoint_interval_secs = 300", "checkpoint_interval_secs = 1"))
     gateways = [Gateway(demo, env, os.path.join(work, "gateway.log"))]
     if args.instances == 2:
-        second = os.path.join(work, "second.toml")
+        second = os.path.join(demo, "second.toml")  # beside the first: its paths are relative to it
         lines = open(config).read().splitlines()
         lines = [f'listen = "127.0.0.1:{PORT + 1}"' if l.startswith("listen =") else
                  f'metrics_listen = "127.0.0.1:{PORT + 2}"' if l.startswith("metrics_listen =") else l for l in lines]

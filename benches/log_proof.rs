@@ -61,7 +61,10 @@ async fn fill(store: &Store, n: usize) {
 async fn database_bytes(url: &str) -> i64 {
     let pool = sqlx::AnyPool::connect(url).await.unwrap();
     let bytes = if url.starts_with("sqlite") {
-        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(&pool).await.unwrap();
+        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+            .execute(&pool)
+            .await
+            .unwrap();
         let (pages,): (i64,) = sqlx::query_as("PRAGMA page_count").fetch_one(&pool).await.unwrap();
         let (size,): (i64,) = sqlx::query_as("PRAGMA page_size").fetch_one(&pool).await.unwrap();
         pages * size

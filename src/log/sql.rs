@@ -326,6 +326,55 @@ impl Records {
         Ok(row.map(StoredNote::from))
     }
 
+    /// What the start-up check compares, read under the head's lock: no instance appends between the reads, so a
+    /// busy second instance on the same database cannot make an intact log look torn. Nothing is written.
+    ///
+    /// # Errors
+    /// The database refused.
+    pub async fn start_snapshot(&self, now: &str) -> Result<StartSnapshot, StoreError> {
+        let mut tx = self.store.begin().await?;
+        let head = lock_head(tx.conn(), now).await?;
+        let rows = sqlx::query("SELECT * FROM log_records ORDER BY seq DESC LIMIT 2")
+            .fetch_all(tx.conn())
+            .await?;
+        let newest = rows.iter().map(record_of).collect::<Result<Vec<_>, _>>()?;
+        let mut reader = tiles::Reader::default();
+        let covered = |lo: i64, hi: i64| lo >= 0 && lo < hi && hi <= head.tree_size;
+        let last_leaf = match covered(head.seq - 1, head.seq) {
+            true => reader.range(tx.conn(), head.seq as u64 - 1, head.seq as u64).await.ok(),
+            false => None,
+        };
+        let note: Option<(i64, i64, String, String)> =
+            sqlx::query_as("SELECT size, seq, at, note FROM log_notes ORDER BY size DESC LIMIT 1")
+                .fetch_optional(tx.conn())
+                .await?;
+        let latest_note = note.map(StoredNote::from);
+        let (note_record, note_root) = match &latest_note {
+            Some(n) => {
+                let row = sqlx::query("SELECT * FROM log_records WHERE seq = $1")
+                    .bind(n.seq)
+                    .fetch_optional(tx.conn())
+                    .await?;
+                let root = match covered(0, n.size) {
+                    true => reader.range(tx.conn(), 0, n.size as u64).await.ok(),
+                    false => None,
+                };
+                (row.as_ref().map(record_of).transpose()?, root)
+            }
+            None => (None, None),
+        };
+        tx.rollback().await?;
+        Ok(StartSnapshot {
+            head: (head.seq, head.hash),
+            tree_size: head.tree_size,
+            newest,
+            last_leaf,
+            latest_note,
+            note_record,
+            note_root,
+        })
+    }
+
     /// The note over exactly `size` records.
     pub async fn note(&self, size: i64) -> Result<Option<StoredNote>, StoreError> {
         let row: Option<(i64, i64, String, String)> =
@@ -530,6 +579,23 @@ impl Records {
 
 /// Records appended together, decided on the facts of generation `basis` (`None`: read in the deciding request,
 /// so current enough).
+/// The head, the newest records and the newest checkpoint, read at one moment ([`Records::start_snapshot`]).
+#[derive(Debug)]
+pub struct StartSnapshot {
+    /// Sequence number and hash the head names.
+    pub head: (i64, String),
+    pub tree_size: i64,
+    /// The newest two records, newest first.
+    pub newest: Vec<Record>,
+    /// The tree's leaf for the head's record, if the tiles hold it.
+    pub last_leaf: Option<Hash>,
+    pub latest_note: Option<StoredNote>,
+    /// The record that carries the newest note, if it exists.
+    pub note_record: Option<Record>,
+    /// The tree's root over the newest note's size, if the tiles hold it.
+    pub note_root: Option<Hash>,
+}
+
 /// A checkpoint note as stored: over the first `size` records, carried by record `seq`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct StoredNote {

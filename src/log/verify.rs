@@ -11,7 +11,7 @@ use super::chain::{checkpoint_message, parse_hash, Kind, Record, GENESIS};
 use super::checkpoint::ACTION;
 use super::merkle::{fold, leaf_hash, Hash};
 use super::note;
-use super::sql::Records;
+use super::sql::{Records, StartSnapshot};
 use super::tiles::HEIGHT;
 use crate::crypto::verify_signature;
 use crate::store::StoreError;
@@ -493,15 +493,22 @@ fn note_of(r: &Record) -> Option<String> {
 /// # Errors
 /// What disagrees, in a sentence for the operator; or a database error, as text.
 pub async fn start_check(records: &Records, trust: &Trust) -> Result<(), String> {
-    let db = |e: StoreError| format!("the log could not be read: {e}");
-    let (seq, hash) = records.head().await.map_err(db)?;
-    let newest = records.newest(2).await.map_err(db)?;
-    let top = newest.first().map_or(0, |r| r.seq);
+    let snapshot = records
+        .start_snapshot(&trust.now)
+        .await
+        .map_err(|e| format!("the log could not be read: {e}"))?;
+    agrees(&snapshot, trust)
+}
+
+/// Whether the head, the newest records, the tree and the newest checkpoint of `s` agree.
+fn agrees(s: &StartSnapshot, trust: &Trust) -> Result<(), String> {
+    let (seq, hash) = (s.head.0, &s.head.1);
+    let top = s.newest.first().map_or(0, |r| r.seq);
     if top != seq {
         return Err(format!("the head names record {seq} but the newest record is {top}"));
     }
-    if let Some(r) = newest.first() {
-        let prev = match newest.get(1) {
+    if let Some(r) = s.newest.first() {
+        let prev = match s.newest.get(1) {
             Some(p) if p.seq == seq - 1 => parse_hash(&p.hash),
             None if seq == 1 => Some(GENESIS),
             _ => None,
@@ -510,24 +517,19 @@ pub async fn start_check(records: &Records, trust: &Trust) -> Result<(), String>
         if parse_hash(&r.prev_hash) != Some(prev) || parse_hash(&r.hash) != Some(r.compute_hash(&prev)) {
             return Err(format!("record {seq} does not match its hash or its predecessor"));
         }
-        if parse_hash(&hash) != Some(r.compute_hash(&prev)) {
+        if parse_hash(hash) != Some(r.compute_hash(&prev)) {
             return Err(format!("the head's hash is not that of record {seq}"));
         }
     }
-    let size = records.tree_size().await.map_err(db)?;
-    if size != seq {
-        return Err(format!("the tree covers {size} records, the head {seq}"));
+    if s.tree_size != seq {
+        return Err(format!("the tree covers {} records, the head {seq}", s.tree_size));
     }
-    if let Some(r) = newest.first() {
-        let leaf = records
-            .range_hashes(&[(seq as u64 - 1, seq as u64)])
-            .await
-            .map_err(db)?;
-        if leaf.first() != Some(&leaf_hash(&r.encode())) {
+    if let Some(r) = s.newest.first() {
+        if s.last_leaf != Some(leaf_hash(&r.encode())) {
             return Err(format!("the tree's last leaf is not record {seq}"));
         }
     }
-    let Some(latest) = records.latest_note().await.map_err(db)? else {
+    let Some(latest) = &s.latest_note else {
         return Ok(());
     };
     let c = trust.open(&latest.note).ok_or_else(|| {
@@ -536,8 +538,8 @@ pub async fn start_check(records: &Records, trust: &Trust) -> Result<(), String>
             latest.size
         )
     })?;
-    let held = records.record(latest.seq).await.map_err(db)?;
-    let carried = held
+    let carried = s
+        .note_record
         .as_ref()
         .is_some_and(|r| checkpoint_size(r) == Some(c.size) && note_of(r).as_deref() == Some(latest.note.as_str()));
     if !carried || c.size as i64 != latest.size || latest.size > seq {
@@ -546,7 +548,7 @@ pub async fn start_check(records: &Records, trust: &Trust) -> Result<(), String>
             latest.size
         ));
     }
-    if records.root(c.size).await.map_err(db)? != c.root {
+    if s.note_root != Some(c.root) {
         return Err(format!(
             "the tree's root over {} records is not the one the newest checkpoint signed",
             c.size

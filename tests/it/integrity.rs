@@ -23,6 +23,7 @@ both!(
     a_gateway_started_on_a_log_that_disagrees_stays_fail_closed,
     a_partners_witness_cosigns_what_extends_its_state_and_refuses_a_rewrite,
     the_console_shows_the_checkpoint_its_cosigners_and_proofs_within_scope,
+    a_second_instance_starting_beside_a_busy_one_finds_the_log_intact,
 );
 
 fn disclosure(source: &str, recipient: &str) -> Entry {
@@ -689,5 +690,40 @@ async fn the_console_shows_the_checkpoint_its_cosigners_and_proofs_within_scope(
     }
     let r = page(&gw, "gemeente-medewerker", "/console/audit/integrity").await;
     assert_eq!(r.status, 403, "{}", r.text);
+    gw.stop().await;
+}
+
+/// Regression (found by `crash.py --instances 2`): the start-up check read the head, the records and the tree in
+/// separate statements, so an instance starting while another appended found "the tree covers N records, the head
+/// M" and stayed fail closed on an intact log. It now reads them under the head's lock.
+async fn a_second_instance_starting_beside_a_busy_one_finds_the_log_intact(b: Backend) {
+    let gw = Gateway::start(b).await;
+    sealed(&gw).await;
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let writers: Vec<_> = (0..4)
+        .map(|_| {
+            let (log, stop) = (gw.app().log.clone(), stop.clone());
+            tokio::spawn(async move {
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    log.append(disclosure(GEMEENTE, ZVH)).await.unwrap();
+                }
+            })
+        })
+        .collect();
+    for _ in 0..6 {
+        let mut config = gw.config();
+        config.listen = "127.0.0.1:0".parse().unwrap();
+        config.metrics_listen = "127.0.0.1:0".parse().unwrap();
+        let second = doelpoort::server::start(config, Arc::new(gw.clock.clone()))
+            .await
+            .unwrap();
+        let halted = second.app.log.halted();
+        second.shutdown().await;
+        assert_eq!(halted, None, "an intact log under load");
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    for w in writers {
+        w.await.unwrap();
+    }
     gw.stop().await;
 }
