@@ -2,6 +2,15 @@
 use super::{say, usage, ConfigArg, ExportArgs, ExportFormat, Failure};
 use crate::types::clock::{Clock, SystemClock};
 
+/// The checkpoint note in an anchor file: the note itself, or a witness's state file (`doelpoort witness`), whose
+/// `note` it is.
+fn anchor_note(text: &str) -> String {
+    serde_json::from_str::<serde_json::Value>(text)
+        .ok()
+        .and_then(|state| state.get("note")?.as_str().map(str::to_owned))
+        .unwrap_or_else(|| text.to_owned())
+}
+
 pub async fn verify(c: &ConfigArg, anchors: &[std::path::PathBuf]) -> Result<(), Failure> {
     let (config, store) = super::open(c).await?;
     let mut keys = Vec::new();
@@ -12,7 +21,8 @@ pub async fn verify(c: &ConfigArg, anchors: &[std::path::PathBuf]) -> Result<(),
     keys.extend(config.log.retired_checkpoint_keys.iter().cloned());
     let mut held = Vec::new();
     for path in anchors {
-        held.push(std::fs::read_to_string(path).map_err(|e| usage(format!("{}: {e}", path.display())))?);
+        let text = std::fs::read_to_string(path).map_err(|e| usage(format!("{}: {e}", path.display())))?;
+        held.push(anchor_note(&text));
     }
     let trust = crate::log::verify::Trust {
         origin: config.log.origin(&config.host_oin),

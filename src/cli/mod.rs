@@ -163,8 +163,8 @@ pub enum AuditCommand {
     Verify {
         #[command(flatten)]
         config: ConfigArg,
-        /// A checkpoint a partner held (its signed note, as `GET /v1/audit/checkpoint` served it); the log must
-        /// extend each one given.
+        /// A checkpoint a partner held (its signed note, as `GET /v1/audit/checkpoint` served it, or the state
+        /// file of its `doelpoort witness`); the log must extend each one given.
         #[arg(long = "anchor", value_name = "CHECKPOINT_FILE")]
         anchors: Vec<PathBuf>,
     },

@@ -554,6 +554,11 @@ async fn a_partners_witness_cosigns_what_extends_its_state_and_refuses_a_rewrite
     );
     let before = std::fs::read_to_string(&state).unwrap();
     assert!(before.contains(&format!("\"size\": {}", second.size)), "{before}");
+    // The state file is an anchor for the host's own verification.
+    let state_arg = state.to_str().unwrap();
+    let out = gw.cli(&["audit", "verify", "--anchor", state_arg]);
+    assert!(out.status.success(), "{}", said(&out));
+    assert!(said(&out).contains("1 anchors extended"), "{}", said(&out));
 
     // The host rewrites the log and signs a larger checkpoint over it: refused, loudly, and the state kept.
     let tail: Vec<(String, Entry)> = records_from(&gw, 3)
@@ -581,6 +586,8 @@ async fn a_partners_witness_cosigns_what_extends_its_state_and_refuses_a_rewrite
     assert!(said(&out).contains("REFUSED to cosign"), "{}", said(&out));
     assert!(said(&out).contains("does not extend"), "{}", said(&out));
     assert_eq!(std::fs::read_to_string(&state).unwrap(), before, "the evidence is kept");
+    let out = gw.cli(&["audit", "verify", "--anchor", state_arg]);
+    assert_eq!(out.status.code(), Some(1), "{}", said(&out));
     let served = officer(&gw, "om", "/v1/audit/checkpoint").await;
     assert!(
         !served.text.contains("/witness "),
