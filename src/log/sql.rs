@@ -399,6 +399,7 @@ impl Records {
     pub async fn range_hashes(&self, ranges: &[(u64, u64)]) -> Result<Vec<Hash>, StoreError> {
         let mut conn = self.pool().acquire().await?;
         let mut reader = tiles::Reader::default();
+        reader.prefetch(&mut conn, ranges).await?;
         let mut out = Vec::with_capacity(ranges.len());
         for &(lo, hi) in ranges {
             out.push(reader.range(&mut conn, lo, hi).await?);

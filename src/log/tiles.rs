@@ -20,7 +20,10 @@ async fn read(conn: &mut AnyConnection, level: u32, index: u64) -> Result<Vec<Ha
         .bind(index as i64)
         .fetch_optional(conn)
         .await?;
-    let blob = blob.unwrap_or_default();
+    parse(&blob.unwrap_or_default())
+}
+
+fn parse(blob: &[u8]) -> Result<Vec<Hash>, StoreError> {
     if blob.len() % 32 != 0 || blob.len() as u64 > WIDTH * 32 {
         return Err(StoreError::Corrupt("tree tile"));
     }
@@ -88,6 +91,40 @@ pub struct Reader {
 }
 
 impl Reader {
+    /// Reads every tile the subtrees of `ranges` lie in that this reader does not hold yet, in one query (a proof
+    /// needs a handful, each of which would be a round trip of its own).
+    ///
+    /// # Errors
+    /// The database refused, or a tile is malformed.
+    pub async fn prefetch(&mut self, conn: &mut AnyConnection, ranges: &[(u64, u64)]) -> Result<(), StoreError> {
+        let mut keys: Vec<(u32, u64)> = ranges
+            .iter()
+            .flat_map(|&(lo, hi)| subtrees(lo, hi))
+            .map(|t| (t.level / HEIGHT, (t.index << (t.level % HEIGHT)) / WIDTH))
+            .filter(|k| !self.tiles.contains_key(k))
+            .collect();
+        keys.sort_unstable();
+        keys.dedup();
+        for chunk in keys.chunks(100) {
+            let clauses: Vec<String> = (0..chunk.len())
+                .map(|i| format!("(level = ${} AND idx = ${})", 2 * i + 1, 2 * i + 2))
+                .collect();
+            let sql = format!("SELECT level, idx, hashes FROM log_tiles WHERE {}", clauses.join(" OR "));
+            let mut query = sqlx::query_as::<_, (i64, i64, Vec<u8>)>(&sql);
+            for &(level, index) in chunk {
+                query = query.bind(i64::from(level)).bind(index as i64);
+            }
+            for &key in chunk {
+                self.tiles.insert(key, Vec::new());
+            }
+            for (level, index, blob) in query.fetch_all(&mut *conn).await? {
+                let key = (u32::try_from(level).map_err(|_| StoreError::Corrupt("tree tile"))?, index as u64);
+                self.tiles.insert(key, parse(&blob)?);
+            }
+        }
+        Ok(())
+    }
+
     /// The hash of a complete subtree.
     ///
     /// # Errors
