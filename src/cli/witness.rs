@@ -114,29 +114,7 @@ pub async fn run(args: &WitnessArgs) -> Result<(), Failure> {
     let witness = witness_key(&args.witness_key)?;
     let name = args.name.clone().unwrap_or_else(|| format!("{}/witness", client.oin));
     let state = State::load(&args.state)?;
-    let (origin, log_key) =
-        match (&state, &args.log_key) {
-            (Some(s), Some(given)) if &s.log_key != given => {
-                return Err(Failure::from(
-                    "--log-key differs from the key in the state file; move the state file away to start over",
-                ))
-            }
-            (Some(s), _) => (s.origin.clone(), s.log_key.clone()),
-            (None, given) => {
-                let served: Served = client.get_json("/v1/audit/checkpoints").await?;
-                let (origin, key) = (served.origin, served.public_key);
-                match given {
-                    Some(g) if *g != key => return Err(Failure::from(refused(
-                        "the gateway serves another checkpoint key than --log-key; it is not the log you were told of",
-                    ))),
-                    Some(_) => (origin, key),
-                    None => {
-                        say!("first run: trusting the gateway's checkpoint key {key} (origin {origin}) on first use");
-                        (origin, key)
-                    }
-                }
-            }
-        };
+    let (origin, log_key) = pinned(&client, state.as_ref(), args.log_key.as_deref()).await?;
     let key = URL_SAFE_NO_PAD
         .decode(&log_key)
         .map_err(|_| Failure::from("the gateway's checkpoint key is not base64url"))?;
@@ -152,30 +130,15 @@ pub async fn run(args: &WitnessArgs) -> Result<(), Failure> {
         extends(&client, held, &checkpoint).await?;
     }
     let (body, _) = note::split(&text).ok_or_else(|| Failure::from("the checkpoint is not a signed note"))?;
-    let accepted = State {
+    State {
         origin,
         log_key,
         size: checkpoint.size,
         root: STANDARD.encode(checkpoint.root),
         note: text.clone(),
-    };
-    accepted.save(&args.state)?;
-    let time = SystemClock.now().unix_timestamp().max(0) as u64;
-    let line = note::cosignature_line(&name, &witness.public_key_bytes(), &body, time, |m| {
-        witness.sign_bytes(m)
-    });
-    let cosignature = serde_json::json!({
-        "size": checkpoint.size,
-        "line": line.text(),
-        "public_key": STANDARD.encode(witness.public_key_bytes()),
-    });
-    let (status, answer) = client.post_json("/v1/audit/cosignatures", &cosignature).await?;
-    if !(200..300).contains(&status) {
-        return Err(Failure::from(format!(
-            "the checkpoint of {} records is accepted and kept, but the gateway refused the cosignature ({status}): {answer}",
-            checkpoint.size
-        )));
     }
+    .save(&args.state)?;
+    cosign(&client, &witness, &name, &body, checkpoint.size).await?;
     let since = state.map_or_else(
         || "the first it saw".to_owned(),
         |s| format!("the one of {} records", s.size),
@@ -186,6 +149,52 @@ pub async fn run(args: &WitnessArgs) -> Result<(), Failure> {
         hex::encode(checkpoint.root)
     );
     Ok(())
+}
+
+/// The log's origin and checkpoint key: those of the state, else `--log-key` checked against the served one, else
+/// the served one, trusted on first use.
+async fn pinned(client: &Client, state: Option<&State>, given: Option<&str>) -> Result<(String, String), Failure> {
+    match (state, given) {
+        (Some(s), Some(given)) if s.log_key != given => Err(Failure::from(
+            "--log-key differs from the key in the state file; move the state file away to start over",
+        )),
+        (Some(s), _) => Ok((s.origin.clone(), s.log_key.clone())),
+        (None, given) => {
+            let served: Served = client.get_json("/v1/audit/checkpoints").await?;
+            match given {
+                Some(g) if g != served.public_key => Err(Failure::from(refused(
+                    "the gateway serves another checkpoint key than --log-key; it is not the log you were told of",
+                ))),
+                Some(_) => Ok((served.origin, served.public_key)),
+                None => {
+                    say!(
+                        "first run: trusting the gateway's checkpoint key {} (origin {}) on first use",
+                        served.public_key,
+                        served.origin
+                    );
+                    Ok((served.origin, served.public_key))
+                }
+            }
+        }
+    }
+}
+
+/// Posts the witness's cosignature over `body` (the checkpoint of `size` records).
+async fn cosign(client: &Client, witness: &CheckpointSigner, name: &str, body: &str, size: u64) -> Result<(), Failure> {
+    let time = SystemClock.now().unix_timestamp().max(0) as u64;
+    let line = note::cosignature_line(name, &witness.public_key_bytes(), body, time, |m| witness.sign_bytes(m));
+    let cosignature = serde_json::json!({
+        "size": size,
+        "line": line.text(),
+        "public_key": STANDARD.encode(witness.public_key_bytes()),
+    });
+    let (status, answer) = client.post_json("/v1/audit/cosignatures", &cosignature).await?;
+    if (200..300).contains(&status) {
+        return Ok(());
+    }
+    Err(Failure::from(format!(
+        "the checkpoint of {size} records is accepted and kept, but the gateway refused the cosignature ({status}): {answer}"
+    )))
 }
 
 fn refused(why: &str) -> String {

@@ -109,7 +109,10 @@ impl Reader {
             let clauses: Vec<String> = (0..chunk.len())
                 .map(|i| format!("(level = ${} AND idx = ${})", 2 * i + 1, 2 * i + 2))
                 .collect();
-            let sql = format!("SELECT level, idx, hashes FROM log_tiles WHERE {}", clauses.join(" OR "));
+            let sql = format!(
+                "SELECT level, idx, hashes FROM log_tiles WHERE {}",
+                clauses.join(" OR ")
+            );
             let mut query = sqlx::query_as::<_, (i64, i64, Vec<u8>)>(&sql);
             for &(level, index) in chunk {
                 query = query.bind(i64::from(level)).bind(index as i64);
@@ -118,7 +121,10 @@ impl Reader {
                 self.tiles.insert(key, Vec::new());
             }
             for (level, index, blob) in query.fetch_all(&mut *conn).await? {
-                let key = (u32::try_from(level).map_err(|_| StoreError::Corrupt("tree tile"))?, index as u64);
+                let key = (
+                    u32::try_from(level).map_err(|_| StoreError::Corrupt("tree tile"))?,
+                    index as u64,
+                );
                 self.tiles.insert(key, parse(&blob)?);
             }
         }
