@@ -14,48 +14,9 @@
 mod common;
 use common::BenchDb;
 
-use doelpoort::log::chain::{Entry, Kind};
 use doelpoort::log::merkle::inclusion_ranges;
 use doelpoort::log::Records;
-use doelpoort::store::Store;
 use std::time::{Duration, Instant};
-
-fn entry(i: usize) -> Entry {
-    Entry {
-        source_oin: Some("00000099000000000005".into()),
-        recipient_oin: Some("00000099000000000001".into()),
-        actor_oin: Some("00000099000000000001".into()),
-        actor_sub: Some(format!("professional-{}", i % 97)),
-        case_id: Some(format!("case-{}", i % 5000)),
-        subject: Some(format!("{:064x}", i % 100_000)),
-        meeting_type: Some("focus".into()),
-        purpose: Some("plan_van_aanpak".into()),
-        categories: vec!["leefgebieden".into()],
-        covenant_version: Some("2026.1".into()),
-        article: Some("art. 7 lid 2".into()),
-        request_id: Some(format!("{i:032x}")),
-        content_digest: Some("ab".repeat(32)),
-        trace_id: Some(format!("{i:032x}")),
-        span_id: Some(format!("{i:016x}")),
-        ..Entry::new(Kind::Disclosure)
-    }
-}
-
-async fn fill(store: &Store, n: usize) {
-    let started = Instant::now();
-    let mut i = 0;
-    while i < n {
-        let batch: Vec<Entry> = (i..(i + 20_000).min(n)).map(entry).collect();
-        i += batch.len();
-        let mut tx = store.begin().await.unwrap();
-        let now = time::OffsetDateTime::now_utc().into();
-        doelpoort::log::record_in(&mut tx, batch, now).await.unwrap();
-        tx.commit().await.unwrap();
-        if i % 1_000_000 == 0 {
-            println!("  {i} records after {:.0} s", started.elapsed().as_secs_f64());
-        }
-    }
-}
 
 /// Bytes the whole database takes (records, indexes, tree, and the few other tables, empty here).
 async fn database_bytes(url: &str) -> i64 {
@@ -89,7 +50,7 @@ fn percentiles(mut d: Vec<Duration>) -> (f64, f64) {
 async fn run(db: BenchDb, n: usize) {
     let label = db.label;
     let store = db.open().await;
-    fill(&store, n).await;
+    common::fill_log(&store, n, |_| {}).await;
     let bytes = database_bytes(&db.url).await;
     let records = Records::new(store.clone());
     let mut seed = 0x9e37_79b9_7f4a_7c15u64;

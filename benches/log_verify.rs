@@ -13,48 +13,14 @@
 mod common;
 use common::BenchDb;
 
-use doelpoort::log::chain::{Entry, Kind, Record};
 use doelpoort::log::verify::{verify, Trust};
 use doelpoort::store::Store;
 use std::time::Instant;
 
-fn entry(i: usize) -> Entry {
-    Entry {
-        kind: if i % 5 == 0 { Kind::Admin } else { Kind::Disclosure },
-        source_oin: Some("00000099000000000005".into()),
-        recipient_oin: Some("00000099000000000001".into()),
-        actor_oin: Some("00000099000000000001".into()),
-        actor_sub: Some(format!("professional-{}", i % 97)),
-        case_id: Some(format!("case-{}", i % 5000)),
-        subject: Some(format!("{:064x}", i % 100_000)),
-        meeting_type: Some("focus".into()),
-        purpose: Some("plan_van_aanpak".into()),
-        categories: vec!["leefgebieden".into(), "nazorg_domeinen".into()],
-        covenant_version: Some("2026.1".into()),
-        article: Some("art. 7 lid 2".into()),
-        request_id: Some(format!("{i:032x}")),
-        content_digest: Some("ab".repeat(32)),
-        trace_id: Some(format!("{i:032x}")),
-        span_id: Some(format!("{i:016x}")),
-        ..Entry::new(Kind::Disclosure)
-    }
-}
-
-/// Appends `n` records in large transactions; returns their encodings (what the chain hashes).
+/// Appends `n` records; returns their encodings (what the chain hashes).
 async fn fill(store: &Store, n: usize) -> Vec<Vec<u8>> {
-    let started = Instant::now();
     let mut encodings = Vec::with_capacity(n);
-    let mut i = 0;
-    while i < n {
-        let batch: Vec<Entry> = (i..(i + 20_000).min(n)).map(entry).collect();
-        i += batch.len();
-        let mut tx = store.begin().await.unwrap();
-        let now = time::OffsetDateTime::now_utc().into();
-        let records: Vec<Record> = doelpoort::log::record_in(&mut tx, batch, now).await.unwrap();
-        tx.commit().await.unwrap();
-        encodings.extend(records.iter().map(Record::encode));
-    }
-    println!("  prepared {n} records in {:.1} s", started.elapsed().as_secs_f64());
+    common::fill_log(store, n, |r| encodings.push(r.encode())).await;
     encodings
 }
 

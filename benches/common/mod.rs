@@ -2,7 +2,9 @@
 //! server DOELPOORT_BENCH_POSTGRES_URL names (a new database, dropped afterwards).
 #![allow(dead_code)]
 
+use doelpoort::log::chain::{Entry, Kind, Record};
 use doelpoort::store::Store;
+use std::time::Instant;
 
 pub struct BenchDb {
     pub label: &'static str,
@@ -56,6 +58,47 @@ impl BenchDb {
                 .await
                 .unwrap();
             pool.close().await;
+        }
+    }
+}
+
+/// A disclosure record of a realistic size (about 500 bytes encoded), the `i`-th of a synthetic log.
+pub fn disclosure(i: usize) -> Entry {
+    Entry {
+        kind: if i % 5 == 0 { Kind::Admin } else { Kind::Disclosure },
+        source_oin: Some("00000099000000000005".into()),
+        recipient_oin: Some("00000099000000000001".into()),
+        actor_oin: Some("00000099000000000001".into()),
+        actor_sub: Some(format!("professional-{}", i % 97)),
+        case_id: Some(format!("case-{}", i % 5000)),
+        subject: Some(format!("{:064x}", i % 100_000)),
+        meeting_type: Some("focus".into()),
+        purpose: Some("plan_van_aanpak".into()),
+        categories: vec!["leefgebieden".into(), "nazorg_domeinen".into()],
+        covenant_version: Some("2026.1".into()),
+        article: Some("art. 7 lid 2".into()),
+        request_id: Some(format!("{i:032x}")),
+        content_digest: Some("ab".repeat(32)),
+        trace_id: Some(format!("{i:032x}")),
+        span_id: Some(format!("{i:016x}")),
+        ..Entry::new(Kind::Disclosure)
+    }
+}
+
+/// Appends `n` such records through the in-transaction door, 20,000 per transaction, handing each to `each`.
+pub async fn fill_log(store: &Store, n: usize, mut each: impl FnMut(&Record)) {
+    let started = Instant::now();
+    let mut i = 0;
+    while i < n {
+        let batch: Vec<Entry> = (i..(i + 20_000).min(n)).map(disclosure).collect();
+        i += batch.len();
+        let mut tx = store.begin().await.unwrap();
+        let now = time::OffsetDateTime::now_utc().into();
+        let records: Vec<Record> = doelpoort::log::record_in(&mut tx, batch, now).await.unwrap();
+        tx.commit().await.unwrap();
+        records.iter().for_each(&mut each);
+        if i % 1_000_000 == 0 {
+            println!("  {i} records after {:.0} s", started.elapsed().as_secs_f64());
         }
     }
 }
