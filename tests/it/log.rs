@@ -42,6 +42,12 @@ fn broken_at(e: VerifyError) -> (i64, String) {
     }
 }
 
+/// The first break `verify` names in the log of `store`.
+async fn first_break(gw: &Gateway, store: &doelpoort::store::Store) -> (i64, String) {
+    let records = doelpoort::log::Records::new(store.clone());
+    broken_at(verify(&records, &gw.app().trust(), |_, _| {}).await.unwrap_err())
+}
+
 async fn admin_actions_are_chain_records_and_the_chain_verifies(b: Backend) {
     let gw = Gateway::start(b).await;
     let records = gw.app().log.records();
@@ -104,15 +110,7 @@ async fn verification_names_altered_missing_reordered_and_inserted_records(b: Ba
     let store = gw.app().store.clone();
     // Each kind of tampering gets a fresh gateway (and so an intact chain of FIXTURE records). Altered:
     raw(&gw, "UPDATE log_records SET target = 'x' WHERE seq = 5").await;
-    let (seq, problem) = broken_at(
-        verify(
-            &doelpoort::log::Records::new(store.clone()),
-            &gw.app().trust(),
-            |_, _| {},
-        )
-        .await
-        .unwrap_err(),
-    );
+    let (seq, problem) = first_break(&gw, &store).await;
     assert_eq!(seq, 5);
     assert!(problem.contains("altered"), "{problem}");
     gw.stop().await;
@@ -120,15 +118,7 @@ async fn verification_names_altered_missing_reordered_and_inserted_records(b: Ba
     let gw = Gateway::start(b).await;
     let store = gw.app().store.clone();
     raw(&gw, "DELETE FROM log_records WHERE seq = 7").await;
-    let (seq, problem) = broken_at(
-        verify(
-            &doelpoort::log::Records::new(store.clone()),
-            &gw.app().trust(),
-            |_, _| {},
-        )
-        .await
-        .unwrap_err(),
-    );
+    let (seq, problem) = first_break(&gw, &store).await;
     assert_eq!(seq, 7);
     assert!(problem.contains("missing"), "{problem}");
     gw.stop().await;
@@ -136,15 +126,7 @@ async fn verification_names_altered_missing_reordered_and_inserted_records(b: Ba
     let gw = Gateway::start(b).await;
     let store = gw.app().store.clone();
     raw(&gw, &format!("DELETE FROM log_records WHERE seq = {FIXTURE}")).await;
-    let (seq, problem) = broken_at(
-        verify(
-            &doelpoort::log::Records::new(store.clone()),
-            &gw.app().trust(),
-            |_, _| {},
-        )
-        .await
-        .unwrap_err(),
-    );
+    let (seq, problem) = first_break(&gw, &store).await;
     assert_eq!((seq, problem.contains("head names")), (FIXTURE, true), "{problem}");
     gw.stop().await;
 
@@ -153,15 +135,7 @@ async fn verification_names_altered_missing_reordered_and_inserted_records(b: Ba
     raw(&gw, "UPDATE log_records SET seq = -3 WHERE seq = 3").await;
     raw(&gw, "UPDATE log_records SET seq = 3 WHERE seq = 4").await;
     raw(&gw, "UPDATE log_records SET seq = 4 WHERE seq = -3").await;
-    let (seq, problem) = broken_at(
-        verify(
-            &doelpoort::log::Records::new(store.clone()),
-            &gw.app().trust(),
-            |_, _| {},
-        )
-        .await
-        .unwrap_err(),
-    );
+    let (seq, problem) = first_break(&gw, &store).await;
     assert_eq!(seq, 3);
     assert!(problem.contains("does not follow"), "{problem}");
     gw.stop().await;
@@ -179,15 +153,7 @@ async fn verification_names_altered_missing_reordered_and_inserted_records(b: Ba
         ),
     )
     .await;
-    let (seq, _) = broken_at(
-        verify(
-            &doelpoort::log::Records::new(store.clone()),
-            &gw.app().trust(),
-            |_, _| {},
-        )
-        .await
-        .unwrap_err(),
-    );
+    let (seq, _) = first_break(&gw, &store).await;
     assert_eq!(seq, FIXTURE + 1, "a record appended behind the head's back");
     gw.stop().await;
 }
