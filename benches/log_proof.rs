@@ -89,24 +89,5 @@ async fn run(db: BenchDb, n: usize) {
 }
 
 fn main() {
-    if std::env::args().any(|a| a == "--list" || a == "--test") {
-        return; // `cargo test --benches` only checks that it builds
-    }
-    let n: usize = std::env::var("DOELPOORT_BENCH_RECORDS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(10_000_000);
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    runtime.block_on(async {
-        // DOELPOORT_BENCH_ONLY=postgres leaves SQLite out (a 10M-record fill takes minutes on each).
-        if std::env::var("DOELPOORT_BENCH_ONLY").as_deref() != Ok("postgres") {
-            run(BenchDb::sqlite("proof.db"), n).await;
-        }
-        if let Some(db) = BenchDb::postgres("proof").await {
-            run(db, n).await;
-        }
-    });
+    common::on_each_backend("proof", 10_000_000, run);
 }

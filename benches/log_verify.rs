@@ -86,21 +86,5 @@ async fn run(db: BenchDb, n: usize) {
 }
 
 fn main() {
-    if std::env::args().any(|a| a == "--list" || a == "--test") {
-        return; // `cargo test --benches` only checks that it builds
-    }
-    let n: usize = std::env::var("DOELPOORT_BENCH_RECORDS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(1_000_000);
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    runtime.block_on(async {
-        run(BenchDb::sqlite("verify.db"), n).await;
-        if let Some(db) = BenchDb::postgres("verify").await {
-            run(db, n).await;
-        }
-    });
+    common::on_each_backend("verify", 1_000_000, run);
 }

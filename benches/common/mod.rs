@@ -102,3 +102,32 @@ pub async fn fill_log(store: &Store, n: usize, mut each: impl FnMut(&Record)) {
         }
     }
 }
+
+/// The main of a log benchmark: `run` over `DOELPOORT_BENCH_RECORDS` records (default `default`), on SQLite and,
+/// when a server is named, on PostgreSQL (`DOELPOORT_BENCH_ONLY=postgres` leaves SQLite out). `cargo test --benches`
+/// only checks that it builds.
+pub fn on_each_backend<F, Fut>(name: &str, default: usize, run: F)
+where
+    F: Fn(BenchDb, usize) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    if std::env::args().any(|a| a == "--list" || a == "--test") {
+        return;
+    }
+    let n: usize = std::env::var("DOELPOORT_BENCH_RECORDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        if std::env::var("DOELPOORT_BENCH_ONLY").as_deref() != Ok("postgres") {
+            run(BenchDb::sqlite(&format!("{name}.db")), n).await;
+        }
+        if let Some(db) = BenchDb::postgres(name).await {
+            run(db, n).await;
+        }
+    });
+}

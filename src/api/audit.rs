@@ -124,6 +124,22 @@ pub(crate) async fn search(
 ///
 /// # Errors
 /// Not a privacy officer; the log unavailable.
+/// Record `seq` if it lies within `scope` (the organisation an officer sees records of; `None`: all), with the
+/// filter that found it: the one place the scope of a single record is decided.
+pub(crate) async fn scoped_record(
+    app: &AppState,
+    scope: Option<&Oin>,
+    seq: i64,
+) -> Result<(crate::log::LogFilter, Option<Record>), ApiError> {
+    let filter = crate::log::LogFilter {
+        scope: scope.map(ToString::to_string),
+        through: Some(seq),
+        ..Default::default()
+    };
+    let found = app.log.records().query(&filter, seq.saturating_add(1), true, 1).await?;
+    Ok((filter, found.into_iter().find(|r| r.seq == seq)))
+}
+
 pub(crate) async fn one_record(
     app: &AppState,
     caller: &Caller,
@@ -131,13 +147,8 @@ pub(crate) async fn one_record(
     seq: i64,
 ) -> Result<Option<Released<NamedRecord>>, ApiError> {
     let scope = officer_scope(app, caller)?;
-    let filter = crate::log::LogFilter {
-        scope: scope.map(|o| o.to_string()),
-        through: Some(seq),
-        ..Default::default()
-    };
-    let found = app.log.records().query(&filter, seq.saturating_add(1), true, 1).await?;
-    let Some(record) = found.into_iter().find(|r| r.seq == seq) else {
+    let (filter, record) = scoped_record(app, scope.as_ref(), seq).await?;
+    let Some(record) = record else {
         return Ok(None);
     };
     let entry = audit::read_entry("audit.record", &ctx.actor(caller).into(), &filter, Some(1));

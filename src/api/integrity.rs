@@ -10,7 +10,7 @@ use http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::audit::{officer_scope, one_record, NamedRecord};
+use super::audit::{officer_scope, one_record, scoped_record, NamedRecord};
 use super::error::ApiError;
 use super::json::{Json, Path, Query};
 use super::trace::RequestContext;
@@ -107,15 +107,7 @@ pub async fn inclusion_proof(
     if !(1..=size).contains(&seq) {
         return Err(ApiError::validation("seq and tree_size: 1 ≤ seq ≤ tree_size"));
     }
-    let record = records.record(seq).await?;
-    let visible = record.is_some_and(|r| {
-        scope.as_ref().is_none_or(|o| {
-            [&r.entry.source_oin, &r.entry.recipient_oin]
-                .iter()
-                .any(|p| p.as_deref() == Some(o.as_str()))
-        })
-    });
-    if !visible {
+    if scoped_record(app, scope.as_ref(), seq).await?.1.is_none() {
         return Err(ApiError::not_found("no such record within your scope"));
     }
     let (index, size) = (seq as u64 - 1, size as u64);
@@ -269,8 +261,8 @@ pub async fn cosign(
     }
     let oin = caller.org.oin.to_string();
     let public_key = STANDARD.encode(&key);
-    if let Some((name, pinned)) = records.witness(&oin).await? {
-        if pinned != public_key || name != line.name {
+    if let Some(pinned) = records.witness(&oin).await? {
+        if pinned.public_key != public_key || pinned.name != line.name {
             return Err(ApiError::new(
                 StatusCode::CONFLICT,
                 "witness_key_mismatch",

@@ -447,11 +447,11 @@ async fn integrity(
         .await
         .map_err(ApiError::from)?
         .into_iter()
-        .map(|(oin, name, public_key, since)| WitnessRow {
-            organisation: organisation_name(&app, &oin),
-            name,
-            public_key,
-            since,
+        .map(|w| WitnessRow {
+            organisation: organisation_name(&app, &w.oin),
+            name: w.name,
+            public_key: w.public_key,
+            since: w.since,
         })
         .collect();
     let inclusion = match given(&ask.seq) {

@@ -4,6 +4,8 @@ use ring::digest;
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use super::merkle::{leaf_hash, Hash};
+
 /// Encoding version 1, the first byte of every encoded record.
 pub const ENCODING_VERSION: u8 = 1;
 /// Domain separation prefix of every record hash.
@@ -192,6 +194,11 @@ pub struct Record {
 impl Record {
     /// Places `entry` after the record with hash `prev` at position `seq`.
     pub fn chain(entry: Entry, seq: i64, at: String, prev: &[u8; 32]) -> Record {
+        Record::chained(entry, seq, at, prev).0
+    }
+
+    /// As [`Record::chain`], with the record's leaf in the Merkle tree, both from one encoding.
+    pub fn chained(entry: Entry, seq: i64, at: String, prev: &[u8; 32]) -> (Record, Hash) {
         let mut r = Record {
             seq,
             at,
@@ -199,8 +206,9 @@ impl Record {
             prev_hash: hex::encode(prev),
             hash: String::new(),
         };
-        r.hash = hex::encode(r.compute_hash(prev));
-        r
+        let (hash, leaf) = r.hashes(prev);
+        r.hash = hex::encode(hash);
+        (r, leaf)
     }
 
     /// Every field in [`FIELDS`] order as text, `None` when absent; `categories` as its JSON text.
@@ -273,12 +281,23 @@ impl Record {
 
     /// SHA-256(prefix ‖ prev ‖ encoding).
     pub fn compute_hash(&self, prev: &[u8; 32]) -> [u8; 32] {
-        let mut ctx = digest::Context::new(&digest::SHA256);
-        ctx.update(HASH_PREFIX);
-        ctx.update(prev);
-        ctx.update(&self.encode());
-        to_array(ctx.finish().as_ref())
+        chain_hash(prev, &self.encode())
     }
+
+    /// The chain hash after `prev` and the Merkle leaf, from one encoding (the append path and the verifier need
+    /// both for every record).
+    pub fn hashes(&self, prev: &[u8; 32]) -> ([u8; 32], Hash) {
+        let encoding = self.encode();
+        (chain_hash(prev, &encoding), leaf_hash(&encoding))
+    }
+}
+
+fn chain_hash(prev: &[u8; 32], encoding: &[u8]) -> [u8; 32] {
+    let mut ctx = digest::Context::new(&digest::SHA256);
+    ctx.update(HASH_PREFIX);
+    ctx.update(prev);
+    ctx.update(encoding);
+    to_array(ctx.finish().as_ref())
 }
 
 /// A text field: 0xFFFFFFFF for absent, otherwise its UTF-8 length (u32, big endian) and bytes.

@@ -319,11 +319,7 @@ impl Records {
 
     /// The newest checkpoint note.
     pub async fn latest_note(&self) -> Result<Option<StoredNote>, StoreError> {
-        let row: Option<(i64, i64, String, String)> =
-            sqlx::query_as("SELECT size, seq, at, note FROM log_notes ORDER BY size DESC LIMIT 1")
-                .fetch_optional(self.pool())
-                .await?;
-        Ok(row.map(StoredNote::from))
+        newest_note(self.pool()).await
     }
 
     /// What the start-up check compares, read under the head's lock: no instance appends between the reads, so a
@@ -344,22 +340,14 @@ impl Records {
             true => reader.range(tx.conn(), head.seq as u64 - 1, head.seq as u64).await.ok(),
             false => None,
         };
-        let note: Option<(i64, i64, String, String)> =
-            sqlx::query_as("SELECT size, seq, at, note FROM log_notes ORDER BY size DESC LIMIT 1")
-                .fetch_optional(tx.conn())
-                .await?;
-        let latest_note = note.map(StoredNote::from);
+        let latest_note = newest_note(tx.conn()).await?;
         let (note_record, note_root) = match &latest_note {
             Some(n) => {
-                let row = sqlx::query("SELECT * FROM log_records WHERE seq = $1")
-                    .bind(n.seq)
-                    .fetch_optional(tx.conn())
-                    .await?;
                 let root = match covered(0, n.size) {
                     true => reader.range(tx.conn(), 0, n.size as u64).await.ok(),
                     false => None,
                 };
-                (row.as_ref().map(record_of).transpose()?, root)
+                (record_at(tx.conn(), n.seq).await?, root)
             }
             None => (None, None),
         };
@@ -434,34 +422,21 @@ impl Records {
 
     /// One record.
     pub async fn record(&self, seq: i64) -> Result<Option<Record>, StoreError> {
-        let row = sqlx::query("SELECT * FROM log_records WHERE seq = $1")
-            .bind(seq)
-            .fetch_optional(self.pool())
-            .await?;
-        row.as_ref().map(record_of).transpose()
+        record_at(self.pool(), seq).await
     }
 
-    /// The newest `n` records, newest first.
-    pub async fn newest(&self, n: i64) -> Result<Vec<Record>, StoreError> {
-        let rows = sqlx::query("SELECT * FROM log_records ORDER BY seq DESC LIMIT $1")
-            .bind(n)
-            .fetch_all(self.pool())
-            .await?;
-        rows.iter().map(record_of).collect()
-    }
-
-    /// The witness key pinned for `oin`: (name, public key base64).
-    pub async fn witness(&self, oin: &str) -> Result<Option<(String, String)>, StoreError> {
+    /// The witness pinned for `oin`.
+    pub async fn witness(&self, oin: &str) -> Result<Option<Witness>, StoreError> {
         Ok(
-            sqlx::query_as("SELECT name, public_key FROM log_witnesses WHERE oin = $1")
+            sqlx::query_as("SELECT oin, name, public_key, since FROM log_witnesses WHERE oin = $1")
                 .bind(oin)
                 .fetch_optional(self.pool())
                 .await?,
         )
     }
 
-    /// Every organisation's pinned witness: OIN, name, public key (base64) and since when.
-    pub async fn witnesses(&self) -> Result<Vec<(String, String, String, String)>, StoreError> {
+    /// Every organisation's pinned witness.
+    pub async fn witnesses(&self) -> Result<Vec<Witness>, StoreError> {
         Ok(
             sqlx::query_as("SELECT oin, name, public_key, since FROM log_witnesses ORDER BY oin")
                 .fetch_all(self.pool())
@@ -578,8 +553,6 @@ impl Records {
     }
 }
 
-/// Records appended together, decided on the facts of generation `basis` (`None`: read in the deciding request,
-/// so current enough).
 /// The head, the newest records and the newest checkpoint, read at one moment ([`Records::start_snapshot`]).
 #[derive(Debug)]
 pub struct StartSnapshot {
@@ -595,6 +568,17 @@ pub struct StartSnapshot {
     pub note_record: Option<Record>,
     /// The tree's root over the newest note's size, if the tiles hold it.
     pub note_root: Option<Hash>,
+}
+
+/// An organisation's witness, pinned at its first cosignature.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Witness {
+    pub oin: String,
+    /// The name in its cosignature lines.
+    pub name: String,
+    /// Ed25519, base64.
+    pub public_key: String,
+    pub since: String,
 }
 
 /// A checkpoint note as stored: over the first `size` records, carried by record `seq`.
@@ -613,6 +597,8 @@ impl From<(i64, i64, String, String)> for StoredNote {
     }
 }
 
+/// Records appended together, decided on the facts of generation `basis` (`None`: read in the deciding request,
+/// so current enough).
 #[derive(Debug, Clone)]
 pub struct Batch {
     pub basis: Option<i64>,
@@ -645,6 +631,24 @@ pub(super) async fn lock_head(conn: &mut AnyConnection, now: &str) -> Result<Hea
         generation,
         tree_size,
     })
+}
+
+/// The newest checkpoint note, through `db` (the pool, or a transaction's connection).
+async fn newest_note<'e>(db: impl sqlx::Executor<'e, Database = Any>) -> Result<Option<StoredNote>, StoreError> {
+    let row: Option<(i64, i64, String, String)> =
+        sqlx::query_as("SELECT size, seq, at, note FROM log_notes ORDER BY size DESC LIMIT 1")
+            .fetch_optional(db)
+            .await?;
+    Ok(row.map(StoredNote::from))
+}
+
+/// Record `seq`, through `db`.
+async fn record_at<'e>(db: impl sqlx::Executor<'e, Database = Any>, seq: i64) -> Result<Option<Record>, StoreError> {
+    let row = sqlx::query("SELECT * FROM log_records WHERE seq = $1")
+        .bind(seq)
+        .fetch_optional(db)
+        .await?;
+    row.as_ref().map(record_of).transpose()
 }
 
 /// Adds to the tree the records in `(head.tree_size, up_to]`, read back from the log (a log from before the tree),
@@ -695,16 +699,17 @@ pub(super) async fn chain_after(
     let mut prev = parse_hash(&head.hash).ok_or(StoreError::Corrupt("log head hash"))?;
     let backend = tx.backend();
     let mut records = Vec::with_capacity(entries.len());
+    let mut leaves = Vec::with_capacity(entries.len());
     for entry in entries {
         seq += 1;
-        let record = Record::chain(entry, seq, now.to_owned(), &prev);
+        let (record, leaf) = Record::chained(entry, seq, now.to_owned(), &prev);
         prev = parse_hash(&record.hash).ok_or(StoreError::Corrupt("record hash"))?;
         records.push(record);
+        leaves.push(leaf);
     }
     for chunk in records.chunks(ROWS_PER_INSERT) {
         insert_records(tx.conn(), backend, chunk).await?;
     }
-    let leaves = records.iter().map(|r| leaf_hash(&r.encode())).collect();
     tiles::append(tx.conn(), head.tree_size as u64, leaves).await?;
     if let Some(last) = records.last() {
         sqlx::query("UPDATE log_head SET seq = $1, hash = $2, tree_size = $1 WHERE id = 1")

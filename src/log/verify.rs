@@ -304,7 +304,7 @@ impl Walk {
                 "does not follow its predecessor (inserted, reordered, or the record before it was replaced)",
             ));
         }
-        let hash = r.compute_hash(&self.prev);
+        let (hash, leaf) = r.hashes(&self.prev);
         if parse_hash(&r.hash) != Some(hash) {
             return Err(broken(r.seq, "does not match its hash (altered)"));
         }
@@ -313,7 +313,7 @@ impl Walk {
             self.checkpoint(r, size)?;
         }
         self.cover(r)?;
-        self.leaf(r)
+        self.leaf(r.seq, leaf)
     }
 
     /// A checkpoint record: signed by a trusted key, over the tree just before it, with the root the walk computed.
@@ -373,10 +373,9 @@ impl Walk {
     }
 
     /// Adds the record's leaf; the leaf and every complete subtree of a tile level must match the tiles.
-    fn leaf(&mut self, r: &Record) -> Result<(), VerifyError> {
-        let leaf = leaf_hash(&r.encode());
+    fn leaf(&mut self, seq: i64, leaf: Hash) -> Result<(), VerifyError> {
         if self.tile_entry(0, self.size) != Some(&leaf[..]) {
-            return Err(broken(r.seq, "its leaf in the tree's tiles does not match it"));
+            return Err(broken(seq, "its leaf in the tree's tiles does not match it"));
         }
         self.size += 1;
         self.frontier.push((0, leaf));
@@ -390,7 +389,7 @@ impl Walk {
             if level % HEIGHT == 0 {
                 let index = (self.size >> level) - 1;
                 if self.tile_entry(level / HEIGHT, index) != Some(&hash[..]) {
-                    return Err(broken(r.seq, "the tree's tiles do not match the records before it"));
+                    return Err(broken(seq, "the tree's tiles do not match the records before it"));
                 }
             }
             self.frontier.push((level, hash));
