@@ -33,6 +33,7 @@ pub enum VerifyError {
     Checkpoint { seq: i64, problem: String },
     #[error("record {seq} {problem}")]
     Interval { seq: i64, problem: String },
+    /// `index`: the anchor's place among those given, from 1.
     #[error("anchor {index}: {problem}")]
     Anchor { index: usize, problem: String },
 }
@@ -211,8 +212,8 @@ struct Walk {
     origin: String,
     /// Checkpoint records seen: size → (record, note).
     notes: BTreeMap<u64, (i64, String)>,
-    /// Anchors by size, and how many the walk matched.
-    anchors: BTreeMap<u64, Hash>,
+    /// Anchors by size: their place among those given (from 1) and root; and how many the walk matched.
+    anchors: BTreeMap<u64, (usize, Hash)>,
     anchored: usize,
     /// Legacy chain checkpoints by the record they sealed, with their time.
     legacy: BTreeMap<i64, String>,
@@ -237,7 +238,7 @@ impl Walk {
                 index: i + 1,
                 problem: "is not a checkpoint of this log signed by its key".into(),
             })?;
-            anchors.insert(c.size, c.root);
+            anchors.insert(c.size, (i + 1, c.root));
         }
         let legacy = records
             .checkpoints(0, i64::MAX)
@@ -394,10 +395,10 @@ impl Walk {
             }
             self.frontier.push((level, hash));
         }
-        if let Some(root) = self.anchors.get(&self.size) {
-            if *root != self.root() {
+        if let Some(&(index, root)) = self.anchors.get(&self.size) {
+            if root != self.root() {
                 return Err(VerifyError::Anchor {
-                    index: 0,
+                    index,
                     problem: format!(
                         "the checkpoint over {} records a partner held does not match the log: it was rewritten",
                         self.size
@@ -410,9 +411,9 @@ impl Walk {
     }
 
     async fn finish(self, records: &Records, trust: &Trust) -> Result<Report, VerifyError> {
-        if let Some((size, _)) = self.anchors.iter().find(|(s, _)| **s > self.size) {
+        if let Some((size, &(index, _))) = self.anchors.iter().find(|(s, _)| **s > self.size) {
             return Err(VerifyError::Anchor {
-                index: 0,
+                index,
                 problem: format!(
                     "a partner held a checkpoint over {size} records; the log has {} (its tail was removed)",
                     self.size

@@ -379,7 +379,7 @@ async fn a_rewritten_log_is_named_by_its_checkpoints_the_interval_and_an_anchor(
         .await
         .unwrap_err()
     {
-        VerifyError::Anchor { index, problem } => assert_eq!(index, 0, "{problem}"),
+        VerifyError::Anchor { index, problem } => assert_eq!(index, 1, "the first anchor given: {problem}"),
         other => panic!("expected the anchor to be named, got {other}"),
     }
     match verify(records, &trust(1, Vec::new()), |_, _| {}).await.unwrap_err() {
