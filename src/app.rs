@@ -181,15 +181,12 @@ impl App {
 
     /// What a verification of this gateway's log trusts: its checkpoint keys, origin and interval, at its now.
     pub fn trust(&self) -> Trust {
-        let mut keys = vec![self.checkpoint_public_key.clone()];
-        keys.extend(self.config.log.retired_checkpoint_keys.iter().cloned());
-        Trust {
-            origin: self.notary.origin.clone(),
-            keys,
-            interval_secs: Some(self.config.log.checkpoint_interval_secs.max(1)),
-            now: crate::types::clock::rfc3339(self.clock.now()),
-            anchors: Vec::new(),
-        }
+        Trust::configured(
+            &self.config.log,
+            &self.config.host_oin,
+            Some(self.checkpoint_public_key.clone()),
+            crate::types::clock::rfc3339(self.clock.now()),
+        )
     }
 
     pub fn new(p: Parts) -> App {

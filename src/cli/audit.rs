@@ -13,23 +13,26 @@ fn anchor_note(text: &str) -> String {
 
 pub async fn verify(c: &ConfigArg, anchors: &[std::path::PathBuf]) -> Result<(), Failure> {
     let (config, store) = super::open(c).await?;
-    let mut keys = Vec::new();
-    match &config.log.checkpoint_key_file {
-        Some(path) => keys.push(crate::crypto::CheckpointSigner::from_file(path)?.public_key()),
-        None => eprintln!("note: no log.checkpoint_key_file is configured; only retired checkpoint keys are trusted"),
-    }
-    keys.extend(config.log.retired_checkpoint_keys.iter().cloned());
+    let current = match &config.log.checkpoint_key_file {
+        Some(path) => Some(crate::crypto::CheckpointSigner::from_file(path)?.public_key()),
+        None => {
+            eprintln!("note: no log.checkpoint_key_file is configured; only retired checkpoint keys are trusted");
+            None
+        }
+    };
     let mut held = Vec::new();
     for path in anchors {
         let text = std::fs::read_to_string(path).map_err(|e| usage(format!("{}: {e}", path.display())))?;
         held.push(anchor_note(&text));
     }
     let trust = crate::log::verify::Trust {
-        origin: config.log.origin(&config.host_oin),
-        keys,
-        interval_secs: Some(config.log.checkpoint_interval_secs.max(1)),
-        now: crate::types::clock::rfc3339(SystemClock.now()),
         anchors: held,
+        ..crate::log::verify::Trust::configured(
+            &config.log,
+            &config.host_oin,
+            current,
+            crate::types::clock::rfc3339(SystemClock.now()),
+        )
     };
     let bar = indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::stderr());
     bar.set_style(

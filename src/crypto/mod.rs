@@ -149,10 +149,6 @@ impl CheckpointSigner {
         URL_SAFE_NO_PAD.encode(self.pair.public_key().as_ref())
     }
 
-    pub fn sign(&self, message: &[u8]) -> String {
-        URL_SAFE_NO_PAD.encode(self.pair.sign(message).as_ref())
-    }
-
     /// The raw 32-byte public key.
     pub fn public_key_bytes(&self) -> Vec<u8> {
         self.pair.public_key().as_ref().to_vec()

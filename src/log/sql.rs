@@ -488,23 +488,8 @@ impl Records {
         )
     }
 
-    /// Stores a checkpoint; another instance may have sealed the same head already.
-    pub async fn insert_checkpoint(&self, c: &Checkpoint) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO log_checkpoints (seq, at, head_hash, public_key, signature) VALUES ($1, $2, $3, $4, $5) \
-             ON CONFLICT (seq) DO NOTHING",
-        )
-        .bind(c.seq)
-        .bind(&c.at)
-        .bind(&c.head_hash)
-        .bind(&c.public_key)
-        .bind(&c.signature)
-        .execute(self.pool())
-        .await?;
-        Ok(())
-    }
-
-    /// Checkpoints with `seq > after`, oldest first, at most `limit`.
+    /// Checkpoints of the hash chain from before the tree (`log_checkpoints`, no longer written) with `seq > after`,
+    /// oldest first, at most `limit`.
     pub async fn checkpoints(&self, after: i64, limit: i64) -> Result<Vec<Checkpoint>, StoreError> {
         let rows: Vec<(i64, String, String, String, String)> = sqlx::query_as(
             "SELECT seq, at, head_hash, public_key, signature FROM log_checkpoints WHERE seq > $1 ORDER BY seq LIMIT $2",
@@ -523,14 +508,6 @@ impl Records {
                 signature,
             })
             .collect())
-    }
-
-    /// Sequence number of the newest checkpoint (0 when none).
-    pub async fn latest_checkpoint_seq(&self) -> Result<i64, StoreError> {
-        let seq: Option<i64> = sqlx::query_scalar("SELECT MAX(seq) FROM log_checkpoints")
-            .fetch_one(self.pool())
-            .await?;
-        Ok(seq.unwrap_or(0))
     }
 
     /// The hash of record `seq`, if it exists.

@@ -66,6 +66,25 @@ pub struct Trust {
 }
 
 impl Trust {
+    /// What a verification of a log configured by `log` trusts: the key in use (when it can be read) and the
+    /// retired ones, the origin and the interval, at `now`, with no anchors.
+    pub fn configured(
+        log: &super::LogConfig,
+        host: &crate::types::Oin,
+        current_key: Option<String>,
+        now: String,
+    ) -> Trust {
+        let mut keys: Vec<String> = current_key.into_iter().collect();
+        keys.extend(log.retired_checkpoint_keys.iter().cloned());
+        Trust {
+            origin: log.origin(host),
+            keys,
+            interval_secs: Some(log.checkpoint_interval_secs.max(1)),
+            now,
+            anchors: Vec::new(),
+        }
+    }
+
     fn keys(&self) -> Vec<Vec<u8>> {
         self.keys
             .iter()
