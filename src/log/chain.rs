@@ -16,7 +16,7 @@ const CHECKPOINT_PREFIX: &[u8] = b"doelpoort-log-checkpoint-v1";
 pub const GENESIS: [u8; 32] = [0u8; 32];
 
 /// What happened: a release of case data, a refusal, a hit/no-hit answer, or an administrative action.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Kind {
     Disclosure,
@@ -197,8 +197,8 @@ impl Record {
         Record::chained(entry, seq, at, prev).0
     }
 
-    /// As [`Record::chain`], with the record's leaf in the Merkle tree, both from one encoding.
-    pub fn chained(entry: Entry, seq: i64, at: String, prev: &[u8; 32]) -> (Record, Hash) {
+    /// As [`Record::chain`], with the record's encoding and its leaf in the Merkle tree, all from one encoding.
+    pub fn chained(entry: Entry, seq: i64, at: String, prev: &[u8; 32]) -> (Record, Vec<u8>, Hash) {
         let mut r = Record {
             seq,
             at,
@@ -206,9 +206,23 @@ impl Record {
             prev_hash: hex::encode(prev),
             hash: String::new(),
         };
-        let (hash, leaf) = r.hashes(prev);
-        r.hash = hex::encode(hash);
-        (r, leaf)
+        let encoding = r.encode();
+        r.hash = hex::encode(chain_hash(prev, &encoding));
+        let leaf = leaf_hash(&encoding);
+        (r, encoding, leaf)
+    }
+
+    /// The record an encoding holds, placed after the record with hash `prev`; `None` unless `encoding` is one
+    /// version-1 encoding.
+    pub fn decoded(encoding: &[u8], prev: &[u8; 32]) -> Option<Record> {
+        let (seq, at, entry) = decode(encoding)?;
+        Some(Record {
+            seq,
+            at,
+            entry,
+            prev_hash: hex::encode(prev),
+            hash: hex::encode(chain_hash(prev, encoding)),
+        })
     }
 
     /// Every field in [`FIELDS`] order as text, `None` when absent; `categories` as its JSON text.
@@ -283,16 +297,10 @@ impl Record {
     pub fn compute_hash(&self, prev: &[u8; 32]) -> [u8; 32] {
         chain_hash(prev, &self.encode())
     }
-
-    /// The chain hash after `prev` and the Merkle leaf, from one encoding (the append path and the verifier need
-    /// both for every record).
-    pub fn hashes(&self, prev: &[u8; 32]) -> ([u8; 32], Hash) {
-        let encoding = self.encode();
-        (chain_hash(prev, &encoding), leaf_hash(&encoding))
-    }
 }
 
-fn chain_hash(prev: &[u8; 32], encoding: &[u8]) -> [u8; 32] {
+/// The chain hash of the record encoded as `encoding` after the record with hash `prev`.
+pub fn chain_hash(prev: &[u8; 32], encoding: &[u8]) -> [u8; 32] {
     let mut ctx = digest::Context::new(&digest::SHA256);
     ctx.update(HASH_PREFIX);
     ctx.update(prev);

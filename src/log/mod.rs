@@ -1,14 +1,16 @@
-//! The disclosure log: every record (`disclosure`, `refusal`, `lookup`, `admin`) enters the hash chain through one
+//! The disclosure log: every record (`disclosure`, `refusal`, `lookup`, `admin`) enters the log through one
 //! of two doors, both here: the group-commit [`Log`] writer, and [`record_in`] for a change that commits together
 //! with its record in the change's own transaction. The chain, checkpoints, verification, the officers' queries
 //! and exports, and the log's own SQL live here too. May use `types`, `crypto` and `store`.
 pub mod actor;
 pub mod audit;
+pub mod bundle;
 pub mod chain;
 pub mod checkpoint;
 pub mod ldv;
 pub mod merkle;
 pub mod note;
+pub mod packed;
 mod record;
 pub(crate) mod sql;
 pub mod tiles;

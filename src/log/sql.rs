@@ -6,21 +6,32 @@ use sqlx::any::AnyRow;
 use sqlx::{Any, AnyConnection};
 use utoipa::ToSchema;
 
-use super::chain::{parse_hash, Entry, Kind, Record, Verdict, FIELDS as COLUMNS};
+use super::chain::{parse_hash, Entry, Kind, Record, Verdict};
 use super::merkle::{self, leaf_hash, Hash};
+use super::packed::{self, Bundle};
 use super::tiles;
 use crate::store::{Backend, Store, StoreError, Tx};
 
-/// Adds the conditions of `filter` to a query that has its first one.
+/// A term's id in `log_terms`, as a subquery (NULL, so matching nothing, for a term never written).
+fn term(q: &mut Sql, value: &str) {
+    q.push("(SELECT id FROM log_terms WHERE term = ").text(value).push(")");
+}
+
+/// Whether `filter` selects on the records' time, which their bundles hold (`b.at`).
+fn needs_time(filter: &LogFilter) -> bool {
+    filter.from.is_some() || filter.to.is_some() || (filter.subject.is_some() && !filter.subject_cases.is_empty())
+}
+
+/// Adds the conditions of `filter` on `log_index i` (and `log_bundles b` when [`needs_time`]) to a query that has
+/// its first one.
 fn narrow(q: &mut Sql, filter: &LogFilter) {
     if let Some(subject) = &filter.subject {
-        q.push(" AND (subject = ").text(subject);
+        q.push(" AND (i.subject = ");
+        term(q, subject);
         for (case_id, since) in &filter.subject_cases {
-            q.push(" OR (case_id = ")
-                .text(case_id)
-                .push(" AND at >= ")
-                .text(since)
-                .push(")");
+            q.push(" OR (i.case_id = ");
+            term(q, case_id);
+            q.push(" AND b.at >= ").text(since).push(")");
         }
         q.push(")");
     }
@@ -31,45 +42,50 @@ fn narrow(q: &mut Sql, filter: &LogFilter) {
     ];
     for (column, value) in exact {
         if let Some(v) = value {
-            q.push(&format!(" AND {column} = ")).text(v);
+            q.push(&format!(" AND i.{column} = "));
+            term(q, v);
         }
     }
     for org in [&filter.organisation, &filter.scope].into_iter().flatten() {
-        q.push(" AND (source_oin = ")
-            .text(org)
-            .push(" OR recipient_oin = ")
-            .text(org)
-            .push(")");
+        q.push(" AND (i.source_oin = ");
+        term(q, org);
+        q.push(" OR i.recipient_oin = ");
+        term(q, org);
+        q.push(")");
     }
-    let kinds: Vec<&str> = filter.kinds.iter().map(|k| k.as_str()).collect();
-    for (column, values) in [
-        ("kind", kinds),
-        ("action", filter.actions.iter().map(String::as_str).collect()),
-    ] {
-        if !values.is_empty() {
-            q.push(&format!(" AND {column} IN ("));
-            for (i, v) in values.iter().enumerate() {
-                q.push(if i == 0 { "" } else { ", " }).text(v);
-            }
-            q.push(")");
+    if !filter.kinds.is_empty() {
+        let codes: Vec<String> = filter.kinds.iter().map(|k| packed::kind_code(*k).to_string()).collect();
+        q.push(&format!(" AND i.kind IN ({})", codes.join(", ")));
+    }
+    if !filter.actions.is_empty() {
+        q.push(" AND i.action IN (SELECT id FROM log_terms WHERE term IN (");
+        for (i, v) in filter.actions.iter().enumerate() {
+            q.push(if i == 0 { "" } else { ", " }).text(v);
         }
+        q.push("))");
     }
     if let Some(from) = &filter.from {
-        q.push(" AND at >= ").text(from);
+        q.push(" AND b.at >= ").text(from);
     }
     if let Some(to) = &filter.to {
-        q.push(" AND at < ").text(to);
+        q.push(" AND b.at < ").text(to);
     }
     if let Some(through) = filter.through {
-        q.push(" AND seq <= ").int(through);
+        q.push(" AND i.seq <= ").int(through);
     }
     if filter.allowed_only {
-        q.push(" AND decision = 'allow'");
+        q.push(" AND i.allowed = 1");
     }
 }
 
-/// Rows per INSERT statement (one JSON parameter each).
-const ROWS_PER_INSERT: usize = 1000;
+/// `FROM` the index, joined with the bundles when `filter` selects on time.
+fn from_index(filter: &LogFilter) -> &'static str {
+    if needs_time(filter) {
+        " FROM log_index i JOIN log_bundles b ON b.first_seq = i.bundle WHERE "
+    } else {
+        " FROM log_index i WHERE "
+    }
+}
 
 /// Which records to read. Every `Some` (and every non-empty list) narrows; `organisation` and `scope` keep records
 /// whose source or recipient they are, `source` and `recipient` those whose source or recipient they are.
@@ -164,31 +180,19 @@ impl Records {
             .await?)
     }
 
-    /// Records with `seq > after`, in order, at most `limit` — the page `audit verify` reads. SQLite packs the
-    /// page into one JSON text (one value for the driver to carry instead of 26 per record: 3× faster).
+    /// Records with `seq > after`, in order, at most `limit`.
     pub async fn page(&self, after: i64, limit: i64) -> Result<Vec<Record>, StoreError> {
-        if self.backend() == Backend::Postgres {
-            // PostgreSQL builds JSON more slowly than its driver carries rows (measured by `log_verify`).
-            let rows = sqlx::query("SELECT * FROM log_records WHERE seq > $1 ORDER BY seq LIMIT $2")
-                .bind(after)
-                .bind(limit)
-                .fetch_all(self.pool())
-                .await?;
-            return rows.iter().map(record_of).collect();
+        let mut out = Vec::new();
+        for b in packed::after(self.pool(), after, limit).await? {
+            out.extend(b.records(after + 1, after.saturating_add(limit))?);
         }
-        let text: Option<String> = sqlx::query_scalar(page_sql_sqlite())
-            .bind(after)
-            .bind(limit)
-            .fetch_one(self.pool())
-            .await?;
-        let Some(text) = text else { return Ok(Vec::new()) };
-        let rows: Vec<PackedRow> = serde_json::from_str(&text).map_err(|_| StoreError::Corrupt("log page"))?;
-        let mut records = rows
-            .into_iter()
-            .map(PackedRow::into_record)
-            .collect::<Result<Vec<_>, _>>()?;
-        records.sort_unstable_by_key(|r| r.seq);
-        Ok(records)
+        out.truncate(usize::try_from(limit).unwrap_or(0));
+        Ok(out)
+    }
+
+    /// Bundles holding records after `after`, in order, at most `limit`: what `audit verify` reads.
+    pub async fn bundles(&self, after: i64, limit: i64) -> Result<Vec<Bundle>, StoreError> {
+        packed::after(self.pool(), after, limit).await
     }
 
     /// Records matching `filter` with `seq > after` (ascending) or `seq < before` (descending), at most `limit`.
@@ -199,22 +203,51 @@ impl Records {
         descending: bool,
         limit: i64,
     ) -> Result<Vec<Record>, StoreError> {
-        let mut q = Sql::new(self.backend(), "SELECT * FROM log_records WHERE ");
-        q.push(if descending { "seq < " } else { "seq > " }).int(after);
+        let mut q = Sql::new(self.backend(), &format!("SELECT i.seq, i.bundle{}", from_index(filter)));
+        q.push(if descending { "i.seq < " } else { "i.seq > " }).int(after);
         narrow(&mut q, filter);
         q.push(if descending {
-            " ORDER BY seq DESC LIMIT "
+            " ORDER BY i.seq DESC LIMIT "
         } else {
-            " ORDER BY seq LIMIT "
+            " ORDER BY i.seq LIMIT "
         })
         .int(limit);
-        let rows = q.query().fetch_all(self.pool()).await?;
-        rows.iter().map(record_of).collect()
+        let mut conn = self.pool().acquire().await?;
+        let hits: Vec<(i64, i64)> = q
+            .query()
+            .fetch_all(&mut *conn)
+            .await?
+            .iter()
+            .map(|row| Ok((sqlx::Row::try_get(row, 0)?, sqlx::Row::try_get(row, 1)?)))
+            .collect::<Result<_, sqlx::Error>>()?;
+        let firsts = hits.iter().map(|&(_, b)| b).collect();
+        let bundles = packed::by_first(&mut conn, &firsts).await?;
+        let mut found = std::collections::HashMap::new();
+        for b in &bundles {
+            let wanted: Vec<i64> = hits.iter().filter(|h| h.1 == b.first_seq).map(|h| h.0).collect();
+            let (lo, hi) = (wanted.iter().min(), wanted.iter().max());
+            let (Some(&lo), Some(&hi)) = (lo, hi) else { continue };
+            for r in b.records(lo, hi)? {
+                if wanted.contains(&r.seq) {
+                    found.insert(r.seq, r);
+                }
+            }
+        }
+        hits.iter()
+            .map(|(seq, _)| {
+                found
+                    .remove(seq)
+                    .ok_or(StoreError::Corrupt("log index names a missing record"))
+            })
+            .collect()
     }
 
     /// How many records match `filter`.
     pub async fn count(&self, filter: &LogFilter) -> Result<i64, StoreError> {
-        let mut q = Sql::new(self.backend(), "SELECT COUNT(*) AS n FROM log_records WHERE seq > ");
+        let mut q = Sql::new(
+            self.backend(),
+            &format!("SELECT COUNT(*) AS n{}i.seq > ", from_index(filter)),
+        );
         q.int(0);
         narrow(&mut q, filter);
         let row = q.query().fetch_one(self.pool()).await?;
@@ -226,25 +259,55 @@ impl Records {
     /// reason — with how many records each group holds. No subject, case or person: what the steering group's
     /// figures and a dry run of a new covenant read.
     pub async fn decisions(&self, from: &str, to: &str) -> Result<Vec<DecisionGroup>, StoreError> {
-        let rows: Vec<DecisionRow> = sqlx::query_as(
-            "SELECT kind, source_oin, recipient_oin, meeting_type, purpose, categories, article, \
-             CASE WHEN kind = 'refusal' THEN reason END AS reason, COUNT(*) AS n FROM log_records \
-             WHERE kind IN ('disclosure', 'refusal', 'lookup') AND at >= $1 AND at < $2 \
-             GROUP BY kind, source_oin, recipient_oin, meeting_type, purpose, categories, article, \
-             CASE WHEN kind = 'refusal' THEN reason END",
-        )
-        .bind(from)
-        .bind(to)
-        .fetch_all(self.pool())
-        .await?;
-        rows.into_iter().map(DecisionRow::into_group).collect()
+        let mut groups: std::collections::HashMap<DecisionGroup, i64> = std::collections::HashMap::new();
+        let mut after = 0i64;
+        loop {
+            let bundles: Vec<Bundle> = sqlx::query_as(
+                "SELECT first_seq, last_seq, at, prev, data FROM log_bundles \
+                 WHERE at >= $1 AND at < $2 AND first_seq > $3 ORDER BY first_seq LIMIT 512",
+            )
+            .bind(from)
+            .bind(to)
+            .bind(after)
+            .fetch_all(self.pool())
+            .await?;
+            let Some(last) = bundles.last() else { break };
+            after = last.first_seq;
+            for b in &bundles {
+                let parts = super::bundle::split(&b.data).ok_or(StoreError::Corrupt("log bundle"))?;
+                for part in parts {
+                    let (_, _, e) = super::chain::decode(part).ok_or(StoreError::Corrupt("log bundle"))?;
+                    if e.kind == Kind::Admin {
+                        continue;
+                    }
+                    let key = DecisionGroup {
+                        reason: if e.kind == Kind::Refusal { e.reason } else { None },
+                        kind: e.kind,
+                        source_oin: e.source_oin,
+                        recipient_oin: e.recipient_oin,
+                        meeting_type: e.meeting_type,
+                        purpose: e.purpose,
+                        categories: e.categories,
+                        article: e.article,
+                        records: 0,
+                    };
+                    *groups.entry(key).or_default() += 1;
+                }
+            }
+        }
+        Ok(groups
+            .into_iter()
+            .map(|(g, records)| DecisionGroup { records, ..g })
+            .collect())
     }
 
-    /// Builds the Merkle tree of a log from before it, `chunk` records per transaction; returns its size.
+    /// Moves the records of a log from before bundles into bundles, then builds the Merkle tree of a log from before
+    /// it, `chunk` records per transaction; returns its size.
     ///
     /// # Errors
     /// The database refused, or a record is missing.
     pub async fn build_tree(&self, now: &str, chunk: i64) -> Result<i64, StoreError> {
+        packed::move_legacy(&self.store, now).await?;
         loop {
             let mut tx = self.store.begin().await?;
             let mut head = lock_head(tx.conn(), now).await?;
@@ -330,10 +393,11 @@ impl Records {
     pub async fn start_snapshot(&self, now: &str) -> Result<StartSnapshot, StoreError> {
         let mut tx = self.store.begin().await?;
         let head = lock_head(tx.conn(), now).await?;
-        let rows = sqlx::query("SELECT * FROM log_records ORDER BY seq DESC LIMIT 2")
-            .fetch_all(tx.conn())
-            .await?;
-        let newest = rows.iter().map(record_of).collect::<Result<Vec<_>, _>>()?;
+        let mut newest = Vec::new();
+        for b in packed::newest(tx.conn(), 2).await? {
+            newest.extend(b.records(b.last_seq - 1, b.last_seq)?.into_iter().rev());
+        }
+        newest.truncate(2);
         let mut reader = tiles::Reader::default();
         let covered = |lo: i64, hi: i64| lo >= 0 && lo < hi && hi <= head.tree_size;
         let last_leaf = match covered(head.seq - 1, head.seq) {
@@ -512,10 +576,7 @@ impl Records {
 
     /// The hash of record `seq`, if it exists.
     pub async fn record_hash(&self, seq: i64) -> Result<Option<String>, StoreError> {
-        Ok(sqlx::query_scalar("SELECT hash FROM log_records WHERE seq = $1")
-            .bind(seq)
-            .fetch_optional(self.pool())
-            .await?)
+        Ok(self.record(seq).await?.map(|r| r.hash))
     }
 
     /// Whether a write transaction can commit now (the log's health probe).
@@ -621,11 +682,10 @@ async fn newest_note<'e>(db: impl sqlx::Executor<'e, Database = Any>) -> Result<
 
 /// Record `seq`, through `db`.
 async fn record_at<'e>(db: impl sqlx::Executor<'e, Database = Any>, seq: i64) -> Result<Option<Record>, StoreError> {
-    let row = sqlx::query("SELECT * FROM log_records WHERE seq = $1")
-        .bind(seq)
-        .fetch_optional(db)
-        .await?;
-    row.as_ref().map(record_of).transpose()
+    let Some(b) = packed::holding(db, seq).await? else {
+        return Ok(None);
+    };
+    Ok(b.records(seq, seq)?.pop())
 }
 
 /// Adds to the tree the records in `(head.tree_size, up_to]`, read back from the log (a log from before the tree),
@@ -633,23 +693,32 @@ async fn record_at<'e>(db: impl sqlx::Executor<'e, Database = Any>, seq: i64) ->
 pub(super) async fn grow_tree(tx: &mut Tx, head: &mut Head, up_to: i64, limit: i64) -> Result<(), StoreError> {
     let up_to = up_to.min(head.tree_size.saturating_add(limit));
     while head.tree_size < up_to {
-        let rows = sqlx::query("SELECT * FROM log_records WHERE seq > $1 AND seq <= $2 ORDER BY seq LIMIT 10000")
-            .bind(head.tree_size)
-            .bind(up_to)
-            .fetch_all(tx.conn())
-            .await?;
-        let records = rows.iter().map(record_of).collect::<Result<Vec<_>, _>>()?;
-        if records.iter().zip(head.tree_size + 1..).any(|(r, seq)| r.seq != seq) {
+        let bundles = packed::after(tx.conn(), head.tree_size, 256).await?;
+        let mut leaves = Vec::new();
+        let mut seq = head.tree_size;
+        'read: for b in &bundles {
+            let parts = super::bundle::split(&b.data).ok_or(StoreError::Corrupt("log bundle"))?;
+            for (part, at) in parts.iter().zip(b.first_seq..) {
+                if at <= seq {
+                    continue;
+                }
+                if at != seq + 1 || super::bundle::peek(part, "").map(|p| p.seq) != Some(at) {
+                    return Err(StoreError::Corrupt("log record missing"));
+                }
+                if at > up_to {
+                    break 'read;
+                }
+                leaves.push(leaf_hash(part));
+                seq = at;
+            }
+        }
+        if leaves.is_empty() {
             return Err(StoreError::Corrupt("log record missing"));
         }
-        let Some(last) = records.last().map(|r| r.seq) else {
-            return Err(StoreError::Corrupt("log record missing"));
-        };
-        let leaves = records.iter().map(|r| leaf_hash(&r.encode())).collect();
         tiles::append(tx.conn(), head.tree_size as u64, leaves).await?;
-        head.tree_size = last;
+        head.tree_size = seq;
         sqlx::query("UPDATE log_head SET tree_size = $1 WHERE id = 1")
-            .bind(last)
+            .bind(seq)
             .execute(tx.conn())
             .await?;
     }
@@ -663,7 +732,7 @@ pub(super) async fn append_in(tx: &mut Tx, entries: Vec<Entry>, now: &str) -> Re
     chain_after(tx, head, entries, now).await
 }
 
-/// Chains `entries` after the locked `head`, inserts them and moves the head.
+/// Chains `entries` after the locked `head`, writes them as bundles and moves the head.
 pub(super) async fn chain_after(
     tx: &mut Tx,
     mut head: Head,
@@ -674,19 +743,18 @@ pub(super) async fn chain_after(
     grow_tree(tx, &mut head, seq, i64::MAX).await?;
     let mut seq = head.seq;
     let mut prev = parse_hash(&head.hash).ok_or(StoreError::Corrupt("log head hash"))?;
-    let backend = tx.backend();
     let mut records = Vec::with_capacity(entries.len());
+    let mut encodings = Vec::with_capacity(entries.len());
     let mut leaves = Vec::with_capacity(entries.len());
     for entry in entries {
         seq += 1;
-        let (record, leaf) = Record::chained(entry, seq, now.to_owned(), &prev);
+        let (record, encoding, leaf) = Record::chained(entry, seq, now.to_owned(), &prev);
         prev = parse_hash(&record.hash).ok_or(StoreError::Corrupt("record hash"))?;
         records.push(record);
+        encodings.push(encoding);
         leaves.push(leaf);
     }
-    for chunk in records.chunks(ROWS_PER_INSERT) {
-        insert_records(tx.conn(), backend, chunk).await?;
-    }
+    packed::write(tx, &records, &encodings).await?;
     tiles::append(tx.conn(), head.tree_size as u64, leaves).await?;
     if let Some(last) = records.last() {
         sqlx::query("UPDATE log_head SET seq = $1, hash = $2, tree_size = $1 WHERE id = 1")
@@ -698,65 +766,8 @@ pub(super) async fn chain_after(
     Ok(records)
 }
 
-/// One record as a JSON array of its column values (`seq` a number, the rest text or null).
-fn row_json(r: &Record) -> serde_json::Value {
-    let mut values: Vec<serde_json::Value> = r
-        .stored_fields()
-        .into_iter()
-        .map(|f| f.map_or(serde_json::Value::Null, serde_json::Value::String))
-        .collect();
-    if let Some(seq) = values.first_mut() {
-        *seq = serde_json::Value::from(r.seq);
-    }
-    serde_json::Value::Array(values)
-}
-
-/// The batch insert: one statement whose one parameter is a JSON array of rows, unpacked by the database. Its
-/// text never changes, so it is prepared once per connection, and binding costs one parameter instead of 26 per
-/// record (many-parameter statements are what made the driver slow).
-fn insert_sql(backend: Backend) -> &'static str {
-    static SQLITE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    static POSTGRES: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    let columns = COLUMNS.join(", ");
-    match backend {
-        Backend::Sqlite => SQLITE.get_or_init(|| {
-            let values: Vec<String> = (0..COLUMNS.len()).map(|i| format!("value ->> {i}")).collect();
-            format!(
-                "INSERT INTO log_records ({columns}) SELECT {} FROM json_each(jsonb(?1))",
-                values.join(", ")
-            )
-        }),
-        Backend::Postgres => POSTGRES.get_or_init(|| {
-            let values: Vec<String> = COLUMNS
-                .iter()
-                .enumerate()
-                .map(|(i, c)| {
-                    let cast = if *c == "seq" { "::bigint" } else { "" };
-                    format!("(r ->> {i}){cast}")
-                })
-                .collect();
-            format!(
-                "INSERT INTO log_records ({columns}) SELECT {} FROM jsonb_array_elements($1::jsonb) AS rows(r)",
-                values.join(", ")
-            )
-        }),
-    }
-}
-
-/// A page of records as one JSON array of rows (columns in [`COLUMNS`] order); NULL when the page is empty.
-fn page_sql_sqlite() -> &'static str {
-    static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    SQL.get_or_init(|| {
-        format!(
-            "SELECT json_group_array(json_array({})) FROM \
-             (SELECT * FROM log_records WHERE seq > ?1 ORDER BY seq LIMIT ?2)",
-            COLUMNS.join(", ")
-        )
-    })
-}
-
 /// Recorded decisions alike in everything the covenant decides on, and how many records there are of them.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct DecisionGroup {
     pub kind: Kind,
     pub source_oin: Option<String>,
@@ -771,39 +782,9 @@ pub struct DecisionGroup {
     pub records: i64,
 }
 
+/// One row of `log_records`, the table of a log from before bundles.
 #[derive(sqlx::FromRow)]
-struct DecisionRow {
-    kind: String,
-    source_oin: Option<String>,
-    recipient_oin: Option<String>,
-    meeting_type: Option<String>,
-    purpose: Option<String>,
-    categories: String,
-    article: Option<String>,
-    reason: Option<String>,
-    n: i64,
-}
-
-impl DecisionRow {
-    fn into_group(self) -> Result<DecisionGroup, StoreError> {
-        Ok(DecisionGroup {
-            kind: Kind::parse(&self.kind).ok_or(StoreError::Corrupt("record kind"))?,
-            source_oin: self.source_oin,
-            recipient_oin: self.recipient_oin,
-            meeting_type: self.meeting_type,
-            purpose: self.purpose,
-            categories: serde_json::from_str(&self.categories).map_err(|_| StoreError::Corrupt("record categories"))?,
-            article: self.article,
-            reason: self.reason,
-            records: self.n,
-        })
-    }
-}
-
-/// One row of `log_records`, as the database gives it (`sqlx::FromRow`) or packed into a page, in [`COLUMNS`] order
-/// (serde reads a struct from a JSON array by position).
-#[derive(serde::Deserialize, sqlx::FromRow)]
-struct PackedRow {
+struct LegacyRow {
     seq: i64,
     at: String,
     kind: String,
@@ -832,7 +813,7 @@ struct PackedRow {
     hash: String,
 }
 
-impl PackedRow {
+impl LegacyRow {
     fn into_record(self) -> Result<Record, StoreError> {
         Ok(Record {
             seq: self.seq,
@@ -867,12 +848,6 @@ impl PackedRow {
             hash: self.hash,
         })
     }
-}
-
-async fn insert_records(conn: &mut AnyConnection, backend: Backend, records: &[Record]) -> Result<(), StoreError> {
-    let rows = serde_json::Value::Array(records.iter().map(row_json).collect()).to_string();
-    sqlx::query(insert_sql(backend)).bind(rows).execute(conn).await?;
-    Ok(())
 }
 
 /// A value bound to a `$N` placeholder.
@@ -935,7 +910,7 @@ impl Sql {
     }
 }
 
-/// A record from a row of `log_records`, through the same checks as a packed page.
-fn record_of(row: &AnyRow) -> Result<Record, StoreError> {
-    <PackedRow as sqlx::FromRow<AnyRow>>::from_row(row)?.into_record()
+/// A record from a row of `log_records` (a log from before bundles).
+pub(super) fn record_of(row: &AnyRow) -> Result<Record, StoreError> {
+    <LegacyRow as sqlx::FromRow<AnyRow>>::from_row(row)?.into_record()
 }

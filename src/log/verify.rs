@@ -7,10 +7,12 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use std::collections::{BTreeMap, HashMap};
 
-use super::chain::{checkpoint_message, parse_hash, Kind, Record, GENESIS};
+use super::bundle::{self, MAX_RECORDS};
+use super::chain::{chain_hash, checkpoint_message, parse_hash, Kind, Record, GENESIS};
 use super::checkpoint::ACTION;
 use super::merkle::{fold, leaf_hash, Hash};
 use super::note;
+use super::packed::Bundle;
 use super::sql::{Records, StartSnapshot};
 use super::tiles::HEIGHT;
 use crate::crypto::verify_signature;
@@ -20,8 +22,8 @@ use crate::types::clock::parse_rfc3339;
 /// Slack on the checkpoint interval: a record must be covered by a checkpoint within twice the interval and this.
 const GRACE_SECS: i64 = 60;
 
-/// Records read per query.
-const PAGE: i64 = 10_000;
+/// Bundles read per query.
+const PAGE: i64 = 256;
 
 #[derive(Debug, thiserror::Error)]
 pub enum VerifyError {
@@ -187,16 +189,20 @@ pub async fn verify(
     // The next page is read while this one is hashed.
     let fetch = |after: i64| {
         let records = records.clone();
-        tokio::spawn(async move { records.page(after, PAGE).await })
+        tokio::spawn(async move { records.bundles(after, PAGE).await })
     };
     let mut next = fetch(0);
     loop {
         let page = next.await.map_err(|_| broken(walk.expected(), "could not be read"))??;
-        let Some(last) = page.last() else { break };
-        next = fetch(last.seq);
-        walk.tiles_for(records, page.len()).await?;
-        for r in &page {
-            walk.record(r)?;
+        let Some(after) = page.iter().map(|b| b.last_seq).max() else {
+            break;
+        };
+        next = fetch(after);
+        let held: i64 = page.iter().map(|b| b.last_seq - b.first_seq + 1).sum();
+        walk.tiles_for(records, held.clamp(0, PAGE * MAX_RECORDS as i64) as usize)
+            .await?;
+        for b in &page {
+            walk.bundle(b)?;
         }
         progress(walk.expected() - 1, head_seq);
     }
@@ -210,15 +216,17 @@ pub async fn verify(
     if last > head_seq {
         return Err(broken(head_seq + 1, "lies beyond the head (inserted)"));
     }
-    if last > 0 && parse_hash(&head_hash) != Some(walk.prev) {
+    if last > 0 && records.record_hash(last).await? != Some(head_hash.clone()) {
         return Err(broken(last, "does not match the head's hash"));
     }
-    walk.finish(records, trust).await
+    walk.finish(records, trust, head_hash).await
 }
 
 /// The state of a walk over the log.
 struct Walk {
+    /// The chain hash of the last record walked, kept while legacy checkpoints need the chain (up to `chain_until`).
     prev: Hash,
+    chain_until: i64,
     /// Leaves hashed so far.
     size: u64,
     /// The complete subtrees of the leaves so far, largest first: their fold is the root.
@@ -264,9 +272,10 @@ impl Walk {
             .await?
             .into_iter()
             .map(|c| (c.seq, c.at))
-            .collect();
+            .collect::<BTreeMap<i64, String>>();
         Ok(Walk {
             prev: GENESIS,
+            chain_until: legacy.keys().next_back().copied().unwrap_or(0),
             size: 0,
             frontier: Vec::new(),
             leaves: HashMap::new(),
@@ -313,27 +322,50 @@ impl Walk {
         tile.get(at..at + 32)
     }
 
-    fn record(&mut self, r: &Record) -> Result<(), VerifyError> {
+    /// Every record of a bundle, which must start where the walk is, hold what its range says and carry its time.
+    fn bundle(&mut self, b: &Bundle) -> Result<(), VerifyError> {
         let expected = self.expected();
-        if r.seq != expected {
-            return Err(broken(expected, format!("is missing (the next record is {})", r.seq)));
-        }
-        if parse_hash(&r.prev_hash) != Some(self.prev) {
+        if b.first_seq != expected {
             return Err(broken(
-                r.seq,
-                "does not follow its predecessor (inserted, reordered, or the record before it was replaced)",
+                expected,
+                format!("is missing (the next bundle starts at record {})", b.first_seq),
             ));
         }
-        let (hash, leaf) = r.hashes(&self.prev);
-        if parse_hash(&r.hash) != Some(hash) {
-            return Err(broken(r.seq, "does not match its hash (altered)"));
+        let parts = bundle::split(&b.data).ok_or_else(|| broken(expected, "its bundle cannot be read"))?;
+        if expected <= self.chain_until && b.prev[..] != self.prev[..] {
+            return Err(broken(expected, "does not follow its predecessor in the chain"));
         }
-        self.prev = hash;
-        if let Some(size) = checkpoint_size(r) {
-            self.checkpoint(r, size)?;
+        let at = parse_rfc3339(&b.at);
+        for part in parts {
+            let seq = self.expected();
+            let p = bundle::peek(part, ACTION).ok_or_else(|| broken(seq, "cannot be read"))?;
+            if p.seq != seq {
+                return Err(broken(
+                    seq,
+                    format!("is missing or out of place (record {} is in its place)", p.seq),
+                ));
+            }
+            if p.at != b.at.as_bytes() {
+                return Err(broken(seq, "does not carry its bundle's time"));
+            }
+            if seq <= self.chain_until {
+                self.prev = chain_hash(&self.prev, part);
+            }
+            if p.checkpoint {
+                let r = Record::decoded(part, &GENESIS).ok_or_else(|| broken(seq, "cannot be read"))?;
+                self.checkpoint(&r, checkpoint_size(&r).unwrap_or(u64::MAX))?;
+            }
+            let at = at.ok_or_else(|| broken(seq, "has an unreadable time"))?;
+            self.cover(seq, at, p.checkpoint)?;
+            self.leaf(seq, leaf_hash(part))?;
         }
-        self.cover(r)?;
-        self.leaf(r.seq, leaf)
+        if b.last_seq != self.expected() - 1 {
+            return Err(broken(
+                b.first_seq,
+                "its bundle does not hold the records its range names",
+            ));
+        }
+        Ok(())
     }
 
     /// A checkpoint record: signed by a trusted key, over the tree just before it, with the root the walk computed.
@@ -362,13 +394,11 @@ impl Walk {
 
     /// The interval check: the oldest record since the last checkpoint must not be older than the interval allows
     /// when the next one comes.
-    fn cover(&mut self, r: &Record) -> Result<(), VerifyError> {
+    fn cover(&mut self, seq: i64, at: time::OffsetDateTime, checkpoint: bool) -> Result<(), VerifyError> {
         let Some(limit) = self.interval else { return Ok(()) };
-        let at = parse_rfc3339(&r.at).ok_or_else(|| broken(r.seq, "has an unreadable time"))?;
-        let covering = checkpoint_size(r)
-            .is_some()
+        let covering = checkpoint
             .then_some(at)
-            .or_else(|| self.legacy.get(&(r.seq - 1)).and_then(|t| parse_rfc3339(t)));
+            .or_else(|| self.legacy.get(&(seq - 1)).and_then(|t| parse_rfc3339(t)));
         if let Some(when) = covering {
             if let Some((seq, oldest)) = self.uncovered.take() {
                 if (when - oldest).whole_seconds() > limit {
@@ -382,10 +412,10 @@ impl Walk {
                 }
             }
         }
-        if checkpoint_size(r).is_none() {
+        if !checkpoint {
             let oldest = match self.uncovered {
                 Some((s, t)) if t <= at => (s, t),
-                _ => (r.seq, at),
+                _ => (seq, at),
             };
             self.uncovered = Some(oldest);
         }
@@ -429,7 +459,7 @@ impl Walk {
         Ok(())
     }
 
-    async fn finish(self, records: &Records, trust: &Trust) -> Result<Report, VerifyError> {
+    async fn finish(self, records: &Records, trust: &Trust, head_hash: String) -> Result<Report, VerifyError> {
         if let Some((size, &(index, _))) = self.anchors.iter().find(|(s, _)| **s > self.size) {
             return Err(VerifyError::Anchor {
                 index,
@@ -480,7 +510,7 @@ impl Walk {
         Ok(Report {
             records: self.size as i64,
             checkpoints: self.notes.len() + legacy,
-            head_hash: hex::encode(self.prev),
+            head_hash,
             root: hex::encode(self.root()),
             anchors: self.anchored,
         })

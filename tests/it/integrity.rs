@@ -4,6 +4,7 @@
 //! and a gateway started on a log that does not agree with itself stays fail closed.
 use crate::both;
 use crate::helpers::*;
+use crate::tamper::{self, raw};
 use doelpoort::log::chain::{Entry, Kind, Record};
 use doelpoort::log::checkpoint::seal;
 use doelpoort::log::merkle::{leaf_hash, verify_consistency, verify_inclusion, Hash};
@@ -24,6 +25,7 @@ both!(
     a_partners_witness_cosigns_what_extends_its_state_and_refuses_a_rewrite,
     the_console_shows_the_checkpoint_its_cosigners_and_proofs_within_scope,
     a_second_instance_starting_beside_a_busy_one_finds_the_log_intact,
+    a_log_from_before_bundles_is_moved_into_bundles_and_a_broken_one_stays_fail_closed,
 );
 
 fn disclosure(source: &str, recipient: &str) -> Entry {
@@ -285,19 +287,12 @@ async fn witnesses_cosignatures_are_checked_pinned_and_served(b: Backend) {
     gw.stop().await;
 }
 
-async fn raw(gw: &Gateway, sql: &str) {
-    sqlx::any::install_default_drivers();
-    let pool = sqlx::AnyPool::connect(&gw.app().config.database_url).await.unwrap();
-    sqlx::query(sql).execute(&pool).await.unwrap();
-    pool.close().await;
-}
-
 /// What an attacker with the database can do: drop the records from `from` on, the tree and the checkpoints, and
 /// append `entries` again through the gateway's own chain code (every hash recomputed, each at its old time).
 async fn rewrite_from(gw: &Gateway, from: i64, entries: Vec<(String, Entry)>) {
     let records = gw.app().log.records();
     let prev = records.record(from - 1).await.unwrap().unwrap();
-    raw(gw, &format!("DELETE FROM log_records WHERE seq >= {from}")).await;
+    tamper::truncate(gw, from - 1).await;
     raw(gw, "DELETE FROM log_notes").await;
     raw(gw, "DELETE FROM log_tiles").await;
     raw(
@@ -427,33 +422,42 @@ async fn a_gateway_started_on_a_log_that_disagrees_stays_fail_closed(b: Backend)
     let before = records.record(head - 1).await.unwrap().unwrap();
     raw(
         &gw,
-        &format!("CREATE TABLE saved_record AS SELECT * FROM log_records WHERE seq = {head}"),
+        &format!("CREATE TABLE saved_bundle AS SELECT * FROM log_bundles WHERE last_seq = {head}"),
+    )
+    .await;
+    raw(
+        &gw,
+        &format!("CREATE TABLE saved_index AS SELECT * FROM log_index WHERE seq = {head}"),
     )
     .await;
 
-    let attacks: [(String, &str); 3] = [
+    let attacks: [(Attack, &str); 3] = [
         // The head moved back over an issued record: the next record would reuse its sequence number.
-        (
-            format!("UPDATE log_head SET seq = {}, hash = '{}'", before.seq, before.hash),
-            "the head names record",
-        ),
+        (Attack::HeadBack, "the head names record"),
         // The newest record altered in place.
-        (
-            format!("UPDATE log_records SET target = 'x' WHERE seq = {head}"),
-            "does not match its hash",
-        ),
+        (Attack::Alter, "the head's hash is not that of record"),
         // The tail cut off with the head and tree rewritten to match: the newest checkpoint's record is gone.
-        (
-            format!(
-                "DELETE FROM log_records WHERE seq = {head}; UPDATE log_head SET seq = {}, hash = '{}', tree_size = {}",
-                before.seq, before.hash, before.seq
-            ),
-            "newest checkpoint",
-        ),
+        (Attack::CutTail, "newest checkpoint"),
     ];
-    for (sql, why) in attacks {
-        for statement in sql.split("; ") {
-            raw(&gw, statement).await;
+    let head_back = format!(
+        "UPDATE log_head SET seq = {}, hash = '{}', tree_size = {}",
+        before.seq, before.hash, before.seq
+    );
+    for (attack, why) in attacks {
+        let sql = format!("{attack:?}");
+        match attack {
+            Attack::HeadBack => {
+                raw(
+                    &gw,
+                    &format!("UPDATE log_head SET seq = {}, hash = '{}'", before.seq, before.hash),
+                )
+                .await;
+            }
+            Attack::Alter => tamper::alter(&gw, head, |e| e.target = Some("x".into())).await,
+            Attack::CutTail => {
+                tamper::truncate(&gw, before.seq).await;
+                raw(&gw, &head_back).await;
+            }
         }
         let (health, read) = restarted(&gw).await;
         assert_eq!(health.status, 503, "{sql}: {}", health.text);
@@ -471,10 +475,27 @@ async fn a_gateway_started_on_a_log_that_disagrees_stays_fail_closed(b: Backend)
     gw.stop().await;
 }
 
+/// How the start-up check's test tampers with the newest record.
+#[derive(Debug)]
+enum Attack {
+    /// The head moved back over an issued record.
+    HeadBack,
+    /// The newest record altered in place.
+    Alter,
+    /// The newest record gone, the head and the tree's size rewritten to match.
+    CutTail,
+}
+
 /// Puts the saved newest record back, with the head and the tree's size at it.
 async fn restore(gw: &Gateway, last: &Record) {
-    raw(gw, &format!("DELETE FROM log_records WHERE seq = {}", last.seq)).await;
-    raw(gw, "INSERT INTO log_records SELECT * FROM saved_record").await;
+    raw(
+        gw,
+        "DELETE FROM log_bundles WHERE first_seq IN (SELECT first_seq FROM saved_bundle)",
+    )
+    .await;
+    raw(gw, "INSERT INTO log_bundles SELECT * FROM saved_bundle").await;
+    raw(gw, &format!("DELETE FROM log_index WHERE seq = {}", last.seq)).await;
+    raw(gw, "INSERT INTO log_index SELECT * FROM saved_index").await;
     raw(
         gw,
         &format!(
@@ -732,5 +753,80 @@ async fn a_second_instance_starting_beside_a_busy_one_finds_the_log_intact(b: Ba
     for w in writers {
         w.await.unwrap();
     }
+    gw.stop().await;
+}
+
+/// Turns the log into one from before entry bundles: every record a row of `log_records` (with its stored hashes),
+/// no bundles, no index rows and no tree. `damage` changes the rows first.
+async fn as_legacy_log(gw: &Gateway, damage: Option<&str>) -> Vec<Record> {
+    let records = gw.app().log.records();
+    let all = records.page(0, 100_000).await.unwrap();
+    let pool = {
+        sqlx::any::install_default_drivers();
+        sqlx::AnyPool::connect(&gw.app().config.database_url).await.unwrap()
+    };
+    let columns = doelpoort::log::chain::FIELDS.join(", ");
+    let marks: Vec<String> = (1..=26).map(|i| format!("${i}")).collect();
+    let sql = format!("INSERT INTO log_records ({columns}) VALUES ({})", marks.join(", "));
+    for r in &all {
+        let mut q = sqlx::query(&sql).bind(r.seq);
+        for field in r.stored_fields().into_iter().skip(1) {
+            q = q.bind(field);
+        }
+        q.execute(&pool).await.unwrap();
+    }
+    pool.close().await;
+    for sql in [
+        "DELETE FROM log_bundles",
+        "DELETE FROM log_index",
+        "DELETE FROM log_tiles",
+        "UPDATE log_head SET tree_size = 0",
+    ]
+    .into_iter()
+    .chain(damage)
+    {
+        raw(gw, sql).await;
+    }
+    all
+}
+
+async fn a_log_from_before_bundles_is_moved_into_bundles_and_a_broken_one_stays_fail_closed(b: Backend) {
+    let gw = Gateway::start(b).await;
+    sealed(&gw).await;
+    let before = as_legacy_log(&gw, None).await;
+    let (health, read) = restarted(&gw).await;
+    assert_eq!(
+        (health.status.as_u16(), read.status.as_u16()),
+        (200, 200),
+        "{}",
+        health.text
+    );
+    let records = gw.app().log.records();
+    // Every record moved with its hashes; the restart's checkpoint followed them.
+    let after = records.page(0, 100_000).await.unwrap();
+    assert_eq!(after[..before.len()], before[..]);
+    let report = verify(records, &gw.app().trust(), |_, _| {}).await.unwrap();
+    assert_eq!(report.records as usize, after.len());
+    let admin = records
+        .count(&doelpoort::log::LogFilter {
+            kinds: vec![Kind::Admin],
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let expected = after.iter().filter(|r| r.entry.kind == Kind::Admin).count();
+    assert_eq!(admin as usize, expected, "the moved records are indexed");
+    raw(&gw, "DELETE FROM log_records").await;
+
+    // A legacy row that does not follow its chain is not moved, and the gateway does not serve.
+    as_legacy_log(&gw, Some("UPDATE log_records SET target = 'x' WHERE seq = 3")).await;
+    let (health, read) = restarted(&gw).await;
+    assert_eq!(health.status, 503, "{}", health.text);
+    assert!(
+        health.body["reason"].as_str().unwrap().contains("chain"),
+        "{}",
+        health.text
+    );
+    read.assert_problem(503, "audit_unavailable");
     gw.stop().await;
 }

@@ -3,6 +3,7 @@
 //! be written refuses instead of acknowledging.
 use crate::both;
 use crate::helpers::*;
+use crate::tamper::{self, raw};
 use doelpoort::log::chain::{Entry, Kind};
 use doelpoort::log::checkpoint::seal;
 use doelpoort::log::verify::{verify, VerifyError};
@@ -26,13 +27,6 @@ fn disclosure(n: usize) -> Entry {
         purpose: Some(format!("weging-{n}")),
         ..Entry::new(Kind::Disclosure)
     }
-}
-
-async fn raw(gw: &Gateway, sql: &str) {
-    sqlx::any::install_default_drivers();
-    let pool = sqlx::AnyPool::connect(&gw.app().config.database_url).await.unwrap();
-    sqlx::query(sql).execute(&pool).await.unwrap();
-    pool.close().await;
 }
 
 fn broken_at(e: VerifyError) -> (i64, String) {
@@ -109,15 +103,15 @@ async fn verification_names_altered_missing_reordered_and_inserted_records(b: Ba
     let gw = Gateway::start(b).await;
     let store = gw.app().store.clone();
     // Each kind of tampering gets a fresh gateway (and so an intact chain of FIXTURE records). Altered:
-    raw(&gw, "UPDATE log_records SET target = 'x' WHERE seq = 5").await;
+    tamper::alter(&gw, 5, |e| e.target = Some("x".into())).await;
     let (seq, problem) = first_break(&gw, &store).await;
     assert_eq!(seq, 5);
-    assert!(problem.contains("altered"), "{problem}");
+    assert!(problem.contains("does not match"), "{problem}");
     gw.stop().await;
 
     let gw = Gateway::start(b).await;
     let store = gw.app().store.clone();
-    raw(&gw, "DELETE FROM log_records WHERE seq = 7").await;
+    tamper::remove(&gw, 7).await;
     let (seq, problem) = first_break(&gw, &store).await;
     assert_eq!(seq, 7);
     assert!(problem.contains("missing"), "{problem}");
@@ -125,34 +119,22 @@ async fn verification_names_altered_missing_reordered_and_inserted_records(b: Ba
 
     let gw = Gateway::start(b).await;
     let store = gw.app().store.clone();
-    raw(&gw, &format!("DELETE FROM log_records WHERE seq = {FIXTURE}")).await;
+    tamper::remove(&gw, FIXTURE).await;
     let (seq, problem) = first_break(&gw, &store).await;
     assert_eq!((seq, problem.contains("head names")), (FIXTURE, true), "{problem}");
     gw.stop().await;
 
     let gw = Gateway::start(b).await;
     let store = gw.app().store.clone();
-    raw(&gw, "UPDATE log_records SET seq = -3 WHERE seq = 3").await;
-    raw(&gw, "UPDATE log_records SET seq = 3 WHERE seq = 4").await;
-    raw(&gw, "UPDATE log_records SET seq = 4 WHERE seq = -3").await;
+    tamper::swap(&gw, 3, 4).await;
     let (seq, problem) = first_break(&gw, &store).await;
     assert_eq!(seq, 3);
-    assert!(problem.contains("does not follow"), "{problem}");
+    assert!(problem.contains("out of place"), "{problem}");
     gw.stop().await;
 
     let gw = Gateway::start(b).await;
     let store = gw.app().store.clone();
-    raw(
-        &gw,
-        &format!(
-            "INSERT INTO log_records SELECT {}, at, kind, source_oin, recipient_oin, actor_oin, actor_sub, case_id, \
-         subject, meeting_id, meeting_type, purpose, categories, covenant_version, article, request_id, \
-         content_digest, decision, reason, action, target, detail, trace_id, span_id, hash, hash \
-         FROM log_records WHERE seq = {FIXTURE}",
-            FIXTURE + 1
-        ),
-    )
-    .await;
+    tamper::copy_to(&gw, FIXTURE, FIXTURE + 1).await;
     let (seq, _) = first_break(&gw, &store).await;
     assert_eq!(seq, FIXTURE + 1, "a record appended behind the head's back");
     gw.stop().await;

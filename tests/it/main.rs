@@ -30,4 +30,5 @@ mod lookups;
 mod meetings;
 mod process;
 mod store;
+mod tamper;
 mod tokens;
