@@ -19,38 +19,49 @@ use common::BenchDb;
 use doelpoort::covenant::decision::{Party, Question};
 use doelpoort::covenant::{Covenant, Texts};
 use doelpoort::figures::evaluation::{dry_run, recorded, Window};
+use doelpoort::log::chain::{Entry, Kind};
 use doelpoort::orgs::registry::Snapshot;
+use doelpoort::store::Store;
 use std::hint::black_box;
 use std::path::Path;
 use std::time::Instant;
 
 const ROLES: [&str; 6] = ["politie", "om", "reclassering", "gemeente", "ggd", "zvh"];
 
-fn load_sql(postgres: bool, from: i64, to: i64) -> String {
-    let rows = if postgres {
-        format!("FROM generate_series({from}, {to}) AS g(i)")
-    } else {
-        format!("FROM (WITH RECURSIVE n(i) AS (SELECT {from} UNION ALL SELECT i + 1 FROM n WHERE i < {to}) SELECT i FROM n)")
+/// The `i`-th recorded decision.
+fn decision(i: i64) -> Entry {
+    let lookup = i % 10 < 3 && i % 10 != 0;
+    let kind = match i % 10 {
+        0 => Kind::Refusal,
+        1 | 2 => Kind::Lookup,
+        _ => Kind::Disclosure,
     };
-    let hex = if postgres {
-        "lpad(to_hex(i), 64, '0')"
-    } else {
-        "printf('%064x', i)"
-    };
-    format!(
-        "INSERT INTO log_records (seq, at, kind, source_oin, recipient_oin, meeting_type, purpose, categories, \
-         covenant_version, article, decision, reason, prev_hash, hash) SELECT i, '2026-06-01T00:00:00.000000Z', \
-         CASE WHEN i % 10 = 0 THEN 'refusal' WHEN i % 10 < 3 THEN 'lookup' ELSE 'disclosure' END, \
-         '0000009900000000000' || (i % 6 + 1), '00000099000000000006', \
-         CASE WHEN i % 10 IN (1, 2) THEN NULL WHEN i % 2 = 0 THEN 'briefing' ELSE 'focus' END, \
-         CASE WHEN i % 10 IN (1, 2) THEN 'zsm_afdoening' WHEN i % 2 = 0 THEN 'weging' ELSE 'integraal_plan' END, \
-         CASE WHEN i % 10 IN (1, 2) THEN '[]' ELSE '[\"identificatie\",\"betrokkenheid\"]' END, '2026.1', \
-         'art. 9 lid 1', CASE WHEN i % 10 = 0 THEN 'deny' ELSE 'allow' END, \
-         CASE WHEN i % 10 = 0 THEN 'forbidden_category: not in the covenant' END, {hex}, {hex} {rows}"
-    )
+    Entry {
+        source_oin: Some(format!("0000009900000000000{}", i % 6 + 1)),
+        recipient_oin: Some("00000099000000000006".into()),
+        meeting_type: (!lookup).then(|| if i % 2 == 0 { "briefing" } else { "focus" }.into()),
+        purpose: Some(
+            match (lookup, i % 2 == 0) {
+                (true, _) => "zsm_afdoening",
+                (false, true) => "weging",
+                (false, false) => "integraal_plan",
+            }
+            .into(),
+        ),
+        categories: if lookup {
+            Vec::new()
+        } else {
+            vec!["identificatie".into(), "betrokkenheid".into()]
+        },
+        covenant_version: Some("2026.1".into()),
+        article: Some("art. 9 lid 1".into()),
+        subject: Some(format!("{i:064x}")),
+        reason: (kind == Kind::Refusal).then(|| "forbidden_category: not in the covenant".into()),
+        ..Entry::new(kind)
+    }
 }
 
-async fn load(pool: &sqlx::AnyPool, postgres: bool, n: i64) {
+async fn load(store: &Store, pool: &sqlx::AnyPool, n: i64) {
     for (i, role) in ROLES.iter().enumerate() {
         sqlx::query(&format!(
             "INSERT INTO organisations (oin, name, kind, roles, status, created_at, updated_at) VALUES \
@@ -61,16 +72,18 @@ async fn load(pool: &sqlx::AnyPool, postgres: bool, n: i64) {
         .await
         .unwrap();
     }
+    // 2026-06-01T00:00:00Z.
+    let at: doelpoort::types::Instant = time::OffsetDateTime::from_unix_timestamp(1_780_272_000).unwrap().into();
     let mut from = 1;
     while from <= n {
-        let to = (from + 499_999).min(n);
-        sqlx::query(&load_sql(postgres, from, to)).execute(pool).await.unwrap();
+        let to = (from + 19_999).min(n);
+        let mut tx = store.begin().await.unwrap();
+        doelpoort::log::record_in(&mut tx, (from..=to).map(decision).collect(), at)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
         from = to + 1;
     }
-    sqlx::query(&format!("UPDATE log_head SET seq = {n} WHERE id = 1"))
-        .execute(pool)
-        .await
-        .unwrap();
 }
 
 /// The peer: `decide` once per record, for a flow like the recorded ones.
@@ -102,11 +115,11 @@ fn decide_each(covenant: &Covenant, n: i64) -> f64 {
     t.elapsed().as_secs_f64()
 }
 
-async fn bench(db: BenchDb, postgres: bool, n: i64) {
+async fn bench(db: BenchDb, n: i64) {
     let store = db.open().await;
     let pool = sqlx::AnyPool::connect(&db.url).await.unwrap();
     let t = Instant::now();
-    load(&pool, postgres, n).await;
+    load(&store, &pool, n).await;
     println!(
         "{}: loaded {n} decision records in {:.1} s",
         db.label,
@@ -159,8 +172,8 @@ async fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(1_000_000);
-    bench(BenchDb::sqlite("dry_run.db"), false, n).await;
+    bench(BenchDb::sqlite("dry_run.db"), n).await;
     if let Some(db) = BenchDb::postgres("dry_run").await {
-        bench(db, true, n).await;
+        bench(db, n).await;
     }
 }

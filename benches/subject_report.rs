@@ -3,10 +3,8 @@
 //! against a primary-key read of one record measured in the same run. SQLite always; PostgreSQL too when
 //! DOELPOORT_BENCH_POSTGRES_URL names a server. Run: `cargo bench --bench subject_report`.
 //!
-//! The records are generated in SQL (one million subjects, about ten records each, every kind and eight
-//! organisations) without computing the chain: the report does not read hashes, and hashing ten million
-//! records through the append path would only make the set-up slower. Indexes are those of the migrations,
-//! dropped during the load and rebuilt from their own definitions.
+//! The records (one million subjects, about ten records each, every kind and eight organisations) are appended
+//! through the log's own door, 20,000 per transaction, so they are stored as the gateway stores them.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -18,86 +16,54 @@
 mod common;
 use common::BenchDb;
 use doelpoort::log::audit::{subject_filter, SUBJECT_REPORT_MAX};
+use doelpoort::log::chain::{Entry, Kind};
 use doelpoort::types::Oin;
 use std::time::{Duration, Instant};
 
 const SUBJECTS: i64 = 1_000_000;
 const SAMPLES: usize = 300;
 
-fn columns() -> &'static str {
-    "seq, at, kind, source_oin, recipient_oin, actor_oin, actor_sub, case_id, subject, meeting_type, purpose, \
-     categories, covenant_version, article, content_digest, decision, prev_hash, hash"
-}
-
-fn load_sql(postgres: bool, from: i64, to: i64) -> String {
-    let hex = |e: &str| {
-        if postgres {
-            format!("lpad(to_hex({e}), 64, '0')")
-        } else {
-            format!("printf('%064x', {e})")
-        }
+/// The `i`-th record: every kind, eight organisations, a subject among a million.
+fn entry(i: i64) -> Entry {
+    let kind = match i % 10 {
+        0 => Kind::Admin,
+        1 => Kind::Lookup,
+        2 => Kind::Refusal,
+        _ => Kind::Disclosure,
     };
-    let rows = if postgres {
-        format!("FROM generate_series({from}, {to}) AS g(i)")
-    } else {
-        format!(
-            "FROM (WITH RECURSIVE n(i) AS (SELECT {from} UNION ALL SELECT i + 1 FROM n WHERE i < {to}) SELECT i FROM n)"
-        )
-    };
-    format!(
-        "INSERT INTO log_records ({}) SELECT i, '2026-01-01T00:00:00.000000Z', \
-         CASE i % 10 WHEN 0 THEN 'admin' WHEN 1 THEN 'lookup' WHEN 2 THEN 'refusal' ELSE 'disclosure' END, \
-         '0000009900000000000' || (i % 8 + 1), '0000009900000000000' || ((i / 8) % 8 + 1), \
-         '00000099000000000001', 'professional', 'case-' || (i % 500000), {}, 'focus', 'plan_van_aanpak', \
-         '[\"leefgebieden\",\"nazorg_domeinen\"]', '2026.1', 'art. 7', {}, \
-         CASE WHEN i % 10 = 2 THEN 'deny' ELSE 'allow' END, {}, {} {rows}",
-        columns(),
-        hex(&format!("(i * 7) % {SUBJECTS}")),
-        hex("i"),
-        hex("i - 1"),
-        hex("i"),
-    )
-}
-
-async fn exec(pool: &sqlx::AnyPool, sql: &str) {
-    sqlx::query(sql).execute(pool).await.unwrap();
-}
-
-async fn load(db: &BenchDb, n: i64) {
-    let postgres = db.label == "PostgreSQL";
-    sqlx::any::install_default_drivers();
-    let pool = sqlx::AnyPool::connect(&db.url).await.unwrap();
-    let started = Instant::now();
-    let indexes: Vec<(String, String)> = if postgres {
-        sqlx::query_as(
-            "SELECT indexname::text, indexdef::text FROM pg_indexes WHERE tablename = 'log_records' AND indexname <> 'log_records_pkey'",
-        )
-        .fetch_all(&pool)
-        .await
-        .unwrap()
-    } else {
-        sqlx::query_as(
-            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'log_records' AND sql IS NOT NULL",
-        )
-        .fetch_all(&pool)
-        .await
-        .unwrap()
-    };
-    for (name, _) in &indexes {
-        exec(&pool, &format!("DROP INDEX {name}")).await;
+    Entry {
+        source_oin: Some(format!("0000009900000000000{}", i % 8 + 1)),
+        recipient_oin: Some(format!("0000009900000000000{}", (i / 8) % 8 + 1)),
+        actor_oin: Some("00000099000000000001".into()),
+        actor_sub: Some("professional".into()),
+        case_id: Some(format!("case-{}", i % 500_000)),
+        subject: Some(format!("{:064x}", (i * 7) % SUBJECTS)),
+        meeting_type: Some("focus".into()),
+        purpose: Some("plan_van_aanpak".into()),
+        categories: vec!["leefgebieden".into(), "nazorg_domeinen".into()],
+        covenant_version: Some("2026.1".into()),
+        article: Some("art. 7".into()),
+        content_digest: Some(format!("{i:064x}")),
+        ..Entry::new(kind)
     }
-    let chunk = 1_000_000;
+}
+
+async fn load(db: &BenchDb, store: &doelpoort::store::Store, n: i64) {
+    let started = Instant::now();
     let mut from = 1;
     while from <= n {
-        let to = (from + chunk - 1).min(n);
-        exec(&pool, &load_sql(postgres, from, to)).await;
+        let to = (from + 19_999).min(n);
+        let mut tx = store.begin().await.unwrap();
+        let at = time::OffsetDateTime::now_utc().into();
+        doelpoort::log::record_in(&mut tx, (from..=to).map(entry).collect(), at)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
         from = to + 1;
     }
-    for (_, sql) in &indexes {
-        exec(&pool, sql).await;
-    }
-    exec(&pool, &format!("UPDATE log_head SET seq = {n} WHERE id = 1")).await;
-    exec(&pool, if postgres { "ANALYZE log_records" } else { "ANALYZE" }).await;
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(&db.url).await.unwrap();
+    sqlx::query("ANALYZE").execute(&pool).await.unwrap();
     pool.close().await;
     println!(
         "  {}: loaded {n} records in {:.0} s",
@@ -113,7 +79,7 @@ fn percentile(sorted: &[Duration], p: usize) -> Duration {
 async fn run(db: BenchDb, n: i64) {
     let store = db.open().await;
     let records = doelpoort::log::Records::new(store.clone());
-    load(&db, n).await;
+    load(&db, &store, n).await;
     let partner: Oin = "00000099000000000005".parse().unwrap();
     let report = |label: &str, mut times: Vec<Duration>, rows: usize| {
         times.sort_unstable();

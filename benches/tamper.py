@@ -4,7 +4,8 @@
 
     python3 benches/tamper.py [--bin target/debug/doelpoort] [--seed 10]
 
-Attacks: a field changed; a row deleted; two rows swapped; a row inserted behind the head; the tail cut off with the
+The records are stored as entry bundles (docs/log-encoding.md); the attacks rewrite them from the documentation.
+Attacks: a field changed; a record deleted; two records swapped; a record inserted behind the head; the tail cut off with the
 head, the tree and the later checkpoints rewritten to match; the head rewritten; the checkpoint rows deleted; a record
 altered and the whole chain after it recomputed (hashes, head, tree), the checkpoint records kept; the same with
 the checkpoint records removed as well. Each must make `audit verify` exit 1 naming the problem. The start-up check
@@ -31,7 +32,6 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from verify_log import FIELDS, encode, sha256  # noqa: E402  (the documented encoding, not the gateway's code)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-COLUMNS = ["seq"] + [name for name, _ in FIELDS]
 
 
 def free_port():
@@ -42,70 +42,113 @@ def free_port():
     return port
 
 
-def rows(db, start=1):
-    db.row_factory = sqlite3.Row
-    out = []
-    for r in db.execute("SELECT * FROM log_records WHERE seq >= ? ORDER BY seq", (start,)):
-        d = dict(r)
-        d["categories"] = json.loads(d["categories"])
-        out.append(d)
+def decode(e):
+    """The inverse of E(r), from docs/log-encoding.md."""
+    pos = 9
+    record = {"seq": int.from_bytes(e[1:9], "big", signed=True)}
+
+    def text():
+        nonlocal pos
+        n = int.from_bytes(e[pos:pos + 4], "big")
+        pos += 4
+        if n == 0xFFFFFFFF:
+            return None
+        pos += n
+        return e[pos - n:pos].decode("utf-8")
+
+    for name, kind in FIELDS:
+        if kind == "list":
+            count = int.from_bytes(e[pos:pos + 4], "big")
+            pos += 4
+            record[name] = [text() for _ in range(count)]
+        else:
+            record[name] = text()
+    return record
+
+
+def split(data):
+    """The encodings an entry bundle holds (docs/log-encoding.md, "Storage: entry bundles")."""
+    parts, pos = [], 0
+    while pos < len(data):
+        n = int.from_bytes(data[pos:pos + 4], "big")
+        parts.append(bytes(data[pos + 4:pos + 4 + n]))
+        pos += 4 + n
+    return parts
+
+
+def records(db):
+    """Every record in the order the bundles hold them."""
+    return [decode(part) for (data,) in db.execute("SELECT data FROM log_bundles ORDER BY first_seq")
+            for part in split(data)]
+
+
+def chain(recs):
+    """The chain hash after each record of `recs` (from the first record on), by seq."""
+    prev, out = b"\x00" * 32, {}
+    for r in recs:
+        prev = sha256(b"doelpoort-log-record-v1", prev, encode(r))
+        out[r["seq"]] = prev
     return out
 
 
-def rechain(db, start, records):
-    """Writes `records` from seq `start` on with every hash recomputed, the head at the last, the tree dropped
-    (the gateway rebuilds its tiles at start): what an attacker with the database and the documentation can do."""
-    prev_row = db.execute("SELECT hash FROM log_records WHERE seq = ?", (start - 1,)).fetchone()
-    prev = bytes.fromhex(prev_row[0]) if prev_row else b"\x00" * 32
-    db.execute("DELETE FROM log_records WHERE seq >= ?", (start,))
-    for i, r in enumerate(records):
-        r = dict(r, seq=start + i)
-        h = sha256(b"doelpoort-log-record-v1", prev, encode(r))
-        values = [r[c] if c != "categories" else json.dumps(r[c], separators=(",", ":")) for c in COLUMNS]
-        db.execute(
-            f"INSERT INTO log_records ({', '.join(COLUMNS)}, prev_hash, hash) VALUES ({', '.join('?' * (len(COLUMNS) + 2))})",
-            values + [prev.hex(), h.hex()],
-        )
-        prev = h
-    last = start + len(records) - 1
-    db.execute("UPDATE log_head SET seq = ?, hash = ?, tree_size = 0", (last, prev.hex()))
+def store(db, slots):
+    """Writes the log as the bundles `slots` say, one record per bundle: (the seq the bundle claims, the record in
+    it). What an attacker with the database and the documentation can write."""
+    db.execute("DELETE FROM log_bundles")
+    prev = b"\x00" * 32
+    for seq, r in slots:
+        e = encode(r)
+        db.execute("INSERT INTO log_bundles (first_seq, last_seq, at, prev, data) VALUES (?, ?, ?, ?, ?)",
+                   (seq, seq, r["at"], prev, len(e).to_bytes(4, "big") + e))
+        prev = sha256(b"doelpoort-log-record-v1", prev, e)
+
+
+def rechain(db, start, tail):
+    """Replaces the records from seq `start` on by `tail`, renumbered from `start`, with the head at the last and
+    the tree dropped (the gateway rebuilds its tiles at start)."""
+    kept = [r for r in records(db) if r["seq"] < start]
+    recs = kept + [dict(r, seq=start + i) for i, r in enumerate(tail)]
+    store(db, [(r["seq"], r) for r in recs])
+    db.execute("DELETE FROM log_index WHERE seq >= ?", (start,))
+    last = recs[-1]["seq"]
+    db.execute("UPDATE log_head SET seq = ?, hash = ?, tree_size = 0", (last, chain(recs)[last].hex()))
     db.execute("DELETE FROM log_tiles")
 
 
 def attack_field(db, n):
-    db.execute("UPDATE log_records SET purpose = 'weggepoetst' WHERE seq = ?", (n // 2,))
+    recs = records(db)
+    recs[n // 2 - 1]["purpose"] = "weggepoetst"
+    store(db, [(r["seq"], r) for r in recs])
 
 
 def attack_delete(db, n):
-    db.execute("DELETE FROM log_records WHERE seq = ?", (n // 2,))
+    store(db, [(r["seq"], r) for r in records(db) if r["seq"] != n // 2])
 
 
 def attack_swap(db, n):
-    a, b = n // 3, n // 3 + 1
-    db.execute("UPDATE log_records SET seq = -1 WHERE seq = ?", (a,))
-    db.execute("UPDATE log_records SET seq = ? WHERE seq = ?", (a, b))
-    db.execute("UPDATE log_records SET seq = ? WHERE seq = -1", (b,))
+    recs = records(db)
+    a = n // 3 - 1
+    recs[a], recs[a + 1] = recs[a + 1], recs[a]
+    store(db, [(i + 1, r) for i, r in enumerate(recs)])
 
 
 def attack_insert(db, n):
-    db.execute(f"INSERT INTO log_records SELECT {n + 1}, at, kind, source_oin, recipient_oin, actor_oin, actor_sub, "
-               "case_id, subject, meeting_id, meeting_type, purpose, categories, covenant_version, article, request_id, "
-               f"content_digest, decision, reason, action, target, detail, trace_id, span_id, hash, hash "
-               f"FROM log_records WHERE seq = {n}")
+    recs = records(db)
+    store(db, [(r["seq"], r) for r in recs] + [(n + 1, dict(recs[-1], seq=n + 1))])
 
 
 def attack_truncate(db, n):
     keep = n - 12
-    row = db.execute("SELECT hash FROM log_records WHERE seq = ?", (keep,)).fetchone()
-    db.execute("DELETE FROM log_records WHERE seq > ?", (keep,))
+    recs = [r for r in records(db) if r["seq"] <= keep]
+    store(db, [(r["seq"], r) for r in recs])
+    db.execute("DELETE FROM log_index WHERE seq > ?", (keep,))
     db.execute("DELETE FROM log_notes WHERE seq > ?", (keep,))
-    db.execute("UPDATE log_head SET seq = ?, hash = ?, tree_size = 0", (keep, row[0]))
+    db.execute("UPDATE log_head SET seq = ?, hash = ?, tree_size = 0", (keep, chain(recs)[keep].hex()))
     db.execute("DELETE FROM log_tiles")
 
 
 def attack_head(db, n):
-    row = db.execute("SELECT hash FROM log_records WHERE seq = ?", (n - 1,)).fetchone()
-    db.execute("UPDATE log_head SET seq = ?, hash = ?", (n - 1, row[0]))
+    db.execute("UPDATE log_head SET seq = ?, hash = ?", (n - 1, chain(records(db))[n - 1].hex()))
 
 
 def attack_notes(db, n):
@@ -114,14 +157,14 @@ def attack_notes(db, n):
 
 def attack_recompute_keep(db, n):
     start = n // 2
-    tail = rows(db, start)
+    tail = [r for r in records(db) if r["seq"] >= start]
     tail[0]["purpose"] = "weggepoetst"
     rechain(db, start, tail)
 
 
 def attack_recompute_drop(db, n):
     start = n // 2
-    tail = [r for r in rows(db, start) if r["action"] != "log.checkpoint"]
+    tail = [r for r in records(db) if r["seq"] >= start and r["action"] != "log.checkpoint"]
     tail[0]["purpose"] = "weggepoetst"
     rechain(db, start, tail)
     db.execute("DELETE FROM log_notes WHERE seq >= ?", (start,))
@@ -131,10 +174,10 @@ def attack_recompute_drop(db, n):
 # the head, the tree and the later checkpoints rewritten, and a recomputation that also removes the checkpoints,
 # agree with themselves: only what a partner kept (the anchor, a witness's state) or the checkpoint interval shows them.
 ATTACKS = [
-    ("field changed", attack_field, ["altered"], False),
+    ("field changed", attack_field, ["does not match it"], False),
     ("row deleted", attack_delete, ["missing"], False),
-    ("rows reordered", attack_swap, ["does not follow"], False),
-    ("row inserted", attack_insert, ["altered", "beyond the head"], True),
+    ("rows reordered", attack_swap, ["out of place"], False),
+    ("row inserted", attack_insert, ["does not match it", "does not cover", "beyond the head"], True),
     ("tail truncated", attack_truncate, ["partner held"], False),
     ("head rewritten", attack_head, ["beyond the head"], True),
     ("checkpoint rows deleted", attack_notes, ["deleted"], False),

@@ -6,7 +6,7 @@ use sqlx::{Any, AnyConnection};
 use std::collections::BTreeSet;
 
 use super::bundle::{self, MAX_RECORDS};
-use super::chain::{parse_hash, to_array, Kind, Record, Verdict, GENESIS};
+use super::chain::{chain_hash, parse_hash, to_array, Kind, Record, Verdict, GENESIS};
 use super::merkle::Hash;
 use crate::store::{Backend, StoreError, Tx};
 
@@ -28,24 +28,23 @@ impl Bundle {
     /// # Errors
     /// [`StoreError::Corrupt`] when the bundle does not hold consecutive records from `first_seq`.
     pub fn records(&self, from: i64, to: i64) -> Result<Vec<Record>, StoreError> {
-        let corrupt = StoreError::Corrupt("log bundle");
-        let parts = bundle::split(&self.data).ok_or(StoreError::Corrupt("log bundle"))?;
+        let corrupt = || StoreError::Corrupt("log bundle");
+        let parts = bundle::split(&self.data).ok_or_else(corrupt)?;
         let mut prev: Hash = (self.prev.len() == 32)
             .then(|| to_array(&self.prev))
-            .ok_or(StoreError::Corrupt("log bundle"))?;
+            .ok_or_else(corrupt)?;
         let mut out = Vec::new();
-        for (part, seq) in parts.iter().zip(self.first_seq..) {
-            if seq > to {
-                break;
+        for (part, seq) in parts.iter().zip(self.first_seq..=to) {
+            if seq < from {
+                // Only its hash is needed, for the chain of the records after it.
+                prev = chain_hash(&prev, part);
+                continue;
             }
-            let r = Record::decoded(part, &prev).ok_or(StoreError::Corrupt("log bundle"))?;
-            if r.seq != seq {
-                return Err(corrupt);
-            }
-            prev = parse_hash(&r.hash).unwrap_or(GENESIS);
-            if seq >= from {
-                out.push(r);
-            }
+            let r = Record::decoded(part, &prev)
+                .filter(|r| r.seq == seq)
+                .ok_or_else(corrupt)?;
+            prev = parse_hash(&r.hash).ok_or_else(corrupt)?;
+            out.push(r);
         }
         Ok(out)
     }
@@ -253,7 +252,7 @@ pub async fn move_legacy(store: &crate::store::Store, now: &str) -> Result<i64, 
         for r in &records {
             let encoding = r.encode();
             let follows = r.seq == expected && parse_hash(&r.prev_hash) == Some(prev);
-            if !follows || parse_hash(&r.hash) != Some(super::chain::chain_hash(&prev, &encoding)) {
+            if !follows || parse_hash(&r.hash) != Some(chain_hash(&prev, &encoding)) {
                 return Err(StoreError::Corrupt(
                     "a log record from before bundles does not follow its chain",
                 ));

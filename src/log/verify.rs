@@ -1,13 +1,14 @@
-//! Verification of the whole log, as `doelpoort audit verify` runs it: the hash chain, every leaf of the Merkle
-//! tree and the tiles that hold it, every checkpoint's signature and root, that checkpoints came at the configured
+//! Verification of the whole log, as `doelpoort audit verify` runs it: the entry bundles, every leaf of the Merkle
+//! tree (hashed from the bytes as stored) and the tiles that hold it, the hash chain where legacy checkpoints
+//! signed it, every checkpoint's signature and root, that checkpoints came at the configured
 //! interval over the records' times, and that the log extends each checkpoint a partner held. Altered, missing,
 //! inserted and reordered records, a truncated tail, a rewritten head, deleted checkpoints and records recomputed
 //! after an alteration are all detected; the first problem is named. Also the cheap check the gateway runs at start.
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 
-use super::bundle::{self, MAX_RECORDS};
+use super::bundle;
 use super::chain::{chain_hash, checkpoint_message, parse_hash, Kind, Record, GENESIS};
 use super::checkpoint::ACTION;
 use super::merkle::{fold, leaf_hash, Hash};
@@ -186,21 +187,25 @@ pub async fn verify(
 ) -> Result<Report, VerifyError> {
     let (head_seq, head_hash) = records.head().await?;
     let mut walk = Walk::new(records, trust).await?;
-    // The next page is read while this one is hashed.
+    // The next page, with the level-0 tiles its leaves lie in, is read while this one is hashed.
     let fetch = |after: i64| {
         let records = records.clone();
-        tokio::spawn(async move { records.bundles(after, PAGE).await })
+        tokio::spawn(async move {
+            let bundles = records.bundles(after, PAGE).await?;
+            let width = 1u64 << HEIGHT;
+            let to = bundles.iter().map(|b| b.last_seq).max().unwrap_or(after).max(after) as u64;
+            let tiles = records.tiles(0, after as u64 / width, to.div_ceil(width)).await?;
+            Ok::<_, StoreError>((bundles, tiles))
+        })
     };
     let mut next = fetch(0);
     loop {
-        let page = next.await.map_err(|_| broken(walk.expected(), "could not be read"))??;
+        let (page, tiles) = next.await.map_err(|_| broken(walk.expected(), "could not be read"))??;
         let Some(after) = page.iter().map(|b| b.last_seq).max() else {
             break;
         };
         next = fetch(after);
-        let held: i64 = page.iter().map(|b| b.last_seq - b.first_seq + 1).sum();
-        walk.tiles_for(records, held.clamp(0, PAGE * MAX_RECORDS as i64) as usize)
-            .await?;
+        walk.tiles(tiles);
         for b in &page {
             walk.bundle(b)?;
         }
@@ -232,7 +237,7 @@ struct Walk {
     /// The complete subtrees of the leaves so far, largest first: their fold is the root.
     frontier: Vec<(u32, Hash)>,
     /// Level-0 tiles read ahead, by index.
-    leaves: HashMap<u64, Vec<u8>>,
+    leaves: VecDeque<(u64, Vec<u8>)>,
     /// Every higher tile, by (level, index).
     upper: HashMap<(u32, u64), Vec<u8>>,
     keys: Vec<Vec<u8>>,
@@ -278,7 +283,7 @@ impl Walk {
             chain_until: legacy.keys().next_back().copied().unwrap_or(0),
             size: 0,
             frontier: Vec::new(),
-            leaves: HashMap::new(),
+            leaves: VecDeque::new(),
             upper,
             keys: trust.keys(),
             origin: trust.origin.clone(),
@@ -300,21 +305,26 @@ impl Walk {
         fold(&hashes)
     }
 
-    /// Reads the level-0 tiles the next `n` leaves lie in.
-    async fn tiles_for(&mut self, records: &Records, n: usize) -> Result<(), VerifyError> {
-        let width = 1u64 << HEIGHT;
-        let (from, to) = (self.size / width, (self.size + n as u64).div_ceil(width));
-        self.leaves.retain(|i, _| *i >= from);
-        for (i, h) in records.tiles(0, from, to).await? {
-            self.leaves.insert(i, h);
+    /// Keeps the level-0 tiles read for the next leaves, dropping those behind the walk.
+    fn tiles(&mut self, tiles: Vec<(u64, Vec<u8>)>) {
+        let from = self.size >> HEIGHT;
+        while self.leaves.front().is_some_and(|(i, _)| *i < from) {
+            self.leaves.pop_front();
         }
-        Ok(())
+        for (i, t) in tiles {
+            if self.leaves.back().is_none_or(|(last, _)| i > *last) {
+                self.leaves.push_back((i, t));
+            }
+        }
     }
 
     fn tile_entry(&self, level: u32, index: u64) -> Option<&[u8]> {
         let width = 1u64 << HEIGHT;
         let tile = if level == 0 {
-            self.leaves.get(&(index / width))
+            let tile = index / width;
+            let base = self.leaves.front()?.0;
+            let (i, t) = self.leaves.get(usize::try_from(tile.checked_sub(base)?).ok()?)?;
+            (*i == tile).then_some(t)
         } else {
             self.upper.get(&(level, index / width))
         }?;
