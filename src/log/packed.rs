@@ -3,7 +3,7 @@
 //! transaction, which holds the head; reading turns bundles back into records, their chain hashes computed from
 //! the hash each bundle keeps of the record before it.
 use sqlx::{Any, AnyConnection};
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 use super::bundle::{self, MAX_RECORDS};
 use super::chain::{chain_hash, parse_hash, to_array, Kind, Record, Verdict, GENESIS};
@@ -158,11 +158,16 @@ pub fn kind_code(kind: Kind) -> i64 {
 
 /// The index rows of the records of one bundle, and the terms they name.
 async fn index(tx: &mut Tx, records: &[Record], bundle: i64) -> Result<(), StoreError> {
-    let texts = |r: &Record| {
+    fn texts(r: &Record) -> [Option<&str>; 5] {
         let e = &r.entry;
-        [&e.subject, &e.case_id, &e.source_oin, &e.recipient_oin, &e.action].map(|t| t.clone())
+        [&e.subject, &e.case_id, &e.source_oin, &e.recipient_oin, &e.action].map(Option::as_deref)
+    }
+    let terms: BTreeSet<&str> = records.iter().flat_map(|r| texts(r).into_iter().flatten()).collect();
+    let ids = term_ids(tx, &terms).await?;
+    let id = |t: Option<&str>| {
+        t.and_then(|t| ids.get(t))
+            .map_or(serde_json::Value::Null, |&i| i.into())
     };
-    let terms: BTreeSet<String> = records.iter().flat_map(|r| texts(r).into_iter().flatten()).collect();
     let rows: Vec<serde_json::Value> = records
         .iter()
         .map(|r| {
@@ -172,50 +177,54 @@ async fn index(tx: &mut Tx, records: &[Record], bundle: i64) -> Result<(), Store
                 serde_json::Value::from(kind_code(r.entry.kind)),
                 serde_json::Value::from(i64::from(r.entry.decision == Verdict::Allow)),
             ];
-            row.extend(texts(r).map(|t| t.map_or(serde_json::Value::Null, serde_json::Value::String)));
+            row.extend(texts(r).map(id));
             serde_json::Value::Array(row)
         })
         .collect();
-    let backend = tx.backend();
-    if !terms.is_empty() {
-        let terms = serde_json::to_string(&terms).map_err(|_| StoreError::Corrupt("log terms"))?;
-        sqlx::query(match backend {
-            Backend::Sqlite => {
-                "INSERT INTO log_terms (term) SELECT value FROM json_each(?1) WHERE true ON CONFLICT (term) DO NOTHING"
-            }
-            Backend::Postgres => {
-                "INSERT INTO log_terms (term) SELECT t FROM jsonb_array_elements_text($1::jsonb) AS t(t) \
-                 ON CONFLICT (term) DO NOTHING"
-            }
-        })
-        .bind(terms)
-        .execute(tx.conn())
-        .await?;
-    }
-    sqlx::query(index_sql(backend))
+    sqlx::query(index_sql(tx.backend()))
         .bind(serde_json::Value::Array(rows).to_string())
         .execute(tx.conn())
         .await?;
     Ok(())
 }
 
+/// The ids of `terms` in `log_terms`, adding those it does not hold yet: two statements for a bundle, however many
+/// records name them.
+async fn term_ids(tx: &mut Tx, terms: &BTreeSet<&str>) -> Result<HashMap<String, i64>, StoreError> {
+    if terms.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let list = serde_json::to_string(terms).map_err(|_| StoreError::Corrupt("log terms"))?;
+    let (add, read) = match tx.backend() {
+        Backend::Sqlite => (
+            "INSERT INTO log_terms (term) SELECT value FROM json_each(?1) WHERE true ON CONFLICT (term) DO NOTHING",
+            "SELECT id, term FROM log_terms WHERE term IN (SELECT value FROM json_each(?1))",
+        ),
+        Backend::Postgres => (
+            "INSERT INTO log_terms (term) SELECT t FROM jsonb_array_elements_text($1::jsonb) AS t(t) \
+             ON CONFLICT (term) DO NOTHING",
+            "SELECT id, term FROM log_terms WHERE term IN (SELECT jsonb_array_elements_text($1::jsonb))",
+        ),
+    };
+    sqlx::query(add).bind(&list).execute(tx.conn()).await?;
+    let rows: Vec<(i64, String)> = sqlx::query_as(read).bind(&list).fetch_all(tx.conn()).await?;
+    Ok(rows.into_iter().map(|(id, term)| (term, id)).collect())
+}
+
 /// One statement for a bundle's index rows, from one JSON parameter: `[seq, bundle, kind, allowed, subject,
-/// case_id, source_oin, recipient_oin, action]` per record, the texts looked up in `log_terms`.
+/// case_id, source_oin, recipient_oin, action]` per record, the texts as their ids in `log_terms`.
 fn index_sql(backend: Backend) -> &'static str {
     match backend {
         Backend::Sqlite => {
             "INSERT INTO log_index (seq, bundle, kind, allowed, subject, case_id, source_oin, recipient_oin, action) \
-             SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, \
-             (SELECT id FROM log_terms WHERE term = value ->> 4), (SELECT id FROM log_terms WHERE term = value ->> 5), \
-             (SELECT id FROM log_terms WHERE term = value ->> 6), (SELECT id FROM log_terms WHERE term = value ->> 7), \
-             (SELECT id FROM log_terms WHERE term = value ->> 8) FROM json_each(?1)"
+             SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6, \
+             value ->> 7, value ->> 8 FROM json_each(?1)"
         }
         Backend::Postgres => {
             "INSERT INTO log_index (seq, bundle, kind, allowed, subject, case_id, source_oin, recipient_oin, action) \
              SELECT (r ->> 0)::bigint, (r ->> 1)::bigint, (r ->> 2)::smallint, (r ->> 3)::smallint, \
-             (SELECT id FROM log_terms WHERE term = r ->> 4), (SELECT id FROM log_terms WHERE term = r ->> 5), \
-             (SELECT id FROM log_terms WHERE term = r ->> 6), (SELECT id FROM log_terms WHERE term = r ->> 7), \
-             (SELECT id FROM log_terms WHERE term = r ->> 8) FROM jsonb_array_elements($1::jsonb) AS rows(r)"
+             (r ->> 4)::bigint, (r ->> 5)::bigint, (r ->> 6)::bigint, (r ->> 7)::bigint, (r ->> 8)::bigint \
+             FROM jsonb_array_elements($1::jsonb) AS rows(r)"
         }
     }
 }
