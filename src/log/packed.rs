@@ -66,8 +66,12 @@ pub async fn after<'e>(
     after: i64,
     limit: i64,
 ) -> Result<Vec<Bundle>, StoreError> {
+    // A range on the primary key from the bundle that holds record `after + 1`: `last_seq` has no index, and a
+    // filter on it alone would scan the table from its start for every page.
     Ok(sqlx::query_as(&format!(
-        "SELECT {BUNDLE_COLUMNS} FROM log_bundles WHERE last_seq > $1 ORDER BY first_seq LIMIT $2"
+        "SELECT {BUNDLE_COLUMNS} FROM log_bundles WHERE first_seq >= \
+         COALESCE((SELECT MAX(first_seq) FROM log_bundles WHERE first_seq <= $1 + 1), 0) \
+         AND last_seq > $1 ORDER BY first_seq LIMIT $2"
     ))
     .bind(after)
     .bind(limit)
