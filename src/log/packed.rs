@@ -118,34 +118,24 @@ pub async fn by_first(conn: &mut AnyConnection, firsts: &BTreeSet<i64>) -> Resul
 /// Writes `records` (consecutive, chained, with their `encodings`) as bundles and index rows. A bundle holds at
 /// most [`MAX_RECORDS`] records, all of one time.
 pub async fn write(tx: &mut Tx, records: &[Record], encodings: &[Vec<u8>]) -> Result<(), StoreError> {
-    let mut start = 0;
-    while let Some(first) = records.get(start) {
-        let len = records
-            .get(start..)
-            .unwrap_or_default()
-            .iter()
-            .take(MAX_RECORDS)
-            .take_while(|r| r.at == first.at)
-            .count();
-        let group = records.get(start..start + len).unwrap_or_default();
-        let data = bundle::pack(
-            encodings
-                .get(start..start + len)
-                .unwrap_or_default()
-                .iter()
-                .map(Vec::as_slice),
-        );
-        let prev = parse_hash(&first.prev_hash).ok_or(StoreError::Corrupt("record hash"))?;
-        sqlx::query("INSERT INTO log_bundles (first_seq, last_seq, at, prev, data) VALUES ($1, $2, $3, $4, $5)")
-            .bind(first.seq)
-            .bind(group.last().map_or(first.seq, |r| r.seq))
-            .bind(&first.at)
-            .bind(prev.to_vec())
-            .bind(data)
-            .execute(tx.conn())
-            .await?;
-        index(tx, group, first.seq).await?;
-        start += len;
+    let pairs: Vec<(&Record, &Vec<u8>)> = records.iter().zip(encodings).collect();
+    for same_time in pairs.chunk_by(|a, b| a.0.at == b.0.at) {
+        for group in same_time.chunks(MAX_RECORDS) {
+            let (Some(&(first, _)), Some(&(last, _))) = (group.first(), group.last()) else {
+                continue;
+            };
+            let prev = parse_hash(&first.prev_hash).ok_or(StoreError::Corrupt("record hash"))?;
+            sqlx::query("INSERT INTO log_bundles (first_seq, last_seq, at, prev, data) VALUES ($1, $2, $3, $4, $5)")
+                .bind(first.seq)
+                .bind(last.seq)
+                .bind(&first.at)
+                .bind(prev.to_vec())
+                .bind(bundle::pack(group.iter().map(|(_, e)| e.as_slice())))
+                .execute(tx.conn())
+                .await?;
+            let group: Vec<&Record> = group.iter().map(|&(r, _)| r).collect();
+            index(tx, &group, first.seq).await?;
+        }
     }
     Ok(())
 }
@@ -161,7 +151,7 @@ pub fn kind_code(kind: Kind) -> i64 {
 }
 
 /// The index rows of the records of one bundle, and the terms they name.
-async fn index(tx: &mut Tx, records: &[Record], bundle: i64) -> Result<(), StoreError> {
+async fn index(tx: &mut Tx, records: &[&Record], bundle: i64) -> Result<(), StoreError> {
     fn texts(r: &Record) -> [Option<&str>; 5] {
         let e = &r.entry;
         [&e.subject, &e.case_id, &e.source_oin, &e.recipient_oin, &e.action].map(Option::as_deref)

@@ -761,10 +761,7 @@ async fn a_second_instance_starting_beside_a_busy_one_finds_the_log_intact(b: Ba
 async fn as_legacy_log(gw: &Gateway, damage: Option<&str>) -> Vec<Record> {
     let records = gw.app().log.records();
     let all = records.page(0, 100_000).await.unwrap();
-    let pool = {
-        sqlx::any::install_default_drivers();
-        sqlx::AnyPool::connect(&gw.app().config.database_url).await.unwrap()
-    };
+    let pool = tamper::pool(gw).await;
     let columns = doelpoort::log::chain::FIELDS.join(", ");
     let marks: Vec<String> = (1..=26).map(|i| format!("${i}")).collect();
     let sql = format!("INSERT INTO log_records ({columns}) VALUES ({})", marks.join(", "));

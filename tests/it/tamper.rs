@@ -5,7 +5,8 @@ use doelpoort::log::bundle;
 use doelpoort::log::chain::{decode, Entry, Record};
 use doelpoort::log::packed::{self, Bundle};
 
-async fn pool(gw: &Gateway) -> sqlx::AnyPool {
+/// A pool on the gateway's database, as an attacker with its URL has.
+pub async fn pool(gw: &Gateway) -> sqlx::AnyPool {
     sqlx::any::install_default_drivers();
     sqlx::AnyPool::connect(&gw.app().config.database_url).await.unwrap()
 }
