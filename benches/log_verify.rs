@@ -35,6 +35,20 @@ fn plain_hash_rate(encodings: &[Vec<u8>]) -> f64 {
     encodings.len() as f64 / started.elapsed().as_secs_f64()
 }
 
+/// CPU seconds this process has used (user and system, every thread), from /proc/self/stat.
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map(|(_, r)| r)
+        .unwrap_or("")
+        .split_whitespace()
+        .collect();
+    let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the command name; 100 ticks a second.
+    (ticks(11) + ticks(12)) / 100.0
+}
+
 async fn run(db: BenchDb, n: usize) {
     let label = db.label;
     let store = db.open().await;
@@ -42,6 +56,7 @@ async fn run(db: BenchDb, n: usize) {
     let bytes: usize = encodings.iter().map(Vec::len).sum();
     let plain = plain_hash_rate(&encodings);
     let started = Instant::now();
+    let cpu = cpu_seconds();
     let trust = Trust {
         origin: "doelpoort/bench".into(),
         keys: Vec::new(),
@@ -52,8 +67,31 @@ async fn run(db: BenchDb, n: usize) {
     let report = verify(&doelpoort::log::Records::new(store.clone()), &trust, |_, _| {})
         .await
         .unwrap();
-    let verified = report.records as f64 / started.elapsed().as_secs_f64();
+    // DOELPOORT_BENCH_PROFILE=N verifies N times more, for a profiler to see verification alone.
+    let again: usize = std::env::var("DOELPOORT_BENCH_PROFILE")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    if again > 0 {
+        println!(
+            "  profile: verifying {again} more times from {:?}",
+            std::time::SystemTime::now()
+        );
+        for _ in 0..again {
+            verify(&doelpoort::log::Records::new(store.clone()), &trust, |_, _| {})
+                .await
+                .unwrap();
+        }
+        println!("  profile: done at {:?}", std::time::SystemTime::now());
+    }
+    let wall = started.elapsed().as_secs_f64();
+    let verified = report.records as f64 / wall;
     assert_eq!(report.records as usize, n);
+    println!(
+        "  audit verify kept {:.2} cores busy in this process ({:.2} s of CPU in {wall:.2} s)",
+        (cpu_seconds() - cpu) / wall,
+        cpu_seconds() - cpu
+    );
     // Where the time goes: reading the bundles alone, and hashing their leaves alone.
     let records = doelpoort::log::Records::new(store.clone());
     let started = Instant::now();
@@ -66,7 +104,7 @@ async fn run(db: BenchDb, n: usize) {
         read += page.len();
         let hashing = Instant::now();
         for b in &page {
-            for part in doelpoort::log::bundle::split(&b.data).unwrap() {
+            for part in doelpoort::log::bundle::split(&b.packed().unwrap()).unwrap() {
                 std::hint::black_box(doelpoort::log::merkle::leaf_hash(part));
             }
         }

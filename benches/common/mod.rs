@@ -62,7 +62,22 @@ impl BenchDb {
     }
 }
 
-/// A disclosure record of a realistic size (about 500 bytes encoded), the `i`-th of a synthetic log.
+/// Lowercase hex that looks like a hash (as pseudonyms, digests and trace ids do), `len` digits, from `seed`.
+fn hex(seed: &str, len: usize) -> String {
+    let digest = ring::digest::digest(&ring::digest::SHA256, seed.as_bytes());
+    let mut out = hex::encode(digest.as_ref());
+    out.truncate(len);
+    out
+}
+
+/// An id shaped like the gateway's (a UUID), from `seed`.
+fn uuid(seed: &str) -> String {
+    let h = hex(seed, 32);
+    format!("{}-{}-{}-{}-{}", &h[..8], &h[8..12], &h[12..16], &h[16..20], &h[20..])
+}
+
+/// A disclosure record of a realistic size and content (about 530 bytes encoded, its pseudonym, ids and digest as
+/// random-looking as the gateway's, so that they compress no better than real ones), the `i`-th of a synthetic log.
 pub fn disclosure(i: usize) -> Entry {
     Entry {
         kind: if i % 5 == 0 { Kind::Admin } else { Kind::Disclosure },
@@ -70,17 +85,19 @@ pub fn disclosure(i: usize) -> Entry {
         recipient_oin: Some("00000099000000000001".into()),
         actor_oin: Some("00000099000000000001".into()),
         actor_sub: Some(format!("professional-{}", i % 97)),
-        case_id: Some(format!("case-{}", i % 5000)),
-        subject: Some(format!("{:064x}", i % 100_000)),
+        case_id: Some(uuid(&format!("case {}", i % 5000))),
+        subject: Some(hex(&format!("subject {}", i % 100_000), 64)),
         meeting_type: Some("focus".into()),
         purpose: Some("plan_van_aanpak".into()),
         categories: vec!["leefgebieden".into(), "nazorg_domeinen".into()],
         covenant_version: Some("2026.1".into()),
         article: Some("art. 7 lid 2".into()),
-        request_id: Some(format!("{i:032x}")),
-        content_digest: Some("ab".repeat(32)),
-        trace_id: Some(format!("{i:032x}")),
-        span_id: Some(format!("{i:016x}")),
+        meeting_id: Some(uuid(&format!("meeting {}", i % 300))),
+        request_id: Some(uuid(&format!("request {i}"))),
+        content_digest: Some(hex(&format!("content {i}"), 64)),
+        reason: Some("1 item(s)".into()),
+        trace_id: Some(hex(&format!("trace {i}"), 32)),
+        span_id: Some(hex(&format!("span {i}"), 16)),
         ..Entry::new(Kind::Disclosure)
     }
 }

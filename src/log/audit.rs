@@ -6,7 +6,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::actor::AnyActor;
-use super::sql::{LogFilter, Records};
+use super::filter::LogFilter;
+use super::sql::Records;
 use crate::crypto::Pseudonymiser;
 use crate::log::chain::{Entry, Kind, Record};
 use crate::types::clock::rfc3339;

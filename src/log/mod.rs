@@ -7,20 +7,23 @@ pub mod audit;
 pub mod bundle;
 pub mod chain;
 pub mod checkpoint;
+pub mod filter;
 pub mod ldv;
 pub mod merkle;
 pub mod note;
 pub mod packed;
 mod record;
 pub(crate) mod sql;
+mod statement;
 pub mod tiles;
 pub mod verify;
 mod writer;
 
 use std::path::PathBuf;
 
+pub use filter::LogFilter;
 pub use record::{commit_if, commit_with, record_in};
-pub use sql::{Checkpoint, DecisionGroup, LogFilter, Records, StoredNote};
+pub use sql::{Checkpoint, DecisionGroup, Records, StoredNote};
 pub use writer::{Appended, Log, LogError, Read, Receipt, Released};
 
 /// The disclosure log: its two keys (files; `serve` refuses to start without them) and its pace.

@@ -1,14 +1,17 @@
-//! The records' storage in the database: entry bundles (`log_bundles`, see [`super::bundle`]) and the narrow index
-//! rows queries select on (`log_index`, its texts as ids of `log_terms`). Appending writes both in the caller's
-//! transaction, which holds the head; reading turns bundles back into records, their chain hashes computed from
-//! the hash each bundle keeps of the record before it.
+//! The records' storage in the database: entry bundles (`log_bundles`, see [`super::bundle`]) and the postings
+//! queries narrow them by (`log_postings`: one row per bundle and term, see [`super::filter`]). Appending adds both
+//! to the statement that writes the caller's batch, inside the transaction that holds the head; reading turns
+//! bundles back into records, their chain hashes computed from the hash each bundle keeps of the record before it.
 use sqlx::{Any, AnyConnection};
-use std::collections::{BTreeSet, HashMap};
+use std::borrow::Cow;
+use std::collections::BTreeSet;
 
-use super::bundle::{self, MAX_RECORDS};
-use super::chain::{chain_hash, parse_hash, to_array, Kind, Record, Verdict, GENESIS};
+use super::bundle::{self, Codec, MAX_RECORDS};
+use super::chain::{chain_hash, parse_hash, to_array, Record, GENESIS};
+use super::filter::keys_of;
 use super::merkle::Hash;
-use crate::store::{Backend, StoreError, Tx};
+use super::statement::Sql;
+use crate::store::{Backend, StoreError};
 
 /// One row of `log_bundles`.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -19,17 +22,31 @@ pub struct Bundle {
     pub at: String,
     /// The chain hash of the record before the first.
     pub prev: Vec<u8>,
+    /// How `data` holds the packed encodings ([`Codec`]).
+    pub codec: i64,
     pub data: Vec<u8>,
 }
 
+fn corrupt() -> StoreError {
+    StoreError::Corrupt("log bundle")
+}
+
 impl Bundle {
+    /// Its encodings packed one after another ([`bundle::pack`]).
+    ///
+    /// # Errors
+    /// [`StoreError::Corrupt`] when `data` cannot be opened.
+    pub fn packed(&self) -> Result<Cow<'_, [u8]>, StoreError> {
+        bundle::open(self.codec, &self.data).ok_or_else(corrupt)
+    }
+
     /// Its records with sequence numbers in `[from, to]`, chained from `prev`.
     ///
     /// # Errors
     /// [`StoreError::Corrupt`] when the bundle does not hold consecutive records from `first_seq`.
     pub fn records(&self, from: i64, to: i64) -> Result<Vec<Record>, StoreError> {
-        let corrupt = || StoreError::Corrupt("log bundle");
-        let parts = bundle::split(&self.data).ok_or_else(corrupt)?;
+        let packed = self.packed()?;
+        let parts = bundle::split(&packed).ok_or_else(corrupt)?;
         let mut prev: Hash = (self.prev.len() == 32)
             .then(|| to_array(&self.prev))
             .ok_or_else(corrupt)?;
@@ -55,10 +72,10 @@ pub fn last_hash(b: &Bundle) -> Result<Hash, StoreError> {
     b.records(b.last_seq, b.last_seq)?
         .first()
         .and_then(|r| parse_hash(&r.hash))
-        .ok_or(StoreError::Corrupt("log bundle"))
+        .ok_or_else(corrupt)
 }
 
-const BUNDLE_COLUMNS: &str = "first_seq, last_seq, at, prev, data";
+pub(super) const BUNDLE_COLUMNS: &str = "first_seq, last_seq, at, prev, codec, data";
 
 /// Bundles with records after `after`, in order, at most `limit`, through `db`.
 pub async fn after<'e>(
@@ -100,7 +117,7 @@ pub async fn newest<'e>(db: impl sqlx::Executor<'e, Database = Any>, n: i64) -> 
     .await?)
 }
 
-/// The bundles whose first records are `firsts`.
+/// The bundles whose first records are `firsts`, in order, through `conn`.
 pub async fn by_first(conn: &mut AnyConnection, firsts: &BTreeSet<i64>) -> Result<Vec<Bundle>, StoreError> {
     if firsts.is_empty() {
         return Ok(Vec::new());
@@ -115,110 +132,112 @@ pub async fn by_first(conn: &mut AnyConnection, firsts: &BTreeSet<i64>) -> Resul
     .await?)
 }
 
-/// Writes `records` (consecutive, chained, with their `encodings`) as bundles and index rows. A bundle holds at
-/// most [`MAX_RECORDS`] records, all of one time.
-pub async fn write(tx: &mut Tx, records: &[Record], encodings: &[Vec<u8>]) -> Result<(), StoreError> {
+/// Adds to `q` the statements that store `records` (consecutive, chained, with their `encodings`) as bundles of
+/// at most [`MAX_RECORDS`] records of one time, compressed, with their postings.
+///
+/// # Errors
+/// [`StoreError::Corrupt`] when a record's previous hash is malformed; nothing was added then.
+pub(super) fn write_into(q: &mut Sql, records: &[Record], encodings: &[Vec<u8>]) -> Result<(), StoreError> {
     let pairs: Vec<(&Record, &Vec<u8>)> = records.iter().zip(encodings).collect();
+    let mut rows = Vec::new();
     for same_time in pairs.chunk_by(|a, b| a.0.at == b.0.at) {
         for group in same_time.chunks(MAX_RECORDS) {
             let (Some(&(first, _)), Some(&(last, _))) = (group.first(), group.last()) else {
                 continue;
             };
             let prev = parse_hash(&first.prev_hash).ok_or(StoreError::Corrupt("record hash"))?;
-            sqlx::query("INSERT INTO log_bundles (first_seq, last_seq, at, prev, data) VALUES ($1, $2, $3, $4, $5)")
-                .bind(first.seq)
-                .bind(last.seq)
-                .bind(&first.at)
-                .bind(prev.to_vec())
-                .bind(bundle::pack(group.iter().map(|(_, e)| e.as_slice())))
-                .execute(tx.conn())
-                .await?;
-            let group: Vec<&Record> = group.iter().map(|&(r, _)| r).collect();
-            index(tx, &group, first.seq).await?;
+            let packed = bundle::pack(group.iter().map(|(_, e)| e.as_slice()));
+            let data = bundle::compress(&packed).ok_or(StoreError::Corrupt("log bundle compression"))?;
+            let keys = keys_of(group.iter().map(|(r, _)| &r.entry));
+            rows.push((first, last.seq, prev, data, keys));
         }
+    }
+    if rows.is_empty() {
+        return Ok(());
+    }
+    q.then()
+        .push("INSERT INTO log_bundles (first_seq, last_seq, at, prev, codec, data) VALUES ");
+    for (i, (first, last, prev, data, _)) in rows.iter_mut().enumerate() {
+        q.comma(i)
+            .push("(")
+            .int(first.seq)
+            .push(", ")
+            .int(*last)
+            .push(", ")
+            .text(&first.at)
+            .push(", ")
+            .blob(prev.to_vec())
+            .push(", ")
+            .int(Codec::Zstd.code())
+            .push(", ")
+            .blob(std::mem::take(data))
+            .push(")");
+    }
+    for (first, _, _, _, keys) in &rows {
+        postings_into(q, first.seq, keys);
     }
     Ok(())
 }
 
-/// The code `log_index.kind` stores for `kind`.
-pub fn kind_code(kind: Kind) -> i64 {
-    match kind {
-        Kind::Disclosure => 1,
-        Kind::Refusal => 2,
-        Kind::Lookup => 3,
-        Kind::Admin => 4,
-    }
+/// Adds to `q` the statement that stores the postings `keys` of the bundle that starts at `bundle`: one statement
+/// with the keys as one JSON array of integers, which both backends unpack without parsing text again.
+fn postings_into(q: &mut Sql, bundle: i64, keys: &[i64]) {
+    let list = format!("[{}]", keys.iter().map(i64::to_string).collect::<Vec<_>>().join(","));
+    match q.backend() {
+        Backend::Sqlite => q
+            .then()
+            .push("INSERT INTO log_postings (key, bundle) SELECT value, ")
+            .int(bundle)
+            .push(" FROM json_each(")
+            .text(&list)
+            .push(") WHERE true ON CONFLICT DO NOTHING"),
+        Backend::Postgres => q
+            .then()
+            .push("INSERT INTO log_postings (key, bundle) SELECT k::bigint, ")
+            .int(bundle)
+            .push(" FROM jsonb_array_elements_text(")
+            .text(&list)
+            .push("::jsonb) AS t(k) ON CONFLICT DO NOTHING"),
+    };
 }
 
-/// The index rows of the records of one bundle, and the terms they name.
-async fn index(tx: &mut Tx, records: &[&Record], bundle: i64) -> Result<(), StoreError> {
-    fn texts(r: &Record) -> [Option<&str>; 5] {
-        let e = &r.entry;
-        [&e.subject, &e.case_id, &e.source_oin, &e.recipient_oin, &e.action].map(Option::as_deref)
-    }
-    let terms: BTreeSet<&str> = records.iter().flat_map(|r| texts(r).into_iter().flatten()).collect();
-    let ids = term_ids(tx, &terms).await?;
-    let id = |t: Option<&str>| {
-        t.and_then(|t| ids.get(t))
-            .map_or(serde_json::Value::Null, |&i| i.into())
-    };
-    let rows: Vec<serde_json::Value> = records
-        .iter()
-        .map(|r| {
-            let mut row = vec![
-                serde_json::Value::from(r.seq),
-                serde_json::Value::from(bundle),
-                serde_json::Value::from(kind_code(r.entry.kind)),
-                serde_json::Value::from(i64::from(r.entry.decision == Verdict::Allow)),
-            ];
-            row.extend(texts(r).map(id));
-            serde_json::Value::Array(row)
-        })
-        .collect();
-    sqlx::query(index_sql(tx.backend()))
-        .bind(serde_json::Value::Array(rows).to_string())
-        .execute(tx.conn())
+/// Bundles indexed per transaction when a log from before postings is indexed.
+const INDEX_CHUNK: i64 = 512;
+
+/// Writes the postings of bundles written before postings existed (those with `first_seq` up to
+/// `log_head.unindexed`), newest first, a chunk per transaction; returns how many bundles were indexed.
+///
+/// # Errors
+/// The database refused, or a bundle cannot be read.
+pub async fn index_unindexed(store: &crate::store::Store) -> Result<i64, StoreError> {
+    let mut indexed = 0;
+    loop {
+        let mut tx = store.begin().await?;
+        let below: i64 = sqlx::query_scalar("SELECT unindexed FROM log_head WHERE id = 1")
+            .fetch_one(tx.conn())
+            .await?;
+        let bundles: Vec<Bundle> = sqlx::query_as(&format!(
+            "SELECT {BUNDLE_COLUMNS} FROM log_bundles WHERE first_seq <= $1 ORDER BY first_seq DESC LIMIT $2"
+        ))
+        .bind(below)
+        .bind(INDEX_CHUNK)
+        .fetch_all(tx.conn())
         .await?;
-    Ok(())
-}
-
-/// The ids of `terms` in `log_terms`, adding those it does not hold yet: two statements for a bundle, however many
-/// records name them.
-async fn term_ids(tx: &mut Tx, terms: &BTreeSet<&str>) -> Result<HashMap<String, i64>, StoreError> {
-    if terms.is_empty() {
-        return Ok(HashMap::new());
-    }
-    let list = serde_json::to_string(terms).map_err(|_| StoreError::Corrupt("log terms"))?;
-    let (add, read) = match tx.backend() {
-        Backend::Sqlite => (
-            "INSERT INTO log_terms (term) SELECT value FROM json_each(?1) WHERE true ON CONFLICT (term) DO NOTHING",
-            "SELECT id, term FROM log_terms WHERE term IN (SELECT value FROM json_each(?1))",
-        ),
-        Backend::Postgres => (
-            "INSERT INTO log_terms (term) SELECT t FROM jsonb_array_elements_text($1::jsonb) AS t(t) \
-             ON CONFLICT (term) DO NOTHING",
-            "SELECT id, term FROM log_terms WHERE term IN (SELECT jsonb_array_elements_text($1::jsonb))",
-        ),
-    };
-    sqlx::query(add).bind(&list).execute(tx.conn()).await?;
-    let rows: Vec<(i64, String)> = sqlx::query_as(read).bind(&list).fetch_all(tx.conn()).await?;
-    Ok(rows.into_iter().map(|(id, term)| (term, id)).collect())
-}
-
-/// One statement for a bundle's index rows, from one JSON parameter: `[seq, bundle, kind, allowed, subject,
-/// case_id, source_oin, recipient_oin, action]` per record, the texts as their ids in `log_terms`.
-fn index_sql(backend: Backend) -> &'static str {
-    match backend {
-        Backend::Sqlite => {
-            "INSERT INTO log_index (seq, bundle, kind, allowed, subject, case_id, source_oin, recipient_oin, action) \
-             SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6, \
-             value ->> 7, value ->> 8 FROM json_each(?1)"
+        let mut q = Sql::new(tx.backend(), "");
+        for b in &bundles {
+            let records = b.records(b.first_seq, b.last_seq)?;
+            postings_into(&mut q, b.first_seq, &keys_of(records.iter().map(|r| &r.entry)));
         }
-        Backend::Postgres => {
-            "INSERT INTO log_index (seq, bundle, kind, allowed, subject, case_id, source_oin, recipient_oin, action) \
-             SELECT (r ->> 0)::bigint, (r ->> 1)::bigint, (r ->> 2)::smallint, (r ->> 3)::smallint, \
-             (r ->> 4)::bigint, (r ->> 5)::bigint, (r ->> 6)::bigint, (r ->> 7)::bigint, (r ->> 8)::bigint \
-             FROM jsonb_array_elements($1::jsonb) AS rows(r)"
+        let rest = bundles.last().map_or(0, |b| b.first_seq - 1);
+        q.then()
+            .push("UPDATE log_head SET unindexed = ")
+            .int(rest)
+            .push(" WHERE id = 1");
+        q.execute(tx.conn()).await?;
+        tx.commit().await?;
+        indexed += bundles.len() as i64;
+        if rest == 0 {
+            return Ok(indexed);
         }
     }
 }
@@ -264,12 +283,10 @@ pub async fn move_legacy(store: &crate::store::Store, now: &str) -> Result<i64, 
             expected += 1;
             encodings.push(encoding);
         }
-        write(&mut tx, &records, &encodings).await?;
-        let last = expected - 1;
-        sqlx::query("DELETE FROM log_records WHERE seq <= $1")
-            .bind(last)
-            .execute(tx.conn())
-            .await?;
+        let mut q = Sql::new(tx.backend(), "");
+        write_into(&mut q, &records, &encodings)?;
+        q.then().push("DELETE FROM log_records WHERE seq <= ").int(expected - 1);
+        q.execute(tx.conn()).await?;
         tx.commit().await?;
         moved += records.len() as i64;
     }

@@ -4,112 +4,24 @@
 use serde::Serialize;
 use sqlx::any::AnyRow;
 use sqlx::{Any, AnyConnection};
+use std::collections::BTreeSet;
+use std::sync::{Arc, Mutex};
 use utoipa::ToSchema;
 
 use super::chain::{parse_hash, Entry, Kind, Record, Verdict};
+use super::filter::LogFilter;
 use super::merkle::{self, leaf_hash, Hash};
-use super::packed::{self, Bundle};
-use super::tiles;
+use super::packed::{self, Bundle, BUNDLE_COLUMNS};
+use super::statement::Sql;
+use super::tiles::{self, Edge};
 use crate::store::{Backend, Store, StoreError, Tx};
 
-/// A term's id in `log_terms`, as a subquery (NULL, so matching nothing, for a term never written).
-fn term(q: &mut Sql, value: &str) {
-    q.push("(SELECT id FROM log_terms WHERE term = ").text(value).push(")");
-}
+/// Bundles a query reads per round trip.
+const QUERY_PAGE: i64 = 64;
 
-/// Whether `filter` selects on the records' time, which their bundles hold (`b.at`).
-fn needs_time(filter: &LogFilter) -> bool {
-    filter.from.is_some() || filter.to.is_some() || (filter.subject.is_some() && !filter.subject_cases.is_empty())
-}
-
-/// Adds the conditions of `filter` on `log_index i` (and `log_bundles b` when [`needs_time`]) to a query that has
-/// its first one.
-fn narrow(q: &mut Sql, filter: &LogFilter) {
-    if let Some(subject) = &filter.subject {
-        q.push(" AND (i.subject = ");
-        term(q, subject);
-        for (case_id, since) in &filter.subject_cases {
-            q.push(" OR (i.case_id = ");
-            term(q, case_id);
-            q.push(" AND b.at >= ").text(since).push(")");
-        }
-        q.push(")");
-    }
-    let exact = [
-        ("case_id", &filter.case_id),
-        ("source_oin", &filter.source),
-        ("recipient_oin", &filter.recipient),
-    ];
-    for (column, value) in exact {
-        if let Some(v) = value {
-            q.push(&format!(" AND i.{column} = "));
-            term(q, v);
-        }
-    }
-    for org in [&filter.organisation, &filter.scope].into_iter().flatten() {
-        q.push(" AND (i.source_oin = ");
-        term(q, org);
-        q.push(" OR i.recipient_oin = ");
-        term(q, org);
-        q.push(")");
-    }
-    if !filter.kinds.is_empty() {
-        let codes: Vec<String> = filter.kinds.iter().map(|k| packed::kind_code(*k).to_string()).collect();
-        q.push(&format!(" AND i.kind IN ({})", codes.join(", ")));
-    }
-    if !filter.actions.is_empty() {
-        q.push(" AND i.action IN (SELECT id FROM log_terms WHERE term IN (");
-        for (i, v) in filter.actions.iter().enumerate() {
-            q.push(if i == 0 { "" } else { ", " }).text(v);
-        }
-        q.push("))");
-    }
-    if let Some(from) = &filter.from {
-        q.push(" AND b.at >= ").text(from);
-    }
-    if let Some(to) = &filter.to {
-        q.push(" AND b.at < ").text(to);
-    }
-    if let Some(through) = filter.through {
-        q.push(" AND i.seq <= ").int(through);
-    }
-    if filter.allowed_only {
-        q.push(" AND i.allowed = 1");
-    }
-}
-
-/// `FROM` the index, joined with the bundles when `filter` selects on time.
-fn from_index(filter: &LogFilter) -> &'static str {
-    if needs_time(filter) {
-        " FROM log_index i JOIN log_bundles b ON b.first_seq = i.bundle WHERE "
-    } else {
-        " FROM log_index i WHERE "
-    }
-}
-
-/// Which records to read. Every `Some` (and every non-empty list) narrows; `organisation` and `scope` keep records
-/// whose source or recipient they are, `source` and `recipient` those whose source or recipient they are.
-#[derive(Debug, Clone, Default)]
-pub struct LogFilter {
-    pub subject: Option<String>,
-    /// With `subject`: cases it joined later, each with since when (`Store::cases_joined_by`); their records from
-    /// then on match too, although they carry the case's first subject.
-    pub subject_cases: Vec<(String, String)>,
-    pub case_id: Option<String>,
-    pub organisation: Option<String>,
-    pub source: Option<String>,
-    pub recipient: Option<String>,
-    pub scope: Option<String>,
-    pub kinds: Vec<Kind>,
-    /// Actions of `admin` records (`case.consent`, `organisation.add`, …).
-    pub actions: Vec<String>,
-    pub from: Option<String>,
-    pub to: Option<String>,
-    /// Records with a sequence number at most this (an export's fixed end).
-    pub through: Option<i64>,
-    /// Only records with `decision = 'allow'`.
-    pub allowed_only: bool,
-}
+/// The tree's right edge as the last append through this handle left it, with the head hash it was left at: valid
+/// only while the database's head still has that hash (no other writer appended since).
+type KeptEdge = Arc<Mutex<Option<(String, Edge)>>>;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct Checkpoint {
@@ -127,11 +39,15 @@ pub struct Checkpoint {
 #[derive(Debug, Clone)]
 pub struct Records {
     store: Store,
+    edge: KeptEdge,
 }
 
 impl Records {
     pub fn new(store: Store) -> Records {
-        Records { store }
+        Records {
+            store,
+            edge: KeptEdge::default(),
+        }
     }
 
     fn pool(&self) -> &sqlx::AnyPool {
@@ -165,7 +81,7 @@ impl Records {
             .filter(|b| current(b))
             .flat_map(|b| b.entries.clone())
             .collect();
-        let mut records = chain_after(&mut tx, head, accepted, now).await?.into_iter();
+        let mut records = chain_after(&mut tx, head, accepted, now, &self.edge).await?.into_iter();
         tx.commit().await?;
         Ok(batches
             .iter()
@@ -195,7 +111,7 @@ impl Records {
         packed::after(self.pool(), after, limit).await
     }
 
-    /// Records matching `filter` with `seq > after` (ascending) or `seq < before` (descending), at most `limit`.
+    /// Records matching `filter` with `seq > after` (ascending) or `seq < after` (descending), at most `limit`.
     pub async fn query(
         &self,
         filter: &LogFilter,
@@ -203,55 +119,67 @@ impl Records {
         descending: bool,
         limit: i64,
     ) -> Result<Vec<Record>, StoreError> {
-        let mut q = Sql::new(self.backend(), &format!("SELECT i.seq, i.bundle{}", from_index(filter)));
-        q.push(if descending { "i.seq < " } else { "i.seq > " }).int(after);
-        narrow(&mut q, filter);
-        q.push(if descending {
-            " ORDER BY i.seq DESC LIMIT "
-        } else {
-            " ORDER BY i.seq LIMIT "
-        })
-        .int(limit);
-        let mut conn = self.pool().acquire().await?;
-        let hits: Vec<(i64, i64)> = q
-            .query()
-            .fetch_all(&mut *conn)
-            .await?
-            .iter()
-            .map(|row| Ok((sqlx::Row::try_get(row, 0)?, sqlx::Row::try_get(row, 1)?)))
-            .collect::<Result<_, sqlx::Error>>()?;
-        let firsts = hits.iter().map(|&(_, b)| b).collect();
-        let bundles = packed::by_first(&mut conn, &firsts).await?;
-        let mut found = std::collections::HashMap::new();
-        for b in &bundles {
-            let wanted: Vec<i64> = hits.iter().filter(|h| h.1 == b.first_seq).map(|h| h.0).collect();
-            let (lo, hi) = (wanted.iter().min(), wanted.iter().max());
-            let (Some(&lo), Some(&hi)) = (lo, hi) else { continue };
-            for r in b.records(lo, hi)? {
-                if wanted.contains(&r.seq) {
-                    found.insert(r.seq, r);
-                }
-            }
-        }
-        hits.iter()
-            .map(|(seq, _)| {
-                found
-                    .remove(seq)
-                    .ok_or(StoreError::Corrupt("log index names a missing record"))
+        let limit = usize::try_from(limit).unwrap_or(0);
+        let mut out = Vec::new();
+        if limit > 0 {
+            self.scan(filter, after, descending, |r| {
+                out.push(r);
+                out.len() < limit
             })
-            .collect()
+            .await?;
+        }
+        Ok(out)
     }
 
     /// How many records match `filter`.
     pub async fn count(&self, filter: &LogFilter) -> Result<i64, StoreError> {
-        let mut q = Sql::new(
-            self.backend(),
-            &format!("SELECT COUNT(*) AS n{}i.seq > ", from_index(filter)),
-        );
-        q.int(0);
-        narrow(&mut q, filter);
-        let row = q.query().fetch_one(self.pool()).await?;
-        Ok(sqlx::Row::try_get::<i64, _>(&row, "n")?)
+        let mut n = 0;
+        self.scan(filter, 0, false, |_| {
+            n += 1;
+            true
+        })
+        .await?;
+        Ok(n)
+    }
+
+    /// Hands `visit` the records matching `filter` beyond `bound` (after it ascending, before it descending), in
+    /// that order, until it returns `false`. The postings narrow the bundles read; [`LogFilter::matches`] decides.
+    async fn scan(
+        &self,
+        filter: &LogFilter,
+        bound: i64,
+        descending: bool,
+        mut visit: impl FnMut(Record) -> bool,
+    ) -> Result<(), StoreError> {
+        let backend = self.backend();
+        let mut conn = self.pool().acquire().await?;
+        let Some(mut window) = Window::of(&mut conn, backend, filter, bound, descending).await? else {
+            return Ok(());
+        };
+        let groups = filter.key_groups();
+        loop {
+            let ids = window.next_ids(&mut conn, backend, groups.first()).await?;
+            if ids.is_empty() {
+                return Ok(());
+            }
+            let others = groups.get(1..).unwrap_or_default();
+            let mut bundles = read_candidates(&mut conn, backend, &ids, others).await?;
+            if descending {
+                bundles.reverse();
+            }
+            for b in &bundles {
+                let mut records = b.records(b.first_seq, b.last_seq)?;
+                if descending {
+                    records.reverse();
+                }
+                let beyond = |r: &Record| if descending { r.seq < bound } else { r.seq > bound };
+                for r in records.into_iter().filter(|r| beyond(r) && filter.matches(r)) {
+                    if !visit(r) {
+                        return Ok(());
+                    }
+                }
+            }
+        }
     }
 
     /// The decisions recorded in `[from, to)` (disclosures, refusals, hit/no-hit answers), grouped by what the
@@ -262,10 +190,10 @@ impl Records {
         let mut groups: std::collections::HashMap<DecisionGroup, i64> = std::collections::HashMap::new();
         let mut after = 0i64;
         loop {
-            let bundles: Vec<Bundle> = sqlx::query_as(
-                "SELECT first_seq, last_seq, at, prev, data FROM log_bundles \
-                 WHERE at >= $1 AND at < $2 AND first_seq > $3 ORDER BY first_seq LIMIT 512",
-            )
+            let bundles: Vec<Bundle> = sqlx::query_as(&format!(
+                "SELECT {BUNDLE_COLUMNS} FROM log_bundles \
+                 WHERE at >= $1 AND at < $2 AND first_seq > $3 ORDER BY first_seq LIMIT 512"
+            ))
             .bind(from)
             .bind(to)
             .bind(after)
@@ -274,7 +202,8 @@ impl Records {
             let Some(last) = bundles.last() else { break };
             after = last.first_seq;
             for b in &bundles {
-                let parts = super::bundle::split(&b.data).ok_or(StoreError::Corrupt("log bundle"))?;
+                let packed = b.packed()?;
+                let parts = super::bundle::split(&packed).ok_or(StoreError::Corrupt("log bundle"))?;
                 for part in parts {
                     let (_, _, e) = super::chain::decode(part).ok_or(StoreError::Corrupt("log bundle"))?;
                     if e.kind == Kind::Admin {
@@ -301,13 +230,15 @@ impl Records {
             .collect())
     }
 
-    /// Moves the records of a log from before bundles into bundles, then builds the Merkle tree of a log from before
-    /// it, `chunk` records per transaction; returns its size.
+    /// Moves the records of a log from before bundles into bundles, writes the postings of bundles from before
+    /// postings, then builds the Merkle tree of a log from before it, `chunk` records per transaction; returns its
+    /// size.
     ///
     /// # Errors
     /// The database refused, or a record is missing.
     pub async fn build_tree(&self, now: &str, chunk: i64) -> Result<i64, StoreError> {
         packed::move_legacy(&self.store, now).await?;
+        packed::index_unindexed(&self.store).await?;
         loop {
             let mut tx = self.store.begin().await?;
             let mut head = lock_head(tx.conn(), now).await?;
@@ -348,7 +279,7 @@ impl Records {
         let size = head.seq;
         let root = tiles::Reader::default().range(tx.conn(), 0, size as u64).await?;
         let (note, entry) = make(size as u64, root);
-        let record = chain_after(&mut tx, head, vec![entry], now).await?;
+        let record = chain_after(&mut tx, head, vec![entry], now, &self.edge).await?;
         let seq = record
             .first()
             .map(|r| r.seq)
@@ -697,7 +628,8 @@ pub(super) async fn grow_tree(tx: &mut Tx, head: &mut Head, up_to: i64, limit: i
         let mut leaves = Vec::new();
         let mut seq = head.tree_size;
         'read: for b in &bundles {
-            let parts = super::bundle::split(&b.data).ok_or(StoreError::Corrupt("log bundle"))?;
+            let packed = b.packed()?;
+            let parts = super::bundle::split(&packed).ok_or(StoreError::Corrupt("log bundle"))?;
             for (part, at) in parts.iter().zip(b.first_seq..) {
                 if at <= seq {
                     continue;
@@ -715,7 +647,8 @@ pub(super) async fn grow_tree(tx: &mut Tx, head: &mut Head, up_to: i64, limit: i
         if leaves.is_empty() {
             return Err(StoreError::Corrupt("log record missing"));
         }
-        tiles::append(tx.conn(), head.tree_size as u64, leaves).await?;
+        let backend = tx.backend();
+        tiles::append(tx.conn(), backend, head.tree_size as u64, leaves).await?;
         head.tree_size = seq;
         sqlx::query("UPDATE log_head SET tree_size = $1 WHERE id = 1")
             .bind(seq)
@@ -729,15 +662,20 @@ pub(super) async fn grow_tree(tx: &mut Tx, head: &mut Head, up_to: i64, limit: i
 /// transaction.
 pub(super) async fn append_in(tx: &mut Tx, entries: Vec<Entry>, now: &str) -> Result<Vec<Record>, StoreError> {
     let head = lock_head(tx.conn(), now).await?;
-    chain_after(tx, head, entries, now).await
+    chain_after(tx, head, entries, now, &KeptEdge::default()).await
 }
 
-/// Chains `entries` after the locked `head`, writes them as bundles and moves the head.
-pub(super) async fn chain_after(
+/// Chains `entries` after the locked `head` and writes them in one statement: their bundles and postings, the
+/// tiles they change, and the head moved past them. `kept` is the tree's right edge as an earlier append left it;
+/// it is used only if the head still has the hash it was kept at, and is replaced by the edge this append leaves.
+/// If the transaction is then rolled back, the kept edge names a head hash the database does not have, so it is
+/// not used.
+async fn chain_after(
     tx: &mut Tx,
     mut head: Head,
     entries: Vec<Entry>,
     now: &str,
+    kept: &KeptEdge,
 ) -> Result<Vec<Record>, StoreError> {
     let seq = head.seq;
     grow_tree(tx, &mut head, seq, i64::MAX).await?;
@@ -754,16 +692,167 @@ pub(super) async fn chain_after(
         encodings.push(encoding);
         leaves.push(leaf);
     }
-    packed::write(tx, &records, &encodings).await?;
-    tiles::append(tx.conn(), head.tree_size as u64, leaves).await?;
-    if let Some(last) = records.last() {
-        sqlx::query("UPDATE log_head SET seq = $1, hash = $2, tree_size = $1 WHERE id = 1")
-            .bind(last.seq)
-            .bind(&last.hash)
-            .execute(tx.conn())
-            .await?;
-    }
+    let Some(last) = records.last() else {
+        return Ok(records);
+    };
+    let held = take_kept(kept).filter(|(hash, edge)| *hash == head.hash && edge.size() == head.tree_size as u64);
+    let mut edge = match held {
+        Some((_, edge)) => edge,
+        None => Edge::read(tx.conn(), head.tree_size as u64).await?,
+    };
+    let mut q = Sql::new(tx.backend(), "");
+    packed::write_into(&mut q, &records, &encodings)?;
+    tiles::write_into(&mut q, &edge.extend(leaves));
+    q.then()
+        .push("UPDATE log_head SET seq = ")
+        .int(last.seq)
+        .push(", hash = ")
+        .text(&last.hash)
+        .push(", tree_size = ")
+        .int(last.seq)
+        .push(" WHERE id = 1");
+    q.execute(tx.conn()).await?;
+    put_kept(kept, (last.hash.clone(), edge));
     Ok(records)
+}
+
+fn take_kept(kept: &KeptEdge) -> Option<(String, Edge)> {
+    kept.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take()
+}
+
+fn put_kept(kept: &KeptEdge, edge: (String, Edge)) {
+    *kept.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(edge);
+}
+
+/// The stretch of bundles a scan may still read, and how it moves on.
+struct Window {
+    /// Bundles with `first_seq` in `[lo, hi]`.
+    lo: i64,
+    hi: i64,
+    descending: bool,
+}
+
+impl Window {
+    /// The bundles that may hold records of `filter` beyond `bound`; `None` when none can (a period with no
+    /// records). A period is turned into the range of bundles of that time by the index on `at`.
+    async fn of(
+        conn: &mut AnyConnection,
+        backend: Backend,
+        filter: &LogFilter,
+        bound: i64,
+        descending: bool,
+    ) -> Result<Option<Window>, StoreError> {
+        // A bundle holds at most MAX_RECORDS records, so one that starts this far back may hold records after `bound`.
+        let reach = super::bundle::MAX_RECORDS as i64;
+        let (mut lo, mut hi) = match descending {
+            true => (0, bound.saturating_sub(1)),
+            false => (bound.saturating_sub(reach).max(0), i64::MAX),
+        };
+        if let Some(through) = filter.through {
+            hi = hi.min(through);
+        }
+        if filter.from.is_some() || filter.to.is_some() {
+            let mut q = Sql::new(
+                backend,
+                "SELECT MIN(first_seq), MAX(first_seq) FROM log_bundles WHERE true",
+            );
+            if let Some(from) = &filter.from {
+                q.push(" AND at >= ").text(from);
+            }
+            if let Some(to) = &filter.to {
+                q.push(" AND at < ").text(to);
+            }
+            let row = q.fetch_all(&mut *conn).await?;
+            let range: Option<(Option<i64>, Option<i64>)> = row
+                .first()
+                .map(|r| Ok::<_, sqlx::Error>((sqlx::Row::try_get(r, 0)?, sqlx::Row::try_get(r, 1)?)))
+                .transpose()?;
+            let Some((Some(first), Some(last))) = range else {
+                return Ok(None);
+            };
+            (lo, hi) = (lo.max(first), hi.min(last));
+        }
+        Ok((lo <= hi).then_some(Window { lo, hi, descending }))
+    }
+
+    /// The next bundles in the window that have a posting of one of `keys` (any bundle without keys), in scan
+    /// order, and moves the window past them; empty when the window is done.
+    async fn next_ids(
+        &mut self,
+        conn: &mut AnyConnection,
+        backend: Backend,
+        keys: Option<&Vec<i64>>,
+    ) -> Result<Vec<i64>, StoreError> {
+        if self.lo > self.hi {
+            return Ok(Vec::new());
+        }
+        let order = if self.descending { "DESC" } else { "ASC" };
+        let mut ids = BTreeSet::new();
+        let sources: Vec<Option<i64>> = match keys {
+            Some(keys) => keys.iter().copied().map(Some).collect(),
+            None => vec![None],
+        };
+        // One query per key, each in index order, merged: an IN list would sort every posting of every key.
+        for key in sources {
+            let mut q = match key {
+                Some(key) => {
+                    let mut q = Sql::new(backend, "SELECT bundle FROM log_postings WHERE key = ");
+                    q.int(key).push(" AND bundle >= ");
+                    q
+                }
+                None => Sql::new(backend, "SELECT first_seq FROM log_bundles WHERE first_seq >= "),
+            };
+            let column = if key.is_some() { "bundle" } else { "first_seq" };
+            q.int(self.lo)
+                .push(&format!(" AND {column} <= "))
+                .int(self.hi)
+                .push(&format!(" ORDER BY {column} {order} LIMIT "))
+                .int(QUERY_PAGE);
+            for row in q.fetch_all(&mut *conn).await? {
+                ids.insert(sqlx::Row::try_get::<i64, _>(&row, 0)?);
+            }
+        }
+        let page: Vec<i64> = match self.descending {
+            true => ids.into_iter().rev().take(QUERY_PAGE as usize).collect(),
+            false => ids.into_iter().take(QUERY_PAGE as usize).collect(),
+        };
+        match (self.descending, page.last()) {
+            (_, None) => self.lo = self.hi.saturating_add(1),
+            (true, Some(&last)) => self.hi = last - 1,
+            (false, Some(&last)) => self.lo = last + 1,
+        }
+        Ok(page)
+    }
+}
+
+/// The bundles `ids` that also have, for each of `groups`, a posting of one of its keys; in `first_seq` order.
+async fn read_candidates(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    ids: &[i64],
+    groups: &[Vec<i64>],
+) -> Result<Vec<Bundle>, StoreError> {
+    let mut q = Sql::new(
+        backend,
+        &format!("SELECT {BUNDLE_COLUMNS} FROM log_bundles b WHERE first_seq IN ("),
+    );
+    for (i, id) in ids.iter().enumerate() {
+        q.comma(i).int(*id);
+    }
+    q.push(")");
+    for group in groups {
+        q.push(" AND EXISTS (SELECT 1 FROM log_postings p WHERE p.bundle = b.first_seq AND p.key IN (");
+        for (i, key) in group.iter().enumerate() {
+            q.comma(i).int(*key);
+        }
+        q.push("))");
+    }
+    q.push(" ORDER BY first_seq");
+    q.fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .map(|row| Ok(<Bundle as sqlx::FromRow<AnyRow>>::from_row(row)?))
+        .collect()
 }
 
 /// Recorded decisions alike in everything the covenant decides on, and how many records there are of them.
@@ -847,66 +936,6 @@ impl LegacyRow {
             prev_hash: self.prev_hash,
             hash: self.hash,
         })
-    }
-}
-
-/// A value bound to a `$N` placeholder.
-enum Bind {
-    Int(i64),
-    Text(String),
-}
-
-/// SQL text with numbered `$N` placeholders, which both backends read the same way (sqlx's query builder writes
-/// `?` for the Any driver, which PostgreSQL does not accept).
-struct Sql {
-    backend: Backend,
-    text: String,
-    binds: Vec<Bind>,
-}
-
-impl Sql {
-    fn new(backend: Backend, start: &str) -> Sql {
-        Sql {
-            backend,
-            text: start.to_owned(),
-            binds: Vec::new(),
-        }
-    }
-
-    fn push(&mut self, sql: &str) -> &mut Sql {
-        self.text.push_str(sql);
-        self
-    }
-
-    fn bind(&mut self, value: Bind) -> &mut Sql {
-        self.binds.push(value);
-        let n = self.binds.len();
-        // SQLite reads `$N` as a *named* parameter and looks each name up in a list while preparing, which is
-        // quadratic in the number of parameters; `?N` is numbered. PostgreSQL knows only `$N`.
-        match self.backend {
-            Backend::Sqlite => self.text.push_str(&format!("?{n}")),
-            Backend::Postgres => self.text.push_str(&format!("${n}")),
-        }
-        self
-    }
-
-    fn int(&mut self, v: i64) -> &mut Sql {
-        self.bind(Bind::Int(v))
-    }
-
-    fn text(&mut self, v: &str) -> &mut Sql {
-        self.bind(Bind::Text(v.to_owned()))
-    }
-
-    fn query(&self) -> sqlx::query::Query<'_, Any, sqlx::any::AnyArguments<'_>> {
-        let mut q = sqlx::query(&self.text);
-        for b in &self.binds {
-            q = match b {
-                Bind::Int(v) => q.bind(*v),
-                Bind::Text(v) => q.bind(v.clone()),
-            };
-        }
-        q
     }
 }
 

@@ -24,7 +24,7 @@ use crate::types::clock::parse_rfc3339;
 const GRACE_SECS: i64 = 60;
 
 /// Bundles read per query.
-const PAGE: i64 = 256;
+const PAGE: i64 = 1024;
 
 #[derive(Debug, thiserror::Error)]
 pub enum VerifyError {
@@ -187,7 +187,8 @@ pub async fn verify(
 ) -> Result<Report, VerifyError> {
     let (head_seq, head_hash) = records.head().await?;
     let mut walk = Walk::new(records, trust).await?;
-    // The next page, with the level-0 tiles its leaves lie in, is read while this one is hashed.
+    // Three stages overlap: the database reads a page, a blocking thread opens the page read before it and hashes
+    // its leaves, and the walk checks the page opened before that.
     let fetch = |after: i64| {
         let records = records.clone();
         tokio::spawn(async move {
@@ -198,18 +199,27 @@ pub async fn verify(
             Ok::<_, StoreError>((bundles, tiles))
         })
     };
-    let mut next = fetch(0);
-    loop {
-        let (page, tiles) = next.await.map_err(|_| broken(walk.expected(), "could not be read"))??;
-        let Some(after) = page.iter().map(|b| b.last_seq).max() else {
-            break;
-        };
-        next = fetch(after);
-        walk.tiles(tiles);
-        for b in &page {
-            walk.bundle(b)?;
+    let mut reading = Some(fetch(0));
+    let mut opening: Option<tokio::task::JoinHandle<Result<OpenedPage, VerifyError>>> = None;
+    while reading.is_some() || opening.is_some() {
+        let mut just_opened = None;
+        if let Some(read) = reading.take() {
+            let (page, tiles) = read.await.map_err(|_| broken(walk.expected(), "could not be read"))??;
+            if let Some(after) = page.iter().map(|b| b.last_seq).max() {
+                reading = Some(fetch(after));
+                just_opened = Some(tokio::spawn(open_page(page, tiles, walk.chain_until)));
+            }
         }
-        progress(walk.expected() - 1, head_seq);
+        if let Some(opened) = std::mem::replace(&mut opening, just_opened) {
+            let (page, tiles) = opened
+                .await
+                .map_err(|_| broken(walk.expected(), "could not be read"))??;
+            walk.tiles(tiles);
+            for b in &page {
+                walk.bundle(b)?;
+            }
+            progress(walk.expected() - 1, head_seq);
+        }
     }
     let last = walk.expected() - 1;
     if last < head_seq {
@@ -225,6 +235,83 @@ pub async fn verify(
         return Err(broken(last, "does not match the head's hash"));
     }
     walk.finish(records, trust, head_hash).await
+}
+
+/// A page of bundles opened, with the level-0 tiles its leaves lie in, by index.
+type OpenedPage = (Vec<Opened>, Vec<(u64, Vec<u8>)>);
+
+/// Opens the bundles of `page` on as many blocking threads as there are cores, each a stretch of them, in order.
+/// The encodings of records up to `keep_through` are kept (the chain of a log from before the tree needs them).
+async fn open_page(
+    page: Vec<Bundle>,
+    tiles: Vec<(u64, Vec<u8>)>,
+    keep_through: i64,
+) -> Result<OpenedPage, VerifyError> {
+    let threads = std::thread::available_parallelism().map_or(1, usize::from);
+    let first = page.first().map_or(0, |b| b.first_seq);
+    let per = page.len().div_ceil(threads).max(1);
+    let mut stretches = Vec::new();
+    let mut rest = page;
+    while !rest.is_empty() {
+        let tail = rest.split_off(per.min(rest.len()));
+        let stretch = std::mem::replace(&mut rest, tail);
+        stretches.push(tokio::task::spawn_blocking(move || {
+            stretch
+                .into_iter()
+                .map(|b| Opened::new(b, keep_through))
+                .collect::<Vec<_>>()
+        }));
+    }
+    let mut opened = Vec::new();
+    for s in stretches {
+        opened.extend(s.await.map_err(|_| broken(first, "could not be read"))?);
+    }
+    Ok((opened, tiles))
+}
+
+/// A bundle opened and what the walk needs of each record found: the work that needs no order, done away from
+/// the walk.
+struct Opened {
+    /// The bundle's row, without its data.
+    bundle: Bundle,
+    /// Its records in order; `None` when the bundle cannot be read.
+    parts: Option<Vec<Part>>,
+}
+
+/// What the walk needs of one record.
+struct Part {
+    /// Its sequence number, whether it carries its bundle's time and whether it is a checkpoint record; `None`
+    /// when its encoding cannot be read.
+    peek: Option<(i64, bool, bool)>,
+    leaf: Hash,
+    /// Its encoding, kept for a checkpoint record and for the legacy chain.
+    encoding: Option<Vec<u8>>,
+}
+
+impl Opened {
+    fn new(mut bundle: Bundle, keep_through: i64) -> Opened {
+        let data = std::mem::take(&mut bundle.data);
+        let parts = bundle::open_with(bundle.codec, &data, |packed| {
+            let parts = bundle::split(packed)?;
+            let keep = |seq: i64, checkpoint: bool| checkpoint || seq <= keep_through;
+            Some(
+                parts
+                    .into_iter()
+                    .map(|part| {
+                        let peek =
+                            bundle::peek(part, ACTION).map(|p| (p.seq, p.at == bundle.at.as_bytes(), p.checkpoint));
+                        Part {
+                            peek,
+                            leaf: leaf_hash(part),
+                            encoding: peek.filter(|&(seq, _, cp)| keep(seq, cp)).map(|_| part.to_vec()),
+                        }
+                    })
+                    .collect(),
+            )
+        })
+        .flatten();
+        Opened { bundle, parts }
+    }
 }
 
 /// The state of a walk over the log.
@@ -333,41 +420,45 @@ impl Walk {
     }
 
     /// Every record of a bundle, which must start where the walk is, hold what its range says and carry its time.
-    fn bundle(&mut self, b: &Bundle) -> Result<(), VerifyError> {
-        let expected = self.expected();
+    fn bundle(&mut self, o: &Opened) -> Result<(), VerifyError> {
+        let (b, expected) = (&o.bundle, self.expected());
         if b.first_seq != expected {
             return Err(broken(
                 expected,
                 format!("is missing (the next bundle starts at record {})", b.first_seq),
             ));
         }
-        let parts = bundle::split(&b.data).ok_or_else(|| broken(expected, "its bundle cannot be read"))?;
+        let parts = o
+            .parts
+            .as_ref()
+            .ok_or_else(|| broken(expected, "its bundle cannot be read"))?;
         if expected <= self.chain_until && b.prev[..] != self.prev[..] {
             return Err(broken(expected, "does not follow its predecessor in the chain"));
         }
         let at = parse_rfc3339(&b.at);
         for part in parts {
             let seq = self.expected();
-            let p = bundle::peek(part, ACTION).ok_or_else(|| broken(seq, "cannot be read"))?;
-            if p.seq != seq {
+            let (found, at_ok, checkpoint) = part.peek.ok_or_else(|| broken(seq, "cannot be read"))?;
+            if found != seq {
                 return Err(broken(
                     seq,
-                    format!("is missing or out of place (record {} is in its place)", p.seq),
+                    format!("is missing or out of place (record {found} is in its place)"),
                 ));
             }
-            if p.at != b.at.as_bytes() {
+            if !at_ok {
                 return Err(broken(seq, "does not carry its bundle's time"));
             }
+            let encoding = || part.encoding.as_deref().ok_or_else(|| broken(seq, "cannot be read"));
             if seq <= self.chain_until {
-                self.prev = chain_hash(&self.prev, part);
+                self.prev = chain_hash(&self.prev, encoding()?);
             }
-            if p.checkpoint {
-                let r = Record::decoded(part, &GENESIS).ok_or_else(|| broken(seq, "cannot be read"))?;
+            if checkpoint {
+                let r = Record::decoded(encoding()?, &GENESIS).ok_or_else(|| broken(seq, "cannot be read"))?;
                 self.checkpoint(&r, checkpoint_size(&r).unwrap_or(u64::MAX))?;
             }
             let at = at.ok_or_else(|| broken(seq, "has an unreadable time"))?;
-            self.cover(seq, at, p.checkpoint)?;
-            self.leaf(seq, leaf_hash(part))?;
+            self.cover(seq, at, checkpoint)?;
+            self.leaf(seq, part.leaf)?;
         }
         if b.last_seq != self.expected() - 1 {
             return Err(broken(

@@ -427,7 +427,7 @@ async fn a_gateway_started_on_a_log_that_disagrees_stays_fail_closed(b: Backend)
     .await;
     raw(
         &gw,
-        &format!("CREATE TABLE saved_index AS SELECT * FROM log_index WHERE seq = {head}"),
+        "CREATE TABLE saved_postings AS SELECT * FROM log_postings WHERE bundle IN (SELECT first_seq FROM saved_bundle)",
     )
     .await;
 
@@ -494,8 +494,12 @@ async fn restore(gw: &Gateway, last: &Record) {
     )
     .await;
     raw(gw, "INSERT INTO log_bundles SELECT * FROM saved_bundle").await;
-    raw(gw, &format!("DELETE FROM log_index WHERE seq = {}", last.seq)).await;
-    raw(gw, "INSERT INTO log_index SELECT * FROM saved_index").await;
+    raw(
+        gw,
+        "DELETE FROM log_postings WHERE bundle IN (SELECT first_seq FROM saved_bundle)",
+    )
+    .await;
+    raw(gw, "INSERT INTO log_postings SELECT * FROM saved_postings").await;
     raw(
         gw,
         &format!(
@@ -775,7 +779,7 @@ async fn as_legacy_log(gw: &Gateway, damage: Option<&str>) -> Vec<Record> {
     pool.close().await;
     for sql in [
         "DELETE FROM log_bundles",
-        "DELETE FROM log_index",
+        "DELETE FROM log_postings",
         "DELETE FROM log_tiles",
         "UPDATE log_head SET tree_size = 0",
     ]

@@ -4,10 +4,11 @@
 use crate::both;
 use crate::helpers::*;
 use crate::tamper::{self, raw};
+use doelpoort::log::chain::Record;
 use doelpoort::log::chain::{Entry, Kind};
 use doelpoort::log::checkpoint::seal;
 use doelpoort::log::verify::{verify, VerifyError};
-use doelpoort::log::{Log, LogError};
+use doelpoort::log::{Log, LogError, LogFilter};
 use doelpoort::types::clock::SystemClock;
 use std::sync::Arc;
 
@@ -17,6 +18,8 @@ both!(
     verification_names_altered_missing_reordered_and_inserted_records,
     checkpoints_are_signed_and_a_forged_one_is_named,
     an_unwritable_log_refuses_instead_of_acknowledging,
+    queries_find_exactly_the_matching_records_across_many_bundles_and_pages,
+    a_log_from_before_postings_is_indexed_before_the_gateway_serves,
 );
 
 fn disclosure(n: usize) -> Entry {
@@ -204,5 +207,156 @@ async fn an_unwritable_log_refuses_instead_of_acknowledging(b: Backend) {
     assert!(!log.healthy().await);
     let (head, _) = gw.app().log.records().head().await.unwrap();
     assert_eq!(head, FIXTURE + 1, "the refused record is not in the chain");
+    gw.stop().await;
+}
+
+/// Appends 5,000 records in transactions of 100 (so bundles of up to 64 and a tree past 4,096 leaves), one second
+/// apart per transaction: a common pair of organisations, a rare subject in every 700th record, a refusal in every
+/// 97th, cases cycling through 40.
+async fn many_records(gw: &Gateway) -> Vec<Record> {
+    let start = time::OffsetDateTime::now_utc();
+    for batch in 0..50i64 {
+        let entries: Vec<Entry> = (0..100)
+            .map(|i| {
+                let n = batch * 100 + i;
+                let mut e = disclosure(n as usize);
+                e.kind = if n % 97 == 0 { Kind::Refusal } else { Kind::Disclosure };
+                e.decision = Entry::new(e.kind).decision;
+                e.subject = Some(if n % 700 == 3 {
+                    "rare".into()
+                } else {
+                    format!("subject-{}", n % 11)
+                });
+                e.case_id = Some(format!("case-{}", n % 40));
+                e
+            })
+            .collect();
+        let mut tx = gw.app().store.begin().await.unwrap();
+        let at = start + time::Duration::seconds(batch);
+        doelpoort::log::record_in(&mut tx, entries, at.into()).await.unwrap();
+        tx.commit().await.unwrap();
+    }
+    gw.app().log.records().page(0, 100_000).await.unwrap()
+}
+
+async fn queries_find_exactly_the_matching_records_across_many_bundles_and_pages(b: Backend) {
+    let gw = Gateway::start(b).await;
+    let all = many_records(&gw).await;
+    let records = gw.app().log.records();
+    let middle = all[all.len() / 2].at.clone();
+    let later = all[all.len() * 3 / 4].at.clone();
+    let filters = [
+        LogFilter {
+            subject: Some("rare".into()),
+            ..LogFilter::default()
+        },
+        LogFilter {
+            subject: Some("rare".into()),
+            subject_cases: vec![("case-7".into(), middle.clone())],
+            ..LogFilter::default()
+        },
+        LogFilter {
+            scope: Some(ZVH.into()),
+            kinds: vec![Kind::Refusal],
+            ..LogFilter::default()
+        },
+        LogFilter {
+            case_id: Some("case-7".into()),
+            source: Some(GEMEENTE.into()),
+            from: Some(middle.clone()),
+            to: Some(later.clone()),
+            ..LogFilter::default()
+        },
+        LogFilter {
+            organisation: Some(ZVH.into()),
+            allowed_only: true,
+            through: Some(4_321),
+            ..LogFilter::default()
+        },
+        LogFilter {
+            recipient: Some(GEMEENTE.into()),
+            ..LogFilter::default()
+        },
+        LogFilter {
+            from: Some(later.clone()),
+            ..LogFilter::default()
+        },
+    ];
+    for f in &filters {
+        let expected: Vec<i64> = all.iter().filter(|r| f.matches(r)).map(|r| r.seq).collect();
+        assert_eq!(records.count(f).await.unwrap(), expected.len() as i64, "{f:?}");
+        let ascending: Vec<i64> = records
+            .query(f, 0, false, 100_000)
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.seq)
+            .collect();
+        assert_eq!(ascending, expected, "{f:?}");
+        // Oldest first from the middle of a bundle, a page at a time: each page ends inside a bundle.
+        let (mut after, mut paged) = (1_000i64, Vec::new());
+        loop {
+            let page = records.query(f, after, false, 7).await.unwrap();
+            let Some(last) = page.last() else { break };
+            after = last.seq;
+            paged.extend(page.iter().map(|r| r.seq));
+        }
+        let wanted: Vec<i64> = expected.iter().copied().filter(|&s| s > 1_000).collect();
+        assert_eq!(paged, wanted, "{f:?}");
+        // Newest first from the middle of the log, a page at a time.
+        let (mut before, mut descending) = (3_000i64, Vec::new());
+        loop {
+            let page = records.query(f, before, true, 7).await.unwrap();
+            let Some(last) = page.last() else { break };
+            before = last.seq;
+            descending.extend(page.iter().map(|r| r.seq));
+        }
+        let mut wanted: Vec<i64> = expected.iter().copied().filter(|&s| s < 3_000).collect();
+        wanted.reverse();
+        assert_eq!(descending, wanted, "{f:?}");
+    }
+    assert!(
+        records.count(&filters[0]).await.unwrap() >= 7,
+        "the rare subject lies in many bundles"
+    );
+    verify(records, &gw.app().trust(), |_, _| {}).await.unwrap();
+    gw.stop().await;
+}
+
+async fn a_log_from_before_postings_is_indexed_before_the_gateway_serves(b: Backend) {
+    let gw = Gateway::start(b).await;
+    let all = many_records(&gw).await;
+    let rare = LogFilter {
+        subject: Some("rare".into()),
+        ..LogFilter::default()
+    };
+    let expected: Vec<i64> = all.iter().filter(|r| rare.matches(r)).map(|r| r.seq).collect();
+    raw(&gw, "DELETE FROM log_postings").await;
+    raw(&gw, "UPDATE log_head SET unindexed = seq").await;
+    let records = gw.app().log.records();
+    assert!(records.query(&rare, 0, false, 100).await.unwrap().is_empty());
+    // A gateway started on the database indexes the log before it serves.
+    let mut config = gw.config();
+    config.listen = "127.0.0.1:0".parse().unwrap();
+    config.metrics_listen = "127.0.0.1:0".parse().unwrap();
+    let second = doelpoort::server::start(config, Arc::new(gw.clock.clone()))
+        .await
+        .unwrap();
+    let found: Vec<i64> = records
+        .query(&rare, 0, false, 100)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.seq)
+        .collect();
+    assert_eq!(found, expected);
+    let pool = tamper::pool(&gw).await;
+    let unindexed: i64 = sqlx::query_scalar("SELECT unindexed FROM log_head")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(unindexed, 0);
+    pool.close().await;
+    second.shutdown().await;
     gw.stop().await;
 }

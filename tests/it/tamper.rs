@@ -29,7 +29,7 @@ async fn bundle_of(gw: &Gateway, seq: i64) -> Bundle {
 }
 
 fn parts(b: &Bundle) -> Vec<Vec<u8>> {
-    bundle::split(&b.data)
+    bundle::split(&b.packed().unwrap())
         .unwrap()
         .into_iter()
         .map(<[u8]>::to_vec)
@@ -46,8 +46,8 @@ async fn put(gw: &Gateway, first: i64, parts: &[Vec<u8>]) {
             .await
             .unwrap();
     } else {
-        sqlx::query("UPDATE log_bundles SET data = $1, last_seq = $2 WHERE first_seq = $3")
-            .bind(bundle::pack(parts.iter().map(Vec::as_slice)))
+        sqlx::query("UPDATE log_bundles SET data = $1, codec = 1, last_seq = $2 WHERE first_seq = $3")
+            .bind(packed(parts))
             .bind(first + parts.len() as i64 - 1)
             .bind(first)
             .execute(&pool)
@@ -55,6 +55,11 @@ async fn put(gw: &Gateway, first: i64, parts: &[Vec<u8>]) {
             .unwrap();
     }
     pool.close().await;
+}
+
+/// `parts` as the data of a compressed bundle, as the gateway writes them.
+fn packed(parts: &[Vec<u8>]) -> Vec<u8> {
+    bundle::compress(&bundle::pack(parts.iter().map(Vec::as_slice))).unwrap()
 }
 
 /// The encoding of `entry` at `seq` and time `at`.
@@ -80,13 +85,12 @@ pub async fn alter(gw: &Gateway, seq: i64, change: impl FnOnce(&mut Entry)) {
     put(gw, b.first_seq, &parts).await;
 }
 
-/// Takes record `seq` out of its bundle (and out of the index).
+/// Takes record `seq` out of its bundle.
 pub async fn remove(gw: &Gateway, seq: i64) {
     let b = bundle_of(gw, seq).await;
     let mut parts = parts(&b);
     parts.remove((seq - b.first_seq) as usize);
     put(gw, b.first_seq, &parts).await;
-    raw(gw, &format!("DELETE FROM log_index WHERE seq = {seq}")).await;
 }
 
 /// Puts records `a` and `b` in each other's place.
@@ -110,23 +114,23 @@ pub async fn copy_to(gw: &Gateway, seq: i64, new_seq: i64) {
     let b = bundle_of(gw, seq).await;
     let (_, at, entry) = decode(&parts(&b)[(seq - b.first_seq) as usize]).unwrap();
     let pool = pool(gw).await;
-    sqlx::query("INSERT INTO log_bundles (first_seq, last_seq, at, prev, data) VALUES ($1, $1, $2, $3, $4)")
+    sqlx::query("INSERT INTO log_bundles (first_seq, last_seq, at, prev, codec, data) VALUES ($1, $1, $2, $3, 1, $4)")
         .bind(new_seq)
         .bind(&at)
         .bind(vec![0u8; 32])
-        .bind(bundle::pack([encode(new_seq, at.clone(), entry).as_slice()]))
+        .bind(packed(&[encode(new_seq, at.clone(), entry)]))
         .execute(&pool)
         .await
         .unwrap();
     pool.close().await;
 }
 
-/// Drops every record after `keep` (bundles and index rows); the head, tree and notes are left as they are.
+/// Drops every record after `keep` (bundles and their postings); the head, tree and notes are left as they are.
 pub async fn truncate(gw: &Gateway, keep: i64) {
     let b = bundle_of(gw, keep).await;
     let mut p = parts(&b);
     p.truncate((keep - b.first_seq + 1) as usize);
     put(gw, b.first_seq, &p).await;
     raw(gw, &format!("DELETE FROM log_bundles WHERE first_seq > {keep}")).await;
-    raw(gw, &format!("DELETE FROM log_index WHERE seq > {keep}")).await;
+    raw(gw, &format!("DELETE FROM log_postings WHERE bundle > {keep}")).await;
 }
