@@ -76,10 +76,18 @@ def split(data):
     return parts
 
 
+def unpack(codec, data):
+    """A bundle's packed encodings: as stored (codec 0) or one zstd frame of them (codec 1)."""
+    if codec == 0:
+        return data
+    import zstandard  # pip install zstandard
+    return zstandard.ZstdDecompressor().decompress(data)
+
+
 def records(db):
     """Every record in the order the bundles hold them."""
-    return [decode(part) for (data,) in db.execute("SELECT data FROM log_bundles ORDER BY first_seq")
-            for part in split(data)]
+    rows = db.execute("SELECT codec, data FROM log_bundles ORDER BY first_seq")
+    return [decode(part) for (codec, data) in rows for part in split(unpack(codec, data))]
 
 
 def chain(recs):
@@ -98,7 +106,7 @@ def store(db, slots):
     prev = b"\x00" * 32
     for seq, r in slots:
         e = encode(r)
-        db.execute("INSERT INTO log_bundles (first_seq, last_seq, at, prev, data) VALUES (?, ?, ?, ?, ?)",
+        db.execute("INSERT INTO log_bundles (first_seq, last_seq, at, prev, codec, data) VALUES (?, ?, ?, ?, 0, ?)",
                    (seq, seq, r["at"], prev, len(e).to_bytes(4, "big") + e))
         prev = sha256(b"doelpoort-log-record-v1", prev, e)
 
@@ -109,7 +117,7 @@ def rechain(db, start, tail):
     kept = [r for r in records(db) if r["seq"] < start]
     recs = kept + [dict(r, seq=start + i) for i, r in enumerate(tail)]
     store(db, [(r["seq"], r) for r in recs])
-    db.execute("DELETE FROM log_index WHERE seq >= ?", (start,))
+    db.execute("DELETE FROM log_postings WHERE bundle >= ?", (start,))
     last = recs[-1]["seq"]
     db.execute("UPDATE log_head SET seq = ?, hash = ?, tree_size = 0", (last, chain(recs)[last].hex()))
     db.execute("DELETE FROM log_tiles")
@@ -141,7 +149,7 @@ def attack_truncate(db, n):
     keep = n - 12
     recs = [r for r in records(db) if r["seq"] <= keep]
     store(db, [(r["seq"], r) for r in recs])
-    db.execute("DELETE FROM log_index WHERE seq > ?", (keep,))
+    db.execute("DELETE FROM log_postings WHERE bundle > ?", (keep,))
     db.execute("DELETE FROM log_notes WHERE seq > ?", (keep,))
     db.execute("UPDATE log_head SET seq = ?, hash = ?, tree_size = 0", (keep, chain(recs)[keep].hex()))
     db.execute("DELETE FROM log_tiles")
