@@ -28,7 +28,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post, put};
 use axum::Router;
 use std::time::{Duration, Instant};
-use tower_http::request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
+use tower_http::request_id::RequestId;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
@@ -36,7 +36,6 @@ use crate::app::AppState;
 use crate::log::Released;
 use error::ApiError;
 
-const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 /// The sequence number of the log record a released response is covered by.
 const LOG_RECORD: HeaderName = HeaderName::from_static("doelpoort-log-record");
 
@@ -126,10 +125,7 @@ pub fn router(app: AppState, beside: Router<AppState>) -> Router {
         ))
         .layer(middleware::from_fn(record_metrics))
         .layer(TraceLayer::new_for_http().make_span_with(span_for))
-        .layer(middleware::from_fn(trace::trace_context))
-        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
-        .layer(SetRequestIdLayer::new(REQUEST_ID, RandomRequestId))
-        .layer(middleware::from_fn(ignore_client_request_id))
+        .layer(middleware::from_fn(trace::request_context))
         .with_state(app)
 }
 
@@ -180,28 +176,6 @@ async fn record_metrics(req: Request, next: Next) -> Response {
     metrics::histogram!("doelpoort_http_request_duration_seconds", "route" => route, "method" => method)
         .record(started.elapsed().as_secs_f64());
     response
-}
-
-/// The gateway makes its own request id for every request: an `X-Request-Id` the caller sent is dropped before one
-/// is made, so that nothing of the caller's choosing reaches the records or the response (the caller links its own
-/// processing through `traceparent`, which is validated).
-async fn ignore_client_request_id(mut req: Request, next: Next) -> Response {
-    req.headers_mut().remove(REQUEST_ID);
-    next.run(req).await
-}
-
-/// 128 random bits, hex.
-#[derive(Clone, Copy)]
-struct RandomRequestId;
-
-impl MakeRequestId for RandomRequestId {
-    fn make_request_id<B>(&mut self, _: &axum::http::Request<B>) -> Option<RequestId> {
-        let mut bytes = [0u8; 16];
-        ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut bytes).ok()?;
-        axum::http::HeaderValue::from_str(&hex::encode(bytes))
-            .ok()
-            .map(RequestId::new)
-    }
 }
 
 /// The plain operators' listener: Prometheus metrics and health.

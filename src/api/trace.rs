@@ -13,6 +13,7 @@ use crate::edge::identity::Caller;
 use crate::log::actor::Actor;
 
 pub const TRACEPARENT: HeaderName = HeaderName::from_static("traceparent");
+pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// The trace this request belongs to and the gateway's span in it (lower-case hex, 32 and 16 digits).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,23 +64,44 @@ impl<S: Send + Sync> FromRequestParts<S> for RequestContext {
     }
 }
 
-/// Middleware: reads `traceparent`, stores the [`Trace`] in the request, and answers with it.
-pub async fn trace_context(mut req: Request, next: Next) -> Response {
-    let trace_id = req
-        .headers()
-        .get(TRACEPARENT)
-        .and_then(|v| v.to_str().ok())
-        .and_then(incoming_trace_id)
-        .unwrap_or_else(random_hex::<16>);
-    let trace = Trace {
-        trace_id,
-        span_id: random_hex::<8>(),
+/// Middleware: who this request is in the logs and the records. The gateway makes its own request id (128 random
+/// bits, hex); an `X-Request-Id` the caller sent is dropped first, so that nothing of the caller's choosing reaches
+/// the records or the response (the caller links its own processing through `traceparent`, which is validated).
+/// The trace id of a well-formed `traceparent` is kept, or a new one made; the gateway's span gets a fresh id.
+/// Both are stored in the request (as [`RequestId`] and [`Trace`]) and answered with.
+pub async fn request_context(mut req: Request, next: Next) -> Response {
+    let random = crate::crypto::random_bytes::<40>();
+    // Each id from its own bytes; an id of zeros is not valid (W3C), so one would get a last bit.
+    let hex_of = |range: std::ops::Range<usize>| {
+        let mut id = random.get(range).unwrap_or_default().to_vec();
+        if let (true, Some(last)) = (id.iter().all(|b| *b == 0), id.last_mut()) {
+            *last = 1;
+        }
+        hex::encode(id)
     };
-    let header = HeaderValue::from_str(&trace.header());
+    let request_id = HeaderValue::from_str(&hex_of(0..16)).ok();
+    let trace = Trace {
+        trace_id: req
+            .headers()
+            .get(TRACEPARENT)
+            .and_then(|v| v.to_str().ok())
+            .and_then(incoming_trace_id)
+            .unwrap_or_else(|| hex_of(16..32)),
+        span_id: hex_of(32..40),
+    };
+    let traceparent = HeaderValue::from_str(&trace.header()).ok();
+    req.headers_mut().remove(REQUEST_ID);
+    if let Some(id) = &request_id {
+        req.headers_mut().insert(REQUEST_ID, id.clone());
+        req.extensions_mut().insert(RequestId::new(id.clone()));
+    }
     req.extensions_mut().insert(trace);
     let mut response = next.run(req).await;
-    if let Ok(value) = header {
-        response.headers_mut().insert(TRACEPARENT, value);
+    let headers = response.headers_mut();
+    for (name, value) in [(REQUEST_ID, request_id), (TRACEPARENT, traceparent)] {
+        if let Some(value) = value {
+            headers.insert(name, value);
+        }
     }
     response
 }

@@ -64,9 +64,9 @@ pub(super) fn shown(items: &Items, app: &AppState) -> Vec<Shown> {
             source: snapshot
                 .organisation(&i.source_oin)
                 .map_or_else(|| i.source_oin.to_string(), |o| o.name.clone()),
-            content: match &i.content {
-                serde_json::Value::String(s) => s.clone(),
-                other => other.to_string(),
+            content: match serde_json::from_str(i.content.get()) {
+                Ok(serde_json::Value::String(s)) => s,
+                _ => i.content.get().to_owned(),
             },
             at: i.created_at.to_string(),
         })

@@ -54,13 +54,18 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 
 /// `N` random bytes as hex (identifiers, trace ids); never all zeros.
 pub fn random_hex<const N: usize>() -> String {
+    hex::encode(random_bytes::<N>())
+}
+
+/// `N` random bytes from the operating system, never all zero (a W3C trace or span id may not be zero).
+pub fn random_bytes<const N: usize>() -> [u8; N] {
     let mut bytes = [0u8; N];
     if ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut bytes).is_err() || bytes == [0u8; N] {
         if let Some(last) = bytes.last_mut() {
             *last = 1;
         }
     }
-    hex::encode(bytes)
+    bytes
 }
 
 /// A new random 32-byte secret as hex (for `demo` and key generation).

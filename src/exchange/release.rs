@@ -119,7 +119,8 @@ impl Exchange<'_> {
             .map(|(item, _)| {
                 let sealed = item.sealed.as_deref().ok_or(ExchangeError::Purged)?;
                 let text = key.open(case.id.as_str(), item.id.as_str(), sealed)?;
-                let content = serde_json::from_slice(&text).map_err(|_| SealError::Open)?;
+                let text = String::from_utf8(text).map_err(|_| SealError::Open)?;
+                let content = serde_json::value::RawValue::from_string(text).map_err(|_| SealError::Open)?;
                 Ok(ItemView {
                     id: item.id.clone(),
                     category: item.category.clone(),

@@ -101,8 +101,9 @@ pub struct AddresseeView {
 pub struct ItemView {
     pub id: ItemId,
     pub category: String,
+    /// The JSON text as it was offered and sealed, released as it is (never parsed into values and written again).
     #[schema(value_type = Object)]
-    pub content: serde_json::Value,
+    pub content: Box<serde_json::value::RawValue>,
     pub source_oin: Oin,
     pub created_at: Instant,
     /// SHA-256 (hex) of the content's JSON text as offered; the disclosure record's `content_digest` is the SHA-256
