@@ -50,7 +50,13 @@ impl BenchDb {
         store
     }
 
+    /// Drops a PostgreSQL database made for the run, unless DOELPOORT_BENCH_KEEP is set (to look at it afterwards).
     pub async fn drop_database(self) {
+        if std::env::var_os("DOELPOORT_BENCH_KEEP").is_some() {
+            println!("  kept {}", self.url);
+            std::mem::forget(self);
+            return;
+        }
         if let Some((admin, db)) = &self.pg {
             let pool = sqlx::AnyPool::connect(admin).await.unwrap();
             sqlx::query(&format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"))

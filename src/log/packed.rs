@@ -179,25 +179,26 @@ pub(super) fn write_into(q: &mut Sql, records: &[Record], encodings: &[Vec<u8>])
     Ok(())
 }
 
-/// Adds to `q` the statement that stores the postings `keys` of the bundle that starts at `bundle`: one statement
-/// with the keys as one JSON array of integers, which both backends unpack without parsing text again.
+/// Adds to `q` the statement that stores the postings `keys` of the bundle that starts at `bundle`: on SQLite a row
+/// per key (the keys as one JSON array of integers, which SQLite unpacks without parsing text again), on
+/// PostgreSQL one row with the keys as an array (`log_postings.keys`, under a GIN index).
 fn postings_into(q: &mut Sql, bundle: i64, keys: &[i64]) {
-    let list = format!("[{}]", keys.iter().map(i64::to_string).collect::<Vec<_>>().join(","));
+    let list: Vec<String> = keys.iter().map(i64::to_string).collect();
     match q.backend() {
         Backend::Sqlite => q
             .then()
             .push("INSERT INTO log_postings (key, bundle) SELECT value, ")
             .int(bundle)
             .push(" FROM json_each(")
-            .text(&list)
+            .text(&format!("[{}]", list.join(",")))
             .push(") WHERE true ON CONFLICT DO NOTHING"),
         Backend::Postgres => q
             .then()
-            .push("INSERT INTO log_postings (key, bundle) SELECT k::bigint, ")
+            .push("INSERT INTO log_postings (bundle, keys) VALUES (")
             .int(bundle)
-            .push(" FROM jsonb_array_elements_text(")
-            .text(&list)
-            .push("::jsonb) AS t(k) ON CONFLICT DO NOTHING"),
+            .push(", ")
+            .text(&format!("{{{}}}", list.join(",")))
+            .push("::bigint[]) ON CONFLICT (bundle) DO NOTHING"),
     };
 }
 

@@ -796,8 +796,12 @@ impl Window {
         for key in sources {
             let mut q = match key {
                 Some(key) => {
-                    let mut q = Sql::new(backend, "SELECT bundle FROM log_postings WHERE key = ");
-                    q.int(key).push(" AND bundle >= ");
+                    let mut q = Sql::new(backend, "SELECT bundle FROM log_postings WHERE ");
+                    match backend {
+                        Backend::Sqlite => q.push("key = ").int(key),
+                        Backend::Postgres => q.push("keys @> ARRAY[").int(key).push("]::bigint[]"),
+                    };
+                    q.push(" AND bundle >= ");
                     q
                 }
                 None => Sql::new(backend, "SELECT first_seq FROM log_bundles WHERE first_seq >= "),
@@ -841,11 +845,18 @@ async fn read_candidates(
     }
     q.push(")");
     for group in groups {
-        q.push(" AND EXISTS (SELECT 1 FROM log_postings p WHERE p.bundle = b.first_seq AND p.key IN (");
+        q.push(" AND EXISTS (SELECT 1 FROM log_postings p WHERE p.bundle = b.first_seq AND ");
+        q.push(match backend {
+            Backend::Sqlite => "p.key IN (",
+            Backend::Postgres => "p.keys && ARRAY[",
+        });
         for (i, key) in group.iter().enumerate() {
             q.comma(i).int(*key);
         }
-        q.push("))");
+        q.push(match backend {
+            Backend::Sqlite => "))",
+            Backend::Postgres => "]::bigint[])",
+        });
     }
     q.push(" ORDER BY first_seq");
     q.fetch_all(&mut *conn)
