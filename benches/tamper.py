@@ -4,7 +4,8 @@
 
     python3 benches/tamper.py [--bin target/debug/doelpoort] [--seed 10]
 
-The records are stored as entry bundles (docs/log-encoding.md); the attacks rewrite them from the documentation.
+The records are stored as entry bundles (docs/log-encoding.md); the attacks rewrite them from the documentation,
+reading compressed bundles with Python's zstandard (pip install zstandard) and writing them back uncompressed.
 Attacks: a field changed; a record deleted; two records swapped; a record inserted behind the head; the tail cut off with the
 head, the tree and the later checkpoints rewritten to match; the head rewritten; the checkpoint rows deleted; a record
 altered and the whole chain after it recomputed (hashes, head, tree), the checkpoint records kept; the same with
