@@ -70,15 +70,20 @@ pub fn open_with<R>(codec: i64, data: &[u8], read: impl FnOnce(&[u8]) -> R) -> O
             let size = frame_size(data)?;
             buffer.clear();
             buffer.reserve(size);
-            let written = DECOMPRESSOR.with_borrow_mut(|d| {
-                if d.is_none() {
-                    *d = zstd::bulk::Decompressor::new().ok();
-                }
-                d.as_mut()?.decompress_to_buffer(data, buffer).ok()
-            })?;
+            let written = decompressing(|d| d.decompress_to_buffer(data, buffer).ok())?;
             (written == size && buffer.len() == size).then(|| read(buffer))
         }),
     }
+}
+
+/// `unpack` with this thread's decompressor, made on first use; `None` when zstd cannot make one.
+fn decompressing<R>(unpack: impl FnOnce(&mut zstd::bulk::Decompressor<'static>) -> Option<R>) -> Option<R> {
+    DECOMPRESSOR.with_borrow_mut(|d| {
+        if d.is_none() {
+            *d = zstd::bulk::Decompressor::new().ok();
+        }
+        unpack(d.as_mut()?)
+    })
 }
 
 /// The size a zstd frame says it unpacks to, if it says and that is no more than a bundle may hold.
@@ -97,12 +102,7 @@ pub fn open(codec: i64, data: &[u8]) -> Option<Cow<'_, [u8]>> {
         Codec::Raw => Some(Cow::Borrowed(data)),
         Codec::Zstd => {
             let size = frame_size(data)?;
-            let out = DECOMPRESSOR.with_borrow_mut(|d| {
-                if d.is_none() {
-                    *d = zstd::bulk::Decompressor::new().ok();
-                }
-                d.as_mut()?.decompress(data, size).ok()
-            })?;
+            let out = decompressing(|d| d.decompress(data, size).ok())?;
             (out.len() == size).then_some(Cow::Owned(out))
         }
     }

@@ -430,10 +430,7 @@ async fn an_unwritable_log_answers_503_releases_nothing_and_recovers(b: Backend)
 
 async fn two_instances_append_to_one_chain(b: Backend) {
     let gw = Gateway::start(b).await;
-    let mut config = gw.config();
-    config.listen = "127.0.0.1:0".parse().unwrap();
-    config.metrics_listen = "127.0.0.1:0".parse().unwrap();
-    let second = doelpoort::server::start(config, Arc::new(SystemClock)).await.unwrap();
+    let second = gw.another_instance(Arc::new(SystemClock)).await;
     let (head, _) = gw.app().log.records().head().await.unwrap();
 
     // Both instances write at once: officers' reads through each, and direct appends on each writer.

@@ -194,6 +194,15 @@ impl Gateway {
         self.app().config.clone()
     }
 
+    /// A second gateway on this one's database (its own ports), as a second instance of one deployment runs;
+    /// `clock` is usually this gateway's.
+    pub async fn another_instance(&self, clock: doelpoort::types::clock::SharedClock) -> RunningServer {
+        let mut config = self.config();
+        config.listen = "127.0.0.1:0".parse().unwrap();
+        config.metrics_listen = "127.0.0.1:0".parse().unwrap();
+        doelpoort::server::start(config, clock).await.unwrap()
+    }
+
     pub fn app(&self) -> &doelpoort::app::AppState {
         &self.server.as_ref().unwrap().app
     }

@@ -386,12 +386,7 @@ async fn a_rewritten_log_is_named_by_its_checkpoints_the_interval_and_an_anchor(
 
 /// Starts a second server on the (tampered) database of `gw`, and reads its health and one recorded read.
 async fn restarted(gw: &Gateway) -> (Response, Response) {
-    let mut config = gw.config();
-    config.listen = "127.0.0.1:0".parse().unwrap();
-    config.metrics_listen = "127.0.0.1:0".parse().unwrap();
-    let server = doelpoort::server::start(config, Arc::new(gw.clock.clone()))
-        .await
-        .unwrap();
+    let server = gw.another_instance(Arc::new(gw.clock.clone())).await;
     let host = gw.org(HOST);
     let mut c = Client::connect(server.addr, &gw.ca_pem, Some(&host.identity))
         .await
@@ -743,12 +738,7 @@ async fn a_second_instance_starting_beside_a_busy_one_finds_the_log_intact(b: Ba
         })
         .collect();
     for _ in 0..6 {
-        let mut config = gw.config();
-        config.listen = "127.0.0.1:0".parse().unwrap();
-        config.metrics_listen = "127.0.0.1:0".parse().unwrap();
-        let second = doelpoort::server::start(config, Arc::new(gw.clock.clone()))
-            .await
-            .unwrap();
+        let second = gw.another_instance(Arc::new(gw.clock.clone())).await;
         let halted = second.app.log.halted();
         second.shutdown().await;
         assert_eq!(halted, None, "an intact log under load");

@@ -8,7 +8,7 @@ use doelpoort::log::chain::Record;
 use doelpoort::log::chain::{Entry, Kind};
 use doelpoort::log::checkpoint::seal;
 use doelpoort::log::verify::{verify, VerifyError};
-use doelpoort::log::{Log, LogError, LogFilter};
+use doelpoort::log::{Log, LogError, LogFilter, Records};
 use doelpoort::types::clock::SystemClock;
 use std::sync::Arc;
 
@@ -294,26 +294,11 @@ async fn queries_find_exactly_the_matching_records_across_many_bundles_and_pages
             .collect();
         assert_eq!(ascending, expected, "{f:?}");
         // Oldest first from the middle of a bundle, a page at a time: each page ends inside a bundle.
-        let (mut after, mut paged) = (1_000i64, Vec::new());
-        loop {
-            let page = records.query(f, after, false, 7).await.unwrap();
-            let Some(last) = page.last() else { break };
-            after = last.seq;
-            paged.extend(page.iter().map(|r| r.seq));
-        }
         let wanted: Vec<i64> = expected.iter().copied().filter(|&s| s > 1_000).collect();
-        assert_eq!(paged, wanted, "{f:?}");
+        assert_eq!(paged(&records, f, 1_000, false).await, wanted, "{f:?}");
         // Newest first from the middle of the log, a page at a time.
-        let (mut before, mut descending) = (3_000i64, Vec::new());
-        loop {
-            let page = records.query(f, before, true, 7).await.unwrap();
-            let Some(last) = page.last() else { break };
-            before = last.seq;
-            descending.extend(page.iter().map(|r| r.seq));
-        }
-        let mut wanted: Vec<i64> = expected.iter().copied().filter(|&s| s < 3_000).collect();
-        wanted.reverse();
-        assert_eq!(descending, wanted, "{f:?}");
+        let wanted: Vec<i64> = expected.iter().rev().copied().filter(|&s| s < 3_000).collect();
+        assert_eq!(paged(&records, f, 3_000, true).await, wanted, "{f:?}");
     }
     assert!(
         records.count(&filters[0]).await.unwrap() >= 7,
@@ -321,6 +306,17 @@ async fn queries_find_exactly_the_matching_records_across_many_bundles_and_pages
     );
     verify(records, &gw.app().trust(), |_, _| {}).await.unwrap();
     gw.stop().await;
+}
+
+/// The sequence numbers `filter` finds from `from` on, read seven records a page (newest first when `descending`).
+async fn paged(records: &Records, filter: &LogFilter, from: i64, descending: bool) -> Vec<i64> {
+    let (mut cursor, mut seqs) = (from, Vec::new());
+    loop {
+        let page = records.query(filter, cursor, descending, 7).await.unwrap();
+        let Some(last) = page.last() else { return seqs };
+        cursor = last.seq;
+        seqs.extend(page.iter().map(|r| r.seq));
+    }
 }
 
 async fn a_log_from_before_postings_is_indexed_before_the_gateway_serves(b: Backend) {
@@ -336,12 +332,7 @@ async fn a_log_from_before_postings_is_indexed_before_the_gateway_serves(b: Back
     let records = gw.app().log.records();
     assert!(records.query(&rare, 0, false, 100).await.unwrap().is_empty());
     // A gateway started on the database indexes the log before it serves.
-    let mut config = gw.config();
-    config.listen = "127.0.0.1:0".parse().unwrap();
-    config.metrics_listen = "127.0.0.1:0".parse().unwrap();
-    let second = doelpoort::server::start(config, Arc::new(gw.clock.clone()))
-        .await
-        .unwrap();
+    let second = gw.another_instance(Arc::new(gw.clock.clone())).await;
     let found: Vec<i64> = records
         .query(&rare, 0, false, 100)
         .await
