@@ -295,10 +295,10 @@ async fn queries_find_exactly_the_matching_records_across_many_bundles_and_pages
         assert_eq!(ascending, expected, "{f:?}");
         // Oldest first from the middle of a bundle, a page at a time: each page ends inside a bundle.
         let wanted: Vec<i64> = expected.iter().copied().filter(|&s| s > 1_000).collect();
-        assert_eq!(paged(&records, f, 1_000, false).await, wanted, "{f:?}");
+        assert_eq!(paged(records, f, 1_000, false).await, wanted, "{f:?}");
         // Newest first from the middle of the log, a page at a time.
         let wanted: Vec<i64> = expected.iter().rev().copied().filter(|&s| s < 3_000).collect();
-        assert_eq!(paged(&records, f, 3_000, true).await, wanted, "{f:?}");
+        assert_eq!(paged(records, f, 3_000, true).await, wanted, "{f:?}");
     }
     assert!(
         records.count(&filters[0]).await.unwrap() >= 7,
